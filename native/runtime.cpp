@@ -1,0 +1,53 @@
+// Process-wide settings: seeds, threads, versions, devices.
+#include <torch/version.h>
+
+#include "lethe.h"
+
+namespace lethe {
+namespace {
+
+Napi::Value manualSeed(const Napi::CallbackInfo& info) {
+  torch::manual_seed(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
+  return info.Env().Undefined();
+}
+
+Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads: the thread count must be at least 1");
+  at::set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value getNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), TORCH_VERSION);
+}
+
+Napi::Value buildConfig(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), at::show_config());
+}
+
+Napi::Value parallelInfo(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), at::get_parallel_info());
+}
+
+Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+
+}  // namespace
+
+void initRuntime(Napi::Env env, Napi::Object exports) {
+  LETHE_EXPORT(exports, "manualSeed", manualSeed);
+  LETHE_EXPORT(exports, "setNumThreads", setNumThreads);
+  LETHE_EXPORT(exports, "getNumThreads", getNumThreads);
+  LETHE_EXPORT(exports, "version", version);
+  LETHE_EXPORT(exports, "buildConfig", buildConfig);
+  LETHE_EXPORT(exports, "parallelInfo", parallelInfo);
+  LETHE_EXPORT(exports, "cudaDeviceCount", cudaDeviceCount);
+}
+
+}  // namespace lethe

@@ -1,0 +1,2 @@
+// Lethe: machine unlearning for TypeScript, on libtorch.
+export * from './torch/index.js';

@@ -1,0 +1,61 @@
+// Autograd helpers: gradients of outputs w.r.t. inputs, and grad-mode scopes.
+import { native } from './native.js';
+import { Tensor } from './tensor.js';
+
+export interface GradOptions {
+  gradOutputs?: (Tensor | null)[];
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  allowUnused?: boolean;
+}
+
+/**
+ * torch.autograd.grad: the gradient of sum(outputs · gradOutputs) with respect to each input, one entry per
+ * input (null for an unused input when allowUnused is set). Does not touch the inputs' .grad.
+ */
+function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], o: GradOptions = {}): (Tensor | null)[] {
+  const outs = outputs instanceof Tensor ? [outputs] : outputs;
+  const ins = inputs instanceof Tensor ? [inputs] : inputs;
+  if (ins.length === 0) throw new RangeError('autograd.grad: no inputs given');
+  const result = native.grad(
+    outs.map((t) => t.handle),
+    ins.map((t) => t.handle),
+    o.gradOutputs === undefined ? null : o.gradOutputs.map((t) => (t === null ? null : t.handle)),
+    o.retainGraph ?? o.createGraph ?? false,
+    o.createGraph ?? false,
+    o.allowUnused ?? false,
+  );
+  return result.map((h) => (h === null ? null : new Tensor(h)));
+}
+
+export const autograd = { grad };
+
+/** Runs fn with gradient recording disabled (torch.no_grad). fn must be synchronous. */
+export function noGrad<T>(fn: () => T): T {
+  const previous = native.setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+/** Runs fn with gradient recording enabled, e.g. inside a noGrad region (torch.enable_grad). */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = native.setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return native.isGradEnabled();
+}
+
+/** `using _ = noGradGuard()` disables grad recording until the end of the block. */
+export function noGradGuard(): Disposable {
+  const previous = native.setGradEnabled(false);
+  return { [Symbol.dispose]: () => void native.setGradEnabled(previous) };
+}

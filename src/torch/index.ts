@@ -1,0 +1,10 @@
+// The tensor engine: everything a user imports from 'lethe' about tensors.
+export { Tensor, type NestedArray, type Reduction } from './tensor.js';
+export type { DType } from './dtype.js';
+export { cuda, type Device } from './device.js';
+export * from './creation.js';
+export * from './functional.js';
+export { linalg } from './linalg.js';
+export { autograd, noGrad, enableGrad, isGradEnabled, noGradGuard, type GradOptions } from './autograd.js';
+export { tidy, keep, Scope } from './scope.js';
+export { manualSeed, setNumThreads, getNumThreads, memory, libtorch, type MemoryInfo } from './runtime.js';

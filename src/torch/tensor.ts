@@ -1,0 +1,719 @@
+// The Tensor class: a JS handle on a libtorch tensor with PyTorch's method names in camelCase.
+//
+// Every method returns a fresh Tensor (a new handle, even when libtorch returns an alias of the input), so a
+// caller can always dispose what it received. In-place methods (trailing underscore) return `this`.
+import { aten, type AtenOp } from './aten.js';
+import { type DType, dtypeCode, dtypeName, typedArrayView, type AnyTypedArray, isFloating } from './dtype.js';
+import { checkDevice, type Device } from './device.js';
+import { native, type Handle, type NativeArg, type NativeValue } from './native.js';
+import { register, type Scope, type Trackable } from './scope.js';
+
+/** An argument accepted by the op helpers: tensors are unwrapped to their native handles. */
+export type OpArg = Tensor | NativeArg | readonly (Tensor | null)[];
+
+function unwrapArg(a: OpArg): NativeArg {
+  if (a instanceof Tensor) return a.handle;
+  if (Array.isArray(a) && a.length > 0 && (a[0] instanceof Tensor || a[0] === null)) {
+    return (a as readonly (Tensor | null)[]).map((t) => (t === null ? null : t.handle));
+  }
+  if (Array.isArray(a) && a.some((x) => x instanceof Tensor)) {
+    return (a as readonly (Tensor | null)[]).map((t) => (t === null ? null : t.handle));
+  }
+  return a as NativeArg;
+}
+
+function unwrapArgs(args: readonly OpArg[]): NativeArg[] {
+  const out = new Array<NativeArg>(args.length);
+  for (let i = 0; i < args.length; i++) out[i] = unwrapArg(args[i]!);
+  return out;
+}
+
+function asTensor(v: NativeValue, what: string): Tensor {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new Error(`${what}: expected a tensor result from libtorch`);
+  }
+  return new Tensor(v);
+}
+
+/** Runs an op that returns one tensor. */
+export function call(op: AtenOp, ...args: OpArg[]): Tensor {
+  return asTensor(op.call(unwrapArgs(args)), op.name);
+}
+
+/** Runs an op that returns several tensors (a tuple or a Tensor[]). */
+export function callMany(op: AtenOp, ...args: OpArg[]): Tensor[] {
+  const v = op.call(unwrapArgs(args));
+  if (!Array.isArray(v)) return [asTensor(v, op.name)];
+  return v.map((x) => asTensor(x, op.name));
+}
+
+/** Runs an in-place op, dropping libtorch's returned alias. */
+export function callInPlace(op: AtenOp, ...args: OpArg[]): void {
+  op.callInPlace(unwrapArgs(args));
+}
+
+/** Runs an op that returns a plain value (number, boolean). */
+export function callValue(op: AtenOp, ...args: OpArg[]): NativeValue {
+  return op.call(unwrapArgs(args));
+}
+
+// at::Reduction
+export type Reduction = 'none' | 'mean' | 'sum';
+export function reductionCode(r: Reduction): number {
+  switch (r) {
+    case 'none':
+      return 0;
+    case 'mean':
+      return 1;
+    case 'sum':
+      return 2;
+    default:
+      throw new TypeError(`unknown reduction '${String(r)}'; expected 'none', 'mean' or 'sum'`);
+  }
+}
+
+type Dims = number | readonly number[];
+function dimList(dim: Dims | undefined): readonly number[] | undefined {
+  return dim === undefined ? undefined : typeof dim === 'number' ? [dim] : dim;
+}
+
+/** Nested array view of a tensor's values (TensorFlow.js's arraySync). */
+export type NestedArray = number | boolean | bigint | NestedArray[];
+
+const binary = (name: string) => ({ t: aten(name, 'Tensor'), s: aten(name, 'Scalar') });
+const ADD = binary('add');
+const SUB = binary('sub');
+const MUL = binary('mul');
+const DIV = binary('div');
+const EQ = binary('eq');
+const NE = binary('ne');
+const LT = binary('lt');
+const LE = binary('le');
+const GT = binary('gt');
+const GE = binary('ge');
+const REMAINDER = binary('remainder');
+const ADD_ = binary('add_');
+const SUB_ = binary('sub_');
+const MUL_ = binary('mul_');
+const DIV_ = binary('div_');
+
+export class Tensor implements Trackable {
+  private _handle: Handle | null;
+  /** @internal */
+  _scope: Scope | null = null;
+
+  /** @internal Wraps a native handle; use the creation functions (tensor, zeros, ...) instead. */
+  constructor(handle: Handle) {
+    this._handle = handle;
+    register(this);
+  }
+
+  /** @internal The native handle; throws a clear error after dispose(). */
+  get handle(): Handle {
+    if (this._handle === null) {
+      throw new Error('this tensor was disposed and can no longer be used (keep() it or return it from tidy to keep it alive)');
+    }
+    return this._handle;
+  }
+
+  // ---- lifetime ----------------------------------------------------------------------------------------
+
+  /** Frees the tensor's native memory now. Idempotent. */
+  dispose(): void {
+    if (this._handle === null) return;
+    native.dispose(this._handle);
+    this._handle = null;
+    if (this._scope !== null) this._scope.untrack(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this._handle === null;
+  }
+
+  // ---- metadata ----------------------------------------------------------------------------------------
+
+  get shape(): number[] {
+    return native.shape(this.handle);
+  }
+  size(dim?: number): number {
+    const s = this.shape;
+    if (dim === undefined) return s.reduce((a, b) => a * b, 1);
+    const d = dim < 0 ? dim + s.length : dim;
+    if (d < 0 || d >= s.length) throw new RangeError(`size(${dim}): dimension out of range for a ${s.length}-d tensor`);
+    return s[d]!;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  numel(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  get dtype(): DType {
+    return dtypeName(native.dtype(this.handle));
+  }
+  get device(): Device {
+    return native.device(this.handle) as Device;
+  }
+  isContiguous(): boolean {
+    return native.isContiguous(this.handle);
+  }
+  /** @internal address of the first element, for aliasing checks */
+  dataPtr(): number {
+    return native.dataPtr(this.handle);
+  }
+  toString(): string {
+    return this._handle === null ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
+  }
+
+  // ---- export ------------------------------------------------------------------------------------------
+
+  /** A copy of the elements in row-major order (16-bit floats give their raw bits as Uint16Array). */
+  toTypedArray(): AnyTypedArray {
+    return typedArrayView(this.dtype, native.toBuffer(this.handle));
+  }
+  /** The value of a one-element tensor. */
+  item(): number {
+    const n = this.numel();
+    if (n !== 1) throw new Error(`item(): the tensor has ${n} elements, item() needs exactly one`);
+    const v = native.item(this.handle);
+    return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+  }
+  /** Nested arrays of numbers (int64 values become numbers, exact up to 2^53). */
+  toArray(): NestedArray {
+    const shape = this.shape;
+    const flat = this.toTypedArray();
+    const isBool = this.dtype === 'bool';
+    const get = (i: number): number | boolean => {
+      const v = flat[i]!;
+      if (typeof v === 'bigint') return Number(v);
+      return isBool ? v !== 0 : v;
+    };
+    if (shape.length === 0) return get(0);
+    let pos = 0;
+    const build = (d: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < shape[d]!; i++) out.push(d === shape.length - 1 ? get(pos++) : build(d + 1));
+      return out;
+    };
+    return build(0);
+  }
+
+  // ---- conversion --------------------------------------------------------------------------------------
+
+  /** Converts to another dtype and/or device (a fresh handle even when nothing changes). */
+  to(target: DType | Device | { dtype?: DType; device?: Device; copy?: boolean }): Tensor {
+    const opts: { dtype?: DType; device?: Device; copy?: boolean } =
+      typeof target === 'string' ? (isDeviceString(target) ? { device: target as Device } : { dtype: target as DType }) : target;
+    const device = opts.device === undefined ? undefined : checkDevice(opts.device);
+    return call(
+      aten('to', 'dtype_layout'),
+      this,
+      opts.dtype === undefined ? null : dtypeCode(opts.dtype),
+      null,
+      device ?? null,
+      null,
+      false,
+      opts.copy ?? false,
+    );
+  }
+  float(): Tensor {
+    return this.to('float32');
+  }
+  double(): Tensor {
+    return this.to('float64');
+  }
+  long(): Tensor {
+    return this.to('int64');
+  }
+  int(): Tensor {
+    return this.to('int32');
+  }
+  bool(): Tensor {
+    return this.to('bool');
+  }
+  cpu(): Tensor {
+    return this.to({ device: 'cpu' });
+  }
+  clone(): Tensor {
+    return call(aten('clone'), this);
+  }
+  contiguous(): Tensor {
+    return call(aten('contiguous'), this);
+  }
+  detach(): Tensor {
+    return call(aten('detach'), this);
+  }
+
+  // ---- autograd ----------------------------------------------------------------------------------------
+
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.handle);
+  }
+  set requiresGrad(value: boolean) {
+    native.setRequiresGrad(this.handle, value);
+  }
+  requiresGrad_(value = true): this {
+    native.setRequiresGrad(this.handle, value);
+    return this;
+  }
+  /** The accumulated gradient as a fresh handle (dispose it, or read it inside tidy), or null. */
+  get grad(): Tensor | null {
+    const g = native.getGrad(this.handle);
+    return g === null ? null : new Tensor(g);
+  }
+  set grad(g: Tensor | null) {
+    native.setGrad(this.handle, g === null ? null : g.handle);
+  }
+  get isLeaf(): boolean {
+    return native.isLeaf(this.handle);
+  }
+  /** Name of the autograd node that produced this tensor, or null for leaves. */
+  get gradFn(): string | null {
+    return native.gradFn(this.handle);
+  }
+  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    if (gradient == null && this.numel() !== 1) {
+      throw new Error(`backward(): the tensor has shape [${this.shape.join(', ')}]; pass a gradient or reduce it to a scalar first`);
+    }
+    native.backward(this.handle, gradient?.handle ?? null, opts.retainGraph ?? false, opts.createGraph ?? false);
+  }
+
+  // ---- elementwise arithmetic (broadcasting; scalars allowed) ------------------------------------------
+
+  add(other: Tensor | number, alpha = 1): Tensor {
+    return other instanceof Tensor ? call(ADD.t, this, other, alpha) : call(ADD.s, this, other, alpha);
+  }
+  sub(other: Tensor | number, alpha = 1): Tensor {
+    return other instanceof Tensor ? call(SUB.t, this, other, alpha) : call(SUB.s, this, other, alpha);
+  }
+  mul(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(MUL.t, this, other) : call(MUL.s, this, other);
+  }
+  /** True division; roundingMode 'trunc' or 'floor' as in torch.div. */
+  div(other: Tensor | number, roundingMode?: 'trunc' | 'floor'): Tensor {
+    if (roundingMode !== undefined) {
+      return other instanceof Tensor
+        ? call(aten('div', 'Tensor_mode'), this, other, roundingMode)
+        : call(aten('div', 'Scalar_mode'), this, other, roundingMode);
+    }
+    return other instanceof Tensor ? call(DIV.t, this, other) : call(DIV.s, this, other);
+  }
+  remainder(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(REMAINDER.t, this, other) : call(REMAINDER.s, this, other);
+  }
+  pow(exponent: Tensor | number): Tensor {
+    return exponent instanceof Tensor
+      ? call(aten('pow', 'Tensor_Tensor'), this, exponent)
+      : call(aten('pow', 'Tensor_Scalar'), this, exponent);
+  }
+  maximum(other: Tensor): Tensor {
+    return call(aten('maximum'), this, other);
+  }
+  minimum(other: Tensor): Tensor {
+    return call(aten('minimum'), this, other);
+  }
+  neg(): Tensor {
+    return call(aten('neg'), this);
+  }
+  abs(): Tensor {
+    return call(aten('abs'), this);
+  }
+  sign(): Tensor {
+    return call(aten('sign'), this);
+  }
+  exp(): Tensor {
+    return call(aten('exp'), this);
+  }
+  log(): Tensor {
+    return call(aten('log'), this);
+  }
+  log1p(): Tensor {
+    return call(aten('log1p'), this);
+  }
+  sqrt(): Tensor {
+    return call(aten('sqrt'), this);
+  }
+  rsqrt(): Tensor {
+    return call(aten('rsqrt'), this);
+  }
+  square(): Tensor {
+    return call(aten('square'), this);
+  }
+  reciprocal(): Tensor {
+    return call(aten('reciprocal'), this);
+  }
+  sigmoid(): Tensor {
+    return call(aten('sigmoid'), this);
+  }
+  tanh(): Tensor {
+    return call(aten('tanh'), this);
+  }
+  sin(): Tensor {
+    return call(aten('sin'), this);
+  }
+  cos(): Tensor {
+    return call(aten('cos'), this);
+  }
+  floor(): Tensor {
+    return call(aten('floor'), this);
+  }
+  ceil(): Tensor {
+    return call(aten('ceil'), this);
+  }
+  round(): Tensor {
+    return call(aten('round'), this);
+  }
+  relu(): Tensor {
+    return call(aten('relu'), this);
+  }
+  /** Clamps to [min, max]; either bound may be null. Bounds may be numbers or tensors. */
+  clamp(min: number | Tensor | null, max: number | Tensor | null = null): Tensor {
+    if (min instanceof Tensor || max instanceof Tensor) {
+      return call(aten('clamp', 'Tensor'), this, min instanceof Tensor ? min : null, max instanceof Tensor ? max : null);
+    }
+    return call(aten('clamp'), this, min, max);
+  }
+  clampMin(min: number): Tensor {
+    return this.clamp(min, null);
+  }
+  clampMax(max: number): Tensor {
+    return this.clamp(null, max);
+  }
+  lerp(end: Tensor, weight: number | Tensor): Tensor {
+    return weight instanceof Tensor ? call(aten('lerp', 'Tensor'), this, end, weight) : call(aten('lerp', 'Scalar'), this, end, weight);
+  }
+  isnan(): Tensor {
+    return call(aten('isnan'), this);
+  }
+  isfinite(): Tensor {
+    return call(aten('isfinite'), this);
+  }
+
+  // ---- comparisons and logic ---------------------------------------------------------------------------
+
+  eq(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(EQ.t, this, other) : call(EQ.s, this, other);
+  }
+  ne(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(NE.t, this, other) : call(NE.s, this, other);
+  }
+  lt(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(LT.t, this, other) : call(LT.s, this, other);
+  }
+  le(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(LE.t, this, other) : call(LE.s, this, other);
+  }
+  gt(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(GT.t, this, other) : call(GT.s, this, other);
+  }
+  ge(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(GE.t, this, other) : call(GE.s, this, other);
+  }
+  logicalAnd(other: Tensor): Tensor {
+    return call(aten('logical_and'), this, other);
+  }
+  logicalOr(other: Tensor): Tensor {
+    return call(aten('logical_or'), this, other);
+  }
+  logicalNot(): Tensor {
+    return call(aten('logical_not'), this);
+  }
+  /** Elementwise choice: where(cond) picks this where cond is true, other elsewhere. */
+  where(condition: Tensor, other: Tensor | number): Tensor {
+    return other instanceof Tensor
+      ? call(aten('where', 'self'), condition, this, other)
+      : call(aten('where', 'ScalarOther'), condition, this, other);
+  }
+  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
+    return callValue(aten('allclose'), this, other, rtol, atol, false) as boolean;
+  }
+  equal(other: Tensor): boolean {
+    return callValue(aten('equal'), this, other) as boolean;
+  }
+
+  // ---- reductions --------------------------------------------------------------------------------------
+
+  sum(dim?: Dims, keepdim = false, dtype?: DType): Tensor {
+    const dt = dtype === undefined ? null : dtypeCode(dtype);
+    return dim === undefined ? call(aten('sum'), this, dt) : call(aten('sum', 'dim_IntList'), this, dimList(dim), keepdim, dt);
+  }
+  mean(dim?: Dims, keepdim = false): Tensor {
+    return dim === undefined ? call(aten('mean'), this) : call(aten('mean', 'dim'), this, dimList(dim), keepdim, null);
+  }
+  prod(dim?: number, keepdim = false): Tensor {
+    return dim === undefined ? call(aten('prod'), this) : call(aten('prod', 'dim_int'), this, dim, keepdim);
+  }
+  /** Maximum of all elements. See maxDim for values and indices along a dimension. */
+  max(): Tensor {
+    return call(aten('max'), this);
+  }
+  min(): Tensor {
+    return call(aten('min'), this);
+  }
+  /** Max along a dimension: [values, indices]. */
+  maxDim(dim: number, keepdim = false): [Tensor, Tensor] {
+    return callMany(aten('max', 'dim'), this, dim, keepdim) as [Tensor, Tensor];
+  }
+  minDim(dim: number, keepdim = false): [Tensor, Tensor] {
+    return callMany(aten('min', 'dim'), this, dim, keepdim) as [Tensor, Tensor];
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return call(aten('argmax'), this, dim ?? null, keepdim);
+  }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return call(aten('argmin'), this, dim ?? null, keepdim);
+  }
+  /** Standard deviation; unbiased (Bessel-corrected) by default, as in PyTorch. */
+  std(dim?: Dims, opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+    return call(aten('std', 'correction'), this, dimList(dim) ?? null, opts.unbiased === false ? 0 : 1, opts.keepdim ?? false);
+  }
+  var(dim?: Dims, opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+    return call(aten('var', 'correction'), this, dimList(dim) ?? null, opts.unbiased === false ? 0 : 1, opts.keepdim ?? false);
+  }
+  /** Vector p-norm over all elements or the given dims (torch.norm for vectors; Frobenius for p=2 over all). */
+  norm(p = 2, dim?: Dims, keepdim = false): Tensor {
+    return call(aten('linalg_vector_norm'), this, p, dimList(dim) ?? null, keepdim, null);
+  }
+  logsumexp(dim: Dims, keepdim = false): Tensor {
+    return call(aten('logsumexp'), this, dimList(dim), keepdim);
+  }
+  cumsum(dim: number): Tensor {
+    return call(aten('cumsum'), this, dim, null);
+  }
+  any(): Tensor {
+    return call(aten('any'), this);
+  }
+  all(): Tensor {
+    return call(aten('all'), this);
+  }
+  /** [values, indices] of the k largest (or smallest) elements along dim. */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
+    return callMany(aten('topk'), this, k, dim, largest, sorted) as [Tensor, Tensor];
+  }
+  /** [values, indices] of the k-th smallest element along dim (1-based k, as in PyTorch). */
+  kthvalue(k: number, dim = -1, keepdim = false): [Tensor, Tensor] {
+    return callMany(aten('kthvalue'), this, k, dim, keepdim) as [Tensor, Tensor];
+  }
+  /** [values, indices], stable sort. */
+  sort(dim = -1, descending = false): [Tensor, Tensor] {
+    return callMany(aten('sort', 'stable'), this, true, dim, descending) as [Tensor, Tensor];
+  }
+  argsort(dim = -1, descending = false): Tensor {
+    const [values, indices] = this.sort(dim, descending);
+    values.dispose();
+    return indices;
+  }
+
+  // ---- shapes ------------------------------------------------------------------------------------------
+
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
+    return call(aten('reshape'), this, flatShape(shape));
+  }
+  view(...shape: number[] | [readonly number[]]): Tensor {
+    return call(aten('view'), this, flatShape(shape));
+  }
+  permute(...dims: number[] | [readonly number[]]): Tensor {
+    return call(aten('permute'), this, flatShape(dims));
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return call(aten('transpose', 'int'), this, dim0, dim1);
+  }
+  /** Matrix transpose of a 2-d tensor. */
+  t(): Tensor {
+    return call(aten('t'), this);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return call(aten('flatten', 'using_ints'), this, startDim, endDim);
+  }
+  squeeze(dim?: number): Tensor {
+    return dim === undefined ? call(aten('squeeze'), this) : call(aten('squeeze', 'dim'), this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return call(aten('unsqueeze'), this, dim);
+  }
+  expand(...shape: number[] | [readonly number[]]): Tensor {
+    return call(aten('expand'), this, flatShape(shape), false);
+  }
+  expandAs(other: Tensor): Tensor {
+    return this.expand(other.shape);
+  }
+  /** Splits into chunks of `size` (a number) or of the given sizes (an array) along dim. */
+  split(size: number | readonly number[], dim = 0): Tensor[] {
+    return typeof size === 'number'
+      ? callMany(aten('split', 'Tensor'), this, size, dim)
+      : callMany(aten('split_with_sizes'), this, size, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return callMany(aten('chunk'), this, chunks, dim);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return call(aten('narrow'), this, dim, start, length);
+  }
+  /** Python's t[start:end:step] along dim. */
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
+    return call(aten('slice', 'Tensor'), this, dim, start ?? null, end ?? null, step);
+  }
+  /** Python's t[index] along dim (removes the dim). */
+  select(dim: number, index: number): Tensor {
+    return call(aten('select', 'int'), this, dim, index);
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return call(aten('index_select'), this, dim, index);
+  }
+  /** Advanced indexing t[i0, i1, ...] with index tensors (null skips a dim), like PyTorch's t[idx]. */
+  index(indices: readonly (Tensor | null)[]): Tensor {
+    return call(aten('index', 'Tensor'), this, indices);
+  }
+  /** Out-of-place t[indices] = values (accumulate adds instead). */
+  indexPut(indices: readonly (Tensor | null)[], values: Tensor, accumulate = false): Tensor {
+    return call(aten('index_put'), this, indices, values, accumulate);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return call(aten('gather'), this, dim, index, false);
+  }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    return src instanceof Tensor ? call(aten('scatter', 'src'), this, dim, index, src) : call(aten('scatter', 'value'), this, dim, index, src);
+  }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return call(aten('scatter_add'), this, dim, index, src);
+  }
+  /** The elements where a boolean mask is true, as a 1-d tensor. */
+  maskedSelect(mask: Tensor): Tensor {
+    return call(aten('masked_select'), this, mask);
+  }
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor {
+    return value instanceof Tensor ? call(aten('masked_fill', 'Tensor'), this, mask, value) : call(aten('masked_fill', 'Scalar'), this, mask, value);
+  }
+  flip(dims: Dims): Tensor {
+    return call(aten('flip'), this, dimList(dims));
+  }
+  roll(shifts: Dims, dims: Dims): Tensor {
+    return call(aten('roll'), this, dimList(shifts), dimList(dims));
+  }
+  repeat(...sizes: number[] | [readonly number[]]): Tensor {
+    return call(aten('repeat'), this, flatShape(sizes));
+  }
+  /** Indices of non-zero elements, [n, ndim]. */
+  nonzero(): Tensor {
+    return call(aten('nonzero'), this);
+  }
+
+  // ---- linear algebra ----------------------------------------------------------------------------------
+
+  matmul(other: Tensor): Tensor {
+    return call(aten('matmul'), this, other);
+  }
+  mm(other: Tensor): Tensor {
+    return call(aten('mm'), this, other);
+  }
+  bmm(other: Tensor): Tensor {
+    return call(aten('bmm'), this, other);
+  }
+  dot(other: Tensor): Tensor {
+    return call(aten('dot'), this, other);
+  }
+  outer(other: Tensor): Tensor {
+    return call(aten('outer'), this, other);
+  }
+
+  // ---- activations and nn helpers as methods -----------------------------------------------------------
+
+  softmax(dim: number): Tensor {
+    return call(aten('softmax', 'int'), this, dim, null);
+  }
+  logSoftmax(dim: number): Tensor {
+    return call(aten('log_softmax', 'int'), this, dim, null);
+  }
+
+  // ---- in-place (for optimizers; they mutate this tensor and return it) ---------------------------------
+
+  add_(other: Tensor | number, alpha = 1): this {
+    if (other instanceof Tensor) callInPlace(ADD_.t, this, other, alpha);
+    else callInPlace(ADD_.s, this, other, alpha);
+    return this;
+  }
+  sub_(other: Tensor | number, alpha = 1): this {
+    if (other instanceof Tensor) callInPlace(SUB_.t, this, other, alpha);
+    else callInPlace(SUB_.s, this, other, alpha);
+    return this;
+  }
+  mul_(other: Tensor | number): this {
+    if (other instanceof Tensor) callInPlace(MUL_.t, this, other);
+    else callInPlace(MUL_.s, this, other);
+    return this;
+  }
+  div_(other: Tensor | number): this {
+    if (other instanceof Tensor) callInPlace(DIV_.t, this, other);
+    else callInPlace(DIV_.s, this, other);
+    return this;
+  }
+  /** this += value * t1 * t2 */
+  addcmul_(t1: Tensor, t2: Tensor, value = 1): this {
+    callInPlace(aten('addcmul_'), this, t1, t2, value);
+    return this;
+  }
+  /** this += value * t1 / t2 */
+  addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
+    callInPlace(aten('addcdiv_'), this, t1, t2, value);
+    return this;
+  }
+  copy_(src: Tensor): this {
+    callInPlace(aten('copy_'), this, src, false);
+    return this;
+  }
+  zero_(): this {
+    callInPlace(aten('zero_'), this);
+    return this;
+  }
+  fill_(value: number): this {
+    callInPlace(aten('fill_', 'Scalar'), this, value);
+    return this;
+  }
+  clamp_(min: number | null, max: number | null = null): this {
+    callInPlace(aten('clamp_'), this, min, max);
+    return this;
+  }
+  maskedFill_(mask: Tensor, value: number): this {
+    callInPlace(aten('masked_fill_', 'Scalar'), this, mask, value);
+    return this;
+  }
+  /** Copies `src` into the positions where mask is true (mask and src broadcast to this). */
+  maskedScatter_(mask: Tensor, src: Tensor): this {
+    callInPlace(aten('masked_scatter_'), this, mask, src);
+    return this;
+  }
+  lerp_(end: Tensor, weight: number): this {
+    callInPlace(aten('lerp_', 'Scalar'), this, end, weight);
+    return this;
+  }
+  sqrt_(): this {
+    callInPlace(aten('sqrt_'), this);
+    return this;
+  }
+  uniform_(from = 0, to = 1): this {
+    callInPlace(aten('uniform_'), this, from, to, null);
+    return this;
+  }
+  normal_(mean = 0, std = 1): this {
+    callInPlace(aten('normal_'), this, mean, std, null);
+    return this;
+  }
+  /** Whether this tensor is floating point. */
+  isFloatingPoint(): boolean {
+    return isFloating(this.dtype);
+  }
+}
+
+function isDeviceString(s: string): boolean {
+  return s === 'cpu' || s.startsWith('cuda');
+}
+
+/** Accepts reshape(2, 3) and reshape([2, 3]). */
+export function flatShape(args: number[] | [readonly number[]]): readonly number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0] as readonly number[];
+  return args as number[];
+}
