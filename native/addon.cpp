@@ -9,6 +9,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initAutograd(env, exports);
   initBuffers(env, exports);
   initRuntime(env, exports);
+  initSvm(env, exports);
   return exports;
 }
 

@@ -35,6 +35,7 @@ void initDispatch(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
 void initBuffers(Napi::Env env, Napi::Object exports);
 void initRuntime(Napi::Env env, Napi::Object exports);
+void initSvm(Napi::Env env, Napi::Object exports);
 
 // Wraps an entry point so that any C++ exception (c10::Error, std::exception) becomes a JS Error
 // carrying libtorch's message instead of terminating the process.
