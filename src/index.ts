@@ -1,2 +1,3 @@
 // Lethe: machine unlearning for TypeScript, on libtorch.
 export * from './torch/index.js';
+export * from './io/index.js';
