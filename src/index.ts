@@ -1,3 +1,4 @@
 // Lethe: machine unlearning for TypeScript, on libtorch.
 export * from './torch/index.js';
 export * from './io/index.js';
+export * from './data/index.js';
