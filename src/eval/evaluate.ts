@@ -1,0 +1,59 @@
+// The evaluation protocol of the SalUn / SEMU / CUFG papers: UA, RA, TA, MIA-efficacy (+ the other MIA views),
+// per-class test accuracy, and Avg.Gap to a retrained model when one is given.
+import type { Module } from '../nn/module.js';
+import type { TensorDataset } from '../data/dataset.js';
+import { evaluateSplit, perClassAccuracy } from './outputs.js';
+import { miaEfficacy, MIA_DEFINITIONS, MIA_FEATURES, type MiaFeature } from './mia.js';
+import { avgGap, HEADLINE_DEFINITIONS, type HeadlineMetrics } from './gap.js';
+
+export interface EvaluationSets {
+  /** D_f */
+  forget: TensorDataset;
+  /** D_r */
+  retain: TensorDataset;
+  /** the test set, with forgotten classes already removed in class-wise runs */
+  test: TensorDataset;
+}
+
+export interface EvaluationReport extends HeadlineMetrics {
+  /** every MIA feature view (×100) */
+  miaViews: Record<MiaFeature, number>;
+  /** test accuracy per class (NaN where a class has no test sample) */
+  perClassTest: number[];
+  /** Avg.Gap to the reference (retrain) metrics, when given */
+  avgGap?: number;
+  sizes: { forget: number; retain: number; test: number };
+  definitions: Record<string, string>;
+}
+
+export interface EvaluateOptions {
+  /** retrain's metrics, for Avg.Gap */
+  reference?: HeadlineMetrics;
+  /** compute every MIA view (default true); false computes only 'confidence' */
+  allMiaViews?: boolean;
+  batchSize?: number;
+}
+
+export function evaluateUnlearning(model: Module, sets: EvaluationSets, o: EvaluateOptions = {}): EvaluationReport {
+  const bs = o.batchSize ?? 512;
+  const numClasses = sets.test.numClasses;
+  const forget = evaluateSplit(model, sets.forget, { batchSize: bs });
+  const retain = evaluateSplit(model, sets.retain, { batchSize: bs });
+  const test = evaluateSplit(model, sets.test, { batchSize: bs });
+  const miaInputs = { retain, test, forget };
+  const views = (o.allMiaViews ?? true) ? MIA_FEATURES : (['confidence'] as const);
+  const miaViews = Object.fromEntries(MIA_FEATURES.map((f) => [f, NaN])) as Record<MiaFeature, number>;
+  for (const f of views) miaViews[f] = miaEfficacy(miaInputs, f);
+  const report: EvaluationReport = {
+    UA: 100 - forget.accuracy,
+    RA: retain.accuracy,
+    TA: test.accuracy,
+    MIA: miaViews.confidence,
+    miaViews,
+    perClassTest: perClassAccuracy(test, numClasses),
+    sizes: { forget: sets.forget.size, retain: sets.retain.size, test: sets.test.size },
+    definitions: { ...HEADLINE_DEFINITIONS, ...Object.fromEntries(Object.entries(MIA_DEFINITIONS).map(([k, v]) => [`MIA.${k}`, v])) },
+  };
+  if (o.reference) report.avgGap = avgGap(report, o.reference);
+  return report;
+}

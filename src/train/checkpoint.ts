@@ -1,0 +1,172 @@
+// Checkpoints: a directory holding the weights (safetensors) and a JSON manifest that is enough to rebuild the
+// model: architecture spec, data set, split seed, metrics, Lethe and libtorch versions, and a content hash.
+//
+// Writes are atomic and ordered: weights first (temp file + rename), the manifest last. A directory without a
+// manifest, or whose weights do not match the manifest's hash, is not a checkpoint: partial outputs never look
+// complete. Resume state (optimizer, epoch, history) lives beside it in resume.{safetensors,json}.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Module } from '../nn/module.js';
+import { createModel } from '../models/registry.js';
+import { validateModelSpec, type ModelSpec } from '../models/spec.js';
+import { serializeSafetensors, parseSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic, writeAll } from '../io/atomic.js';
+import { libtorch, type Tensor } from '../torch/index.js';
+import { LETHE_VERSION } from '../version.js';
+import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
+import type { EpochMetrics, ResumeState } from './fit.js';
+
+export const MANIFEST = 'manifest.json';
+export const WEIGHTS = 'model.safetensors';
+const RESUME_TENSORS = 'resume.safetensors';
+const RESUME_JSON = 'resume.json';
+
+export interface CheckpointManifest {
+  format: 'lethe-checkpoint';
+  formatVersion: 1;
+  /** what produced it: 'original' (trained), 'retrain', 'unlearned', ... */
+  kind: string;
+  model: ModelSpec;
+  weights: { file: string; sha256: string; bytes: number };
+  lethe: string;
+  libtorch: string;
+  created: string;
+  /** anything that describes the run: dataset, split seed, forget set, method and options, recipe, metrics */
+  [key: string]: unknown;
+}
+
+export class CheckpointError extends Error {
+  constructor(dir: string, problem: string) {
+    super(`checkpoint '${dir}': ${problem}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8');
+  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Saves a model and its manifest into `dir` (created if needed). Returns the manifest. */
+export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
+  mkdirSync(dir, { recursive: true });
+  const sd = model.stateDict();
+  const bytes = serializeSafetensors(sd, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
+  writeFileAtomic(join(dir, WEIGHTS), (fd) => writeAll(fd, bytes));
+  const manifest: CheckpointManifest = {
+    ...info,
+    format: 'lethe-checkpoint',
+    formatVersion: 1,
+    kind: info.kind,
+    model: spec,
+    weights: { file: WEIGHTS, sha256: sha256(bytes), bytes: bytes.byteLength },
+    lethe: LETHE_VERSION,
+    libtorch: libtorch.version(),
+    created: new Date().toISOString(),
+  };
+  writeJsonAtomic(join(dir, MANIFEST), manifest);
+  return manifest;
+}
+
+/** Reads and checks a manifest without loading weights. */
+export function readManifest(dir: string): CheckpointManifest {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(path)) {
+    throw new CheckpointError(dir, `no ${MANIFEST}: not a Lethe checkpoint, or an interrupted run (rerun the command that makes it)`);
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CheckpointError(dir, `${MANIFEST} is not valid JSON (${(e as Error).message}); the checkpoint is corrupt`);
+  }
+  const man = m as Partial<CheckpointManifest>;
+  if (man.format !== 'lethe-checkpoint') throw new CheckpointError(dir, `${MANIFEST} is not a Lethe checkpoint manifest`);
+  if (man.formatVersion !== 1) throw new CheckpointError(dir, `unsupported checkpoint format version ${String(man.formatVersion)}`);
+  try {
+    man.model = validateModelSpec(man.model);
+  } catch (e) {
+    throw new CheckpointError(dir, (e as Error).message);
+  }
+  if (!man.weights || typeof man.weights.sha256 !== 'string') throw new CheckpointError(dir, 'the manifest does not describe its weights file');
+  return man as CheckpointManifest;
+}
+
+/** Rebuilds the model from the manifest alone and loads its weights (hash-checked). */
+export function loadCheckpoint(dir: string): { model: Module; spec: ModelSpec; manifest: CheckpointManifest } {
+  const manifest = readManifest(dir);
+  const path = join(dir, manifest.weights.file);
+  if (!existsSync(path)) throw new CheckpointError(dir, `weights file ${manifest.weights.file} is missing`);
+  const bytes = readFileSync(path);
+  if (sha256(bytes) !== manifest.weights.sha256) {
+    throw new CheckpointError(dir, `${manifest.weights.file} does not match the manifest's hash: the file is corrupt or was modified`);
+  }
+  const { tensors } = parseSafetensors(bytes, path);
+  const model = createModel(manifest.model);
+  try {
+    model.loadStateDict(tensors, { strict: true });
+    return { model, spec: manifest.model, manifest };
+  } catch (e) {
+    model.dispose();
+    throw new CheckpointError(dir, (e as Error).message);
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+/** True when `dir` holds a complete checkpoint (manifest present and weights matching it). */
+export function isCompleteCheckpoint(dir: string): boolean {
+  try {
+    const m = readManifest(dir);
+    return sha256(readFileSync(join(dir, m.weights.file))) === m.weights.sha256;
+  } catch {
+    return false;
+  }
+}
+
+// ---- resume state ------------------------------------------------------------------------------------------
+
+/** Saves model weights + optimizer state after an epoch, so a killed run can resume (tensors first, JSON last). */
+export function saveResumeState(dir: string, model: Module, state: ResumeState): void {
+  mkdirSync(dir, { recursive: true });
+  const tensors = new Map<string, Tensor>();
+  for (const [k, v] of model.stateDict()) tensors.set(`model.${k}`, v);
+  for (const [k, v] of state.optimizer.state) tensors.set(`optim.${k}`, v);
+  const bytes = serializeSafetensors(tensors);
+  writeFileAtomic(join(dir, RESUME_TENSORS), (fd) => writeAll(fd, bytes));
+  writeJsonAtomic(join(dir, RESUME_JSON), { epoch: state.epoch, history: state.history, groups: state.optimizer.groups, sha256: sha256(bytes) });
+}
+
+/** Loads resume state into `model` if a consistent one exists; returns null otherwise. */
+export function loadResumeState(dir: string, model: Module): ResumeState | null {
+  const jsonPath = join(dir, RESUME_JSON);
+  const tensorPath = join(dir, RESUME_TENSORS);
+  if (!existsSync(jsonPath) || !existsSync(tensorPath)) return null;
+  const info = JSON.parse(readFileSync(jsonPath, 'utf8')) as { epoch: number; history: EpochMetrics[]; groups: Record<string, OptionValue>[]; sha256: string };
+  const bytes = readFileSync(tensorPath);
+  if (sha256(bytes) !== info.sha256) return null; // torn pair: start over rather than resume from a mix
+  const { tensors } = parseSafetensors(bytes, tensorPath);
+  const modelSd = new Map<string, Tensor>();
+  const optimState = new Map<string, Tensor>();
+  for (const [k, v] of tensors) {
+    if (k.startsWith('model.')) modelSd.set(k.slice(6), v);
+    else if (k.startsWith('optim.')) optimState.set(k.slice(6), v);
+  }
+  try {
+    model.loadStateDict(modelSd, { strict: true });
+  } finally {
+    for (const t of modelSd.values()) t.dispose();
+  }
+  const optimizer: OptimizerStateDict = { groups: info.groups, state: optimState };
+  return { epoch: info.epoch, history: info.history, optimizer };
+}
+
+export function clearResumeState(dir: string): void {
+  rmSync(join(dir, RESUME_JSON), { force: true });
+  rmSync(join(dir, RESUME_TENSORS), { force: true });
+}

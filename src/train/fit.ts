@@ -1,0 +1,163 @@
+// fit(): supervised training with per-epoch metrics, seeded determinism, NaN abort, and resumable checkpoints.
+//
+// One piece serves pretraining the original model and the `retrain` baseline (train from scratch on D_r).
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Module } from '../nn/module.js';
+import type { TensorDataset } from '../data/dataset.js';
+import { DataLoader } from '../data/loader.js';
+import { deriveSeed } from '../data/random.js';
+import { SGD } from '../optim/sgd.js';
+import { Adam } from '../optim/adam.js';
+import { CosineAnnealingLR, MultiStepLR, type LRScheduler } from '../optim/schedulers.js';
+import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
+import { crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.js';
+import { evaluateSplit } from '../eval/outputs.js';
+import { resolveRecipe, type TrainRecipe } from './recipe.js';
+
+export interface EpochMetrics {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  /** accuracy on the training batches as seen during the epoch (train mode, augmented) */
+  trainAccuracy: number;
+  /** accuracy on the validation set, if one was given */
+  valAccuracy?: number;
+  seconds: number;
+}
+
+export interface FitProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  imagesPerSecond: number;
+}
+
+/** State a resumed run restarts from (written by the caller's checkpoint hook, e.g. trainCheckpointed). */
+export interface ResumeState {
+  /** epochs already completed */
+  epoch: number;
+  optimizer: ReturnType<Optimizer<BaseOptions>['stateDict']>;
+  history: EpochMetrics[];
+}
+
+export interface FitOptions {
+  recipe?: Partial<TrainRecipe>;
+  /** seeds shuffling, augmentation and dropout (default 0) */
+  seed?: number;
+  validation?: TensorDataset;
+  onBatch?: (p: FitProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** called after every epoch with what a resume needs; the caller writes it atomically */
+  onCheckpoint?: (state: ResumeState) => void;
+  /** continue a run from this state (the model must hold the weights of that epoch) */
+  resume?: ResumeState;
+  signal?: AbortSignal;
+}
+
+export interface FitResult {
+  history: EpochMetrics[];
+  recipe: TrainRecipe;
+  seconds: number;
+}
+
+export class TrainingDivergedError extends Error {
+  constructor(value: number, epoch: number, batch: number) {
+    super(`training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}. Lower the learning rate (--lr); nothing was saved from this epoch.`);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+function makeOptimizer(model: Module, r: TrainRecipe): Optimizer<BaseOptions> {
+  const params = [...model.parameters()].filter((p) => p.requiresGrad);
+  if (params.length === 0) throw new Error('fit: the model has no trainable parameter (is it frozen?)');
+  return (r.optimizer === 'adam'
+    ? new Adam(params, { lr: r.lr, weightDecay: r.weightDecay })
+    : new SGD(params, { lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay })) as unknown as Optimizer<BaseOptions>;
+}
+
+function makeScheduler(opt: Optimizer<BaseOptions>, r: TrainRecipe): LRScheduler | null {
+  if (r.schedule === 'multistep') return new MultiStepLR(opt, { milestones: r.milestones, gamma: r.gamma });
+  if (r.schedule === 'cosine') return new CosineAnnealingLR(opt, { tMax: r.epochs });
+  return null;
+}
+
+/** Trains `model` in place on `data` with cross-entropy. */
+export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}): Promise<FitResult> {
+  const recipe = resolveRecipe(o.recipe);
+  const seed = o.seed ?? 0;
+  if (data.size === 0) throw new Error('fit: the training set is empty');
+  const optimizer = makeOptimizer(model, recipe);
+  const scheduler = makeScheduler(optimizer, recipe);
+  const history: EpochMetrics[] = [];
+  const start = performance.now();
+  try {
+    let first = 0;
+    if (o.resume) {
+      optimizer.loadStateDict(o.resume.optimizer);
+      history.push(...o.resume.history);
+      first = o.resume.epoch;
+      for (let e = 0; e < first; e++) scheduler?.step();
+    }
+    const loader = new DataLoader(data, {
+      batchSize: recipe.batchSize,
+      shuffle: true,
+      seed: deriveSeed(seed, 'fit'),
+      ...(recipe.augment ? { augment: { cropPadding: 4, flip: true } } : {}),
+    });
+    for (let epoch = first; epoch < recipe.epochs; epoch++) {
+      // Reseeding per epoch makes a resumed run draw the same augmentation/dropout randomness as an unbroken one.
+      manualSeed(Number(deriveSeed(seed, 'fit-epoch', epoch) & 0xffffffffn));
+      loader.epoch = epoch;
+      model.train();
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let b = 0;
+      for (const batch of loader) {
+        try {
+          const [loss, hits] = tidy(() => {
+            const logits = model.forward(batch.x);
+            const l = crossEntropy(logits, batch.y);
+            const value = l.item();
+            if (!Number.isFinite(value)) throw new TrainingDivergedError(value, epoch, b);
+            optimizer.zeroGrad();
+            l.backward();
+            optimizer.step();
+            return [value, noGrad(() => logits.argmax(1).eq(batch.y).sum().item())];
+          });
+          lossSum += loss * batch.indices.length;
+          correct += hits;
+          seen += batch.indices.length;
+        } finally {
+          batch.dispose();
+        }
+        b++;
+        o.onBatch?.({ epoch, epochs: recipe.epochs, batch: b, batches: loader.length, loss: lossSum / seen, imagesPerSecond: (seen * 1000) / (performance.now() - t0) });
+        if (b % 8 === 0) {
+          await yieldToLoop();
+          o.signal?.throwIfAborted();
+        }
+      }
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        lr: optimizer.paramGroups[0]!.lr,
+        trainLoss: lossSum / seen,
+        trainAccuracy: (100 * correct) / seen,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      scheduler?.step();
+      if (o.validation) metrics.valAccuracy = evaluateSplit(model, o.validation).accuracy;
+      history.push(metrics);
+      o.onEpoch?.(metrics);
+      o.onCheckpoint?.({ epoch: epoch + 1, optimizer: optimizer.stateDict(), history: [...history] });
+      await yieldToLoop();
+      o.signal?.throwIfAborted();
+    }
+    return { history, recipe, seconds: (performance.now() - start) / 1000 };
+  } finally {
+    optimizer.dispose();
+  }
+}

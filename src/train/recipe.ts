@@ -1,0 +1,43 @@
+// A training recipe: optimizer, schedule, batches, augmentation. Plain JSON, stored in checkpoint manifests.
+
+export interface TrainRecipe {
+  epochs: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** 'multistep' (lr × gamma at each milestone epoch), 'cosine' (to 0 over the run) or 'constant' */
+  schedule: 'multistep' | 'cosine' | 'constant';
+  milestones: number[];
+  gamma: number;
+  /** random crop (pad 4) + horizontal flip on training batches */
+  augment: boolean;
+}
+
+/** PROTOCOL.md's original/retrain recipe: SGD 0.1, momentum 0.9, wd 5e-4, batch 256, 20 epochs, ×0.1 at 10 and 15, no augmentation. */
+export const PROTOCOL_RECIPE: TrainRecipe = {
+  epochs: 20,
+  batchSize: 256,
+  optimizer: 'sgd',
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  schedule: 'multistep',
+  milestones: [10, 15],
+  gamma: 0.1,
+  augment: false,
+};
+
+/** Fills a partial recipe from the protocol's, scaling the default milestones to the epoch count when not given. */
+export function resolveRecipe(partial: Partial<TrainRecipe> = {}): TrainRecipe {
+  const epochs = partial.epochs ?? PROTOCOL_RECIPE.epochs;
+  const milestones = partial.milestones ?? (epochs === 20 ? PROTOCOL_RECIPE.milestones : [Math.round(epochs / 2), Math.round((3 * epochs) / 4)]);
+  const r: TrainRecipe = { ...PROTOCOL_RECIPE, ...partial, epochs, milestones };
+  if (!Number.isInteger(r.epochs) || r.epochs < 1) throw new RangeError(`recipe: epochs must be a positive integer, got ${r.epochs}`);
+  if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new RangeError(`recipe: batchSize must be a positive integer, got ${r.batchSize}`);
+  if (!(r.lr > 0)) throw new RangeError(`recipe: lr must be positive, got ${r.lr}`);
+  if (!['sgd', 'adam'].includes(r.optimizer)) throw new Error(`recipe: optimizer must be 'sgd' or 'adam', got '${r.optimizer}'`);
+  if (!['multistep', 'cosine', 'constant'].includes(r.schedule)) throw new Error(`recipe: schedule must be multistep, cosine or constant, got '${r.schedule}'`);
+  return r;
+}

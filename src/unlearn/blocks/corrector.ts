@@ -1,0 +1,59 @@
+// CUFG's forgetting-gradient corrector (research/cufg.md §2), per parameter tensor:
+//   gate:  if any layer has cos(g_r, g_f) > τ, correct every layer, else keep the plain fine-tuning gradient g_r;
+//   correction:  u = (n_r + β·n_f) / (‖n_r + n_f‖ + 1e-8), n = g / (‖g‖ + 1e-8), β = 0.9^epoch.
+// g_r is the retain-batch CE gradient, g_f the gradient of −CE on the current forget subset (ascent direction).
+import { noGrad, stack, tidy, type Tensor } from '../../torch/index.js';
+
+export interface CorrectorOptions {
+  /** τ0, the gate threshold at stage 0 (reference final commit: 0.45) */
+  tau0: number;
+  /** how much τ drops per stage (reference: 0.05) */
+  tauStep: number;
+  /** β = decay^epoch weights the forgetting direction (reference: 0.9) */
+  decay: number;
+  /**
+   * 'reference' (default): the denominator uses the unweighted n_r + n_f while the numerator weights n_f by β,
+   * as the code does; 'weighted': normalise n_r + β·n_f by its own norm (unit-norm update every epoch).
+   */
+  normalization: 'reference' | 'weighted';
+}
+
+export const CORRECTOR_DEFAULTS: CorrectorOptions = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' };
+
+/** τ at a stage. */
+export function gateThreshold(o: CorrectorOptions, stage: number): number {
+  return o.tau0 - o.tauStep * stage;
+}
+
+/**
+ * Returns the corrected gradients (new tensors, owned by the caller) and whether the gate fired.
+ * `retain` and `forget` are aligned per parameter; a null entry (unused parameter) passes g_r through.
+ */
+export function correctGradients(
+  retain: readonly (Tensor | null)[],
+  forget: readonly (Tensor | null)[],
+  o: CorrectorOptions,
+  epoch: number,
+  stage: number,
+): { grads: (Tensor | null)[]; fired: boolean; maxCosine: number } {
+  return tidy(() =>
+    noGrad(() => {
+      const pairs = retain.map((g, i) => [g, forget[i] ?? null] as const);
+      const cosines = pairs.filter(([r, f]) => r !== null && f !== null).map(([r, f]) => r!.flatten().dot(f!.flatten()).div(r!.norm().mul(f!.norm())));
+      const maxCosine = cosines.length === 0 ? NaN : stack(cosines).nanToNum({ nan: -2 }).max().item();
+      const fired = maxCosine > gateThreshold(o, stage);
+      if (!fired) return { grads: retain.map((g) => (g === null ? null : g.clone())), fired, maxCosine };
+      const beta = o.decay ** epoch;
+      const grads = pairs.map(([r, f]) => {
+        if (r === null) return null;
+        if (f === null) return r.clone();
+        const nr = r.div(r.norm().add(1e-8));
+        const nf = f.div(f.norm().add(1e-8));
+        const num = nr.add(nf.mul(beta));
+        const den = o.normalization === 'reference' ? nr.add(nf).norm() : num.norm();
+        return num.div(den.add(1e-8));
+      });
+      return { grads, fired, maxCosine };
+    }),
+  );
+}

@@ -1,0 +1,106 @@
+// CUFG's easy-to-hard curriculum over the forget set (research/cufg.md §3–4).
+//
+// Each forget sample gets a difficulty score from the ORIGINAL model (default: its per-sample cross-entropy in
+// eval mode). Samples are sorted ascending and cut into K equal contiguous chunks; chunk 0 holds the lowest
+// loss (confidently memorised = hardest to forget), chunk K−1 the highest (weakly memorised = easiest). Stage s
+// (epochs s·E_s … (s+1)·E_s − 1) uses chunk K−1−s: easy first, hard last. Each stage uses only its own chunk, as
+// in the reference code. The building of the chunks is not public in the reference; this reconstruction and its
+// alternatives (score, direction) are options.
+import type { Module } from '../../nn/module.js';
+import { DataLoader } from '../../data/loader.js';
+import type { TensorDataset } from '../../data/dataset.js';
+import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
+
+export type DifficultyScore = 'loss' | 'confidence' | 'entropy';
+
+export interface CurriculumOptions {
+  /** number of stages K (default 3) */
+  stages?: number;
+  /** epochs per stage E_s (reference code: 10; default 2 so short runs still visit every stage) */
+  epochsPerStage?: number;
+  /** per-sample difficulty (default 'loss'; 'confidence' = 1 − p_true gives the same order; 'entropy' of the prediction) */
+  score?: DifficultyScore;
+  /** 'easy-first' (default: high loss first) or 'hard-first' (Kumar et al.'s low-uncertainty-first is 'hard-first' with score 'entropy') */
+  order?: 'easy-first' | 'hard-first';
+  batchSize?: number;
+}
+
+export class Curriculum {
+  constructor(
+    /** forget-set positions (indices into D_f) per stage, in the order they are used */
+    readonly stages: Int32Array[],
+    readonly epochsPerStage: number,
+    /** per-sample scores, indexed like D_f */
+    readonly scores: Float32Array,
+  ) {}
+
+  get numStages(): number {
+    return this.stages.length;
+  }
+
+  /** Total epochs the curriculum spans (K · E_s). */
+  get totalEpochs(): number {
+    return this.stages.length * this.epochsPerStage;
+  }
+
+  /** The stage index used at an epoch (the last stage continues if training runs longer). */
+  stageAt(epoch: number): number {
+    return Math.min(this.stages.length - 1, Math.floor(epoch / this.epochsPerStage));
+  }
+
+  /** The D_f positions used at an epoch. */
+  subsetAt(epoch: number): Int32Array {
+    return this.stages[this.stageAt(epoch)]!;
+  }
+}
+
+/** Per-sample difficulty scores of the forget set under `model` (eval mode, no augmentation). */
+export function difficultyScores(model: Module, forget: TensorDataset, score: DifficultyScore = 'loss', batchSize = 256): Float32Array {
+  const wasTraining = model.training;
+  model.eval();
+  const out = new Float32Array(forget.size);
+  let pos = 0;
+  try {
+    for (const batch of new DataLoader(forget, { batchSize })) {
+      try {
+        const values = tidy(() =>
+          noGrad(() => {
+            const logits = model.forward(batch.x);
+            if (score === 'loss') return crossEntropy(logits, batch.y, { reduction: 'none' }).toTypedArray();
+            const p = logits.softmax(1);
+            if (score === 'confidence') return p.gather(1, batch.y.unsqueeze(1)).squeeze(1).neg().add(1).toTypedArray();
+            return p.mul(p.clampMin(1e-30).log()).sum(1).neg().toTypedArray();
+          }),
+        ) as Float32Array;
+        out.set(values, pos);
+        pos += values.length;
+      } finally {
+        batch.dispose();
+      }
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return out;
+}
+
+/** Builds the curriculum from the original model's scores on D_f. */
+export function buildCurriculum(original: Module, forget: TensorDataset, o: CurriculumOptions = {}): Curriculum {
+  const K = o.stages ?? 3;
+  const epochsPerStage = o.epochsPerStage ?? 2;
+  if (!Number.isInteger(K) || K < 1) throw new RangeError(`curriculum: stages must be a positive integer, got ${K}`);
+  if (!Number.isInteger(epochsPerStage) || epochsPerStage < 1) throw new RangeError(`curriculum: epochsPerStage must be a positive integer, got ${epochsPerStage}`);
+  if (forget.size < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forget.size}`);
+  const scores = difficultyScores(original, forget, o.score ?? 'loss', o.batchSize ?? 256);
+  // ascending score, ties by index: a stable, documented order
+  const order = Int32Array.from({ length: forget.size }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
+  const chunks: Int32Array[] = [];
+  for (let c = 0; c < K; c++) {
+    const begin = Math.floor((c * order.length) / K);
+    const end = Math.floor(((c + 1) * order.length) / K);
+    chunks.push(order.slice(begin, end).sort());
+  }
+  // chunks[0] = lowest loss (hard); easy-first consumes from the last chunk
+  const stages = (o.order ?? 'easy-first') === 'easy-first' ? chunks.reverse() : chunks;
+  return new Curriculum(stages, epochsPerStage, scores);
+}

@@ -1,0 +1,178 @@
+// SEMU's SVD subspace (research/semu.md §1.1–1.4): train a tiny r×r core per layer instead of the weights.
+//
+// For every Conv2d and Linear weight W0 with forget-set gradient G:
+//   (optional) project G away from W0;  thin SVD of G (per input channel for convolutions);
+//   keep the k leading singular vectors (explained-variance rule);  W = W0 + U_k · R · V_kᵀ with R = 0 at start.
+// Only the R cores train. Instead of swapping the model's layers, the weights themselves are rewritten after
+// every step (W ← W0 + U R Vh) and the cores' gradients are pulled from the weights' gradients by the chain
+// rule (dL/dR = U_kᵀ · dL/dW · V_k), which is exact because W is linear in R. Any model and any training loop
+// (RL, GA, ...) therefore runs inside the subspace unchanged, and the result is plain weights: nothing to merge.
+import { Conv2d } from '../../nn/conv.js';
+import { Linear } from '../../nn/linear.js';
+import type { Module } from '../../nn/module.js';
+import { keep, linalg, noGrad, tidy, zeros, type Tensor } from '../../torch/index.js';
+import type { Gradients } from './gradients.js';
+
+export interface SubspaceOptions {
+  /** explained-variance ratio γ of the rank rule; null keeps the full thin SVD (reference default 0.95 in its README) */
+  gamma?: number | null;
+  /**
+   * How G is projected away from W0 before the SVD:
+   * - 'orthogonal' (default, the paper's intent): G − (⟨G,W0⟩/‖W0‖²)·W0, exactly orthogonal to W0;
+   * - 'reference': G − (⟨G,W0⟩/‖W0‖)·W0, the reference code's formula (not orthogonal unless ‖W0‖ = 1);
+   * - 'none': no projection.
+   */
+  projection?: 'orthogonal' | 'reference' | 'none';
+  /**
+   * Rank rule: 'reference' (default) = number of components whose cumulative energy ratio is ≤ γ (searchsorted
+   * right=True, at least 1), which can keep less than γ of the energy; 'reach' = smallest k reaching ≥ γ.
+   */
+  rankRule?: 'reference' | 'reach';
+}
+
+interface SubspaceLayer {
+  name: string;
+  kind: 'linear' | 'conv';
+  weight: Tensor;
+  w0: Tensor;
+  /** linear: [out, k]; conv: [in, out, k] */
+  u: Tensor;
+  /** linear: [k, in]; conv: [in, k, kh·kw] */
+  vh: Tensor;
+  /** the trainable core; linear: [k, k]; conv: [in, k, k] */
+  r: Tensor;
+  rank: number;
+}
+
+/** The layers a subspace adapts: the weights of every Conv2d and Linear module (biases and norms stay frozen). */
+export function subspaceWeights(model: Module): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  for (const [prefix, m] of model.namedModules()) {
+    if (m instanceof Conv2d || m instanceof Linear) out.push([prefix === '' ? 'weight' : `${prefix}.weight`, m.weight]);
+  }
+  return out;
+}
+
+/** k for one row of singular values (or the max over rows of a batch). */
+function selectRank(s: Tensor, gamma: number | null, rule: 'reference' | 'reach'): number {
+  const m = s.shape[s.ndim - 1]!;
+  if (gamma === null) return m;
+  return tidy(() => {
+    const energy = s.square();
+    const ratio = energy.cumsum(-1).div(energy.sum(-1, true).clampMin(1e-30));
+    const rows = ratio.ndim === 1 ? ratio.unsqueeze(0) : ratio;
+    // 'reference': count of c_j ≤ γ; 'reach': count of c_j < γ, plus one (the component that reaches γ).
+    const counts = rule === 'reference' ? rows.le(gamma).sum(-1) : rows.lt(gamma).sum(-1).add(1);
+    return Math.min(m, Math.max(1, counts.max().item()));
+  });
+}
+
+export class SvdSubspace {
+  private constructor(readonly layers: SubspaceLayer[]) {}
+
+  /** Builds the subspace from forget-set gradients of the subspaceWeights (the caller keeps `grads`). */
+  static fromGradients(model: Module, grads: Gradients, o: SubspaceOptions = {}): SvdSubspace {
+    const gamma = o.gamma === undefined ? 0.95 : o.gamma;
+    if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
+    const projection = o.projection ?? 'orthogonal';
+    const rule = o.rankRule ?? 'reference';
+    const layers: SubspaceLayer[] = [];
+    try {
+      for (const [name, weight] of subspaceWeights(model)) {
+        const g0 = grads.get(name);
+        if (g0 === undefined) throw new Error(`SEMU subspace: no gradient for '${name}'`);
+        layers.push(
+          tidy(() =>
+            noGrad(() => {
+              const w0 = weight.detach().clone();
+              let g = g0;
+              if (projection !== 'none') {
+                const inner = g.mul(w0).sum();
+                const norm = projection === 'orthogonal' ? w0.square().sum() : w0.norm(2);
+                g = g.sub(w0.mul(inner.div(norm.clampMin(1e-30))));
+              }
+              const kind = weight.ndim === 4 ? 'conv' : 'linear';
+              // conv: one matrix per input channel, out × (kh·kw)
+              const mat = kind === 'conv' ? g.permute(1, 0, 2, 3).reshape(weight.shape[1]!, weight.shape[0]!, -1) : g;
+              const { U, S, Vh } = linalg.svd(mat.contiguous());
+              const k = selectRank(S, gamma, rule);
+              const u = (kind === 'conv' ? U.narrow(2, 0, k) : U.narrow(1, 0, k)).contiguous();
+              const vh = (kind === 'conv' ? Vh.narrow(1, 0, k) : Vh.narrow(0, 0, k)).contiguous();
+              const r = kind === 'conv' ? zeros([weight.shape[1]!, k, k]) : zeros([k, k]);
+              r.requiresGrad = true;
+              const layer: SubspaceLayer = { name, kind, weight, w0: keep(w0), u: keep(u), vh: keep(vh), r: keep(r), rank: k };
+              return layer;
+            }),
+          ),
+        );
+      }
+    } catch (e) {
+      new SvdSubspace(layers).dispose();
+      throw e;
+    }
+    if (layers.length === 0) throw new Error('SEMU subspace: the model has no Conv2d or Linear layer');
+    return new SvdSubspace(layers);
+  }
+
+  /** The trainable cores (what the optimizer updates). */
+  params(): Tensor[] {
+    return this.layers.map((l) => l.r);
+  }
+
+  /** Degrees of freedom: Σ k² over linear layers + Σ in·k² over convolutions (the reference's count). */
+  trainableCount(): number {
+    return this.layers.reduce((n, l) => n + l.r.numel(), 0);
+  }
+
+  /** Per-layer ranks, for reports. */
+  ranks(): Record<string, number> {
+    return Object.fromEntries(this.layers.map((l) => [l.name, l.rank]));
+  }
+
+  /** dL/dR from the weights' gradients (chain rule); the weights' own grads are then cleared. */
+  pullGradients(): void {
+    for (const l of this.layers) {
+      tidy(() =>
+        noGrad(() => {
+          const gw = l.weight.grad;
+          if (gw === null) {
+            l.r.grad = null;
+            return;
+          }
+          const gr =
+            l.kind === 'linear'
+              ? l.u.t().mm(gw).mm(l.vh.t())
+              : l.u.transpose(1, 2).bmm(gw.permute(1, 0, 2, 3).reshape(l.u.shape[0]!, l.u.shape[1]!, -1)).bmm(l.vh.transpose(1, 2));
+          l.r.grad = gr;
+          l.weight.grad = null;
+        }),
+      );
+    }
+  }
+
+  /** Rewrites every adapted weight as W0 + U R Vh. */
+  pushWeights(): void {
+    for (const l of this.layers) {
+      tidy(() =>
+        noGrad(() => {
+          const w = l.weight;
+          const delta =
+            l.kind === 'linear'
+              ? l.u.mm(l.r).mm(l.vh)
+              : l.u.bmm(l.r).bmm(l.vh).reshape(w.shape[1]!, w.shape[0]!, w.shape[2]!, w.shape[3]!).permute(1, 0, 2, 3);
+          w.copy_(l.w0.add(delta));
+        }),
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const l of this.layers) {
+      l.w0.dispose();
+      l.u.dispose();
+      l.vh.dispose();
+      l.r.dispose();
+    }
+    this.layers.length = 0;
+  }
+}

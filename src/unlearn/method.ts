@@ -1,0 +1,78 @@
+// What an unlearning method is, and what it is given.
+import type { Module } from '../nn/module.js';
+import type { TensorDataset } from '../data/dataset.js';
+import type { DataLoader } from '../data/loader.js';
+import type { ModelSpec } from '../models/spec.js';
+import type { SaliencyMask } from './blocks/saliency.js';
+import type { SvdSubspace } from './blocks/subspace.js';
+import type { Curriculum } from './blocks/curriculum.js';
+import type { OptimRecipe, UnlearnTrainer } from './trainer.js';
+
+/** Options every method understands (each method documents its own defaults). */
+export interface CommonOptions {
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  /** SGD momentum / weight decay (references: 0.9 / 5e-4) */
+  momentum: number;
+  weightDecay: number;
+  /** random crop + flip on training batches (the CIFAR references use it; the Fashion-MNIST protocol does not) */
+  augment: boolean;
+}
+
+/** A progress event; methods report epochs and batches, the runner adds phases. */
+export interface ProgressEvent {
+  phase: string;
+  epoch?: number;
+  epochs?: number;
+  batch?: number;
+  batches?: number;
+  loss?: number;
+  message?: string;
+}
+
+/** The reusable building blocks a run may carry (built by the runner from the original model and D_f). */
+export interface Blocks {
+  mask?: SaliencyMask;
+  subspace?: SvdSubspace;
+  curriculum?: Curriculum;
+}
+
+export interface MethodContext<O extends CommonOptions = CommonOptions> {
+  /** the working copy the method trains; the method returns it (or another model, e.g. retrain's fresh one) */
+  model: Module;
+  /** θ_o, read-only: teachers, attack models and anchors read it, nothing writes it */
+  original: Module;
+  /** the architecture of both, for methods that build a new model */
+  spec: ModelSpec;
+  forget: TensorDataset;
+  retain: TensorDataset;
+  numClasses: number;
+  options: O;
+  blocks: Blocks;
+  seed: number;
+  /** a trainer in the run's training space (mask / subspace) with the method's optimizer recipe */
+  trainer(recipe?: Partial<OptimRecipe>): UnlearnTrainer;
+  /** a shuffled training loader over D_r */
+  retainLoader(epoch: number): DataLoader;
+  /** a shuffled training loader over D_f, or over the curriculum's stage subset when a curriculum is set */
+  forgetLoader(epoch: number): DataLoader;
+  /** reports progress and yields to the event loop; throws if the run was aborted */
+  tick(event: ProgressEvent): Promise<void>;
+  /** throws an AbortError if the run was aborted */
+  checkAbort(): void;
+}
+
+export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
+  name: string;
+  /** one line for --help and reports */
+  summary: string;
+  /** where the defaults come from, and the quirks that are options */
+  reference: string;
+  defaults: O;
+  /** the blocks this method uses by default (e.g. salun: mask) */
+  defaultBlocks?: { mask?: boolean; subspace?: boolean; curriculum?: boolean };
+  /** whether the method reads D_r (reported; SEMU and GA do not) */
+  usesRetain: boolean;
+  run(ctx: MethodContext<O>): Promise<Module>;
+}

@@ -1,0 +1,85 @@
+// RL: random labels on D_f plus fine-tuning on D_r, and SalUn = RL on the salient weights only.
+//
+// Reference (Unlearn-Saliency RL.py, current HEAD for CIFAR-10): every epoch, one pass over D_f with labels
+// drawn uniformly from {0..C−1} (the true label included, with probability 1/C), then one pass over all of D_r
+// with true labels. variant 'mixed' is the older code (and CIFAR-100's): D_f relabelled once per epoch,
+// concatenated with D_r and shuffled together.
+import { cat, crossEntropy, tidy, type Tensor } from '../../torch/index.js';
+import { TensorDataset } from '../../data/dataset.js';
+import { DataLoader } from '../../data/loader.js';
+import { deriveSeed } from '../../data/random.js';
+import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
+import { registerMethod } from '../registry.js';
+import { trainPass, uniformLabels, wrongLabels } from './loop.js';
+import type { Module } from '../../nn/module.js';
+
+export interface RlOptions extends CommonOptions {
+  /** 'sequential' (reference HEAD): forget pass then retain pass; 'mixed': one shuffled pass over relabelled D_f ∪ D_r */
+  variant: string;
+  /** 'uniform' (reference: may redraw the true label) or 'wrong' (always a different class, the paper's y′ ≠ y) */
+  labels: string;
+}
+
+export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: string): Promise<Module> {
+  const { model, options, numClasses } = ctx;
+  if (options.variant !== 'sequential' && options.variant !== 'mixed') throw new Error(`${name}: variant must be 'sequential' or 'mixed', got '${options.variant}'`);
+  if (options.labels !== 'uniform' && options.labels !== 'wrong') throw new Error(`${name}: labels must be 'uniform' or 'wrong', got '${options.labels}'`);
+  const relabel = (y: Tensor): Tensor => (options.labels === 'wrong' ? wrongLabels(y, numClasses) : uniformLabels(y, numClasses));
+  const trainer = ctx.trainer();
+  try {
+    model.train();
+    for (let e = 0; e < options.epochs; e++) {
+      if (options.variant === 'sequential') {
+        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), relabel(b.y)), `${name} forget`, e, options.epochs);
+        await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), `${name} retain`, e, options.epochs);
+      } else {
+        const mixed = mixedDataset(ctx, e, relabel);
+        try {
+          const loader = new DataLoader(mixed, { batchSize: options.batchSize, shuffle: true, seed: deriveSeed(ctx.seed, 'mixed') });
+          loader.epoch = e;
+          await trainPass(ctx, trainer, loader, (b) => crossEntropy(model.forward(b.x), b.y), `${name} mixed`, e, options.epochs);
+        } finally {
+          mixed.dispose();
+        }
+      }
+    }
+  } finally {
+    trainer.dispose();
+  }
+  return model;
+}
+
+/** D_f (the epoch's curriculum subset, if any) with fresh random labels, concatenated with D_r. */
+function mixedDataset(ctx: MethodContext<RlOptions>, epoch: number, relabel: (y: Tensor) => Tensor): TensorDataset {
+  const subset = ctx.blocks.curriculum?.subsetAt(epoch);
+  const forget = subset ? ctx.forget.subset(subset) : ctx.forget;
+  try {
+    const [images, labels] = tidy(() => [cat([forget.images, ctx.retain.images]), cat([relabel(forget.labels), ctx.retain.labels])]);
+    return new TensorDataset({ images: images!, labels: labels!, numClasses: ctx.numClasses, name: 'rl-mixed' });
+  } finally {
+    if (subset) forget.dispose();
+  }
+}
+
+export const rl: MethodDefinition<RlOptions> = {
+  name: 'rl',
+  summary: 'random labels on D_f, then fine-tuning on D_r, every epoch',
+  reference: 'Unlearn-Saliency RL.py: SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr in 1e-3..1e-1 (0.01 here); labels uniform incl. the true one (quirk, option labels=wrong)',
+  defaults: { epochs: 10, lr: 0.01, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, variant: 'sequential', labels: 'uniform' },
+  usesRetain: true,
+  run: (ctx) => randomLabelEpochs(ctx, 'rl'),
+};
+registerMethod(rl);
+
+export const salun: MethodDefinition<RlOptions> = {
+  name: 'salun',
+  summary: 'SalUn: saliency mask (top 50% of |grad of the forget loss|) + random labelling on the salient weights only',
+  reference:
+    'Unlearn-Saliency main_random.py + RL.py, README recipe: 10 epochs, lr 0.013, mask 0.5, SGD momentum 0.9, wd 5e-4, batch 256. ' +
+    'Non-salient weights are exactly frozen (paper formula; reference fix PR #33); mask mode "grad" reproduces the leaky pre-fix code used for the paper tables.',
+  defaults: { epochs: 10, lr: 0.013, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, variant: 'sequential', labels: 'uniform' },
+  defaultBlocks: { mask: true },
+  usesRetain: true,
+  run: (ctx) => randomLabelEpochs(ctx, 'salun'),
+};
+registerMethod(salun);

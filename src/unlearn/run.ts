@@ -1,0 +1,242 @@
+// Runs one unlearning method on a copy of the original model, with the building blocks the run asks for.
+//
+//   original ──clone──▶ working copy ──method (in the run's training space)──▶ unlearned model
+//
+// The original is never modified. The blocks are built first: the saliency mask and the curriculum's scores
+// from the original model on D_f, the SVD subspace from the working copy (whose weights it then drives).
+// A diverged loss, an abort or any error disposes the copy and leaves the original as it was.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Module } from '../nn/module.js';
+import type { TensorDataset } from '../data/dataset.js';
+import { DataLoader } from '../data/loader.js';
+import type { ModelSpec } from '../models/spec.js';
+import type { MaskMode } from '../optim/optimizer.js';
+import { crossEntropy, manualSeed } from '../torch/index.js';
+import { deriveSeed } from '../data/random.js';
+import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
+import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
+import { SvdSubspace, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
+import { buildCurriculum, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
+import { getMethod } from './registry.js';
+import type { Blocks, CommonOptions, MethodContext, ProgressEvent } from './method.js';
+import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
+
+export interface MaskBlockOptions {
+  /** fraction of all parameter entries kept trainable (SalUn default 0.5) */
+  ratio?: number;
+  /** 'update' (default): exact freeze; 'grad': the reference's leaky gradient masking (weight decay and momentum move frozen weights) */
+  mode?: MaskMode;
+  /** a precomputed mask (e.g. loaded from a file) instead of computing one */
+  precomputed?: SaliencyMask;
+}
+
+export interface SubspaceBlockOptions extends SubspaceOptions {
+  /** BatchNorm mode while collecting the gradient: 'eval' (default, running statistics untouched) or 'train' (the reference's quirk) */
+  bnMode?: 'eval' | 'train';
+}
+
+export interface UnlearnRunOptions {
+  method: string;
+  /** the method's options (epochs, lr, ...) over its defaults */
+  options?: Record<string, unknown>;
+  /** add (or, with false, remove) the saliency mask block */
+  mask?: MaskBlockOptions | boolean;
+  subspace?: SubspaceBlockOptions | boolean;
+  curriculum?: CurriculumOptions | boolean;
+  seed?: number;
+  progress?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface UnlearnResult {
+  model: Module;
+  method: string;
+  options: CommonOptions;
+  blocks: {
+    mask?: { ratio: number; mode: MaskMode; salient: number };
+    subspace?: { ranks: Record<string, number>; trainable: number; gamma: number | null; projection: string };
+    curriculum?: { stageSizes: number[]; epochsPerStage: number };
+  };
+  /** degrees of freedom the method trained */
+  trainableParams: number;
+  /** wall-clock seconds (blocks included) */
+  seconds: number;
+  usesRetain: boolean;
+}
+
+/** Merges user options over a method's defaults, rejecting unknown names and mistyped values. */
+export function resolveOptions<O extends CommonOptions>(method: string, defaults: O, given: Record<string, unknown> = {}): O {
+  const out: Record<string, unknown> = { ...(defaults as object) };
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (!(k in defaults)) throw new Error(`method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
+    const expected = typeof (defaults as unknown as Record<string, unknown>)[k];
+    if (typeof v !== expected) throw new TypeError(`method '${method}': option '${k}' must be a ${expected}, got ${JSON.stringify(v)}`);
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`method '${method}': option '${k}' must be finite`);
+    out[k] = v;
+  }
+  for (const k of ['epochs', 'batchSize'] as const) {
+    const v = out[k] as number;
+    if (!Number.isInteger(v) || v < (k === 'epochs' ? 0 : 1)) throw new RangeError(`method '${method}': ${k} must be a ${k === 'epochs' ? 'non-negative' : 'positive'} integer, got ${v}`);
+  }
+  return out as unknown as O;
+}
+
+function blockSetting<T extends object>(given: T | boolean | undefined, byDefault: boolean | undefined): T | null {
+  if (given === false) return null;
+  if (given === true) return {} as T;
+  if (given !== undefined) return given;
+  return byDefault ? ({} as T) : null;
+}
+
+/** Unlearns D_f from `original`; returns a new model (the caller owns and disposes it). */
+export async function unlearn(
+  original: Module,
+  spec: ModelSpec,
+  data: { forget: TensorDataset; retain: TensorDataset },
+  o: UnlearnRunOptions,
+): Promise<UnlearnResult> {
+  const def = getMethod(o.method);
+  const options = resolveOptions(def.name, def.defaults, o.options);
+  const seed = o.seed ?? 0;
+  if (data.forget.size === 0) throw new Error('the forget set is empty: nothing to unlearn');
+  if (data.retain.size === 0 && def.usesRetain) throw new Error(`method '${def.name}' needs retain data, but the retain set is empty`);
+  const numClasses = spec.numClasses;
+  const progress = o.progress ?? (() => {});
+  const checkAbort = (): void => o.signal?.throwIfAborted();
+  const start = performance.now();
+  manualSeed(seed);
+
+  const maskOpts = blockSetting<MaskBlockOptions>(o.mask, def.defaultBlocks?.mask);
+  const subspaceOpts = blockSetting<SubspaceBlockOptions>(o.subspace, def.defaultBlocks?.subspace);
+  const curriculumOpts = blockSetting<CurriculumOptions>(o.curriculum, def.defaultBlocks?.curriculum);
+  if (maskOpts && subspaceOpts) throw new Error('choose either a saliency mask or an SVD subspace for a run, not both');
+
+  const augment = options.augment ? { cropPadding: 4, flip: true } : undefined;
+  const loader = (ds: TensorDataset, stream: string, epoch: number, indices?: Int32Array): DataLoader => {
+    const l = new DataLoader(ds, {
+      batchSize: options.batchSize,
+      shuffle: true,
+      seed: deriveSeed(seed, stream),
+      ...(augment ? { augment } : {}),
+      ...(indices ? { indices } : {}),
+    });
+    l.epoch = epoch;
+    return l;
+  };
+
+  const model = original.clone();
+  const blocks: Blocks = {};
+  const result: UnlearnResult['blocks'] = {};
+  try {
+    if (maskOpts) {
+      progress({ phase: 'saliency mask', message: 'gradient of the forget loss over D_f' });
+      blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loader(data.forget, 'mask', 0), maskOpts.ratio ?? 0.5, o.signal);
+      result.mask = { ratio: blocks.mask.ratio, mode: maskOpts.mode ?? 'update', salient: blocks.mask.count() };
+    }
+    if (subspaceOpts) {
+      progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
+      blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal);
+      result.subspace = {
+        ranks: blocks.subspace.ranks(),
+        trainable: blocks.subspace.trainableCount(),
+        gamma: subspaceOpts.gamma === undefined ? 0.95 : subspaceOpts.gamma,
+        projection: subspaceOpts.projection ?? 'orthogonal',
+      };
+    }
+    if (curriculumOpts) {
+      progress({ phase: 'curriculum', message: 'scoring D_f with the original model' });
+      blocks.curriculum = buildCurriculum(original, data.forget, curriculumOpts);
+      result.curriculum = { stageSizes: blocks.curriculum.stages.map((s) => s.length), epochsPerStage: blocks.curriculum.epochsPerStage };
+    }
+    let trainable = 0;
+    const ctx: MethodContext = {
+      model,
+      original,
+      spec,
+      forget: data.forget,
+      retain: data.retain,
+      numClasses,
+      options,
+      blocks,
+      seed,
+      trainer(recipe: Partial<OptimRecipe> = {}) {
+        const t = new UnlearnTrainer(
+          model,
+          { lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay, ...recipe },
+          {
+            ...(blocks.mask ? { mask: blocks.mask, maskMode: maskOpts?.mode ?? 'update' } : {}),
+            ...(blocks.subspace ? { subspace: blocks.subspace } : {}),
+          },
+          def.name,
+        );
+        trainable = t.trainableCount();
+        return t;
+      },
+      retainLoader: (epoch) => loader(data.retain, 'retain', epoch),
+      forgetLoader: (epoch) => loader(data.forget, 'forget', epoch, blocks.curriculum?.subsetAt(epoch)),
+      async tick(event) {
+        progress(event);
+        await yieldToLoop();
+        checkAbort();
+      },
+      checkAbort,
+    };
+    progress({ phase: def.name, message: `running ${def.name}` });
+    const out = await def.run(ctx);
+    if (out !== model) model.dispose();
+    return {
+      model: out,
+      method: def.name,
+      options,
+      blocks: result,
+      trainableParams: trainable,
+      seconds: (performance.now() - start) / 1000,
+      usesRetain: def.usesRetain,
+    };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    blocks.mask?.dispose();
+    blocks.subspace?.dispose();
+  }
+}
+
+/** SalUn's mask: |Σ_batches ∇ CE(θ_o; D_f batch)|, eval mode, global top-k. */
+export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: number, signal?: AbortSignal): SaliencyMask {
+  const wasTraining = original.training;
+  original.eval();
+  try {
+    const grads = accumulateGradients(original, forget, (b) => crossEntropy(original.forward(b.x), b.y), { reduce: 'sum', ...(signal ? { signal } : {}) });
+    try {
+      return maskFromGradients(grads, ratio);
+    } finally {
+      disposeGradients(grads);
+    }
+  } finally {
+    original.train(wasTraining);
+  }
+}
+
+/** SEMU's subspace from the working copy's conv/linear weight gradients of CE with true labels on D_f. */
+export function buildSubspace(model: Module, forget: DataLoader, o: SubspaceBlockOptions, signal?: AbortSignal): SvdSubspace {
+  const wasTraining = model.training;
+  model.train((o.bnMode ?? 'eval') === 'train');
+  try {
+    const grads = accumulateGradients(model, forget, (b) => crossEntropy(model.forward(b.x), b.y), {
+      params: subspaceWeights(model),
+      reduce: 'sum',
+      ...(signal ? { signal } : {}),
+    });
+    try {
+      return SvdSubspace.fromGradients(model, grads, o);
+    } finally {
+      disposeGradients(grads);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export type { Curriculum };

@@ -1,0 +1,100 @@
+// One optimizer step of an unlearning method, inside whatever "space" the run restricts training to:
+// all weights, the salient weights of a saliency mask (SalUn), or the cores of an SVD subspace (SEMU).
+// Methods call step(loss) (or write .grad themselves and call applyGradients()), so every method composes
+// with every block without knowing about it.
+import type { Module } from '../nn/module.js';
+import { SGD } from '../optim/sgd.js';
+import { Adam } from '../optim/adam.js';
+import type { Optimizer, BaseOptions, MaskMode } from '../optim/optimizer.js';
+import type { Tensor } from '../torch/index.js';
+import type { SaliencyMask } from './blocks/saliency.js';
+import type { SvdSubspace } from './blocks/subspace.js';
+
+export interface OptimRecipe {
+  /** default 'sgd' (every classification reference); 'adam' for the diffusion ones */
+  optimizer?: 'sgd' | 'adam';
+  lr: number;
+  /** SGD momentum (default 0.9, the references' value) */
+  momentum?: number;
+  /** L2 weight decay (default 5e-4, the references' value) */
+  weightDecay?: number;
+  /** ascend instead of descend (SGD only) */
+  maximize?: boolean;
+}
+
+/** Where training happens. At most one of mask and subspace. */
+export interface TrainingSpace {
+  mask?: SaliencyMask;
+  /** 'update' (default): non-salient weights exactly frozen; 'grad': the reference's leaky gradient masking */
+  maskMode?: MaskMode;
+  subspace?: SvdSubspace;
+}
+
+/** Thrown when a loss becomes NaN or infinite: the run stops and the original model is untouched. */
+export class NonFiniteLossError extends Error {
+  constructor(value: number, where: string) {
+    super(`${where}: the loss became ${value}; training diverged. Lower the learning rate (--lr) or check the data; the original model is unchanged.`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export class UnlearnTrainer {
+  readonly optimizer: Optimizer<BaseOptions>;
+  private readonly params: Tensor[];
+
+  constructor(
+    readonly model: Module,
+    recipe: OptimRecipe,
+    readonly space: TrainingSpace = {},
+    readonly where = 'unlearning',
+  ) {
+    if (space.mask && space.subspace) throw new Error('a run can restrict training to a saliency mask or to an SVD subspace, not both');
+    if (!(recipe.lr > 0)) throw new RangeError(`${where}: the learning rate must be positive, got ${recipe.lr}`);
+    const named = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
+    this.params = space.subspace ? space.subspace.params() : named.map(([, p]) => p);
+    const masks = space.mask ? named.map(([name]) => space.mask!.require(name)) : null;
+    const maskMode = space.maskMode ?? 'update';
+    const common = { lr: recipe.lr, weightDecay: recipe.weightDecay ?? 5e-4, maskMode };
+    const group = { params: this.params, masks };
+    this.optimizer =
+      (recipe.optimizer ?? 'sgd') === 'adam'
+        ? (new Adam([group], common) as unknown as Optimizer<BaseOptions>)
+        : (new SGD([group], { ...common, momentum: recipe.momentum ?? 0.9, maximize: recipe.maximize ?? false }) as unknown as Optimizer<BaseOptions>);
+  }
+
+  /** Backpropagates `loss` (a scalar) and takes one step; returns the loss value. */
+  step(loss: Tensor): number {
+    const value = loss.item();
+    if (!Number.isFinite(value)) throw new NonFiniteLossError(value, this.where);
+    this.model.zeroGrad();
+    loss.backward();
+    this.applyGradients();
+    return value;
+  }
+
+  /** Takes one step with the gradients already in the parameters' .grad (for methods that build them). */
+  applyGradients(): void {
+    if (this.space.subspace) this.space.subspace.pullGradients();
+    this.optimizer.step();
+    if (this.space.subspace) this.space.subspace.pushWeights();
+    this.optimizer.zeroGrad();
+  }
+
+  get lr(): number {
+    return this.optimizer.paramGroups[0]!.lr;
+  }
+  set lr(value: number) {
+    for (const g of this.optimizer.paramGroups) (g as { lr: number }).lr = value;
+  }
+
+  /** Number of trainable degrees of freedom in this space. */
+  trainableCount(): number {
+    if (this.space.subspace) return this.space.subspace.trainableCount();
+    if (this.space.mask) return this.space.mask.count();
+    return this.params.reduce((n, p) => n + p.numel(), 0);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
