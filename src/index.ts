@@ -2,3 +2,5 @@
 export * from './torch/index.js';
 export * from './io/index.js';
 export * from './data/index.js';
+export * from './nn/index.js';
+export * from './models/index.js';

@@ -1,0 +1,58 @@
+// A multilayer perceptron on flattened images: fc1 … fcK with ReLU, then the head fc{K+1}.
+import { Linear } from '../nn/linear.js';
+import { tidy } from '../torch/scope.js';
+import type { Tensor } from '../torch/tensor.js';
+import { checkImageInput, ImageClassifier } from './classifier.js';
+import type { ModelOptions, ModelSpec } from './spec.js';
+
+export interface MLPOptions extends ModelOptions {
+  /** Side of the square input (default 28). */
+  imageSize?: number;
+  /** Hidden widths (default [256, 128]). */
+  hiddenSizes?: number[];
+}
+
+export class MLP extends ImageClassifier {
+  /** The hidden layers fc1 … fcK, in order. */
+  hidden: Linear[] = [];
+
+  constructor(opts: MLPOptions = {}) {
+    const spec: ModelSpec = {
+      name: 'mlp',
+      inChannels: opts.inChannels ?? 1,
+      numClasses: opts.numClasses ?? 10,
+      imageSize: opts.imageSize ?? 28,
+      hiddenSizes: opts.hiddenSizes ?? [256, 128],
+    };
+    if (opts.mean !== undefined) spec.mean = opts.mean;
+    if (opts.std !== undefined) spec.std = opts.std;
+    const sizes = spec.hiddenSizes ?? [];
+    super(spec, `fc${sizes.length + 1}`);
+    this.addNormalize();
+    const size = this._spec.imageSize ?? 28;
+    let width = this._spec.inChannels * size * size;
+    sizes.forEach((h, i) => {
+      this.hidden.push(this.registerModule(`fc${i + 1}`, new Linear(width, h)));
+      width = h;
+    });
+    this.registerModule(this.headName, new Linear(width, this._spec.numClasses));
+  }
+
+  /** The last hidden layer's activations (the flattened, normalised input when there are no hidden layers). */
+  features(x: Tensor): Tensor {
+    checkImageInput('mlp', x, this._spec.inChannels);
+    const size = this._spec.imageSize ?? 28;
+    if (x.shape[2] !== size || x.shape[3] !== size) {
+      throw new Error(`mlp: built for ${size}×${size} images, got ${x.shape[2]}×${x.shape[3]} (set imageSize in the spec)`);
+    }
+    return tidy(() => {
+      let h = this.normalizeInput(x).flatten(1);
+      for (const layer of this.hidden) h = layer.forward(h).relu();
+      return h;
+    });
+  }
+}
+
+export function mlp(opts: MLPOptions = {}): MLP {
+  return new MLP(opts);
+}

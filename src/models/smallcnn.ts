@@ -1,0 +1,55 @@
+// A small CNN (the benchmark's): conv3×3(32) → ReLU → conv3×3(64) → ReLU → max-pool 2 → Linear(128) → ReLU →
+// Linear(numClasses). No padding, so a 28×28 input gives 64·12·12 = 9216 features into fc1.
+import { Conv2d } from '../nn/conv.js';
+import { Linear } from '../nn/linear.js';
+import { maxPool2d } from '../torch/functional.js';
+import { tidy } from '../torch/scope.js';
+import type { Tensor } from '../torch/tensor.js';
+import { checkImageInput, ImageClassifier } from './classifier.js';
+import type { ModelOptions, ModelSpec } from './spec.js';
+
+export interface SmallCNNOptions extends ModelOptions {
+  /** Side of the square input (default 28). */
+  imageSize?: number;
+}
+
+export class SmallCNN extends ImageClassifier {
+  conv1: Conv2d;
+  conv2: Conv2d;
+  fc1: Linear;
+  fc2: Linear;
+
+  constructor(opts: SmallCNNOptions = {}) {
+    const spec: ModelSpec = { name: 'smallcnn', inChannels: opts.inChannels ?? 1, numClasses: opts.numClasses ?? 10, imageSize: opts.imageSize ?? 28 };
+    if (opts.mean !== undefined) spec.mean = opts.mean;
+    if (opts.std !== undefined) spec.std = opts.std;
+    super(spec, 'fc2');
+    const size = this._spec.imageSize ?? 28;
+    if (size < 6) throw new RangeError(`smallcnn: imageSize must be at least 6 (two 3×3 convs and a 2×2 pool), got ${size}`);
+    this.addNormalize();
+    const side = Math.floor((size - 4) / 2);
+    this.conv1 = this.registerModule('conv1', new Conv2d(this._spec.inChannels, 32, 3));
+    this.conv2 = this.registerModule('conv2', new Conv2d(32, 64, 3));
+    this.fc1 = this.registerModule('fc1', new Linear(64 * side * side, 128));
+    this.fc2 = this.registerModule('fc2', new Linear(128, this._spec.numClasses));
+  }
+
+  /** The 128-d hidden features (after fc1 and ReLU). */
+  features(x: Tensor): Tensor {
+    checkImageInput('smallcnn', x, this._spec.inChannels);
+    const size = this._spec.imageSize ?? 28;
+    if (x.shape[2] !== size || x.shape[3] !== size) {
+      throw new Error(`smallcnn: built for ${size}×${size} images, got ${x.shape[2]}×${x.shape[3]} (set imageSize in the spec)`);
+    }
+    return tidy(() => {
+      let h = this.normalizeInput(x);
+      h = this.conv2.forward(this.conv1.forward(h).relu()).relu();
+      h = maxPool2d(h, 2).flatten(1);
+      return this.fc1.forward(h).relu();
+    });
+  }
+}
+
+export function smallCnn(opts: SmallCNNOptions = {}): SmallCNN {
+  return new SmallCNN(opts);
+}

@@ -1,0 +1,81 @@
+// Pooling layers over [N, C, H, W].
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../torch/functional.js';
+import type { Tensor } from '../torch/tensor.js';
+import { type Pair, toPair } from './check.js';
+import { Module } from './module.js';
+
+export interface MaxPool2dOptions {
+  /** Default: the kernel size. */
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  ceilMode?: boolean;
+}
+
+export class MaxPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly ceilMode: boolean;
+  constructor(kernelSize: Pair, opts: MaxPool2dOptions = {}) {
+    super();
+    this.kernelSize = toPair('MaxPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = toPair('MaxPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = toPair('MaxPool2d', 'padding', opts.padding ?? 0, 0);
+    this.dilation = toPair('MaxPool2d', 'dilation', opts.dilation ?? 1, 1);
+    this.ceilMode = opts.ceilMode ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+  }
+  override extraRepr(): string {
+    return `kernel_size=(${this.kernelSize.join(', ')}), stride=(${this.stride.join(', ')}), padding=(${this.padding.join(', ')})`;
+  }
+}
+
+export interface AvgPool2dOptions {
+  /** Default: the kernel size. */
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+export class AvgPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  constructor(kernelSize: Pair, opts: AvgPool2dOptions = {}) {
+    super();
+    this.kernelSize = toPair('AvgPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = toPair('AvgPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = toPair('AvgPool2d', 'padding', opts.padding ?? 0, 0);
+    this.ceilMode = opts.ceilMode ?? false;
+    this.countIncludePad = opts.countIncludePad ?? true;
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+  }
+  override extraRepr(): string {
+    return `kernel_size=(${this.kernelSize.join(', ')}), stride=(${this.stride.join(', ')}), padding=(${this.padding.join(', ')})`;
+  }
+}
+
+/** Average pooling to a fixed output size (1 = global average pooling). */
+export class AdaptiveAvgPool2d extends Module {
+  readonly outputSize: [number, number];
+  constructor(outputSize: Pair) {
+    super();
+    this.outputSize = toPair('AdaptiveAvgPool2d', 'outputSize', outputSize, 1);
+  }
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 4 && x.ndim !== 3) throw new Error(`AdaptiveAvgPool2d: expected a 3-d or 4-d input, got shape [${x.shape.join(', ')}]`);
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output_size=(${this.outputSize.join(', ')})`;
+  }
+}
