@@ -2,5 +2,6 @@
 export * from './torch/index.js';
 export * from './io/index.js';
 export * from './data/index.js';
-export * from './nn/index.js';
+export * as nn from './nn/index.js';
+export { Module } from './nn/module.js';
 export * from './models/index.js';
