@@ -5,3 +5,4 @@ export * from './data/index.js';
 export * as nn from './nn/index.js';
 export { Module } from './nn/module.js';
 export * from './models/index.js';
+export * from './optim/index.js';

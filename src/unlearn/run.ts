@@ -198,7 +198,8 @@ export async function unlearn(
     model.dispose();
     throw e;
   } finally {
-    blocks.mask?.dispose();
+    // blocks this run built are freed here; a precomputed mask stays the caller's
+    if (blocks.mask && blocks.mask !== maskOpts?.precomputed) blocks.mask.dispose();
     blocks.subspace?.dispose();
   }
 }
