@@ -32,11 +32,18 @@ function gradsOf(params: Tensor | readonly Tensor[], where: string): Tensor[] {
  * Returns the total norm before clipping (0 when no parameter has a gradient).
  */
 export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number, normType = 2, opts: ClipGradNormOptions = {}): number {
+  return noGrad(() => tidy(() => clipTensorsNorm(gradsOf(params, 'clipGradNorm'), maxNorm, normType, opts)));
+}
+
+/**
+ * The same rescaling applied to a list of gradient tensors in place (e.g. gradients from autograd.grad that are
+ * not stored in any .grad). Returns the total norm before clipping.
+ */
+export function clipTensorsNorm(grads: readonly Tensor[], maxNorm: number, normType = 2, opts: ClipGradNormOptions = {}): number {
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) throw new TypeError(`clipGradNorm: maxNorm must be a number, got ${String(maxNorm)}`);
   if (typeof normType !== 'number' || Number.isNaN(normType)) throw new TypeError(`clipGradNorm: normType must be a number (or Infinity), got ${String(normType)}`);
   return noGrad(() =>
     tidy(() => {
-      const grads = gradsOf(params, 'clipGradNorm');
       if (grads.length === 0) return 0;
       let total: Tensor;
       if (normType === Infinity) {

@@ -12,7 +12,7 @@ export {
 } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
-export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
+export { clipGradNorm, clipTensorsNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
 export {
   LRScheduler,
   LambdaLR,

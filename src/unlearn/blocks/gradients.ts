@@ -6,7 +6,7 @@
 // autograd.grad, so a training step in progress is not disturbed.
 import type { Module } from '../../nn/module.js';
 import { autograd, keep, noGrad, tidy, zerosLike, type Tensor } from '../../torch/index.js';
-import { clipGradients } from './clip.js';
+import { clipTensorsNorm } from '../../optim/clip.js';
 import type { Batch } from '../../data/loader.js';
 
 export interface AccumulateOptions {
@@ -47,7 +47,7 @@ export function accumulateGradients(
           const value = l.item();
           if (!Number.isFinite(value)) throw new Error(`accumulateGradients: the loss is ${value} on a batch; the model or data is broken (NaN/Inf)`);
           const grads = autograd.grad(l, params.map(([, p]) => p), { allowUnused: true });
-          if (o.clipNorm !== undefined) clipGradients(grads, o.clipNorm);
+          if (o.clipNorm !== undefined) clipTensorsNorm(grads.filter((g): g is Tensor => g !== null), o.clipNorm);
           noGrad(() => {
             params.forEach(([name], i) => {
               const g = grads[i];
