@@ -1,0 +1,163 @@
+// The unlearning runner and the core methods on a small memorisation task: the metrics move as each method
+// should, blocks restrict training exactly, bad runs fail clearly, and the original model is never touched.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { memory, tidy, type Tensor } from '../../src/index.js';
+import { unlearn, methodNames, buildSaliencyMask } from '../../src/unlearn/index.js';
+import { DataLoader } from '../../src/data/loader.js';
+import { evaluateSplit } from '../../src/eval/outputs.js';
+import type { Module } from '../../src/nn/module.js';
+import { memorisationSetting, type Setting } from './setup.js';
+
+let s: Setting;
+let snapshot: Map<string, Float32Array>;
+const acc = (m: Module, d: Setting['forget']): number => evaluateSplit(m, d).accuracy;
+function values(m: Module): Map<string, Float32Array> {
+  return tidy(() => new Map([...m.stateDict()].map(([k, v]) => [k, Float32Array.from(v.to('float32').toTypedArray() as Float32Array)])));
+}
+function assertOriginalUntouched(): void {
+  for (const [k, v] of values(s.original)) assert.deepEqual(v, snapshot.get(k), `original model changed at ${k}`);
+}
+
+before(async () => {
+  s = await memorisationSetting();
+  snapshot = values(s.original);
+});
+after(() => s.dispose());
+
+test('the setting memorises: forget accuracy far above test accuracy', () => {
+  assert.ok(acc(s.original, s.forget) >= 97, `forget acc ${acc(s.original, s.forget)}`);
+  assert.ok(acc(s.original, s.test) <= 90, `test acc ${acc(s.original, s.test)}`);
+});
+
+test('the core methods are registered', () => {
+  for (const m of ['ft', 'ga', 'rl', 'salun', 'semu', 'ufg', 'cufg']) assert.ok(methodNames().includes(m), m);
+});
+
+test('GA lowers forget accuracy; the original is untouched; memory returns to baseline', async () => {
+  const base = memory();
+  const r = await unlearn(s.original, s.spec, s, { method: 'ga', options: { epochs: 5, lr: 0.05, batchSize: 32 }, seed: 1 });
+  assert.ok(acc(r.model, s.forget) < acc(s.original, s.forget) - 15, `GA forget acc ${acc(r.model, s.forget)}`);
+  assert.equal(r.usesRetain, false);
+  r.model.dispose();
+  assertOriginalUntouched();
+  assert.deepEqual(memory(), base);
+});
+
+test('SalUn: mask has floor(0.5·N) ones and non-salient weights stay bit-identical (exact freeze)', async () => {
+  const mask = buildSaliencyMask(s.original, new DataLoader(s.forget, { batchSize: 32 }), 0.5);
+  const total = [...s.original.parameters()].reduce((n, p) => n + p.numel(), 0);
+  assert.equal(mask.count(), Math.floor(0.5 * total));
+  const r = await unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: mask }, options: { epochs: 3, lr: 0.01, batchSize: 32 }, seed: 2 });
+  assert.equal(r.trainableParams, Math.floor(0.5 * total));
+  const params = new Map(r.model.namedParameters());
+  let moved = 0;
+  for (const [name, p0] of s.original.namedParameters()) {
+    tidy(() => {
+      const m = mask.require(name);
+      const diff = params.get(name)!.sub(p0).abs();
+      // every weight where the mask is 0 is bit-identical (sum of |Δ| over them is exactly 0)
+      assert.equal(diff.mul(m.eq(0)).sum().item(), 0, `${name}: a frozen weight moved`);
+      moved += diff.maskedSelect(m.eq(1)).gt(0).sum().item();
+    });
+  }
+  assert.ok(moved > 0.9 * mask.count(), 'salient weights should train');
+  r.model.dispose();
+  mask.dispose();
+  assertOriginalUntouched();
+});
+
+test("SalUn's leaky reference mode ('grad') moves frozen weights through weight decay", async () => {
+  const mask = buildSaliencyMask(s.original, new DataLoader(s.forget, { batchSize: 32 }), 0.5);
+  const r = await unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: mask, mode: 'grad' }, options: { epochs: 1, lr: 0.01, batchSize: 32 }, seed: 2 });
+  const [name, p0] = [...s.original.namedParameters()][0]!;
+  const p = new Map(r.model.namedParameters()).get(name)!;
+  tidy(() => assert.ok(p.sub(p0).abs().mul(mask.require(name).eq(0)).sum().item() > 0));
+  r.model.dispose();
+  mask.dispose();
+});
+
+test('SEMU trains only conv/linear weights, inside the subspace, without retain data', async () => {
+  const r = await unlearn(s.original, s.spec, s, { method: 'semu', options: { epochs: 5, lr: 0.05, batchSize: 32 }, seed: 3 });
+  assert.equal(r.usesRetain, false);
+  const total = [...s.original.parameters()].reduce((n, p) => n + p.numel(), 0);
+  assert.ok(r.trainableParams > 0 && r.trainableParams < 0.05 * total, `trainable ${r.trainableParams} of ${total}`);
+  const after = new Map(r.model.namedParameters());
+  for (const [name, p0] of s.original.namedParameters()) {
+    const d = tidy(() => after.get(name)!.sub(p0).abs().max().item());
+    if (name.endsWith('bias')) assert.equal(d, 0, `${name} must stay frozen`);
+  }
+  assert.ok(acc(r.model, s.forget) < acc(s.original, s.forget), 'SEMU should lower forget accuracy');
+  r.model.dispose();
+  assertOriginalUntouched();
+});
+
+test('class-wise SalUn drives UA of the forgotten class to >= 99 and keeps RA within a few points', async () => {
+  const cw = await memorisationSetting('class:2', 4);
+  try {
+    const r = await unlearn(cw.original, cw.spec, cw, { method: 'salun', options: { epochs: 5, lr: 0.05, batchSize: 32 }, seed: 4 });
+    const ua = 100 - acc(r.model, cw.forget);
+    const ra = acc(r.model, cw.retain);
+    assert.ok(ua >= 99, `UA ${ua}`);
+    assert.ok(ra >= acc(cw.original, cw.retain) - 5, `RA ${ra} vs ${acc(cw.original, cw.retain)}`);
+    r.model.dispose();
+  } finally {
+    cw.dispose();
+  }
+});
+
+test('CUFG and UFG keep retain accuracy and run their curriculum/corrector', async () => {
+  const events: string[] = [];
+  const r = await unlearn(s.original, s.spec, s, {
+    method: 'cufg',
+    options: { epochs: 3, lr: 0.01, batchSize: 64, forgetBatchSize: 64 },
+    curriculum: { stages: 3, epochsPerStage: 1 },
+    seed: 5,
+    progress: (e) => e.message && events.push(e.message),
+  });
+  assert.deepEqual(r.blocks.curriculum?.stageSizes.reduce((a, b) => a + b, 0), s.forget.size);
+  assert.ok(acc(r.model, s.retain) >= 95);
+  assert.ok(events.some((m) => /gate fired \d+\/\d+/.test(m)));
+  r.model.dispose();
+});
+
+test('a diverging run stops with a clear error and leaves the original untouched', async () => {
+  const base = memory();
+  await assert.rejects(
+    unlearn(s.original, s.spec, s, { method: 'ga', options: { epochs: 20, lr: 1e6, batchSize: 32 }, seed: 6 }),
+    /loss became (NaN|-?Infinity).*Lower the learning rate/,
+  );
+  assertOriginalUntouched();
+  assert.deepEqual(memory(), base);
+});
+
+test('bad requests give clear errors', async () => {
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'nope' }), /unknown unlearning method 'nope'; known methods: .*salun/);
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'ft', options: { lrr: 1 } }), /method 'ft' has no option 'lrr'/);
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'ft', options: { epochs: 'x' } }), /option 'epochs' must be a number/);
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', subspace: true }), /mask or an SVD subspace/);
+  const empty = s.forget.subset([]);
+  await assert.rejects(unlearn(s.original, s.spec, { forget: empty, retain: s.retain }, { method: 'ft' }), /forget set is empty/);
+  empty.dispose();
+});
+
+test('an aborted run rejects with AbortError and frees its copy', async () => {
+  const base = memory();
+  const ac = new AbortController();
+  const run = unlearn(s.original, s.spec, s, { method: 'ft', options: { epochs: 50, batchSize: 16 }, signal: ac.signal, progress: (e) => e.batch === 3 && ac.abort() });
+  await assert.rejects(run, (e: Error) => e.name === 'AbortError');
+  assert.deepEqual(memory(), base);
+});
+
+test('same seed, same result', async () => {
+  const run = async (): Promise<Tensor[]> => {
+    const r = await unlearn(s.original, s.spec, s, { method: 'rl', options: { epochs: 1, batchSize: 32 }, seed: 7 });
+    const out = [...r.model.parameters()].map((p) => p.detach().clone());
+    r.model.dispose();
+    return out;
+  };
+  const a = await run();
+  const b = await run();
+  a.forEach((t, i) => assert.ok(t.equal(b[i]!)));
+  for (const t of [...a, ...b]) t.dispose();
+});
