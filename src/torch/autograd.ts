@@ -34,7 +34,7 @@ export const autograd = { grad };
 export function noGrad<T>(fn: () => T): T {
   const previous = native.setGradEnabled(false);
   try {
-    return fn();
+    return rejectPromise('noGrad', fn());
   } finally {
     native.setGradEnabled(previous);
   }
@@ -44,10 +44,22 @@ export function noGrad<T>(fn: () => T): T {
 export function enableGrad<T>(fn: () => T): T {
   const previous = native.setGradEnabled(true);
   try {
-    return fn();
+    return rejectPromise('enableGrad', fn());
   } finally {
     native.setGradEnabled(previous);
   }
+}
+
+/**
+ * Grad mode is process-wide state restored when fn returns; an async fn would run most of its body after the
+ * mode was restored, silently recording (or not) a graph. Failing loudly beats that.
+ */
+function rejectPromise<T>(what: string, result: T): T {
+  if (result instanceof Promise) {
+    result.catch(() => undefined); // the caller gets our error; do not also report an unhandled rejection
+    throw new Error(`${what}(fn): fn returned a Promise; grad mode cannot follow async code, so pass a synchronous function`);
+  }
+  return result;
 }
 
 export function isGradEnabled(): boolean {

@@ -50,6 +50,9 @@ function withGrad(t: Tensor, opts: TensorOptions): Tensor {
  * inferred as PyTorch does: booleans → bool, all integers → int64, otherwise float32; a TypedArray keeps its type.
  */
 export function tensor(data: NestedArray | readonly NestedArray[] | ArrayBufferView, opts: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
+  // Reject an unknown dtype or device before building anything, so a bad option cannot leak a half-made tensor.
+  if (opts.dtype !== undefined) dtypeCode(opts.dtype);
+  if (opts.device !== undefined) checkDevice(opts.device);
   if (ArrayBuffer.isView(data)) {
     const shape = opts.shape ?? [data.byteLength / ITEM_SIZE[dtypeOfTypedArray(data)]];
     let t = fromBuffer(data, dtypeOfTypedArray(data), shape);
@@ -60,26 +63,42 @@ export function tensor(data: NestedArray | readonly NestedArray[] | ArrayBufferV
     }
     return finish(t, opts);
   }
+  // The shape is read along the first elements, then every element is checked against it, so ragged input
+  // such as [[1, 2], [3]] or [1, [2]] is rejected instead of being silently reshaped.
   const shape: number[] = [];
+  for (let x: unknown = data; Array.isArray(x); x = (x as unknown[])[0]) shape.push(x.length);
   const flat: (number | boolean | bigint)[] = [];
-  const walk = (x: NestedArray | readonly NestedArray[], depth: number): void => {
-    if (Array.isArray(x)) {
-      if (shape.length === depth) shape.push(x.length);
-      else if (shape[depth] !== x.length) throw new TypeError(`tensor(): ragged nested array at depth ${depth} (expected length ${shape[depth]}, got ${x.length})`);
-      for (const y of x) walk(y as NestedArray, depth + 1);
+  const walk = (x: unknown, depth: number, path: string): void => {
+    if (depth < shape.length) {
+      if (!Array.isArray(x)) {
+        throw new TypeError(`tensor(): ragged nested array: element ${path} is ${String(x)} but an array of length ${shape[depth]} was expected`);
+      }
+      if (x.length !== shape[depth]) {
+        throw new TypeError(`tensor(): ragged nested array: element ${path} has length ${x.length}, expected ${shape[depth]} (shape [${shape.join(', ')}])`);
+      }
+      for (let i = 0; i < x.length; i++) walk(x[i], depth + 1, `${path}[${i}]`);
     } else {
-      if (depth !== shape.length) throw new TypeError('tensor(): ragged nested array (a number where an array was expected)');
-      if (typeof x !== 'number' && typeof x !== 'boolean' && typeof x !== 'bigint') throw new TypeError(`tensor(): unsupported element ${String(x)}`);
+      if (Array.isArray(x)) throw new TypeError(`tensor(): ragged nested array: element ${path} is an array but a number was expected (shape [${shape.join(', ')}])`);
+      if (typeof x !== 'number' && typeof x !== 'boolean' && typeof x !== 'bigint') {
+        throw new TypeError(`tensor(): unsupported element ${path} = ${String(x)}; expected numbers, booleans or bigints`);
+      }
       flat.push(x);
     }
   };
-  walk(data, 0);
+  walk(data, 0, 'data');
   const inferred: DType = flat.length > 0 && flat.every((v) => typeof v === 'boolean')
     ? 'bool'
     : flat.every((v) => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) && flat.length > 0
       ? 'int64'
       : 'float32';
   const dtype = opts.dtype ?? inferred;
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    // JS has no 16-bit float arrays: pack as float32 and let libtorch round.
+    const wide = fromBuffer(packValues(flat, 'float32'), 'float32', shape);
+    const narrow = wide.to(dtype);
+    wide.dispose();
+    return finish(narrow, opts);
+  }
   return finish(fromBuffer(packValues(flat, dtype), dtype, shape), opts);
 }
 
@@ -102,10 +121,8 @@ function packValues(values: readonly (number | boolean | bigint)[], dtype: DType
       return Uint8Array.from(values, num);
     case 'bool':
       return Uint8Array.from(values, (v) => (num(v) !== 0 ? 1 : 0));
-    default: {
-      // 16-bit floats: build in float32 and let libtorch convert.
-      throw new TypeError(`tensor(): build ${dtype} tensors from float32 data with .to('${dtype}')`);
-    }
+    default:
+      throw new TypeError(`tensor(): cannot pack values as ${dtype}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Free functions: tensor combinators and the neural-network functions of torch.nn.functional.
 import { aten } from './aten.js';
-import { type DType, dtypeCode } from './dtype.js';
-import { call, callMany, type Reduction, reductionCode, Tensor } from './tensor.js';
+import { type DType, dtypeCode, isFloating } from './dtype.js';
+import { call, callMany, type Reduction, reductionCode, type ScatterReduction, Tensor } from './tensor.js';
 
 type Pair = number | readonly [number, number];
 const pair = (x: Pair): readonly number[] => (typeof x === 'number' ? [x, x] : x);
@@ -160,6 +160,18 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, o: Pool2dOptions & { 
 export function avgPool2d(input: Tensor, kernelSize: Pair, o: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
   return call(aten('avg_pool2d'), input, pair(kernelSize), pair(o.stride ?? kernelSize), pair(o.padding ?? 0), o.ceilMode ?? false, o.countIncludePad ?? true, null);
 }
+/** Max pooling that also returns the flat (per-plane) index of each maximum: [values, indices]. */
+export function maxPool2dWithIndices(input: Tensor, kernelSize: Pair, o: Pool2dOptions & { dilation?: Pair } = {}): [Tensor, Tensor] {
+  return callMany(
+    aten('max_pool2d_with_indices'),
+    input,
+    pair(kernelSize),
+    pair(o.stride ?? kernelSize),
+    pair(o.padding ?? 0),
+    pair(o.dilation ?? 1),
+    o.ceilMode ?? false,
+  ) as [Tensor, Tensor];
+}
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   return call(aten('adaptive_avg_pool2d'), input, pair(outputSize));
 }
@@ -194,11 +206,62 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return x.logSoftmax(dim);
 }
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  return call(aten('softplus'), x, beta, threshold);
+}
+export function elu(x: Tensor, alpha = 1): Tensor {
+  return call(aten('elu'), x, alpha, 1, 1);
+}
+export function logSigmoid(x: Tensor): Tensor {
+  return call(aten('log_sigmoid'), x);
+}
+export function cosineSimilarity(a: Tensor, b: Tensor, dim = 1, eps = 1e-8): Tensor {
+  return call(aten('cosine_similarity'), a, b, dim, eps);
+}
 export function oneHot(labels: Tensor, numClasses = -1): Tensor {
   return call(aten('one_hot'), labels, numClasses);
 }
 
 // ---- losses -----------------------------------------------------------------------------------------------
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * libtorch's own messages for a bad classification target ("expected scalar type Long but found Float",
+ * "0D or 1D target tensor expected") do not say what the caller should pass; these do.
+ */
+function checkClassTarget(what: string, input: Tensor, target: Tensor, allowProbabilities: boolean): void {
+  const is = input.shape;
+  const ts = target.shape;
+  if (is.length === 0) throw new Error(`${what}: input must have shape [N, C, ...] or [C], got a scalar`);
+  const indexShape = is.length === 1 ? [] : [is[0]!, ...is.slice(2)];
+  if (isFloating(target.dtype)) {
+    if (!allowProbabilities) {
+      throw new TypeError(`${what}: target must hold int64 class indices of shape ${fmt(indexShape)}, got ${target.dtype}; convert with target.long()`);
+    }
+    if (!sameShape(ts, is)) {
+      throw new Error(
+        `${what}: a floating-point target is read as class probabilities and must have the input's shape ${fmt(is)}, ` +
+          `got ${fmt(ts)}; for class indices pass an int64 tensor of shape ${fmt(indexShape)}`,
+      );
+    }
+    return;
+  }
+  if (target.dtype !== 'int64') {
+    throw new TypeError(`${what}: class-index targets must be int64, got ${target.dtype}; convert with target.long()`);
+  }
+  if (!sameShape(ts, indexShape)) {
+    throw new Error(`${what}: class-index target has shape ${fmt(ts)} but input ${fmt(is)} needs ${fmt(indexShape)}`);
+  }
+}
+
+/** PyTorch only warns here, but a [N] vs [N, 1] mismatch silently broadcasts to [N, N]: a bug in practice. */
+function checkSameShape(what: string, input: Tensor, target: Tensor): void {
+  if (!sameShape(input.shape, target.shape)) {
+    throw new Error(`${what}: input ${fmt(input.shape)} and target ${fmt(target.shape)} must have the same shape (reshape one; broadcasting here is almost always a bug)`);
+  }
+}
 
 export interface CrossEntropyOptions {
   reduction?: Reduction;
@@ -211,6 +274,7 @@ export interface CrossEntropyOptions {
  * [N, C, ...] (float), with optional label smoothing, exactly as F.cross_entropy.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
+  checkClassTarget('crossEntropy', logits, target, true);
   return call(
     aten('cross_entropy_loss'),
     logits,
@@ -222,12 +286,15 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
   );
 }
 export function nllLoss(logProbs: Tensor, target: Tensor, o: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+  checkClassTarget('nllLoss', logProbs, target, false);
   return call(aten('nll_loss_nd'), logProbs, target, o.weight ?? null, reductionCode(o.reduction ?? 'mean'), o.ignoreIndex ?? -100);
 }
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  checkSameShape('mseLoss', input, target);
   return call(aten('mse_loss'), input, target, reductionCode(reduction));
 }
 export function l1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  checkSameShape('l1Loss', input, target);
   return call(aten('l1_loss'), input, target, reductionCode(reduction));
 }
 /**
@@ -269,4 +336,90 @@ export function chunk(t: Tensor, chunks: number, dim = 0): Tensor[] {
 }
 export function cumsum(t: Tensor, dim: number, dtype?: DType): Tensor {
   return call(aten('cumsum'), t, dim, dtype === undefined ? null : dtypeCode(dtype));
+}
+
+// ---- torch.* free-function forms of Tensor methods (reductions, shapes, indexing) --------------------------
+
+type Dims = number | readonly number[];
+export function max(t: Tensor): Tensor {
+  return t.max();
+}
+export function min(t: Tensor): Tensor {
+  return t.min();
+}
+export function amax(t: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return t.amax(dim, keepdim);
+}
+export function amin(t: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return t.amin(dim, keepdim);
+}
+export function argmax(t: Tensor, dim?: number, keepdim = false): Tensor {
+  return t.argmax(dim, keepdim);
+}
+export function argmin(t: Tensor, dim?: number, keepdim = false): Tensor {
+  return t.argmin(dim, keepdim);
+}
+export function prod(t: Tensor, dim?: number, keepdim = false): Tensor {
+  return t.prod(dim, keepdim);
+}
+export function std(t: Tensor, dim?: Dims, opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {}): Tensor {
+  return t.std(dim, opts);
+}
+/** Vector p-norm (torch.norm for vectors); see linalg.norm for matrix norms. */
+export function norm(t: Tensor, p = 2, dim?: Dims, keepdim = false): Tensor {
+  return t.norm(p, dim, keepdim);
+}
+export function kthvalue(t: Tensor, k: number, dim = -1, keepdim = false): [Tensor, Tensor] {
+  return t.kthvalue(k, dim, keepdim);
+}
+export function reshape(t: Tensor, shape: readonly number[]): Tensor {
+  return t.reshape(shape);
+}
+export function flatten(t: Tensor, startDim = 0, endDim = -1): Tensor {
+  return t.flatten(startDim, endDim);
+}
+export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
+  return t.transpose(dim0, dim1);
+}
+export function permute(t: Tensor, dims: readonly number[]): Tensor {
+  return t.permute(dims);
+}
+export function squeeze(t: Tensor, dim?: number): Tensor {
+  return t.squeeze(dim);
+}
+export function unsqueeze(t: Tensor, dim: number): Tensor {
+  return t.unsqueeze(dim);
+}
+export function narrow(t: Tensor, dim: number, start: number, length: number): Tensor {
+  return t.narrow(dim, start, length);
+}
+export function flip(t: Tensor, dims: Dims): Tensor {
+  return t.flip(dims);
+}
+export function indexSelect(t: Tensor, dim: number, index: Tensor): Tensor {
+  return t.indexSelect(dim, index);
+}
+export function gather(t: Tensor, dim: number, index: Tensor): Tensor {
+  return t.gather(dim, index);
+}
+export function scatter(t: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+  return t.scatter(dim, index, src);
+}
+export function scatterAdd(t: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  return t.scatterAdd(dim, index, src);
+}
+export function scatterReduce(t: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ScatterReduction, includeSelf = true): Tensor {
+  return t.scatterReduce(dim, index, src, reduce, includeSelf);
+}
+export function maskedSelect(t: Tensor, mask: Tensor): Tensor {
+  return t.maskedSelect(mask);
+}
+export function maskedFill(t: Tensor, mask: Tensor, value: number | Tensor): Tensor {
+  return t.maskedFill(mask, value);
+}
+export function tril(t: Tensor, diagonal = 0): Tensor {
+  return t.tril(diagonal);
+}
+export function triu(t: Tensor, diagonal = 0): Tensor {
+  return t.triu(diagonal);
 }

@@ -35,4 +35,41 @@ function solve(a: Tensor, b: Tensor): Tensor {
   return call(aten('linalg_solve'), a, b, true);
 }
 
-export const linalg = { svd, svdvals, qr, norm, vectorNorm, inv, solve };
+/** Matrix norm over the last two dims (or `dim`): 'fro' (default), 'nuc', or a number (1, -1, 2, -2, Infinity, -Infinity). */
+function matrixNorm(a: Tensor, ord: number | 'fro' | 'nuc' = 'fro', dim: readonly [number, number] = [-2, -1], keepdim = false): Tensor {
+  if (typeof ord === 'string') return call(aten('linalg_matrix_norm', 'str_ord'), a, ord, dim, keepdim, null);
+  return call(aten('linalg_matrix_norm'), a, ord, dim, keepdim, null);
+}
+function det(a: Tensor): Tensor {
+  return call(aten('linalg_det'), a);
+}
+/** sign and log|det| (stable for large or tiny determinants). */
+function slogdet(a: Tensor): { sign: Tensor; logabsdet: Tensor } {
+  const [sign, logabsdet] = callMany(aten('linalg_slogdet'), a) as [Tensor, Tensor];
+  return { sign, logabsdet };
+}
+/** Eigen-decomposition of a symmetric matrix: ascending eigenvalues and orthonormal eigenvectors (columns). */
+function eigh(a: Tensor, uplo: 'L' | 'U' = 'L'): { eigenvalues: Tensor; eigenvectors: Tensor } {
+  const [eigenvalues, eigenvectors] = callMany(aten('linalg_eigh'), a, uplo) as [Tensor, Tensor];
+  return { eigenvalues, eigenvectors };
+}
+function eigvalsh(a: Tensor, uplo: 'L' | 'U' = 'L'): Tensor {
+  return call(aten('linalg_eigvalsh'), a, uplo);
+}
+/** Lower Cholesky factor L with A = L Lᴴ (upper: U with A = Uᴴ U). */
+function cholesky(a: Tensor, upper = false): Tensor {
+  return call(aten('linalg_cholesky'), a, upper);
+}
+/** Moore-Penrose pseudo-inverse (singular values below rtol·σmax count as zero; PyTorch's default rtol when omitted). */
+function pinv(a: Tensor, o: { atol?: number; rtol?: number; hermitian?: boolean } = {}): Tensor {
+  return call(aten('linalg_pinv', 'atol_rtol_float'), a, o.atol ?? null, o.rtol ?? null, o.hermitian ?? false);
+}
+function matrixRank(a: Tensor, o: { atol?: number; rtol?: number; hermitian?: boolean } = {}): Tensor {
+  return call(aten('linalg_matrix_rank', 'atol_rtol_float'), a, o.atol ?? null, o.rtol ?? null, o.hermitian ?? false);
+}
+/** A @ B @ C ... with the cheapest multiplication order. */
+function multiDot(tensors: readonly Tensor[]): Tensor {
+  return call(aten('linalg_multi_dot'), tensors);
+}
+
+export const linalg = { svd, svdvals, qr, norm, vectorNorm, matrixNorm, inv, solve, det, slogdet, eigh, eigvalsh, cholesky, pinv, matrixRank, multiDot };

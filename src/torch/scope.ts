@@ -93,7 +93,7 @@ function collect(value: unknown, out: Set<Trackable>, seen: Set<unknown>): void 
     }
   } else if (value instanceof Set) {
     for (const v of value) collect(v, out, seen);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
     for (const v of Object.values(value)) collect(v, out, seen);
   }
 }

@@ -73,6 +73,20 @@ export function reductionCode(r: Reduction): number {
 }
 
 type Dims = number | readonly number[];
+
+/** The reductions of scatterReduce (torch.scatter_reduce). */
+export type ScatterReduction = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
+
+/** Options of std/var: `correction` (the divisor is N - correction) wins over `unbiased` (1 when true). */
+export interface VarianceOptions {
+  unbiased?: boolean;
+  correction?: number;
+  keepdim?: boolean;
+}
+function correctionOf(o: VarianceOptions): number {
+  if (o.correction !== undefined) return o.correction;
+  return o.unbiased === false ? 0 : 1;
+}
 function dimList(dim: Dims | undefined): readonly number[] | undefined {
   return dim === undefined ? undefined : typeof dim === 'number' ? [dim] : dim;
 }
@@ -185,6 +199,16 @@ export class Tensor implements Trackable {
   /** Nested arrays of numbers (int64 values become numbers, exact up to 2^53). */
   toArray(): NestedArray {
     const shape = this.shape;
+    const dtype = this.dtype;
+    if (dtype === 'float16' || dtype === 'bfloat16') {
+      // their TypedArray holds raw bits; the nested view should hold the values
+      const wide = this.to('float32');
+      try {
+        return wide.toArray();
+      } finally {
+        wide.dispose();
+      }
+    }
     const flat = this.toTypedArray();
     const isBool = this.dtype === 'bool';
     const get = (i: number): number | boolean => {
@@ -206,6 +230,9 @@ export class Tensor implements Trackable {
 
   /** Converts to another dtype and/or device (a fresh handle even when nothing changes). */
   to(target: DType | Device | { dtype?: DType; device?: Device; copy?: boolean }): Tensor {
+    if (typeof target === 'string' && !isDeviceString(target) && !isDTypeName(target)) {
+      throw new TypeError(`to('${target}'): not a dtype (${DTYPE_NAMES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:N')`);
+    }
     const opts: { dtype?: DType; device?: Device; copy?: boolean } =
       typeof target === 'string' ? (isDeviceString(target) ? { device: target as Device } : { dtype: target as DType }) : target;
     const device = opts.device === undefined ? undefined : checkDevice(opts.device);
@@ -265,7 +292,16 @@ export class Tensor implements Trackable {
     const g = native.getGrad(this.handle);
     return g === null ? null : new Tensor(g);
   }
+  /** Replaces the gradient (null clears it). libtorch does not check the assignment, so the shape and dtype are checked here. */
   set grad(g: Tensor | null) {
+    if (g !== null) {
+      const want = this.shape;
+      const got = g.shape;
+      if (want.length !== got.length || want.some((d, i) => d !== got[i])) {
+        throw new Error(`grad: assigned gradient has shape [${got.join(', ')}] but the tensor has shape [${want.join(', ')}]`);
+      }
+      if (g.dtype !== this.dtype) throw new TypeError(`grad: assigned gradient has dtype ${g.dtype} but the tensor is ${this.dtype}`);
+    }
     native.setGrad(this.handle, g === null ? null : g.handle);
   }
   get isLeaf(): boolean {
@@ -370,10 +406,30 @@ export class Tensor implements Trackable {
   relu(): Tensor {
     return call(aten('relu'), this);
   }
+  erf(): Tensor {
+    return call(aten('erf'), this);
+  }
+  expm1(): Tensor {
+    return call(aten('expm1'), this);
+  }
+  /** C-style remainder (sign of the dividend), as torch.fmod. */
+  fmod(other: Tensor | number): Tensor {
+    return other instanceof Tensor ? call(aten('fmod', 'Tensor'), this, other) : call(aten('fmod', 'Scalar'), this, other);
+  }
   /** Clamps to [min, max]; either bound may be null. Bounds may be numbers or tensors. */
   clamp(min: number | Tensor | null, max: number | Tensor | null = null): Tensor {
     if (min instanceof Tensor || max instanceof Tensor) {
-      return call(aten('clamp', 'Tensor'), this, min instanceof Tensor ? min : null, max instanceof Tensor ? max : null);
+      // Mixed bounds (a tensor and a number): the number becomes a 0-d tensor, as clamp.Tensor takes tensors only.
+      const asTensor = (b: number | Tensor | null): Tensor | null =>
+        typeof b === 'number' ? call(aten('scalar_tensor'), b, dtypeCode(this.dtype)) : b;
+      const lo = asTensor(min);
+      const hi = asTensor(max);
+      try {
+        return call(aten('clamp', 'Tensor'), this, lo, hi);
+      } finally {
+        if (lo !== min) lo?.dispose();
+        if (hi !== max) hi?.dispose();
+      }
     }
     return call(aten('clamp'), this, min, max);
   }
@@ -391,6 +447,13 @@ export class Tensor implements Trackable {
   }
   isfinite(): Tensor {
     return call(aten('isfinite'), this);
+  }
+  isinf(): Tensor {
+    return call(aten('isinf'), this);
+  }
+  /** Replaces NaN and infinities (defaults: 0, the dtype's largest and smallest finite values). */
+  nanToNum(opts: { nan?: number; posinf?: number; neginf?: number } = {}): Tensor {
+    return call(aten('nan_to_num'), this, opts.nan ?? null, opts.posinf ?? null, opts.neginf ?? null);
   }
 
   // ---- comparisons and logic ---------------------------------------------------------------------------
@@ -421,6 +484,9 @@ export class Tensor implements Trackable {
   }
   logicalNot(): Tensor {
     return call(aten('logical_not'), this);
+  }
+  logicalXor(other: Tensor): Tensor {
+    return call(aten('logical_xor'), this, other);
   }
   /** Elementwise choice: where(cond) picks this where cond is true, other elsewhere. */
   where(condition: Tensor, other: Tensor | number): Tensor {
@@ -468,11 +534,12 @@ export class Tensor implements Trackable {
     return call(aten('argmin'), this, dim ?? null, keepdim);
   }
   /** Standard deviation; unbiased (Bessel-corrected) by default, as in PyTorch. */
-  std(dim?: Dims, opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
-    return call(aten('std', 'correction'), this, dimList(dim) ?? null, opts.unbiased === false ? 0 : 1, opts.keepdim ?? false);
+  std(dim?: Dims, opts: VarianceOptions = {}): Tensor {
+    return call(aten('std', 'correction'), this, dimList(dim) ?? null, correctionOf(opts), opts.keepdim ?? false);
   }
-  var(dim?: Dims, opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
-    return call(aten('var', 'correction'), this, dimList(dim) ?? null, opts.unbiased === false ? 0 : 1, opts.keepdim ?? false);
+  /** Variance; unbiased (Bessel-corrected) by default, as in PyTorch. */
+  var(dim?: Dims, opts: VarianceOptions = {}): Tensor {
+    return call(aten('var', 'correction'), this, dimList(dim) ?? null, correctionOf(opts), opts.keepdim ?? false);
   }
   /** Vector p-norm over all elements or the given dims (torch.norm for vectors; Frobenius for p=2 over all). */
   norm(p = 2, dim?: Dims, keepdim = false): Tensor {
@@ -481,8 +548,22 @@ export class Tensor implements Trackable {
   logsumexp(dim: Dims, keepdim = false): Tensor {
     return call(aten('logsumexp'), this, dimList(dim), keepdim);
   }
-  cumsum(dim: number): Tensor {
-    return call(aten('cumsum'), this, dim, null);
+  cumsum(dim: number, dtype?: DType): Tensor {
+    return call(aten('cumsum'), this, dim, dtype === undefined ? null : dtypeCode(dtype));
+  }
+  cumprod(dim: number, dtype?: DType): Tensor {
+    return call(aten('cumprod'), this, dim, dtype === undefined ? null : dtypeCode(dtype));
+  }
+  /** Maximum over the given dims (all dims when omitted), values only; gradient spread evenly over ties. */
+  amax(dim?: Dims, keepdim = false): Tensor {
+    return call(aten('amax'), this, dimList(dim) ?? [], keepdim);
+  }
+  amin(dim?: Dims, keepdim = false): Tensor {
+    return call(aten('amin'), this, dimList(dim) ?? [], keepdim);
+  }
+  /** Sum of the diagonal of a 2-d tensor. */
+  trace(): Tensor {
+    return call(aten('trace'), this);
   }
   any(): Tensor {
     return call(aten('any'), this);
@@ -581,6 +662,31 @@ export class Tensor implements Trackable {
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return call(aten('scatter_add'), this, dim, index, src);
   }
+  /**
+   * Out-of-place scatter with a reduction (torch.scatter_reduce): each src element is combined into the slot
+   * its index names; includeSelf=false ignores the original values of the slots that receive something.
+   */
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ScatterReduction, includeSelf = true): Tensor {
+    return call(aten('scatter_reduce', 'two'), this, dim, index, src, reduce, includeSelf);
+  }
+  /** this with source's slices added at `index` along dim (alpha scales source). */
+  indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor {
+    return call(aten('index_add'), this, dim, index, source, alpha);
+  }
+  /** this with the slices at `index` along dim replaced by source's. */
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor {
+    return call(aten('index_copy'), this, dim, index, source);
+  }
+  /** this with the slices at `index` along dim set to value. */
+  indexFill(dim: number, index: Tensor, value: number | Tensor): Tensor {
+    return value instanceof Tensor
+      ? call(aten('index_fill', 'int_Tensor'), this, dim, index, value)
+      : call(aten('index_fill', 'int_Scalar'), this, dim, index, value);
+  }
+  /** Out-of-place masked_scatter: src's elements, in order, go to the positions where mask is true. */
+  maskedScatter(mask: Tensor, src: Tensor): Tensor {
+    return call(aten('masked_scatter'), this, mask, src);
+  }
   /** The elements where a boolean mask is true, as a 1-d tensor. */
   maskedSelect(mask: Tensor): Tensor {
     return call(aten('masked_select'), this, mask);
@@ -590,6 +696,31 @@ export class Tensor implements Trackable {
   }
   flip(dims: Dims): Tensor {
     return call(aten('flip'), this, dimList(dims));
+  }
+  /** Lower triangle (elements on and below the `diagonal`-th diagonal), the rest zeroed. */
+  tril(diagonal = 0): Tensor {
+    return call(aten('tril'), this, diagonal);
+  }
+  triu(diagonal = 0): Tensor {
+    return call(aten('triu'), this, diagonal);
+  }
+  /** A 1-d tensor's diagonal matrix, or a 2-d tensor's diagonal. */
+  diag(diagonal = 0): Tensor {
+    return call(aten('diag'), this, diagonal);
+  }
+  movedim(source: number, destination: number): Tensor {
+    return call(aten('movedim', 'int'), this, source, destination);
+  }
+  /** Splits dimension dim into `sizes` (one entry may be -1). */
+  unflatten(dim: number, sizes: readonly number[]): Tensor {
+    return call(aten('unflatten', 'int'), this, dim, sizes);
+  }
+  tile(...dims: number[] | [readonly number[]]): Tensor {
+    return call(aten('tile'), this, flatShape(dims));
+  }
+  /** This tensor converted to other's dtype. */
+  typeAs(other: Tensor): Tensor {
+    return call(aten('type_as'), this, other);
   }
   roll(shifts: Dims, dims: Dims): Tensor {
     return call(aten('roll'), this, dimList(shifts), dimList(dims));
@@ -677,8 +808,51 @@ export class Tensor implements Trackable {
     callInPlace(aten('clamp_'), this, min, max);
     return this;
   }
-  maskedFill_(mask: Tensor, value: number): this {
-    callInPlace(aten('masked_fill_', 'Scalar'), this, mask, value);
+  maskedFill_(mask: Tensor, value: number | Tensor): this {
+    if (value instanceof Tensor) callInPlace(aten('masked_fill_', 'Tensor'), this, mask, value);
+    else callInPlace(aten('masked_fill_', 'Scalar'), this, mask, value);
+    return this;
+  }
+  scatter_(dim: number, index: Tensor, src: Tensor | number): this {
+    if (src instanceof Tensor) callInPlace(aten('scatter_', 'src'), this, dim, index, src);
+    else callInPlace(aten('scatter_', 'value'), this, dim, index, src);
+    return this;
+  }
+  scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
+    callInPlace(aten('scatter_add_'), this, dim, index, src);
+    return this;
+  }
+  indexAdd_(dim: number, index: Tensor, source: Tensor, alpha = 1): this {
+    callInPlace(aten('index_add_'), this, dim, index, source, alpha);
+    return this;
+  }
+  indexFill_(dim: number, index: Tensor, value: number): this {
+    callInPlace(aten('index_fill_', 'int_Scalar'), this, dim, index, value);
+    return this;
+  }
+  /** In-place t[indices] = values (accumulate adds instead). */
+  indexPut_(indices: readonly (Tensor | null)[], values: Tensor, accumulate = false): this {
+    callInPlace(aten('index_put_'), this, indices, values, accumulate);
+    return this;
+  }
+  pow_(exponent: number): this {
+    callInPlace(aten('pow_', 'Scalar'), this, exponent);
+    return this;
+  }
+  exp_(): this {
+    callInPlace(aten('exp_'), this);
+    return this;
+  }
+  neg_(): this {
+    callInPlace(aten('neg_'), this);
+    return this;
+  }
+  abs_(): this {
+    callInPlace(aten('abs_'), this);
+    return this;
+  }
+  relu_(): this {
+    callInPlace(aten('relu_'), this);
     return this;
   }
   /** Copies `src` into the positions where mask is true (mask and src broadcast to this). */
@@ -710,6 +884,11 @@ export class Tensor implements Trackable {
 
 function isDeviceString(s: string): boolean {
   return s === 'cpu' || s.startsWith('cuda');
+}
+
+const DTYPE_NAMES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];
+function isDTypeName(s: string): boolean {
+  return (DTYPE_NAMES as readonly string[]).includes(s);
 }
 
 /** Accepts reshape(2, 3) and reshape([2, 3]). */
