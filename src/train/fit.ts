@@ -136,10 +136,9 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
         }
         b++;
         o.onBatch?.({ epoch, epochs: recipe.epochs, batch: b, batches: loader.length, loss: lossSum / seen, imagesPerSecond: (seen * 1000) / (performance.now() - t0) });
-        if (b % 8 === 0) {
-          await yieldToLoop();
-          o.signal?.throwIfAborted();
-        }
+        // yield now and then so signals (Ctrl-C) and timers run; honour an abort at every batch
+        if (b % 8 === 0) await yieldToLoop();
+        o.signal?.throwIfAborted();
       }
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
@@ -159,5 +158,6 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
     return { history, recipe, seconds: (performance.now() - start) / 1000 };
   } finally {
     optimizer.dispose();
+    model.zeroGrad(); // leave no gradients behind on the trained model
   }
 }

@@ -4,6 +4,12 @@ import './methods/ga.js';
 import './methods/rl.js';
 import './methods/semu.js';
 import './methods/cufg.js';
+import './methods/retrain.js';
+import './methods/iu.js';
+import './methods/l1sparse.js';
+import './methods/boundary.js';
+import './methods/scrub.js';
+import './methods/salun-soft.js';
 
 export { unlearn, resolveOptions, buildSaliencyMask, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
 export { getMethod, methodNames, registerMethod } from './registry.js';

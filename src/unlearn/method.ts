@@ -61,6 +61,10 @@ export interface MethodContext<O extends CommonOptions = CommonOptions> {
   tick(event: ProgressEvent): Promise<void>;
   /** throws an AbortError if the run was aborted */
   checkAbort(): void;
+  /** the run's abort signal, for long calls that take one (e.g. fit) */
+  signal?: AbortSignal;
+  /** reports the degrees of freedom a method changed when it does not train through ctx.trainer() (retrain, IU) */
+  reportTrainable(count: number): void;
 }
 
 export interface MethodDefinition<O extends CommonOptions = CommonOptions> {

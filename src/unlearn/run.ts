@@ -181,6 +181,10 @@ export async function unlearn(
         checkAbort();
       },
       checkAbort,
+      ...(o.signal ? { signal: o.signal } : {}),
+      reportTrainable(count: number) {
+        trainable = count;
+      },
     };
     progress({ phase: def.name, message: `running ${def.name}` });
     const out = await def.run(ctx);

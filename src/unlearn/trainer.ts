@@ -38,9 +38,18 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** Callbacks around every optimizer step (e.g. SalUn-soft's proximal step after each update). */
+export interface StepHooks {
+  /** after the gradients are in place, before the weights change */
+  beforeStep?: () => void;
+  /** after the weights changed */
+  afterStep?: () => void;
+}
+
 export class UnlearnTrainer {
   readonly optimizer: Optimizer<BaseOptions>;
   private readonly params: Tensor[];
+  private readonly hooks: StepHooks[] = [];
 
   constructor(
     readonly model: Module,
@@ -74,10 +83,18 @@ export class UnlearnTrainer {
 
   /** Takes one step with the gradients already in the parameters' .grad (for methods that build them). */
   applyGradients(): void {
+    for (const h of this.hooks) h.beforeStep?.();
     if (this.space.subspace) this.space.subspace.pullGradients();
     this.optimizer.step();
     if (this.space.subspace) this.space.subspace.pushWeights();
     this.optimizer.zeroGrad();
+    for (const h of this.hooks) h.afterStep?.();
+  }
+
+  /** Registers callbacks around every step; returns this trainer. */
+  addHooks(hooks: StepHooks): this {
+    this.hooks.push(hooks);
+    return this;
   }
 
   get lr(): number {

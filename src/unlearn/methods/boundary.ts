@@ -1,0 +1,173 @@
+// Boundary unlearning (Chen et al., CVPR 2023), two variants that move D_f across the decision boundary using
+// D_f only. Reference: Unlearn-Saliency unlearn/boundary_sh.py and boundary_ex.py (research/salun.md §2).
+//
+// BS, boundary shrink: the frozen original θ_o (eval mode) takes one FGSM step per forget batch in pixel space,
+//   x′ = round(255 · clip(x + ε·sign(∇_x CE(θ_o(x), y)), 0, 1)) / 255,   ε = 0.1,
+// and its prediction on x′ — the nearest wrong class, or y itself when the attack fails — becomes the label the
+// working model is fine-tuned on, for the CLEAN x.
+// BE, boundary expanding: the head gets one extra "shadow" output (old rows copied, the new row initialised like
+// a fresh Linear), every forget sample is trained towards the shadow class C, and the shadow output is pruned
+// before the model is returned, so it predicts over the original C classes again. The reference release never
+// prunes (its evaluation takes the argmax over C + 1 logits); keepShadow=true reproduces that.
+import { autograd, crossEntropy, fullLike, noGrad, tidy, type Tensor } from '../../torch/index.js';
+import { Linear } from '../../nn/linear.js';
+import type { Module } from '../../nn/module.js';
+import { ImageClassifier } from '../../models/classifier.js';
+import { expandClasses } from '../../models/expand.js';
+import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
+import { registerMethod } from '../registry.js';
+import { trainPass } from './loop.js';
+
+export interface BoundaryShrinkOptions extends CommonOptions {
+  /** FGSM step in pixel units of [0, 1] (reference: 0.1, hard-coded) */
+  epsilon: number;
+}
+
+export interface BoundaryExpandOptions extends CommonOptions {
+  /** return the model with the C + 1-way head, as the reference release does (default false: pruned to C) */
+  keepShadow: boolean;
+}
+
+function checkCommon(name: string, o: CommonOptions): void {
+  if (!(o.lr > 0)) throw new RangeError(`${name}: lr must be positive, got ${o.lr}`);
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`${name}: momentum must be in [0, 1), got ${o.momentum}`);
+  if (!(o.weightDecay >= 0)) throw new RangeError(`${name}: weightDecay must be ≥ 0, got ${o.weightDecay}`);
+}
+
+/**
+ * One FGSM step of `model` on (x, y) in [0, 1] pixel space, quantised to 1/255 (the reference's discretize).
+ * The model's parameters get no gradient (only ∇_x is computed).
+ */
+export function fgsm(model: Module, x: Tensor, y: Tensor, epsilon: number): Tensor {
+  return tidy(() => {
+    const xa = noGrad(() => x.detach()).requiresGrad_(true);
+    const [g] = autograd.grad(crossEntropy(model.forward(xa), y), [xa]);
+    return noGrad(() => x.add(g!.sign().mul(epsilon)).clamp(0, 1).mul(255).round().div(255));
+  });
+}
+
+/** BS's labels for a batch: argmax of the frozen model on the FGSM-perturbed images. */
+export function nearestWrongLabels(original: Module, x: Tensor, y: Tensor, epsilon: number): Tensor {
+  return tidy(() => {
+    const adv = fgsm(original, x, y, epsilon);
+    return noGrad(() => original.forward(adv).argmax(1));
+  });
+}
+
+export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
+  name: 'bs',
+  summary: 'boundary shrink: relabel each forget sample with the original model\u2019s prediction after one FGSM step (the nearest wrong class) and fine-tune on D_f',
+  reference:
+    'Unlearn-Saliency boundary_sh.py: FGSM epsilon 0.1 (hard-coded) in [0, 1] pixel space, quantised to 1/255, attacker = frozen copy of the original in eval mode; ' +
+    'training on the clean images with the new labels, D_f only; SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr 1e-5 (range 1e-6..1e-4).',
+  defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, epsilon: 0.1 },
+  usesRetain: false,
+  async run(ctx) {
+    const { model, original, options: o } = ctx;
+    checkCommon('bs', o);
+    if (!(o.epsilon > 0 && o.epsilon <= 1)) throw new RangeError(`bs: epsilon must be in (0, 1] (pixel units of [0, 1] images), got ${o.epsilon}`);
+    const originalWasTraining = original.training;
+    const trainer = ctx.trainer();
+    let flipped = 0;
+    let seen = 0;
+    try {
+      for (let e = 0; e < o.epochs; e++) {
+        await trainPass(
+          ctx,
+          trainer,
+          ctx.forgetLoader(e),
+          (b) => {
+            original.eval();
+            const label = nearestWrongLabels(original, b.x, b.y, o.epsilon);
+            flipped += noGrad(() => label.ne(b.y).sum().item());
+            seen += b.indices.length;
+            model.train();
+            return crossEntropy(model.forward(b.x), label);
+          },
+          'bs',
+          e,
+          o.epochs,
+        );
+        await ctx.tick({ phase: 'bs', epoch: e, epochs: o.epochs, message: `FGSM moved ${flipped}/${seen} forget samples to another class` });
+      }
+    } finally {
+      trainer.dispose();
+      original.train(originalWasTraining);
+    }
+    return model;
+  },
+};
+registerMethod(boundaryShrink);
+
+/** Replaces `model`'s head in place with a copy that has `extra` more outputs (rows copied; see expandClasses). */
+function expandHeadInPlace(model: ImageClassifier, extra: number): void {
+  const expanded = expandClasses(model, extra);
+  try {
+    // swap heads: the model takes the expanded one, the temporary copy takes the old one and frees it
+    const old = model.setSubmodule(model.headName, expanded.head);
+    expanded.setSubmodule(expanded.headName, old);
+    model._spec = { ...model._spec, numClasses: model.head.outFeatures };
+  } finally {
+    expanded.dispose();
+  }
+}
+
+/** Replaces `model`'s head in place with its first `numClasses` outputs (BE's pruning of the shadow class). */
+export function pruneHead(model: ImageClassifier, numClasses: number): void {
+  const old = model.head;
+  if (numClasses < 1 || numClasses > old.outFeatures) throw new RangeError(`pruneHead: numClasses must be in [1, ${old.outFeatures}], got ${numClasses}`);
+  const head = new Linear(old.inFeatures, numClasses, { bias: old.bias !== null });
+  try {
+    head.to({ device: old.weight.device, dtype: old.weight.dtype });
+    noGrad(() =>
+      tidy(() => {
+        head.weight.copy_(old.weight.narrow(0, 0, numClasses));
+        const b = head.bias;
+        if (b !== null && old.bias !== null) b.copy_(old.bias.narrow(0, 0, numClasses));
+      }),
+    );
+    head.requiresGrad_(old.weight.requiresGrad);
+    head.train(old.training);
+  } catch (e) {
+    head.dispose();
+    throw e;
+  }
+  model.setSubmodule(model.headName, head).dispose();
+  model._spec = { ...model._spec, numClasses };
+}
+
+async function boundaryExpanding(ctx: MethodContext<BoundaryExpandOptions>): Promise<Module> {
+  const { model, options: o, numClasses } = ctx;
+  checkCommon('be', o);
+  if (!(model instanceof ImageClassifier)) throw new TypeError('be: the model must be an image classifier with a Linear head (resnet18, resnet20, smallcnn, mlp)');
+  if (ctx.blocks.mask || ctx.blocks.subspace) {
+    throw new Error('be changes the shape of the classifier head, which a saliency mask or an SVD subspace built for the original model cannot cover (drop those options)');
+  }
+  if (model.numClasses !== numClasses) throw new Error(`be: the model has ${model.numClasses} outputs but the run has ${numClasses} classes`);
+  // the working copy is the runner's to discard, so its head may be swapped in place; ctx.trainer() then covers the new head
+  expandHeadInPlace(model, 1);
+  const trainer = ctx.trainer();
+  try {
+    model.train();
+    for (let e = 0; e < o.epochs; e++) {
+      await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), fullLike(b.y, numClasses)), 'be', e, o.epochs);
+    }
+  } finally {
+    trainer.dispose();
+  }
+  if (!o.keepShadow) pruneHead(model, numClasses);
+  return model;
+}
+
+export const boundaryExpand: MethodDefinition<BoundaryExpandOptions> = {
+  name: 'be',
+  summary: 'boundary expanding: add a shadow class to the head, train D_f towards it, then prune the shadow output',
+  reference:
+    'Unlearn-Saliency boundary_ex.py: (C+1)-way head (old rows copied, new row default Linear init), every forget label = C, D_f only; SGD momentum 0.9, wd 5e-4, batch 256, ' +
+    '10 epochs, lr 1e-5 (range 1e-6..1e-4; Scissorhands 5e-6). The shadow output is pruned before returning (the original paper and the third-party re-run); ' +
+    'keepShadow=true reproduces the release, which never prunes it.',
+  defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, keepShadow: false },
+  usesRetain: false,
+  run: boundaryExpanding,
+};
+registerMethod(boundaryExpand);

@@ -1,0 +1,85 @@
+// The new methods are registered with documented defaults, and unknown or bad options fail with clear errors
+// before anything is trained, leaving the original untouched and no tensor behind.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { getMethod, unlearn, type UnlearnRunOptions } from '../../src/unlearn/index.js';
+import { parseMilestones } from '../../src/unlearn/methods/retrain.js';
+import { memory } from '../../src/torch/index.js';
+import { assertMemory, assertUnchanged, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
+
+let f: Fixture;
+before(async () => {
+  f = await makeFixture();
+});
+after(() => f.dispose());
+
+const NEW = ['retrain', 'iu', 'l1-sparse', 'bs', 'be', 'scrub', 'salun-soft'];
+
+test('every new method is registered with a summary, a reference and its documented defaults', () => {
+  for (const name of NEW) {
+    const m = getMethod(name);
+    assert.equal(m.name, name);
+    assert.ok(m.summary.length > 20 && !m.summary.includes('\n'), `${name}: one-line summary`);
+    assert.ok(m.reference.length > 40, `${name}: reference`);
+  }
+  assert.deepEqual(
+    { epochs: getMethod('retrain').defaults.epochs, lr: getMethod('retrain').defaults.lr, batchSize: getMethod('retrain').defaults.batchSize },
+    { epochs: 20, lr: 0.1, batchSize: 256 },
+  );
+  assert.equal((getMethod('iu').defaults as unknown as { alpha: number }).alpha, 0.2);
+  assert.equal((getMethod('iu').defaults as unknown as { woodfisherN: number }).woodfisherN, 1000);
+  assert.deepEqual([getMethod('l1-sparse').defaults.epochs, getMethod('l1-sparse').defaults.lr, (getMethod('l1-sparse').defaults as unknown as { alpha: number }).alpha], [10, 0.01, 1e-4]);
+  assert.deepEqual([getMethod('bs').defaults.lr, getMethod('be').defaults.lr, getMethod('bs').defaults.epochs, getMethod('be').defaults.epochs], [1e-5, 1e-5, 10, 10]);
+  const scrub = getMethod('scrub').defaults as unknown as Record<string, unknown>;
+  assert.deepEqual(
+    [scrub['optimizer'], scrub['lr'], scrub['epochs'], scrub['msteps'], scrub['kdT'], scrub['alpha'], scrub['gamma'], scrub['batchSize'], scrub['forgetBatchSize']],
+    ['adam', 5e-4, 10, 3, 2, 0.5, 1, 32, 64],
+  );
+  assert.equal((getMethod('salun-soft').defaults as unknown as { maskRatio: number }).maskRatio, 0.5);
+  assert.equal(getMethod('bs').usesRetain, false);
+  assert.equal(getMethod('be').usesRetain, false);
+});
+
+test('parseMilestones: increasing positive epochs within the run', () => {
+  assert.equal(parseMilestones('', 20, 'retrain'), undefined);
+  assert.deepEqual(parseMilestones('10, 15', 20, 'retrain'), [10, 15]);
+  assert.throws(() => parseMilestones('15,10', 20, 'retrain'), /increasing/);
+  assert.throws(() => parseMilestones('10,x', 20, 'retrain'), /positive integers/);
+  assert.throws(() => parseMilestones('30', 20, 'retrain'), /past the last epoch/);
+});
+
+const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
+  ['iu', { options: { alhpa: 1 } }, /method 'iu' has no option 'alhpa'; its options are .*alpha/],
+  ['scrub', { options: { kd_T: 4 } }, /method 'scrub' has no option 'kd_T'/],
+  ['be', { options: { keepShadow: 'yes' } }, /option 'keepShadow' must be a boolean/],
+  ['retrain', { options: { schedule: 'step' } }, /retrain: schedule must be 'multistep', 'cosine' or 'constant'/],
+  ['retrain', { options: { milestones: '15,10' } }, /retrain: milestones must be increasing/],
+  ['retrain', { options: { epochs: 0 } }, /retrain: epochs must be at least 1/],
+  ['retrain', { mask: true }, /retrain trains a fresh model.*cannot use a saliency mask/],
+  ['iu', { options: { alpha: -1 } }, /iu: alpha must be positive/],
+  ['iu', { options: { lr: 0.1 } }, /iu is a one-shot update.*'lr' has no effect/],
+  ['iu', { options: { woodfisherN: 2.5 } }, /iu: woodfisherN must be a positive integer/],
+  ['iu', { subspace: true }, /iu .*cannot run inside an SVD subspace/],
+  ['l1-sparse', { options: { alpha: -1e-4 } }, /l1-sparse: alpha must be ≥ 0/],
+  ['l1-sparse', { options: { noL1Epochs: 10 } }, /l1-sparse: noL1Epochs must be an integer in \[0, epochs\)/],
+  ['bs', { options: { epsilon: 0 } }, /bs: epsilon must be in \(0, 1\]/],
+  ['bs', { options: { lr: 0 } }, /bs: lr must be positive/],
+  ['be', { mask: true }, /be changes the shape of the classifier head/],
+  ['scrub', { options: { optimizer: 'rmsprop' } }, /scrub: optimizer must be 'adam' or 'sgd'/],
+  ['scrub', { options: { lrDecayEpochs: '5,x' } }, /scrub: lrDecayEpochs must be comma-separated positive integers/],
+  ['scrub', { options: { kdT: 0 } }, /scrub: kdT must be positive/],
+  ['scrub', { options: { alpha: 0, gamma: 0 } }, /scrub: alpha and gamma are both 0/],
+  ['salun-soft', { options: { maskRatio: 1.5 } }, /salun-soft: maskRatio must be in \[0, 1\]/],
+  ['salun-soft', { options: { variant: 'interleaved' } }, /salun-soft: variant must be 'sequential' or 'mixed'/],
+  ['salun-soft', { subspace: true }, /salun-soft .*cannot run inside an SVD subspace/],
+];
+
+test('unknown option names and bad values: clear errors, the original untouched, nothing leaked', async () => {
+  const snap = snapshot(f.original);
+  const base = memory();
+  for (const [method, o, message] of BAD) {
+    await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method, ...o }), message, `${method} ${JSON.stringify(o)}`);
+  }
+  assertUnchanged(f.original, snap, 'bad options');
+  assertMemory(base, 'bad options');
+});
