@@ -1,4 +1,5 @@
 // Process-wide settings: seeds, threads, versions, devices.
+#include <malloc.h>
 #include <torch/version.h>
 
 #include "lethe.h"
@@ -38,6 +39,15 @@ Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
 }
 
+// tuneMalloc(mmapThresholdBytes, trimThresholdBytes): glibc's allocator otherwise returns every large activation
+// buffer to the kernel and faults it back in on the next step (tens of thousands of page faults per step).
+Napi::Value tuneMalloc(const Napi::CallbackInfo& info) {
+  const int mmapThreshold = info[0].As<Napi::Number>().Int32Value();
+  const int trimThreshold = info[1].As<Napi::Number>().Int32Value();
+  const bool ok = mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
 }  // namespace
 
 void initRuntime(Napi::Env env, Napi::Object exports) {
@@ -48,6 +58,7 @@ void initRuntime(Napi::Env env, Napi::Object exports) {
   LETHE_EXPORT(exports, "buildConfig", buildConfig);
   LETHE_EXPORT(exports, "parallelInfo", parallelInfo);
   LETHE_EXPORT(exports, "cudaDeviceCount", cudaDeviceCount);
+  LETHE_EXPORT(exports, "tuneMalloc", tuneMalloc);
 }
 
 }  // namespace lethe

@@ -63,6 +63,7 @@ export interface NativeAddon {
   buildConfig(): string;
   parallelInfo(): string;
   cudaDeviceCount(): number;
+  tuneMalloc(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
   svmTrain?: unknown;
 }
 

@@ -40,3 +40,8 @@ export const libtorch = {
 // LETHE_NUM_THREADS overrides (e.g. 1 per process in data-parallel runs).
 const envThreads = Number(process.env['LETHE_NUM_THREADS'] ?? '');
 setNumThreads(Number.isInteger(envThreads) && envThreads > 0 ? envThreads : availableParallelism());
+
+// Large tensor buffers (activations, gradients) are allocated and freed every step. glibc would hand each one back
+// to the kernel and fault it in again next step; keeping up to 32 MB blocks in the heap (the largest mmap threshold
+// glibc accepts) and trimming only above 1 GB cuts page faults about 5x (bench/README.md). LETHE_MALLOC_TUNING=0 opts out.
+if (process.env['LETHE_MALLOC_TUNING'] !== '0') native.tuneMalloc(32 << 20, 1 << 30);

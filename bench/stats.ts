@@ -1,0 +1,40 @@
+// Small statistics and argv helpers shared by the benchmark scripts.
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('median of an empty list');
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('mean of an empty list');
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * Reads `--name value` integer options from argv. Unknown options are an error (a typo must not silently run
+ * the default benchmark), as is a value that is not a positive integer (or zero where allowed).
+ */
+export function intOptions<D extends { [K in keyof D]: number | undefined }>(
+  argv: readonly string[],
+  defaults: D,
+  allowZero: readonly NoInfer<keyof D>[] = [],
+): D {
+  const out = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    if (!(name in defaults)) {
+      throw new Error(`unknown option '${a}'; known options: ${Object.keys(defaults).map((k) => `--${k}`).join(', ')}`);
+    }
+    const raw = argv[++i];
+    const v = Number(raw);
+    const min = allowZero.includes(name as keyof D) ? 0 : 1;
+    if (raw === undefined || !Number.isInteger(v) || v < min) {
+      throw new Error(`option ${a} needs an integer >= ${min}, got ${raw === undefined ? 'nothing' : `'${raw}'`}`);
+    }
+    (out as Record<string, number | undefined>)[name] = v;
+  }
+  return out;
+}
