@@ -10,6 +10,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initBuffers(env, exports);
   initRuntime(env, exports);
   initSvm(env, exports);
+  initDistributed(env, exports);
   return exports;
 }
 

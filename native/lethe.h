@@ -36,6 +36,7 @@ void initAutograd(Napi::Env env, Napi::Object exports);
 void initBuffers(Napi::Env env, Napi::Object exports);
 void initRuntime(Napi::Env env, Napi::Object exports);
 void initSvm(Napi::Env env, Napi::Object exports);
+void initDistributed(Napi::Env env, Napi::Object exports);
 
 // Wraps an entry point so that any C++ exception (c10::Error, std::exception) becomes a JS Error
 // carrying libtorch's message instead of terminating the process.

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="libtorch-dev libopenblas0-openmp dataset-fashion-mnist libsvm-dev cmake g++ ninja-build"
+APT_PACKAGES="libtorch-dev libopenblas0-openmp libgloo-dev dataset-fashion-mnist libsvm-dev cmake g++ ninja-build"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

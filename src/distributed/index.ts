@@ -1,0 +1,34 @@
+// Data-parallel training and unlearning over libtorch's c10d + Gloo. See README "Data parallelism".
+export {
+  initProcessGroup,
+  allReduce_,
+  broadcast_,
+  barrier,
+  destroy,
+  isInitialized,
+  defaultGroup,
+  getRank,
+  getWorldSize,
+  parseMaster,
+  ProcessGroup,
+  DistributedError,
+  type InitProcessGroupOptions,
+} from './group.js';
+export { bucketedAllReduce_, planBuckets, DEFAULT_BUCKET_CAP_BYTES, type BucketedReduceOptions } from './buckets.js';
+export { DistributedDataParallel, type DistributedDataParallelOptions, type SyncGradientsOptions } from './ddp.js';
+export { DistributedSampler, shardedLoader, localBatchSize, type DistributedSamplerOptions, type ShardedLoaderOptions } from './sampler.js';
+export { distributedFit, type DistributedFitOptions } from './fit.js';
+export { dataParallelTrainer, accumulateGradientsParallel } from './unlearn.js';
+export { launch, startLaunch, freePort, LaunchError, type LaunchOptions, type LaunchResult, type LaunchJob } from './launch.js';
+export { distributedEnv, initFromEnv, runWorker } from './worker.js';
+export { reportResult, DEFAULT_TIMEOUT_MS } from './protocol.js';
+export {
+  resolveDistributedMode,
+  stripLaunchArgs,
+  relaunch,
+  joinJob,
+  isDistributedFailure,
+  DISTRIBUTED_OPTIONS,
+  type DistributedCliOptions,
+  type DistributedMode,
+} from './cli.js';
