@@ -18,7 +18,6 @@ export { bucketedAllReduce_, planBuckets, DEFAULT_BUCKET_CAP_BYTES, type Buckete
 export { DistributedDataParallel, type DistributedDataParallelOptions, type SyncGradientsOptions } from './ddp.js';
 export { DistributedSampler, shardedLoader, localBatchSize, type DistributedSamplerOptions, type ShardedLoaderOptions } from './sampler.js';
 export { distributedFit, type DistributedFitOptions } from './fit.js';
-export { dataParallelTrainer, accumulateGradientsParallel } from './unlearn.js';
 export { launch, startLaunch, freePort, LaunchError, type LaunchOptions, type LaunchResult, type LaunchJob } from './launch.js';
 export { distributedEnv, initFromEnv, runWorker } from './worker.js';
 export { reportResult, DEFAULT_TIMEOUT_MS } from './protocol.js';

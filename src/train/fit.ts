@@ -13,6 +13,7 @@ import type { Optimizer, BaseOptions } from '../optim/optimizer.js';
 import { crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.js';
 import { evaluateSplit } from '../eval/outputs.js';
 import { resolveRecipe, type TrainRecipe } from './recipe.js';
+import type { ParallelHooks } from './parallel.js';
 
 export interface EpochMetrics {
   epoch: number;
@@ -54,6 +55,12 @@ export interface FitOptions {
   /** continue a run from this state (the model must hold the weights of that epoch) */
   resume?: ResumeState;
   signal?: AbortSignal;
+  /**
+   * Data-parallel training (src/distributed): each rank trains on its shard of every global batch, gradients are
+   * averaged before each step, BatchNorm statistics are made to agree at each epoch end, and only rank 0 validates
+   * and checkpoints. The result equals a 1-process run with the same global batch up to float tolerance.
+   */
+  parallel?: ParallelHooks;
 }
 
 export interface FitResult {
@@ -69,7 +76,7 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-function makeOptimizer(model: Module, r: TrainRecipe): Optimizer<BaseOptions> {
+export function makeOptimizer(model: Module, r: TrainRecipe): Optimizer<BaseOptions> {
   const params = [...model.parameters()].filter((p) => p.requiresGrad);
   if (params.length === 0) throw new Error('fit: the model has no trainable parameter (is it frozen?)');
   return (r.optimizer === 'adam'
@@ -77,7 +84,7 @@ function makeOptimizer(model: Module, r: TrainRecipe): Optimizer<BaseOptions> {
     : new SGD(params, { lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay })) as unknown as Optimizer<BaseOptions>;
 }
 
-function makeScheduler(opt: Optimizer<BaseOptions>, r: TrainRecipe): LRScheduler | null {
+export function makeScheduler(opt: Optimizer<BaseOptions>, r: TrainRecipe): LRScheduler | null {
   if (r.schedule === 'multistep') return new MultiStepLR(opt, { milestones: r.milestones, gamma: r.gamma });
   if (r.schedule === 'cosine') return new CosineAnnealingLR(opt, { tMax: r.epochs });
   return null;
@@ -100,16 +107,21 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
       first = o.resume.epoch;
       for (let e = 0; e < first; e++) scheduler?.step();
     }
-    const loader = new DataLoader(data, {
-      batchSize: recipe.batchSize,
-      shuffle: true,
-      seed: deriveSeed(seed, 'fit'),
-      ...(recipe.augment ? { augment: { cropPadding: 4, flip: true } } : {}),
-    });
+    const p = o.parallel;
+    const augment = recipe.augment ? { augment: { cropPadding: 4, flip: true } } : {};
+    const loaderSeed = deriveSeed(seed, 'fit');
+    const single = p ? null : new DataLoader(data, { batchSize: recipe.batchSize, shuffle: true, seed: loaderSeed, ...augment });
     for (let epoch = first; epoch < recipe.epochs; epoch++) {
-      // Reseeding per epoch makes a resumed run draw the same augmentation/dropout randomness as an unbroken one.
-      manualSeed(Number(deriveSeed(seed, 'fit-epoch', epoch) & 0xffffffffn));
-      loader.epoch = epoch;
+      // Reseeding per epoch makes a resumed run draw the same augmentation/dropout randomness as an unbroken one
+      // (in parallel each rank draws its own stream).
+      manualSeed(Number(deriveSeed(seed, 'fit-epoch', epoch, ...(p ? [p.rank] : [])) & 0xffffffffn));
+      let loader: DataLoader;
+      if (single) {
+        single.epoch = epoch;
+        loader = single;
+      } else {
+        loader = p!.loader(data, { globalBatchSize: recipe.batchSize, seed: loaderSeed, epoch, ...augment });
+      }
       model.train();
       const t0 = performance.now();
       let lossSum = 0;
@@ -121,10 +133,13 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
           const [loss, hits] = tidy(() => {
             const logits = model.forward(batch.x);
             const l = crossEntropy(logits, batch.y);
-            const value = l.item();
-            if (!Number.isFinite(value)) throw new TrainingDivergedError(value, epoch, b);
+            let value = l.item();
+            if (!p && !Number.isFinite(value)) throw new TrainingDivergedError(value, epoch, b);
             optimizer.zeroGrad();
             l.backward();
+            // in parallel the NaN check uses the mean over ranks, so every rank stops at the same step
+            if (p) value = p.syncGradients({ loss: value });
+            if (!Number.isFinite(value)) throw new TrainingDivergedError(value, epoch, b);
             optimizer.step();
             return [value, noGrad(() => logits.argmax(1).eq(batch.y).sum().item())];
           });
@@ -135,10 +150,15 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
           batch.dispose();
         }
         b++;
-        o.onBatch?.({ epoch, epochs: recipe.epochs, batch: b, batches: loader.length, loss: lossSum / seen, imagesPerSecond: (seen * 1000) / (performance.now() - t0) });
+        const world = p?.worldSize ?? 1;
+        o.onBatch?.({ epoch, epochs: recipe.epochs, batch: b, batches: loader.length, loss: lossSum / seen, imagesPerSecond: (seen * world * 1000) / (performance.now() - t0) });
         // yield now and then so signals (Ctrl-C) and timers run; honour an abort at every batch
         if (b % 8 === 0) await yieldToLoop();
         o.signal?.throwIfAborted();
+      }
+      if (p) {
+        p.syncBuffers();
+        [lossSum, correct, seen] = p.sumNumbers([lossSum, correct, seen]) as [number, number, number];
       }
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
@@ -148,10 +168,13 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
         seconds: (performance.now() - t0) / 1000,
       };
       scheduler?.step();
-      if (o.validation) metrics.valAccuracy = evaluateSplit(model, o.validation).accuracy;
+      if (o.validation) {
+        const acc = !p || p.isMaster ? evaluateSplit(model, o.validation).accuracy : 0;
+        metrics.valAccuracy = p ? p.broadcastNumbers([acc], 0)[0]! : acc;
+      }
       history.push(metrics);
       o.onEpoch?.(metrics);
-      o.onCheckpoint?.({ epoch: epoch + 1, optimizer: optimizer.stateDict(), history: [...history] });
+      if (!p || p.isMaster) o.onCheckpoint?.({ epoch: epoch + 1, optimizer: optimizer.stateDict(), history: [...history] });
       await yieldToLoop();
       o.signal?.throwIfAborted();
     }

@@ -7,6 +7,7 @@ import type { SaliencyMask } from './blocks/saliency.js';
 import type { SvdSubspace } from './blocks/subspace.js';
 import type { Curriculum } from './blocks/curriculum.js';
 import type { OptimRecipe, UnlearnTrainer } from './trainer.js';
+import type { ParallelHooks } from '../train/parallel.js';
 
 /** Options every method understands (each method documents its own defaults). */
 export interface CommonOptions {
@@ -53,6 +54,11 @@ export interface MethodContext<O extends CommonOptions = CommonOptions> {
   seed: number;
   /** a trainer in the run's training space (mask / subspace) with the method's optimizer recipe */
   trainer(recipe?: Partial<OptimRecipe>): UnlearnTrainer;
+  /**
+   * A shuffled loader over `data` for one epoch, seeded by the run seed and `stream`, with the run's batch size
+   * and augmentation unless overridden; in data-parallel runs, this rank's shard of it.
+   */
+  loader(data: TensorDataset, stream: string, epoch: number, o?: { batchSize?: number; indices?: Int32Array; augment?: boolean }): DataLoader;
   /** a shuffled training loader over D_r */
   retainLoader(epoch: number): DataLoader;
   /** a shuffled training loader over D_f, or over the curriculum's stage subset when a curriculum is set */
@@ -65,6 +71,10 @@ export interface MethodContext<O extends CommonOptions = CommonOptions> {
   signal?: AbortSignal;
   /** reports the degrees of freedom a method changed when it does not train through ctx.trainer() (retrain, IU) */
   reportTrainable(count: number): void;
+  /** data-parallel runs: the hooks of the working model (rank, gradient/tensor averaging) */
+  parallel?: ParallelHooks;
+  /** data-parallel runs: hooks for another model a method builds (retrain's fresh one) */
+  parallelFor?: (model: Module) => ParallelHooks;
 }
 
 export interface MethodDefinition<O extends CommonOptions = CommonOptions> {

@@ -20,6 +20,8 @@ import { buildCurriculum, type Curriculum, type CurriculumOptions } from './bloc
 import { getMethod } from './registry.js';
 import type { Blocks, CommonOptions, MethodContext, ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
+import type { ParallelHooks } from '../train/parallel.js';
+import type { Tensor } from '../torch/index.js';
 
 export interface MaskBlockOptions {
   /** fraction of all parameter entries kept trainable (SalUn default 0.5) */
@@ -46,6 +48,12 @@ export interface UnlearnRunOptions {
   seed?: number;
   progress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Data-parallel runs (src/distributed): wraps a model (e.g. `(m) => new DistributedDataParallel(m)`). Every rank
+   * calls unlearn() with the same arguments; loaders shard each global batch, gradients and D_f gradient sums are
+   * averaged over ranks, and the result is the same model on every rank.
+   */
+  parallel?: (model: Module) => ParallelHooks;
 }
 
 export interface UnlearnResult {
@@ -112,31 +120,35 @@ export async function unlearn(
   const curriculumOpts = blockSetting<CurriculumOptions>(o.curriculum, def.defaultBlocks?.curriculum);
   if (maskOpts && subspaceOpts) throw new Error('choose either a saliency mask or an SVD subspace for a run, not both');
 
-  const augment = options.augment ? { cropPadding: 4, flip: true } : undefined;
-  const loader = (ds: TensorDataset, stream: string, epoch: number, indices?: Int32Array): DataLoader => {
-    const l = new DataLoader(ds, {
-      batchSize: options.batchSize,
-      shuffle: true,
-      seed: deriveSeed(seed, stream),
-      ...(augment ? { augment } : {}),
-      ...(indices ? { indices } : {}),
-    });
-    l.epoch = epoch;
-    return l;
-  };
-
   const model = original.clone();
   const blocks: Blocks = {};
   const result: UnlearnResult['blocks'] = {};
   try {
+    const par = o.parallel?.(model);
+    const originalPar = o.parallel && maskOpts && !maskOpts.precomputed ? o.parallel(original) : undefined;
+    const augment = { cropPadding: 4, flip: true };
+    const loaderFor =
+      (p: ParallelHooks | undefined) =>
+      (ds: TensorDataset, stream: string, epoch: number, lo: { batchSize?: number; indices?: Int32Array; augment?: boolean } = {}): DataLoader => {
+        const withAugment = (lo.augment ?? options.augment) ? { augment } : {};
+        const batchSize = lo.batchSize ?? options.batchSize;
+        if (p) {
+          return p.loader(ds, { globalBatchSize: batchSize, seed: deriveSeed(seed, stream), epoch, ...withAugment, ...(lo.indices ? { indices: lo.indices } : {}) });
+        }
+        const l = new DataLoader(ds, { batchSize, shuffle: true, seed: deriveSeed(seed, stream), ...withAugment, ...(lo.indices ? { indices: lo.indices } : {}) });
+        l.epoch = epoch;
+        return l;
+      };
+    const loader = loaderFor(par);
+    const average = (p: ParallelHooks | undefined) => (p ? (sums: Tensor[]) => p.averageTensors_(sums) : undefined);
     if (maskOpts) {
       progress({ phase: 'saliency mask', message: 'gradient of the forget loss over D_f' });
-      blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loader(data.forget, 'mask', 0), maskOpts.ratio ?? 0.5, o.signal);
+      blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loaderFor(originalPar)(data.forget, 'mask', 0), maskOpts.ratio ?? 0.5, o.signal, average(originalPar));
       result.mask = { ratio: blocks.mask.ratio, mode: maskOpts.mode ?? 'update', salient: blocks.mask.count() };
     }
     if (subspaceOpts) {
       progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
-      blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal);
+      blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal, average(par));
       result.subspace = {
         ranks: blocks.subspace.ranks(),
         trainable: blocks.subspace.trainableCount(),
@@ -169,12 +181,17 @@ export async function unlearn(
             ...(blocks.subspace ? { subspace: blocks.subspace } : {}),
           },
           def.name,
+          par,
         );
         trainable = t.trainableCount();
         return t;
       },
+      loader,
       retainLoader: (epoch) => loader(data.retain, 'retain', epoch),
-      forgetLoader: (epoch) => loader(data.forget, 'forget', epoch, blocks.curriculum?.subsetAt(epoch)),
+      forgetLoader: (epoch) => {
+        const subset = blocks.curriculum?.subsetAt(epoch);
+        return loader(data.forget, 'forget', epoch, subset ? { indices: subset } : {});
+      },
       async tick(event) {
         progress(event);
         await yieldToLoop();
@@ -185,6 +202,8 @@ export async function unlearn(
       reportTrainable(count: number) {
         trainable = count;
       },
+      ...(par ? { parallel: par } : {}),
+      ...(o.parallel ? { parallelFor: o.parallel } : {}),
     };
     progress({ phase: def.name, message: `running ${def.name}` });
     const out = await def.run(ctx);
@@ -209,11 +228,15 @@ export async function unlearn(
 }
 
 /** SalUn's mask: |Σ_batches ∇ CE(θ_o; D_f batch)|, eval mode, global top-k. */
-export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: number, signal?: AbortSignal): SaliencyMask {
+export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: number, signal?: AbortSignal, allReduce?: (sums: Tensor[]) => void): SaliencyMask {
   const wasTraining = original.training;
   original.eval();
   try {
-    const grads = accumulateGradients(original, forget, (b) => crossEntropy(original.forward(b.x), b.y), { reduce: 'sum', ...(signal ? { signal } : {}) });
+    const grads = accumulateGradients(original, forget, (b) => crossEntropy(original.forward(b.x), b.y), {
+      reduce: 'sum',
+      ...(signal ? { signal } : {}),
+      ...(allReduce ? { allReduce } : {}),
+    });
     try {
       return maskFromGradients(grads, ratio);
     } finally {
@@ -225,7 +248,7 @@ export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: n
 }
 
 /** SEMU's subspace from the working copy's conv/linear weight gradients of CE with true labels on D_f. */
-export function buildSubspace(model: Module, forget: DataLoader, o: SubspaceBlockOptions, signal?: AbortSignal): SvdSubspace {
+export function buildSubspace(model: Module, forget: DataLoader, o: SubspaceBlockOptions, signal?: AbortSignal, allReduce?: (sums: Tensor[]) => void): SvdSubspace {
   const wasTraining = model.training;
   model.train((o.bnMode ?? 'eval') === 'train');
   try {
@@ -233,6 +256,7 @@ export function buildSubspace(model: Module, forget: DataLoader, o: SubspaceBloc
       params: subspaceWeights(model),
       reduce: 'sum',
       ...(signal ? { signal } : {}),
+      ...(allReduce ? { allReduce } : {}),
     });
     try {
       return SvdSubspace.fromGradients(model, grads, o);

@@ -9,6 +9,7 @@ import type { Optimizer, BaseOptions, MaskMode } from '../optim/optimizer.js';
 import type { Tensor } from '../torch/index.js';
 import type { SaliencyMask } from './blocks/saliency.js';
 import type { SvdSubspace } from './blocks/subspace.js';
+import type { ParallelHooks } from '../train/parallel.js';
 
 export interface OptimRecipe {
   /** default 'sgd' (every classification reference); 'adam' for the diffusion ones */
@@ -56,6 +57,8 @@ export class UnlearnTrainer {
     recipe: OptimRecipe,
     readonly space: TrainingSpace = {},
     readonly where = 'unlearning',
+    /** data-parallel runs: gradients of the trained tensors are averaged over ranks before every step */
+    readonly parallel?: Pick<ParallelHooks, 'syncGradients'>,
   ) {
     if (space.mask && space.subspace) throw new Error('a run can restrict training to a saliency mask or to an SVD subspace, not both');
     if (!(recipe.lr > 0)) throw new RangeError(`${where}: the learning rate must be positive, got ${recipe.lr}`);
@@ -85,6 +88,8 @@ export class UnlearnTrainer {
   applyGradients(): void {
     for (const h of this.hooks) h.beforeStep?.();
     if (this.space.subspace) this.space.subspace.pullGradients();
+    // after pulling: in a subspace only the small cores travel between ranks
+    this.parallel?.syncGradients({ params: this.params });
     this.optimizer.step();
     if (this.space.subspace) this.space.subspace.pushWeights();
     this.optimizer.zeroGrad();

@@ -1,5 +1,5 @@
-// Unlearning data-parallel: the D_f gradient sum behind SalUn's mask, and masked UnlearnTrainer steps, on 2
-// processes equal the 1-process run with the same global batch (the adapters of src/distributed/unlearn.ts).
+// Unlearning data-parallel: SalUn through unlearn() (the D_f gradient sum behind the mask, random labels,
+// masked steps on D_f and D_r) on 2 processes equals the 1-process run with the same global batch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runJob } from './helpers.js';
@@ -15,16 +15,13 @@ function maxDiff(a: Record<string, number[]>, b: Record<string, number[]>): numb
   return worst;
 }
 
-test('2-process SalUn-style run (mask from Σ∇ over D_f, masked steps on D_r) = 1-process run', async () => {
-  const job = runJob('unlearn', { nproc: 2, timeoutMs: 30_000 });
-  const ref = runUnlearnCase(100, null);
+test('2-process SalUn through unlearn() (mask, random labels, masked steps) = 1-process run', async () => {
+  const job = runJob('unlearn', { nproc: 2, timeoutMs: 60_000 });
+  const ref = await runUnlearnCase(100, null);
   const [r0, r1] = (await job).results as [UnlearnOut, UnlearnOut];
   assert.deepEqual(r0.weights, r1.weights, 'the replicas differ');
-  assert.deepEqual(r0.gradSums, r1.gradSums, 'the ranks hold different gradient sums');
-  const g = maxDiff(r0.gradSums, ref.gradSums);
+  assert.equal(r0.salient, ref.salient, 'the ranks selected a different mask');
   const w = maxDiff(r0.weights, ref.weights);
-  assert.ok(g <= 1e-6, `gradient sums differ by ${g}`);
-  assert.equal(r0.salient, ref.salient);
-  assert.ok(w <= 1e-6, `weights differ by ${w}`);
-  console.log(`max |Δ gradient sum| = ${g.toExponential(2)}, max |Δ weight| = ${w.toExponential(2)}`);
+  assert.ok(w <= 1e-5, `weights differ by ${w}`);
+  console.log(`max |Δ weight| = ${w.toExponential(2)}`);
 });

@@ -18,6 +18,11 @@ export interface AccumulateOptions {
   clipNorm?: number;
   /** checked between batches */
   signal?: AbortSignal;
+  /**
+   * Data-parallel runs: makes the per-rank sums agree (their mean over ranks; with equal shards of each global
+   * batch that is exactly the 1-process sum of batch-mean gradients). Called before the 'mean' division.
+   */
+  allReduce?: (sums: Tensor[]) => void;
 }
 
 /** Named gradient tensors, owned by the caller (dispose with disposeGradients). */
@@ -61,6 +66,7 @@ export function accumulateGradients(
       }
     }
     if (count === 0) throw new Error('accumulateGradients: the data set produced no batches (is it empty?)');
+    o.allReduce?.([...sums.values()]);
     if (o.reduce === 'mean') noGrad(() => sums.forEach((s) => s.div_(count)));
     return sums;
   } catch (e) {

@@ -8,8 +8,6 @@
 // first step of each epoch the retain passes run with frozen statistics. Default: the paper's intent (train mode
 // restored after each forget pass); bnLeak=true reproduces the reference.
 import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/index.js';
-import { DataLoader } from '../../data/loader.js';
-import { deriveSeed } from '../../data/random.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';
@@ -64,6 +62,8 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
             const value = loss.item();
             if (!Number.isFinite(value)) throw new Error(`${name}: the loss became ${value}; lower the learning rate`);
             const gr = autograd.grad(loss, params.map(([, p]) => p), { allowUnused: true });
+            // the corrector is non-linear: in data-parallel runs it must see the global g_r, not this rank's
+            ctx.parallel?.averageTensors_(gr.filter((g): g is Tensor => g !== null));
             const out = correctGradients(gr, params.map(([k]) => g.get(k) ?? null), corrector, e, stage);
             if (out.fired) fired++;
             noGrad(() => params.forEach(([, p], i) => (p.grad = out.grads[i] ?? null)));
@@ -90,13 +90,13 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
 function forgetGradient(ctx: MethodContext<CufgOptions>, params: [string, Tensor][], subset: Int32Array | undefined, salt: number): Gradients {
   const { model } = ctx;
   model.eval();
-  const loader = new DataLoader(ctx.forget, {
-    batchSize: ctx.options.forgetBatchSize,
-    shuffle: true,
-    seed: deriveSeed(ctx.seed, 'cufg-forget', salt),
-    ...(subset ? { indices: subset } : {}),
+  const loader = ctx.loader(ctx.forget, 'cufg-forget', salt, { batchSize: ctx.options.forgetBatchSize, ...(subset ? { indices: subset } : {}) });
+  const average = ctx.parallel;
+  return accumulateGradients(model, loader, (b) => crossEntropy(model.forward(b.x), b.y).neg(), {
+    params,
+    reduce: 'mean',
+    ...(average ? { allReduce: (sums: Tensor[]) => average.averageTensors_(sums) } : {}),
   });
-  return accumulateGradients(model, loader, (b) => crossEntropy(model.forward(b.x), b.y).neg(), { params, reduce: 'mean' });
 }
 
 const DEFAULTS: CufgOptions = {

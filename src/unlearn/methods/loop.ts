@@ -1,7 +1,8 @@
 // The inner loop every training-based method shares: one pass over a loader, one step per batch.
 import type { Batch } from '../../data/loader.js';
 import type { DataLoader } from '../../data/loader.js';
-import { randint, tidy, type Tensor } from '../../torch/index.js';
+import { fromBuffer, tidy, type Tensor } from '../../torch/index.js';
+import { Rng, deriveSeed } from '../../data/random.js';
 import type { MethodContext } from '../method.js';
 import type { UnlearnTrainer } from '../trainer.js';
 
@@ -33,15 +34,20 @@ export async function trainPass(
   return n === 0 ? NaN : sum / n;
 }
 
-/** Labels drawn uniformly from {0..C−1} (the true label included, as the RL reference code does). */
-export function uniformLabels(y: Tensor, numClasses: number): Tensor {
-  return randint(0, numClasses, y.shape);
-}
-
-/** Random labels that always differ from the true one: uniform, and where equal, (y + 1) mod C (SEMU's rule). */
-export function wrongLabels(y: Tensor, numClasses: number): Tensor {
-  return tidy(() => {
-    const r = randint(0, numClasses, y.shape);
-    return r.where(r.ne(y), y.add(1).remainder(numClasses));
-  });
+/**
+ * Random labels for the samples `indices` of a data set, drawn from the run seed, the epoch and each sample's
+ * position: the same sample gets the same label in an epoch however the data is batched, shuffled or sharded
+ * across processes (so data-parallel runs equal 1-process runs), and fresh labels every epoch.
+ * 'uniform': uniform on {0..C−1}, the true label included (the RL reference code); 'wrong': uniform, and where it
+ * equals the true label, (y + 1) mod C (SEMU's rule; never the true label).
+ */
+export function randomLabels(indices: Int32Array, y: Tensor, numClasses: number, seed: number, epoch: number, mode: 'uniform' | 'wrong'): Tensor {
+  const truth = y.toTypedArray() as BigInt64Array;
+  const out = new BigInt64Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    let r = new Rng(deriveSeed(seed, 'random-labels', epoch, indices[i]!)).uniformInt(numClasses);
+    if (mode === 'wrong' && r === Number(truth[i])) r = (r + 1) % numClasses;
+    out[i] = BigInt(r);
+  }
+  return fromBuffer(out, 'int64', [indices.length]);
 }

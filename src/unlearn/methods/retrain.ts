@@ -85,6 +85,7 @@ export const retrain: MethodDefinition<RetrainOptions> = {
         recipe,
         seed: ctx.seed,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.parallelFor ? { parallel: ctx.parallelFor(model) } : {}),
         onBatch: (p) => {
           // tick reports synchronously; its yield and abort check are redundant here (fit yields every 8 batches)
           ctx.tick({ phase: 'retrain', epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: p.loss }).catch(() => undefined);

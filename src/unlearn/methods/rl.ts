@@ -6,11 +6,9 @@
 // concatenated with D_r and shuffled together.
 import { cat, crossEntropy, tidy, type Tensor } from '../../torch/index.js';
 import { TensorDataset } from '../../data/dataset.js';
-import { DataLoader } from '../../data/loader.js';
-import { deriveSeed } from '../../data/random.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainPass, uniformLabels, wrongLabels } from './loop.js';
+import { randomLabels, trainPass } from './loop.js';
 import type { Module } from '../../nn/module.js';
 
 export interface RlOptions extends CommonOptions {
@@ -24,19 +22,18 @@ export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: str
   const { model, options, numClasses } = ctx;
   if (options.variant !== 'sequential' && options.variant !== 'mixed') throw new Error(`${name}: variant must be 'sequential' or 'mixed', got '${options.variant}'`);
   if (options.labels !== 'uniform' && options.labels !== 'wrong') throw new Error(`${name}: labels must be 'uniform' or 'wrong', got '${options.labels}'`);
-  const relabel = (y: Tensor): Tensor => (options.labels === 'wrong' ? wrongLabels(y, numClasses) : uniformLabels(y, numClasses));
+  const relabel = (indices: Int32Array, y: Tensor, epoch: number): Tensor => randomLabels(indices, y, numClasses, ctx.seed, epoch, options.labels as 'uniform' | 'wrong');
   const trainer = ctx.trainer();
   try {
     model.train();
     for (let e = 0; e < options.epochs; e++) {
       if (options.variant === 'sequential') {
-        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), relabel(b.y)), `${name} forget`, e, options.epochs);
+        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), relabel(b.indices, b.y, e)), `${name} forget`, e, options.epochs);
         await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), `${name} retain`, e, options.epochs);
       } else {
         const mixed = mixedDataset(ctx, e, relabel);
         try {
-          const loader = new DataLoader(mixed, { batchSize: options.batchSize, shuffle: true, seed: deriveSeed(ctx.seed, 'mixed') });
-          loader.epoch = e;
+          const loader = ctx.loader(mixed, 'mixed', e, { augment: false });
           await trainPass(ctx, trainer, loader, (b) => crossEntropy(model.forward(b.x), b.y), `${name} mixed`, e, options.epochs);
         } finally {
           mixed.dispose();
@@ -50,11 +47,12 @@ export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: str
 }
 
 /** D_f (the epoch's curriculum subset, if any) with fresh random labels, concatenated with D_r. */
-function mixedDataset(ctx: MethodContext<RlOptions>, epoch: number, relabel: (y: Tensor) => Tensor): TensorDataset {
+function mixedDataset(ctx: MethodContext<RlOptions>, epoch: number, relabel: (indices: Int32Array, y: Tensor, epoch: number) => Tensor): TensorDataset {
   const subset = ctx.blocks.curriculum?.subsetAt(epoch);
   const forget = subset ? ctx.forget.subset(subset) : ctx.forget;
+  const positions = subset ?? Int32Array.from({ length: ctx.forget.size }, (_, i) => i);
   try {
-    const [images, labels] = tidy(() => [cat([forget.images, ctx.retain.images]), cat([relabel(forget.labels), ctx.retain.labels])]);
+    const [images, labels] = tidy(() => [cat([forget.images, ctx.retain.images]), cat([relabel(positions, forget.labels, epoch), ctx.retain.labels])]);
     return new TensorDataset({ images: images!, labels: labels!, numClasses: ctx.numClasses, name: 'rl-mixed' });
   } finally {
     if (subset) forget.dispose();

@@ -8,8 +8,6 @@
 //   then           min pass over D_r, loss = γ·CE(student(x), y) + α·KL_T(teacher ‖ student)
 // KL_T(t ‖ s) = Σ softmax(t/T) · (log softmax(t/T) − log softmax(s/T)) · T² / batch (DistillKL: kl_div with sum, T²,
 // divided by the batch size). One optimizer serves both passes; the student is in train mode throughout.
-import { DataLoader } from '../../data/loader.js';
-import { deriveSeed } from '../../data/random.js';
 import { crossEntropy, klDiv, noGrad, tidy, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
@@ -82,14 +80,7 @@ async function scrub(ctx: MethodContext<ScrubOptions>): Promise<Module> {
       model.train();
       if (e + 1 <= o.msteps) {
         const subset = ctx.blocks.curriculum?.subsetAt(e);
-        const forget = new DataLoader(ctx.forget, {
-          batchSize: o.forgetBatchSize,
-          shuffle: true,
-          seed: deriveSeed(ctx.seed, 'scrub-forget'),
-          ...(o.augment ? { augment: { cropPadding: 4, flip: true } } : {}),
-          ...(subset ? { indices: subset } : {}),
-        });
-        forget.epoch = e;
+        const forget = ctx.loader(ctx.forget, 'scrub-forget', e, { batchSize: o.forgetBatchSize, ...(subset ? { indices: subset } : {}) });
         await trainPass(ctx, trainer, forget, (b) => distillKL(model.forward(b.x), teacherLogits(b.x), o.kdT).neg(), 'scrub max', e, o.epochs);
       }
       await trainPass(

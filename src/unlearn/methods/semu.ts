@@ -8,7 +8,7 @@
 import { crossEntropy } from '../../torch/index.js';
 import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainPass, wrongLabels } from './loop.js';
+import { randomLabels, trainPass } from './loop.js';
 
 export interface SemuOptions extends CommonOptions {
   /** add a pass over D_r with true labels each epoch (reference flag --use_retaining_data; default false) */
@@ -31,7 +31,7 @@ export const semu: MethodDefinition<SemuOptions> = {
     try {
       for (let e = 0; e < options.epochs; e++) {
         model.eval(); // the reference trains the cores with every BatchNorm on its running statistics
-        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), wrongLabels(b.y, numClasses)), 'semu', e, options.epochs);
+        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), randomLabels(b.indices, b.y, numClasses, ctx.seed, e, 'wrong')), 'semu', e, options.epochs);
         if (options.useRetain) {
           await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), 'semu retain', e, options.epochs);
         }
