@@ -95,7 +95,9 @@ test('SEMU trains only conv/linear weights, inside the subspace, without retain 
 test('class-wise SalUn drives UA of the forgotten class to >= 99 and keeps RA within a few points', async () => {
   const cw = await memorisationSetting('class:2', 4);
   try {
-    const r = await unlearn(cw.original, cw.spec, cw, { method: 'salun', options: { epochs: 5, lr: 0.05, batchSize: 32 }, seed: 4 });
+    // labels 'wrong' (the paper's y' != y): with only 4 classes the reference's uniform draw re-teaches the true
+    // class a quarter of the time, which makes UA on this tiny task noisy
+    const r = await unlearn(cw.original, cw.spec, cw, { method: 'salun', options: { epochs: 8, lr: 0.05, batchSize: 32, labels: 'wrong' }, seed: 4 });
     const ua = 100 - acc(r.model, cw.forget);
     const ra = acc(r.model, cw.retain);
     assert.ok(ua >= 99, `UA ${ua}`);
