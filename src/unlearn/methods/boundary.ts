@@ -16,7 +16,7 @@ import { ImageClassifier } from '../../models/classifier.js';
 import { expandClasses } from '../../models/expand.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainPass } from './loop.js';
+import { trainEpochs, trainPass } from './loop.js';
 
 export interface BoundaryShrinkOptions extends CommonOptions {
   /** FGSM step in pixel units of [0, 1] (reference: 0.1, hard-coded) */
@@ -146,15 +146,7 @@ async function boundaryExpanding(ctx: MethodContext<BoundaryExpandOptions>): Pro
   if (model.numClasses !== numClasses) throw new Error(`be: the model has ${model.numClasses} outputs but the run has ${numClasses} classes`);
   // the working copy is the runner's to discard, so its head may be swapped in place; ctx.trainer() then covers the new head
   expandHeadInPlace(model, 1);
-  const trainer = ctx.trainer();
-  try {
-    model.train();
-    for (let e = 0; e < o.epochs; e++) {
-      await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), fullLike(b.y, numClasses)), 'be', e, o.epochs);
-    }
-  } finally {
-    trainer.dispose();
-  }
+  await trainEpochs(ctx, 'be', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), fullLike(b.y, numClasses)));
   if (!o.keepShadow) pruneHead(model, numClasses);
   return model;
 }

@@ -2,7 +2,7 @@
 import { crossEntropy } from '../../torch/index.js';
 import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainPass } from './loop.js';
+import { trainEpochs } from './loop.js';
 
 export const ft: MethodDefinition<CommonOptions> = {
   name: 'ft',
@@ -11,16 +11,8 @@ export const ft: MethodDefinition<CommonOptions> = {
   defaults: { epochs: 10, lr: 0.01, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false },
   usesRetain: true,
   async run(ctx) {
-    const { model, options } = ctx;
-    const trainer = ctx.trainer();
-    try {
-      model.train();
-      for (let e = 0; e < options.epochs; e++) {
-        await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), 'ft', e, options.epochs);
-      }
-    } finally {
-      trainer.dispose();
-    }
+    const { model } = ctx;
+    await trainEpochs(ctx, 'ft', ctx.retainLoader, (b) => crossEntropy(model.forward(b.x), b.y));
     return model;
   },
 };

@@ -2,7 +2,7 @@
 import { crossEntropy } from '../../torch/index.js';
 import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainPass } from './loop.js';
+import { trainEpochs } from './loop.js';
 
 export const ga: MethodDefinition<CommonOptions> = {
   name: 'ga',
@@ -11,16 +11,8 @@ export const ga: MethodDefinition<CommonOptions> = {
   defaults: { epochs: 5, lr: 1e-4, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false },
   usesRetain: false,
   async run(ctx) {
-    const { model, options } = ctx;
-    const trainer = ctx.trainer();
-    try {
-      model.train();
-      for (let e = 0; e < options.epochs; e++) {
-        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), b.y).neg(), 'ga', e, options.epochs);
-      }
-    } finally {
-      trainer.dispose();
-    }
+    const { model } = ctx;
+    await trainEpochs(ctx, 'ga', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), b.y).neg());
     return model;
   },
 };

@@ -9,7 +9,7 @@ import { crossEntropy, tidy, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
 import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainPass } from './loop.js';
+import { trainEpochs } from './loop.js';
 
 export interface L1SparseOptions extends CommonOptions {
   /** initial ℓ1 weight α (reference range 1e-6..1e-4; default 1e-4, Scissorhands' value) */
@@ -51,27 +51,11 @@ export const l1Sparse: MethodDefinition<L1SparseOptions> = {
     if (!Number.isInteger(o.noL1Epochs) || o.noL1Epochs < 0 || (o.epochs > 0 && o.noL1Epochs >= o.epochs)) {
       throw new RangeError(`l1-sparse: noL1Epochs must be an integer in [0, epochs) = [0, ${o.epochs}), got ${o.noL1Epochs}`);
     }
-    const trainer = ctx.trainer();
-    try {
-      model.train();
-      for (let e = 0; e < o.epochs; e++) {
-        const weight = l1Weight(o.alpha, e, o.epochs, o.noL1Epochs);
-        await trainPass(
-          ctx,
-          trainer,
-          ctx.retainLoader(e),
-          (b) => {
-            const ce = crossEntropy(model.forward(b.x), b.y);
-            return weight === 0 ? ce : ce.add(l1Norm(model).mul(weight));
-          },
-          'l1-sparse',
-          e,
-          o.epochs,
-        );
-      }
-    } finally {
-      trainer.dispose();
-    }
+    await trainEpochs(ctx, 'l1-sparse', ctx.retainLoader, (b, e) => {
+      const weight = l1Weight(o.alpha, e, o.epochs, o.noL1Epochs);
+      const ce = crossEntropy(model.forward(b.x), b.y);
+      return weight === 0 ? ce : ce.add(l1Norm(model).mul(weight));
+    });
     return model;
   },
 };

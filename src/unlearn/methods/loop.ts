@@ -35,6 +35,26 @@ export async function trainPass(
 }
 
 /**
+ * The whole of a one-pass-per-epoch method (FT, GA, l1-sparse, BE): a trainer in the run's training space, the
+ * model in train mode, one pass per epoch over `loaderAt(epoch)` with `loss(batch, epoch)`.
+ */
+export async function trainEpochs(
+  ctx: MethodContext,
+  phase: string,
+  loaderAt: (epoch: number) => DataLoader,
+  loss: (batch: Batch, epoch: number) => Tensor,
+): Promise<void> {
+  const trainer = ctx.trainer();
+  try {
+    ctx.model.train();
+    const epochs = ctx.options.epochs;
+    for (let e = 0; e < epochs; e++) await trainPass(ctx, trainer, loaderAt(e), (b) => loss(b, e), phase, e, epochs);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/**
  * Random labels for the samples `indices` of a data set, drawn from the run seed, the epoch and each sample's
  * position: the same sample gets the same label in an epoch however the data is batched, shuffled or sharded
  * across processes (so data-parallel runs equal 1-process runs), and fresh labels every epoch.
