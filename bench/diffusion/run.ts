@@ -1,0 +1,139 @@
+// The generative-unlearning benchmark on Fashion-MNIST: train the evaluation classifier and the class-conditional
+// DDPM, unlearn one class with SalUn, SEMU, FT and GA, evaluate every model (UA, per-class accuracy, classifier-
+// feature Fréchet distance) and draw a sample grid per model. Every stage is cached in --out (a rerun skips what
+// is complete; DDPM training resumes from its last saved iteration), so it can be stopped and restarted.
+//
+//   LETHE_NUM_THREADS=1 node dist/bench/diffusion/run.js --out bench/out/diffusion
+//   (reduced: --train-iterations 600 --unlearn-iterations 60 --samples-forget 50 --samples-per-class 20 --steps 20)
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  diffusionClassifierCommand,
+  diffusionEvalCommand,
+  diffusionTrainCommand,
+  diffusionUnlearnCommand,
+  DIFFUSION_UNLEARN_METHODS,
+  type DiffusionProgress,
+  type DiffusionUnlearnMethod,
+  type GenerationReport,
+} from '../../src/diffusion/index.js';
+import { FASHION_MNIST_CLASSES } from '../../src/data/index.js';
+import { readManifest } from '../../src/train/checkpoint.js';
+
+const { values: a } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'bench/out/diffusion' },
+    preset: { type: 'string', default: 'small' },
+    'train-iterations': { type: 'string', default: '3000' },
+    'train-batch': { type: 'string', default: '64' },
+    'forget-class': { type: 'string', default: '1' },
+    methods: { type: 'string', default: DIFFUSION_UNLEARN_METHODS.join(',') },
+    'unlearn-iterations': { type: 'string', default: '200' },
+    'unlearn-batch': { type: 'string', default: '32' },
+    'gradient-samples': { type: 'string', default: '1024' },
+    'samples-forget': { type: 'string', default: '100' },
+    'samples-per-class': { type: 'string', default: '30' },
+    steps: { type: 'string', default: '25' },
+    eta: { type: 'string', default: '0' },
+    guidance: { type: 'string', default: '2' },
+  },
+});
+const num = (k: keyof typeof a): number => Number(a[k]);
+const out = a.out!;
+mkdirSync(out, { recursive: true });
+const forgetClass = num('forget-class');
+const t0 = performance.now();
+const log = (msg: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${msg}`);
+let last = 0;
+const progress = (label: string) => (p: DiffusionProgress) => {
+  const now = performance.now();
+  if (now - last < 15_000 && p.step !== p.steps) return;
+  last = now;
+  log(`${label} ${p.phase} ${p.step}/${p.steps}${p.loss !== undefined ? ` loss ${p.loss.toFixed(4)}` : ''}`);
+};
+
+// 1. evaluation classifier
+const clfDir = join(out, 'classifier');
+let classifierAccuracy: number;
+if (existsSync(join(clfDir, 'manifest.json'))) {
+  classifierAccuracy = readManifest(clfDir)['testAccuracy'] as number;
+  log(`classifier: cached (${classifierAccuracy.toFixed(2)}% test accuracy)`);
+} else {
+  classifierAccuracy = (await diffusionClassifierCommand({ out: clfDir }, progress('classifier'))).testAccuracy;
+  log(`classifier: ${classifierAccuracy.toFixed(2)}% test accuracy`);
+}
+
+// 2. DDPM (resumes if interrupted)
+const ddpmDir = join(out, 'ddpm');
+if (!existsSync(join(ddpmDir, 'manifest.json'))) {
+  const r = await diffusionTrainCommand(
+    { out: ddpmDir, unet: a.preset as 'small', iterations: num('train-iterations'), batchSize: num('train-batch'), checkpointEvery: 100 },
+    progress('ddpm'),
+  );
+  log(`ddpm: ${r.result.iterations} iterations (resumed from ${r.resumedFrom}) in ${r.result.seconds.toFixed(0)} s, final loss ${r.result.finalLoss.toFixed(4)}`);
+} else log('ddpm: cached');
+
+// 3. unlearning
+const methods = a.methods!.split(',') as DiffusionUnlearnMethod[];
+const runs: Record<string, { seconds: number; trainable: number; total: number } | null> = { original: null };
+for (const method of methods) {
+  const dir = join(out, method);
+  if (existsSync(join(dir, 'manifest.json'))) {
+    log(`${method}: cached`);
+    runs[method] = null;
+    continue;
+  }
+  const { result } = await diffusionUnlearnCommand(
+    { model: ddpmDir, out: dir, method, forgetClass, iterations: num('unlearn-iterations'), batchSize: num('unlearn-batch'), gradientSamples: num('gradient-samples') },
+    progress(method),
+  );
+  runs[method] = { seconds: result.seconds, trainable: result.trainable, total: result.totalParameters };
+  log(`${method}: ${result.iterations} iterations in ${result.seconds.toFixed(0)} s, ${result.trainable} trainable of ${result.totalParameters}`);
+}
+
+// 4. evaluation of every model, with a sample grid each
+const reports: Record<string, GenerationReport> = {};
+for (const name of ['original', ...methods]) {
+  const dir = name === 'original' ? ddpmDir : join(out, name);
+  reports[name] = await diffusionEvalCommand(
+    {
+      model: dir,
+      classifier: clfDir,
+      forgetClass,
+      samplesForget: num('samples-forget'),
+      samplesPerClass: num('samples-per-class'),
+      steps: num('steps'),
+      eta: num('eta'),
+      guidance: num('guidance'),
+      grid: join(out, `grid-${name}.png`),
+    },
+    progress(`eval ${name}`),
+  );
+  const r = reports[name]!;
+  log(`${name}: UA ${r.ua.toFixed(1)}%, remaining-class accuracy ${r.remainingAccuracy.toFixed(1)}%, Fréchet ${r.frechet.toFixed(2)} (${r.seconds.toFixed(0)} s)`);
+}
+
+// 5. results
+const cls = FASHION_MNIST_CLASSES;
+const lines = [
+  `Forgotten class: ${forgetClass} (${cls[forgetClass]}). Evaluation classifier: smallcnn, ${classifierAccuracy.toFixed(2)}% test accuracy.`,
+  `Sampler: DDIM, ${num('steps')} steps, eta ${num('eta')}, guidance w = ${num('guidance')}; ${num('samples-forget')} samples of the forgotten class, ${num('samples-per-class')} per remaining class.`,
+  'FD = Fréchet distance on the classifier\'s 128-d penultimate features against all real test images of the remaining classes (NOT Inception FID).',
+  '',
+  '| model | UA % (forgotten class not recognised) | acc. on remaining classes % | FD (remaining classes) | unlearning time s | trainable |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...Object.entries(reports).map(([name, r]) => {
+    const run = runs[name];
+    return `| ${name} | ${r.ua.toFixed(1)} | ${r.remainingAccuracy.toFixed(1)} | ${r.frechet.toFixed(2)} | ${run ? run.seconds.toFixed(0) : '–'} | ${run ? `${run.trainable} / ${run.total}` : '–'} |`;
+  }),
+  '',
+  '| model | ' + cls.map((c, i) => `${i} ${c}`).join(' | ') + ' |',
+  '|---|' + cls.map(() => '---:').join('|') + '|',
+  ...Object.entries(reports).map(([name, r]) => `| ${name} | ${r.perClassAccuracy.map((v) => v.toFixed(0)).join(' | ')} |`),
+  '',
+  'Grids: ' + Object.keys(reports).map((n) => `grid-${n}.png`).join(', ') + ' (one row per class, classes 0–9 top to bottom).',
+];
+writeFileSync(join(out, 'results.json'), JSON.stringify({ args: a, classifierAccuracy, runs, reports }, null, 2) + '\n');
+writeFileSync(join(out, 'results.md'), lines.join('\n') + '\n');
+console.log('\n' + lines.join('\n'));

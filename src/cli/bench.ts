@@ -1,0 +1,238 @@
+// The paper-style benchmark: per seed, the original and retrain models (trained once and cached under a hash
+// of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
+// Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { methodNames } from '../unlearn/index.js';
+import { evaluateUnlearning } from '../eval/evaluate.js';
+import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import type { TrainRecipe } from '../train/recipe.js';
+import type { ModelName } from '../models/index.js';
+import { writeAll, writeFileAtomic } from '../io/atomic.js';
+import { configHash } from './cache.js';
+import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
+import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
+import { aggregate, DEFINITIONS, originalSummary, resultsCsv, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
+import { trainCheckpoint, trainIdentity } from './training.js';
+import { checkMethod, runMethod } from './unlearning.js';
+import type { Reporter } from './progress.js';
+import { UsageError } from './errors.js';
+
+export interface BenchConfig {
+  /** the data; its seed is replaced by each benchmark seed */
+  data: DataConfig;
+  model: ModelName;
+  forget: string;
+  methods: string[];
+  seeds: number[];
+  trainRecipe: TrainRecipe;
+  cacheDir: string;
+  out: string;
+  /** compute every MIA view (slower); default: the confidence view of the tables */
+  allMia?: boolean;
+  /** recompute finished runs instead of skipping them */
+  fresh?: boolean;
+  /** per-method recipe overrides (default: recipes/<method>.json, else the method's defaults) */
+  recipes?: Record<string, UnlearnRecipe>;
+}
+
+export const REFERENCE_METHODS = ['retrain'];
+
+/** 'all' → every registered method but retrain (the reference); 'a,b' → those, checked. */
+export function parseMethods(spec: string): string[] {
+  if (spec === 'all') return methodNames().filter((m) => !REFERENCE_METHODS.includes(m));
+  const list = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new UsageError(`--methods: empty list; use 'all' or names like salun,ft,ga`);
+  for (const m of list) {
+    if (REFERENCE_METHODS.includes(m)) throw new UsageError(`--methods: '${m}' is the reference every benchmark trains and reports anyway; leave it out`);
+    checkMethod(m, '--methods');
+  }
+  return [...new Set(list)];
+}
+
+function writeJson(path: string, v: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(v, null, 2) + '\n');
+  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
+}
+
+function readJson<T>(path: string): T | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null; // a torn file cannot exist (atomic writes), but a hand-edited one is simply recomputed
+  }
+}
+
+export function modelDir(cacheDir: string, kind: 'original' | 'retrain', identity: Record<string, unknown>, model: string): string {
+  return join(cacheDir, 'models', `${kind}-${model}-${configHash(identity)}`);
+}
+
+export interface SeedModels {
+  originalDir: string;
+  retrainDir: string;
+  originalAccuracy: OriginalAccuracy;
+  retrainSeconds: number;
+}
+
+/** Trains (or reuses) the original and retrain models of one seed. */
+export async function ensureModels(
+  cfg: Pick<BenchConfig, 'model' | 'forget' | 'trainRecipe' | 'cacheDir'>,
+  data: LoadedData,
+  seed: number,
+  o: { reporter: Reporter; signal?: AbortSignal },
+): Promise<SeedModels> {
+  const base = { data: data.config, model: cfg.model, recipe: cfg.trainRecipe, seed };
+  const originalDir = modelDir(cfg.cacheDir, 'original', trainIdentity(base), cfg.model);
+  const retrainDir = modelDir(cfg.cacheDir, 'retrain', trainIdentity({ ...base, forget: cfg.forget }), cfg.model);
+  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})` }, { ...o, data });
+  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})` }, { ...o, data });
+  const acc = orig.manifest['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
+  return {
+    originalDir,
+    retrainDir,
+    originalAccuracy: { seed, ...acc },
+    retrainSeconds: re.manifest['seconds'] as number,
+  };
+}
+
+function evaluateDir(dir: string, sets: ProtocolSets, reference: HeadlineMetrics | undefined, allMia: boolean): ReturnType<typeof evaluateUnlearning> {
+  const { model } = loadCheckpoint(dir);
+  try {
+    return evaluateUnlearning(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { ...(reference ? { reference } : {}), allMiaViews: allMia });
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal?: AbortSignal }): Promise<ResultsDoc> {
+  const { reporter } = o;
+  const runsDir = join(cfg.out, 'runs');
+  mkdirSync(runsDir, { recursive: true });
+  const recipes = Object.fromEntries(cfg.methods.map((m) => [m, cfg.recipes?.[m] ?? recipeForMethod(m)]));
+  const configRecord = {
+    data: { ...cfg.data, seed: undefined },
+    model: cfg.model,
+    forget: cfg.forget,
+    methods: cfg.methods,
+    seeds: cfg.seeds,
+    trainRecipe: cfg.trainRecipe,
+    recipes,
+    allMia: cfg.allMia ?? false,
+  };
+  // Results of another configuration must not be mixed in: key the run files by the configuration.
+  const key = configHash({ ...configRecord, methods: undefined, seeds: undefined, recipes: undefined });
+  const runFile = (name: string, seed: number): string => join(runsDir, `${name}-seed${seed}-${key}.json`);
+  writeJson(join(cfg.out, 'config.json'), configRecord);
+
+  const runs: RunRecord[] = [];
+  const perSeed: OriginalAccuracy[] = [];
+  let protocol: string[] = [];
+  let classNames: string[] = [];
+  for (const seed of cfg.seeds) {
+    const data = loadData({ ...cfg.data, seed });
+    let sets: ProtocolSets | null = null;
+    try {
+      sets = protocolSets(data, cfg.forget);
+      classNames = data.classNames ? [...data.classNames] : Array.from({ length: data.numClasses }, (_, i) => String(i));
+      if (protocol.length === 0) {
+        protocol = [
+          ...describeData(data, [`forget ${cfg.forget}: ${sets.description}`]).map((l) => l.replace(/^split seed \d+/, `split seeds ${cfg.seeds.join(',')}`)),
+          `model ${cfg.model}; original and retrain: ${cfg.trainRecipe.epochs} epochs ${cfg.trainRecipe.optimizer} lr ${cfg.trainRecipe.lr} batch ${cfg.trainRecipe.batchSize}; seeds ${cfg.seeds.join(', ')}`,
+        ];
+      }
+      const models = await ensureModels(cfg, data, seed, o);
+      perSeed.push(models.originalAccuracy);
+
+      // Retrain's own metrics (the reference of Avg.Gap), then the original's.
+      let retrain = readJson<RunRecord>(runFile('retrain', seed));
+      if (retrain === null || cfg.fresh) {
+        reporter.log(`retrain (seed ${seed}): evaluating`);
+        const r = evaluateDir(models.retrainDir, sets, undefined, cfg.allMia ?? false);
+        retrain = { method: 'retrain', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: 0, seconds: models.retrainSeconds, timeRatio: 1, trainableShare: 1, perClassTest: r.perClassTest, miaViews: r.miaViews };
+        writeJson(runFile('retrain', seed), retrain);
+      }
+      const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
+      let original = readJson<RunRecord>(runFile('original', seed));
+      if (original === null || cfg.fresh) {
+        reporter.log(`original (seed ${seed}): evaluating`);
+        const r = evaluateDir(models.originalDir, sets, reference, cfg.allMia ?? false);
+        original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews };
+        writeJson(runFile('original', seed), original);
+      }
+      runs.push(original, retrain);
+
+      for (const method of cfg.methods) {
+        const file = runFile(method, seed);
+        const done = cfg.fresh ? null : readJson<RunRecord>(file);
+        if (done !== null) {
+          reporter.log(`${method} (seed ${seed}): done before, skipping (${file})`);
+          runs.push(done);
+          continue;
+        }
+        const recipe = recipes[method]!;
+        const { model: orig, spec } = loadCheckpoint(models.originalDir);
+        try {
+          reporter.log(`${method} (seed ${seed}): ${recipe.tuned ? 'tuned recipe' : 'untuned recipe (method defaults)'} ${JSON.stringify(recipe.options)}`);
+          const { model, summary } = await runMethod(
+            orig,
+            spec,
+            sets,
+            { method, forget: cfg.forget, options: recipe.options, blocks: recipe.blocks ?? {}, seed },
+            { reporter, reference, allMiaViews: cfg.allMia ?? false, label: `${method} (seed ${seed})`, ...(o.signal ? { signal: o.signal } : {}) },
+          );
+          model.dispose();
+          const e = summary.evaluation;
+          const record: RunRecord = {
+            method,
+            seed,
+            UA: e.UA,
+            RA: e.RA,
+            TA: e.TA,
+            MIA: e.MIA,
+            avgGap: e.avgGap!,
+            seconds: summary.seconds,
+            timeRatio: summary.seconds / models.retrainSeconds,
+            trainableShare: summary.trainableShare,
+            perClassTest: e.perClassTest,
+            options: summary.options,
+            blocks: summary.blocks,
+            recipe: { tuned: recipe.tuned, file: (recipe as { file?: string | null }).file ?? null },
+            miaViews: e.miaViews,
+          };
+          writeJson(file, record);
+          runs.push(record);
+          reporter.log(`${method} (seed ${seed}): UA ${e.UA.toFixed(2)}  RA ${e.RA.toFixed(2)}  TA ${e.TA.toFixed(2)}  MIA ${e.MIA.toFixed(2)}  Avg.Gap ${e.avgGap!.toFixed(2)}  ${summary.seconds.toFixed(1)} s`);
+        } finally {
+          orig.dispose();
+        }
+      }
+    } finally {
+      sets?.dispose();
+      data.dispose();
+    }
+  }
+
+  const doc: ResultsDoc = {
+    format: 'lethe-results',
+    formatVersion: 1,
+    created: new Date().toISOString(),
+    protocol,
+    config: configRecord,
+    classNames,
+    original: originalSummary(perSeed),
+    rows: aggregate(runs, ['original', 'retrain', ...cfg.methods]),
+    runs,
+    definitions: DEFINITIONS,
+  };
+  writeJson(join(cfg.out, 'results.json'), doc);
+  const csv = Buffer.from(resultsCsv(doc));
+  writeFileAtomic(join(cfg.out, 'results.csv'), (fd) => writeAll(fd, csv));
+  return doc;
+}
+
+/** Removes a results directory's run files (used by `demo`, which always reruns the unlearning). */
+export function clearRuns(out: string): void {
+  rmSync(join(out, 'runs'), { recursive: true, force: true });
+}

@@ -1,0 +1,53 @@
+// Opening checkpoints given on the command line, with errors that say which flag and what to do: a missing
+// directory or one without a manifest is a usage error (2); a manifest whose weights fail the hash check is a
+// failure (1): the file is corrupt.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Module } from '../nn/module.js';
+import type { ModelSpec } from '../models/index.js';
+import { MANIFEST, loadCheckpoint, readManifest, type CheckpointManifest } from '../train/checkpoint.js';
+import { UsageError } from './errors.js';
+import { VAL_FRACTION, type DataConfig } from './data.js';
+
+function checkDir(dir: string, flag: string): void {
+  if (!existsSync(dir)) throw new UsageError(`${flag}: directory '${dir}' does not exist; pass a directory written by lethe train or lethe unlearn`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: '${dir}' is a file; pass a checkpoint directory`);
+  if (!existsSync(join(dir, MANIFEST))) {
+    throw new UsageError(`${flag}: '${dir}' has no ${MANIFEST}: not a finished Lethe checkpoint (an interrupted run? rerun the command that makes it)`);
+  }
+}
+
+export function openManifest(dir: string, flag: string): CheckpointManifest {
+  checkDir(dir, flag);
+  return readManifest(dir);
+}
+
+export function openCheckpoint(dir: string, flag: string): { model: Module; spec: ModelSpec; manifest: CheckpointManifest } {
+  checkDir(dir, flag);
+  try {
+    return loadCheckpoint(dir);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** The data configuration a checkpoint was made with (so the split can be rebuilt exactly). */
+export function dataConfigOf(m: CheckpointManifest, dir: string, override: { dataDir?: string | undefined } = {}): DataConfig {
+  const c = m['dataConfig'] as Partial<DataConfig> | undefined;
+  if (c === undefined || typeof c.data !== 'string' || typeof c.seed !== 'number') {
+    throw new UsageError(`'${dir}': its manifest does not record the data configuration (was it made by lethe train?)`);
+  }
+  return {
+    data: c.data,
+    dataDir: override.dataDir ?? c.dataDir ?? null,
+    trainSize: c.trainSize ?? null,
+    testSize: c.testSize ?? null,
+    seed: c.seed,
+    valFraction: c.valFraction ?? VAL_FRACTION,
+  };
+}
+
+/** True when two data configurations select the same samples (the directory may differ). */
+export function sameData(a: DataConfig, b: DataConfig): boolean {
+  return a.data === b.data && a.trainSize === b.trainSize && a.testSize === b.testSize && a.seed === b.seed && a.valFraction === b.valFraction;
+}

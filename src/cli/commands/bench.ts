@@ -1,0 +1,31 @@
+// lethe bench: every method vs retrain over seeds; results.json, results.csv and the terminal table.
+import { resolve } from 'node:path';
+import { runBench, parseMethods } from '../bench.js';
+import { cacheDir } from '../cache.js';
+import { required, type Opts } from '../options.js';
+import { renderResults } from '../results.js';
+import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+
+export default async function bench(o: Opts): Promise<void> {
+  const first = readSeed(o);
+  const n = o.int('seeds', { min: 1 }, 3);
+  const seeds = Array.from({ length: n }, (_, i) => first + i);
+  const cfg = {
+    data: readDataConfig(o, first),
+    model: readModel(o),
+    forget: o.string('forget', 'random:0.1'),
+    methods: parseMethods(o.string('methods', 'all')),
+    seeds,
+    trainRecipe: readTrainRecipe(o),
+    cacheDir: cacheDir(o.string('cacheDir')),
+    out: resolve(required(o, 'out', 'the results directory')),
+    allMia: o.bool('allMia'),
+    fresh: o.bool('fresh'),
+  };
+  const doc = await withRun(o, ({ reporter, signal }) => runBench(cfg, { reporter, signal }));
+  if (o.bool('json')) printJson(doc);
+  else {
+    print(renderResults(doc));
+    print(`\nresults → ${cfg.out}/results.json, results.csv (lethe report ${cfg.out} --html report.html)`);
+  }
+}

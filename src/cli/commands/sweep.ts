@@ -1,0 +1,124 @@
+// lethe sweep: the papers' tuning procedure for one method — a log-spaced learning-rate grid on one seed,
+// scored by Avg.Gap against the retrain reference (both models from bench's cache) — writing the winner as
+// recipes/<method>.json with "tuned": true and the whole sweep inside it.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeAll, writeFileAtomic } from '../../io/atomic.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
+import { evaluateUnlearning } from '../../eval/evaluate.js';
+import { ensureModels } from '../bench.js';
+import { cacheDir } from '../cache.js';
+import { loadData, protocolSets } from '../data.js';
+import { UsageError } from '../errors.js';
+import { Opts, required } from '../options.js';
+import { recipeForMethod, recipesDir } from '../recipes.js';
+import { renderTable } from '../table.js';
+import { checkMethod, runMethod } from '../unlearning.js';
+import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+
+export function logGrid(from: number, to: number, points: number): number[] {
+  if (points === 1) return [Math.sqrt(from * to)];
+  const a = Math.log10(from);
+  const b = Math.log10(to);
+  return Array.from({ length: points }, (_, i) => Number((10 ** (a + ((b - a) * i) / (points - 1))).toPrecision(3)));
+}
+
+function parseRange(text: string): [number, number] {
+  const m = /^([^:]+):([^:]+)$/.exec(text);
+  const a = m ? Number(m[1]) : NaN;
+  const b = m ? Number(m[2]) : NaN;
+  if (!(a > 0 && b > a)) throw new UsageError(`--lr: expected FROM:TO with 0 < FROM < TO, e.g. 1e-3:5e-2, got '${text}'`);
+  return [a, b];
+}
+
+function writeJson(path: string, v: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(v, null, 2) + '\n');
+  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
+}
+
+export default async function sweep(o: Opts): Promise<void> {
+  const method = required(o, 'method', 'the method to tune');
+  checkMethod(method);
+  const base = recipeForMethod(method);
+  const baseLr = Number(base.options['lr'] ?? 0.01);
+  const [from, to] = o.has('lr') ? parseRange(String(o.raw['lr'])) : [baseLr / 10, baseLr * 10];
+  const points = o.int('points', { min: 1 }, 5);
+  const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
+  const seed = readSeed(o);
+  const data = readDataConfig(o, seed);
+  const model = readModel(o);
+  const forget = o.string('forget', 'random:0.1');
+  // --lr is the sweep range here, so the training recipe takes only --epochs
+  const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'] }));
+  const cache = cacheDir(o.string('cacheDir'));
+  const out = resolve(o.string('out') ?? join(cache, 'sweeps', method));
+  const grid = logGrid(from, to, points);
+  mkdirSync(out, { recursive: true });
+
+  const result = await withRun(o, async ({ reporter, signal }) => {
+    const loaded = loadData(data);
+    const sets = protocolSets(loaded, forget);
+    try {
+      const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
+      const { model: retrain } = loadCheckpoint(models.retrainDir);
+      let reference;
+      try {
+        const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
+        reference = { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA };
+      } finally {
+        retrain.dispose();
+      }
+      const trials = [];
+      for (const lr of grid) {
+        const { model: orig, spec } = loadCheckpoint(models.originalDir);
+        try {
+          reporter.log(`${method}: lr ${lr}`);
+          const { model: unlearned, summary } = await runMethod(orig, spec, sets, { method, forget, options: { ...base.options, lr }, blocks: base.blocks ?? {}, seed }, {
+            reporter,
+            signal,
+            reference,
+            allMiaViews: false,
+            label: `${method} lr ${lr}`,
+          });
+          unlearned.dispose();
+          const e = summary.evaluation;
+          trials.push({ lr, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
+          writeJson(join(out, 'sweep.json'), { method, by, grid, reference, trials });
+        } finally {
+          orig.dispose();
+        }
+      }
+      return { reference, trials, protocol: sets.description };
+    } finally {
+      sets.dispose();
+      loaded.dispose();
+    }
+  });
+  const finite = result.trials.filter((t) => Number.isFinite(t.avgGap));
+  if (finite.length === 0) throw new Error(`sweep: every learning rate diverged or failed for '${method}'`);
+  const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  const recipe = {
+    method,
+    tuned: true,
+    protocol: `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, seed ${seed}`,
+    options: { ...base.options, lr: best.lr },
+    ...(base.blocks === undefined ? {} : { blocks: base.blocks }),
+    source: `lethe sweep --by ${by} over lr ${grid.join(', ')}`,
+    sweep: { by, reference: result.reference, trials: result.trials, created: new Date().toISOString() },
+  };
+  let recipePath: string | null = null;
+  if (o.raw['write'] !== false) {
+    const dir = resolve(o.string('recipesDir') ?? recipesDir());
+    mkdirSync(dir, { recursive: true });
+    recipePath = join(dir, `${method}.json`);
+    writeJson(recipePath, recipe);
+  }
+  if (o.bool('json')) {
+    printJson({ ...recipe, recipeFile: recipePath, out });
+    return;
+  }
+  print(`# sweep ${method} by ${by}; ${result.protocol}`);
+  print(renderTable(['lr', 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)'], result.trials.map((t) => [String(t.lr), t.UA, t.RA, t.TA, t.MIA, t.avgGap, t.seconds])));
+  print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
+  print(`best lr ${best.lr} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
+}

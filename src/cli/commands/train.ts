@@ -1,0 +1,51 @@
+// lethe train: an original model (or the retrain reference with --forget), resumable, reused when finished.
+import { resolve } from 'node:path';
+import { required, type Opts } from '../options.js';
+import { trainCheckpoint } from '../training.js';
+import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+import { describeData, loadData } from '../data.js';
+import { renderTable } from '../table.js';
+import { EXTRA_DEFINITIONS } from '../results.js';
+
+export default async function train(o: Opts): Promise<void> {
+  const seed = readSeed(o);
+  const data = readDataConfig(o, seed);
+  const model = readModel(o);
+  const recipe = readTrainRecipe(o);
+  const forget = o.string('forget');
+  const out = resolve(required(o, 'out', 'the checkpoint directory to write'));
+  const outcome = await withRun(o, async ({ reporter, signal }) => {
+    const loaded = loadData(data);
+    try {
+      if (forget !== undefined) {
+        // Validate the forget spec before any training starts (a bad spec is a usage error, exit 2).
+        const { protocolSets } = await import('../data.js');
+        protocolSets(loaded, forget).dispose();
+      }
+      const r = await trainCheckpoint({ dir: out, data, model, recipe, seed, force: o.bool('force'), ...(forget === undefined ? {} : { forget }) }, { reporter, signal, data: loaded });
+      return { ...r, protocol: describeData(loaded) };
+    } finally {
+      loaded.dispose();
+    }
+  });
+  const m = outcome.manifest;
+  const acc = m['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
+  if (o.bool('json')) {
+    printJson({ checkpoint: out, reused: outcome.reused, resumedFrom: outcome.resumedFrom, kind: m.kind, model: m.model, protocol: outcome.protocol, recipe: m['recipe'], accuracy: acc, seconds: m['seconds'], history: m['history'] });
+    return;
+  }
+  print(outcome.protocol.map((l) => `# ${l}`).join('\n'));
+  print(`# ${m.kind} ${m.model.name}: ${outcome.reused ? 'reused the finished checkpoint' : `trained in ${(m['seconds'] as number).toFixed(1)} s`} → ${out}`);
+  print(
+    renderTable(
+      ['split', 'accuracy (%)'],
+      [
+        ['train', acc.train],
+        ['validation', acc.val],
+        ['test', acc.test],
+        ['memorisation gap', acc.memorisationGap],
+      ],
+    ),
+  );
+  print(`memorisation gap: ${EXTRA_DEFINITIONS['memorisationGap']}`);
+}

@@ -1,0 +1,139 @@
+// lethe unlearn: one method (with any blocks) on a trained checkpoint; saves the result with its manifest.
+import { resolve } from 'node:path';
+import { getMethod } from '../../unlearn/index.js';
+import { UsageError } from '../errors.js';
+import { parseKeyValues, required, scalarValue, type Opts } from '../options.js';
+import { loadRecipe, type BlocksSetting } from '../recipes.js';
+import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
+import { dataConfigOf } from '../checkpoints.js';
+import { print, printJson, withRun } from './shared.js';
+import { metricsTable } from './eval.js';
+
+/** Converts an option value to the type of the method's default (so --opt epochs=3 is a number). */
+function coerce(key: string, v: unknown, dflt: unknown): unknown {
+  if (dflt === undefined) return v;
+  if (typeof dflt === 'number' && typeof v === 'string') {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--opt ${key}: expected a number, got '${v}'`);
+    return n;
+  }
+  if (typeof dflt === 'string' && typeof v !== 'string') return String(v);
+  if (typeof dflt === 'boolean' && typeof v === 'string') {
+    if (v !== 'true' && v !== 'false') throw new UsageError(`--opt ${key}: expected true or false, got '${v}'`);
+    return v === 'true';
+  }
+  return v;
+}
+
+export function readMethodOptions(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
+  const defaults = getMethod(method).defaults as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...base };
+  const epochs = o.int('epochs', { min: 0 });
+  if (epochs !== undefined) out['epochs'] = epochs;
+  const lr = o.positive('lr');
+  if (lr !== undefined) out['lr'] = lr;
+  const bs = o.int('batchSize', { min: 1 });
+  if (bs !== undefined) out['batchSize'] = bs;
+  const momentum = o.number('momentum');
+  if (momentum !== undefined) out['momentum'] = momentum;
+  const wd = o.number('weightDecay');
+  if (wd !== undefined) out['weightDecay'] = wd;
+  for (const text of o.list('opt')) {
+    const kv = text.trim().startsWith('{') ? parseKeyValues(text, '--opt') : (() => {
+      const eq = text.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--opt: '${text}' is not key=value or a JSON object`);
+      return { [text.slice(0, eq).trim()]: scalarValue(text.slice(eq + 1).trim()) };
+    })();
+    for (const [k, v] of Object.entries(kv)) {
+      if (!(k in defaults)) throw new UsageError(`--opt: method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
+      out[k] = coerce(k, v, defaults[k]);
+    }
+  }
+  return out;
+}
+
+function blockFlag(o: Opts, key: 'subspace' | 'curriculum'): Record<string, unknown> | boolean | undefined {
+  const v = o.raw[key];
+  if (v === undefined) return undefined;
+  if (v === true || v === false) return v;
+  if (typeof v === 'object' && v !== null) return v as Record<string, unknown>;
+  return parseKeyValues(String(v), `--${key}`);
+}
+
+export function readBlocks(o: Opts, method: string, base: BlocksSetting = {}): BlocksSetting {
+  const b: BlocksSetting = { ...base };
+  const mask = o.raw['mask'];
+  if (mask === true || mask === false) b.mask = mask;
+  else if (mask !== undefined) {
+    const ratio = Number(mask);
+    if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--mask: the ratio must be in (0, 1], got '${String(mask)}'`);
+    b.mask = { ratio };
+  }
+  if (o.has('maskMode')) {
+    const mode = o.choice('maskMode', ['update', 'grad'] as const, 'update');
+    const on = b.mask === undefined ? getMethod(method).defaultBlocks?.mask === true : b.mask !== false;
+    if (!on) throw new UsageError(`--mask-mode: method '${method}' runs without a saliency mask here; add --mask`);
+    b.mask = { ...(typeof b.mask === 'object' ? b.mask : {}), mode };
+  }
+  const sub = blockFlag(o, 'subspace');
+  if (sub !== undefined) b.subspace = sub;
+  const cur = blockFlag(o, 'curriculum');
+  if (cur !== undefined) b.curriculum = cur;
+  return b;
+}
+
+export default async function unlearnCommand(o: Opts): Promise<void> {
+  const from = resolve(required(o, 'from', 'the checkpoint to unlearn from, made by lethe train'));
+  const recipe = o.has('recipe') ? loadRecipe(o.string('recipe')!) : null;
+  const method = o.string('method') ?? recipe?.method;
+  if (method === undefined) throw new UsageError('--method: required (or give a --recipe that names one)');
+  checkMethod(method);
+  if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
+  const options = readMethodOptions(o, method, recipe?.options ?? {});
+  const blocks = readBlocks(o, method, recipe?.blocks ?? {});
+  const out = o.has('out') ? resolve(o.string('out')!) : null;
+  const referenceDir = o.has('reference') ? resolve(o.string('reference')!) : null;
+
+  const { manifestOut, summary, protocol, referenceInfo } = await withRun(o, async ({ reporter, signal }) => {
+    const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
+    try {
+      const seed = o.int('seed', { min: 0 }) ?? dataConfigOf(run.manifest, from).seed;
+      const ref = referenceDir === null ? null : referenceMetrics(referenceDir, run.data.config, run.sets);
+      for (const l of run.protocol) reporter.log(`# ${l}`);
+      const { model, summary } = await runMethod(run.original, run.manifest.model, run.sets, { method, forget: run.sets.forgetSpec, options, blocks, seed }, {
+        reporter,
+        signal,
+        ...(ref === null ? {} : { reference: ref.metrics }),
+      });
+      try {
+        const referenceInfo = ref === null ? null : { dir: referenceDir, metrics: ref.metrics };
+        const manifestOut =
+          out === null
+            ? null
+            : saveUnlearned(out, model, run, summary, {
+                from: { dir: from, sha256: run.manifest.weights.sha256, kind: run.manifest.kind },
+                seed,
+                recipe: recipe === null ? null : { method: recipe.method, tuned: recipe.tuned, source: o.string('recipe') },
+                requestedBlocks: blocks,
+                reference: referenceInfo,
+              }, o.bool('force'));
+        return { manifestOut, summary, protocol: run.protocol, referenceInfo };
+      } finally {
+        model.dispose();
+      }
+    } finally {
+      run.dispose();
+    }
+  });
+
+  if (o.bool('json')) {
+    printJson({ checkpoint: out, protocol, ...summary, reference: referenceInfo });
+    return;
+  }
+  print(protocol.map((l) => `# ${l}`).join('\n'));
+  const share = `${(100 * summary.trainableShare).toFixed(1)}%`;
+  print(`# ${summary.method}: ${summary.seconds.toFixed(1)} s, trained ${summary.trainableParams} of ${summary.totalParams} parameters (${share}); options ${JSON.stringify(summary.options)}`);
+  if (Object.keys(summary.blocks).length > 0) print(`# blocks: ${JSON.stringify(summary.blocks)}`);
+  print(metricsTable(summary.evaluation, referenceInfo?.metrics));
+  if (manifestOut !== null) print(`saved → ${out}`);
+}

@@ -1,0 +1,269 @@
+// The data setup every command shares: load the dataset, take the seeded --train-size/--test-size subsets, and
+// apply the benchmark protocol (shared/PROTOCOL.md): 10% of each class held out for validation, the forget set
+// from the same seed, forgotten classes dropped from the test set in class-wise runs. A checkpoint's manifest
+// stores the DataConfig, so `unlearn` and `eval` rebuild exactly the same split.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  DatasetFileError,
+  FASHION_MNIST_DEBIAN_DIR,
+  MNIST_DEFAULT_DIR,
+  Rng,
+  deriveSeed,
+  indicesWithoutClasses,
+  loadCifar10,
+  loadCifar100,
+  loadFashionMnist,
+  loadImageDataset,
+  loadMnist,
+  protocolSplit,
+  trainValSplit,
+  type TensorDataset,
+  type TrainTest,
+} from '../data/index.js';
+import { UsageError } from './errors.js';
+
+export const DATA_NAMES = ['fmnist', 'mnist', 'cifar10', 'cifar100'] as const;
+export const VAL_FRACTION = 0.1;
+
+/** Everything that identifies the data of a run (stored in manifests). */
+export interface DataConfig {
+  /** fmnist | mnist | cifar10 | cifar100, or a directory in IDX/CIFAR layout */
+  data: string;
+  /** absolute directory the files were read from (null: the dataset's default location) */
+  dataDir: string | null;
+  /** seeded subset sizes (null: all) */
+  trainSize: number | null;
+  testSize: number | null;
+  /** the split seed: validation hold-out, forget set and subsets all derive from it */
+  seed: number;
+  valFraction: number;
+}
+
+export interface LoadedData {
+  config: DataConfig;
+  /** the (subset of the) training images before the validation split */
+  train: TensorDataset;
+  test: TensorDataset;
+  kind: string;
+  numClasses: number;
+  classNames: readonly string[] | undefined;
+  inChannels: number;
+  imageSize: number;
+  /** per-channel normalisation folded into models */
+  mean: number[];
+  std: number[];
+  dispose(): void;
+}
+
+// Known normalisation constants (Fashion-MNIST's are PROTOCOL.md's); other data sets get theirs measured.
+const NORMALIZATION: Record<string, { mean: number[]; std: number[] }> = {
+  'fashion-mnist': { mean: [0.286], std: [0.353] },
+  mnist: { mean: [0.1307], std: [0.3081] },
+  cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  cifar100: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
+};
+
+export function dataConfig(o: { data: string; dataDir?: string | undefined; trainSize?: number | undefined; testSize?: number | undefined; seed: number }): DataConfig {
+  const isName = (DATA_NAMES as readonly string[]).includes(o.data);
+  if (!isName && !(existsSync(o.data) && statSync(o.data).isDirectory())) {
+    throw new UsageError(`--data: '${o.data}' is neither ${DATA_NAMES.join(', ')} nor an existing directory with IDX/CIFAR files`);
+  }
+  if (o.dataDir !== undefined && !(existsSync(o.dataDir) && statSync(o.dataDir).isDirectory())) {
+    throw new UsageError(`--data-dir: '${o.dataDir}' is not an existing directory`);
+  }
+  if ((o.data === 'cifar10' || o.data === 'cifar100') && o.dataDir === undefined) {
+    throw new UsageError(`--data ${o.data}: Debian does not package CIFAR and nothing is downloaded; pass --data-dir with the binary-version batches`);
+  }
+  return {
+    data: isName ? o.data : resolve(o.data),
+    dataDir: o.dataDir === undefined ? null : resolve(o.dataDir),
+    trainSize: o.trainSize ?? null,
+    testSize: o.testSize ?? null,
+    seed: o.seed,
+    valFraction: VAL_FRACTION,
+  };
+}
+
+function loadRaw(c: DataConfig): TrainTest & { kind: string } {
+  const dir = c.dataDir ?? undefined;
+  try {
+    switch (c.data) {
+      case 'fmnist':
+        return { kind: 'fashion-mnist', ...loadFashionMnist(dir === undefined ? {} : { dir }) };
+      case 'mnist':
+        return { kind: 'mnist', ...loadMnist(dir === undefined ? {} : { dir }) };
+      case 'cifar10':
+        return { kind: 'cifar10', ...loadCifar10({ dir: dir! }) };
+      case 'cifar100':
+        return { kind: 'cifar100', ...loadCifar100({ dir: dir! }) };
+      default:
+        return loadImageDataset(c.data);
+    }
+  } catch (e) {
+    if (e instanceof DatasetFileError) throw new UsageError(`--data ${c.data}: ${e.message}`);
+    throw e;
+  }
+}
+
+function seededSubset(ds: TensorDataset, size: number | null, seed: number, stream: string, flag: string): TensorDataset {
+  if (size === null || size >= ds.size) {
+    if (size !== null && size > ds.size) throw new UsageError(`${flag}: ${size} is more than the ${ds.size} samples available`);
+    return ds;
+  }
+  const idx = new Rng(deriveSeed(seed, stream)).sample(ds.size, size).sort();
+  const sub = ds.subset(idx, `${ds.name}[${size} seeded]`);
+  ds.dispose();
+  return sub;
+}
+
+/** Per-channel mean/std of uint8 images in [0, 1] (for data sets without published constants). */
+function measureNormalization(ds: TensorDataset): { mean: number[]; std: number[] } {
+  const [c, h, w] = ds.imageShape;
+  const px = ds.images.toTypedArray() as Uint8Array;
+  const per = h * w;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    let s2 = 0;
+    let n = 0;
+    for (let i = 0; i < ds.size; i++) {
+      const base = (i * c + ch) * per;
+      for (let j = 0; j < per; j++) {
+        const v = px[base + j]! / 255;
+        s += v;
+        s2 += v * v;
+      }
+      n += per;
+    }
+    const m = s / n;
+    mean.push(+m.toFixed(4));
+    std.push(+Math.sqrt(Math.max(s2 / n - m * m, 1e-12)).toFixed(4));
+  }
+  return { mean, std };
+}
+
+/** Loads the data named by the config, with its seeded subsets. The caller disposes the result. */
+export function loadData(c: DataConfig): LoadedData {
+  const raw = loadRaw(c);
+  const train = seededSubset(raw.train, c.trainSize, c.seed, 'train-subset', '--train-size');
+  let test: TensorDataset;
+  try {
+    test = seededSubset(raw.test, c.testSize, c.seed, 'test-subset', '--test-size');
+  } catch (e) {
+    train.dispose();
+    raw.test.dispose();
+    throw e;
+  }
+  const [inChannels, imageSize] = train.imageShape;
+  const norm = NORMALIZATION[raw.kind] ?? measureNormalization(train);
+  return {
+    config: c,
+    train,
+    test,
+    kind: raw.kind,
+    numClasses: train.numClasses,
+    classNames: train.classNames,
+    inChannels,
+    imageSize: imageSize!,
+    mean: norm.mean,
+    std: norm.std,
+    dispose() {
+      train.dispose();
+      test.dispose();
+    },
+  };
+}
+
+export function dataLocation(c: DataConfig): string {
+  if (c.dataDir !== null) return c.dataDir;
+  if (c.data === 'fmnist') return FASHION_MNIST_DEBIAN_DIR;
+  if (c.data === 'mnist') return MNIST_DEFAULT_DIR;
+  return c.data;
+}
+
+/** The train/validation split of the protocol (what an original model trains on: D_f ∪ D_r). */
+export interface TrainSets {
+  train: TensorDataset;
+  val: TensorDataset;
+  description: string;
+  dispose(): void;
+}
+
+export function trainSets(d: LoadedData): TrainSets {
+  const { train, val } = trainValSplit(d.train.labelArray(), { fraction: d.config.valFraction, seed: d.config.seed });
+  const tr = d.train.subset(train, 'train');
+  const va = d.train.subset(val, 'val');
+  return {
+    train: tr,
+    val: va,
+    description: `val ${d.config.valFraction * 100}% per class (${val.length}), train ${train.length} (seed ${d.config.seed})`,
+    dispose() {
+      tr.dispose();
+      va.dispose();
+    },
+  };
+}
+
+/** The protocol's sets for one forget spec: D_f, D_r, validation, and the test set (forgotten classes removed). */
+export interface ProtocolSets {
+  forget: TensorDataset;
+  retain: TensorDataset;
+  val: TensorDataset;
+  test: TensorDataset;
+  classes: number[] | undefined;
+  forgetSpec: string;
+  description: string;
+  dispose(): void;
+}
+
+export function protocolSets(d: LoadedData, forget: string): ProtocolSets {
+  let split;
+  try {
+    split = protocolSplit(d.train.labelArray(), {
+      seed: d.config.seed,
+      forget,
+      valFraction: d.config.valFraction,
+      numClasses: d.numClasses,
+      ...(d.classNames === undefined ? {} : { classNames: d.classNames }),
+    });
+  } catch (e) {
+    throw new UsageError(`--forget: ${(e as Error).message}`);
+  }
+  const f = d.train.subset(split.forget, 'forget');
+  const r = d.train.subset(split.retain, 'retain');
+  const v = d.train.subset(split.val, 'val');
+  const owned = split.classes !== undefined;
+  const test = owned ? d.test.subset(indicesWithoutClasses(d.test.labelArray(), split.classes!), 'test (forgotten classes removed)') : d.test;
+  return {
+    forget: f,
+    retain: r,
+    val: v,
+    test,
+    classes: split.classes,
+    forgetSpec: forget,
+    description:
+      split.description +
+      (owned ? `; test without class(es) ${split.classes!.join(',')}: ${test.size}` : '') +
+      // MIA's shadow set pairs the first |test| retain samples (members) with the test set (non-members): with
+      // fewer retain than test samples the classes are unbalanced and the SVC leans to "non-member".
+      (r.size < test.size ? `; WARNING: D_r (${r.size}) is smaller than the test set (${test.size}), so MIA's attack set is unbalanced; use a smaller --test-size` : ''),
+    dispose() {
+      f.dispose();
+      r.dispose();
+      v.dispose();
+      if (owned) test.dispose();
+    },
+  };
+}
+
+/** A few lines describing the protocol, printed with every result. */
+export function describeData(d: LoadedData, extra: string[] = []): string[] {
+  const c = d.config;
+  return [
+    `data: ${d.kind} from ${dataLocation(c)}; train ${d.train.size}${c.trainSize === null ? '' : ` (seeded subset)`}, test ${d.test.size}${c.testSize === null ? '' : ' (seeded subset)'}`,
+    `split seed ${c.seed}: ${c.valFraction * 100}% of each class held out for validation; the forget set is drawn from the same seed`,
+    ...extra,
+  ];
+}

@@ -1,0 +1,209 @@
+// The `lethe` command line: commander wiring, shared options, and error → exit-code mapping.
+// Commands live in ./commands/*.ts; each receives its merged options (config file < flags).
+import { Command, CommanderError, Option } from 'commander';
+import { LETHE_VERSION } from '../version.js';
+import { describeError, exitCodeFor, EXIT_USAGE } from './errors.js';
+import { collect, mergedOptions, Opts } from './options.js';
+import { DATA_NAMES } from './data.js';
+
+type Action = (o: Opts, args: string[], cmd: Command) => Promise<void>;
+
+function dataOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <name|dir>', `dataset: ${DATA_NAMES.join('|')} or a directory with IDX/CIFAR files (default fmnist)`)
+    .option('--data-dir <dir>', 'where the dataset files are (default: Debian\u2019s location for fmnist)')
+    .option('--train-size <n>', 'use a seeded subset of n training images (before the validation split)')
+    .option('--test-size <n>', 'use a seeded subset of n test images');
+}
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file.json>', 'read options from a JSON file (flags override it)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--quiet', 'no progress output');
+}
+
+function trainRecipeOptions(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'training epochs (protocol: 20)')
+    .option('--lr <x>', 'learning rate (protocol: 0.1)')
+    .option('--batch-size <n>', 'batch size (protocol: 256)')
+    .option('--momentum <x>', 'SGD momentum (protocol: 0.9)')
+    .option('--weight-decay <x>', 'weight decay (protocol: 5e-4)')
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']))
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule (protocol: multistep)').choices(['multistep', 'cosine', 'constant']))
+    .option('--milestones <list>', 'multistep epochs, e.g. 10,15 (default: half and three quarters of --epochs)')
+    .option('--augment', 'random crop + flip on training batches (the protocol has none)');
+}
+
+function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+function action(cmd: Command, load: () => Promise<{ default: Action }>): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    const self = args[args.length - 1] as Command;
+    const positional = self.args;
+    const opts = new Opts(mergedOptions(self));
+    const { default: run } = await load();
+    await run(opts, positional, self);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('lethe')
+    .description('Lethe: make trained neural networks forget data (SalUn, SEMU, CUFG and baselines on libtorch)')
+    .version(LETHE_VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage and examples)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 failure (diverged run, corrupt checkpoint, ...), 2 bad usage (unknown flag or method, bad value,
+missing file), 130 interrupted (rerun the same command to resume). LETHE_DEBUG=1 prints stack traces.
+LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
+  );
+
+  const demo = commonOptions(program.command('demo').description('the main job in a few minutes: train original and retrain, run SalUn, FT and GA, compare'))
+    .option('--out <dir>', 'results directory (default: <cache>/demo)')
+    .option('--cache-dir <dir>', 'model cache (default $LETHE_CACHE or ./.cache/lethe)')
+    .option('--train-size <n>', 'training images used (default 3000 of 60000)')
+    .option('--test-size <n>', 'test images used (default 2000 of 10000; keep it below the retain set for MIA)')
+    .option('--epochs <n>', 'epochs of the original and retrain models (default 15)')
+    .option('--model <name>', 'smallcnn (default) | resnet20 | mlp | resnet18');
+  examples(demo, ['lethe demo', 'lethe demo --train-size 10000 --test-size 5000 --epochs 20', 'lethe demo --model resnet20', 'lethe demo --json > demo.json']);
+  action(demo, () => import('./commands/demo.js'));
+
+  const train = commonOptions(trainRecipeOptions(dataOptions(program.command('train').description('train an original model (or, with --forget, the retrain reference on D_r)'))))
+    .option('--model <name>', 'resnet20 | resnet18 | smallcnn | mlp (default resnet20)')
+    .option('--seed <n>', 'seed of the split, the forget set, the initialisation and the batch order (default 1)')
+    .option('--forget <spec>', 'train the retrain reference: on D_r only, for this forget set (random:0.1, class:3, ...)')
+    .option('--out <dir>', 'checkpoint directory, required (resumable; a finished one is reused)')
+    .option('--force', 'retrain even if --out holds a finished model');
+  examples(train, [
+    'lethe train --data fmnist --model resnet20 --out runs/original',
+    'lethe train --model smallcnn --train-size 5000 --epochs 3 --out runs/quick',
+    'lethe train --forget random:0.1 --out runs/retrain      # the retrain reference',
+  ]);
+  action(train, () => import('./commands/train.js'));
+
+  const unlearn = commonOptions(program.command('unlearn').description('unlearn a forget set from a trained checkpoint with any method and blocks'))
+    .option('--from <dir>', 'the original checkpoint (from lethe train), required')
+    .option('--forget <spec>', 'random:0.1 | random:5400 | class:3 | indices:FILE (default: the checkpoint\u2019s, if any)')
+    .option('--method <name>', 'unlearning method (see lethe unlearn --help for the list)')
+    .option('--recipe <name|file>', 'a recipe from recipes/ (by method name) or a JSON file; flags override it')
+    .option('--epochs <n>', 'unlearning epochs')
+    .option('--lr <x>', 'learning rate')
+    .option('--batch-size <n>', 'batch size')
+    .option('--momentum <x>', 'SGD momentum')
+    .option('--weight-decay <x>', 'weight decay')
+    .option('--opt <key=value|json>', 'a method option, repeatable: --opt labels=wrong or --opt \'{"variant":"concat"}\'', collect)
+    .option('--mask [ratio]', 'saliency mask block: keep this fraction of weights trainable (default 0.5)')
+    .option('--no-mask', 'remove the saliency mask (e.g. from salun)')
+    .addOption(new Option('--mask-mode <mode>', 'update: exact freeze; grad: the reference\u2019s leaky gradient masking').choices(['update', 'grad']))
+    .option('--subspace [settings]', 'SVD subspace block: gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,bnMode=eval|train')
+    .option('--no-subspace', 'remove the SVD subspace (e.g. from semu)')
+    .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first')
+    .option('--no-curriculum', 'remove the curriculum (e.g. from cufg)')
+    .option('--seed <n>', 'seed of the method\u2019s randomness (default: the checkpoint\u2019s seed)')
+    .option('--data-dir <dir>', 'where the dataset files are now, if they moved since training')
+    .option('--reference <dir>', 'a retrain checkpoint for the same forget set: adds Avg.Gap')
+    .option('--out <dir>', 'write the unlearned model and its manifest here')
+    .option('--force', 'replace a finished checkpoint in --out');
+  unlearn.addHelpText('after', () => `\nMethods: ${methodList()}\n`);
+  examples(unlearn, [
+    'lethe unlearn --from runs/original --forget random:0.1 --method salun --out runs/salun',
+    'lethe unlearn --from runs/original --forget class:3 --method ga --mask 0.5 --lr 1e-4 --out runs/ga-mask',
+    'lethe unlearn --from runs/original --forget random:0.1 --method rl --subspace gamma=0.9 --reference runs/retrain',
+    'lethe unlearn --from runs/original --method cufg --recipe recipes/cufg.json --opt refreshEvery=4 --out runs/cufg',
+  ]);
+  action(unlearn, () => import('./commands/unlearn.js'));
+
+  const evalCmd = commonOptions(program.command('eval').description('evaluate a checkpoint: UA, RA, TA, MIA (all views), per-class accuracy, Avg.Gap'))
+    .argument('<dir>', 'checkpoint directory')
+    .option('--reference <dir>', 'retrain checkpoint: adds Avg.Gap')
+    .option('--forget <spec>', 'forget set (default: the checkpoint\u2019s)')
+    .option('--data-dir <dir>', 'where the dataset files are now')
+    .option('--csv <file>', 'also write the metrics as CSV');
+  examples(evalCmd, ['lethe eval runs/salun --reference runs/retrain', 'lethe eval runs/original --forget random:0.1 --json', 'lethe eval runs/salun --csv salun.csv']);
+  action(evalCmd, () => import('./commands/eval.js'));
+
+  const bench = commonOptions(trainRecipeOptions(dataOptions(program.command('bench').description('the paper-style table: every method vs retrain over several seeds (resumable)'))))
+    .option('--model <name>', 'resnet20 | resnet18 | smallcnn | mlp (default resnet20)')
+    .option('--forget <spec>', 'forget set (default random:0.1)')
+    .option('--methods <list>', "'all' or a comma-separated list (default all)")
+    .option('--seeds <n>', 'number of seeds (default 3)')
+    .option('--seed <n>', 'first seed (default 1)')
+    .option('--out <dir>', 'results directory, required (results.json, results.csv, runs/)')
+    .option('--cache-dir <dir>', 'model cache (default $LETHE_CACHE or ./.cache/lethe)')
+    .option('--all-mia', 'compute every MIA feature view (slower)')
+    .option('--fresh', 'recompute finished runs instead of skipping them');
+  examples(bench, [
+    'lethe bench --data fmnist --model resnet20 --forget random:0.1 --methods all --seeds 3 --out bench/fmnist',
+    'lethe bench --methods salun,ft,ga --model smallcnn --train-size 10000 --epochs 8 --seeds 2 --out bench/quick',
+  ]);
+  action(bench, () => import('./commands/bench.js'));
+
+  const sweep = commonOptions(dataOptions(program.command('sweep').description('tune a method\u2019s learning rate on a log grid by Avg.Gap and write the winning recipe')))
+    .option('--method <name>', 'the method to tune, required')
+    .option('--epochs <n>', 'epochs of the original and retrain models (protocol: 20)')
+    .option('--lr <from:to>', 'learning-rate range, log-spaced (e.g. 1e-3:5e-2)')
+    .option('--points <n>', 'grid points (default 5)')
+    .addOption(new Option('--by <metric>', 'what to minimise (default avg-gap)').choices(['avg-gap']))
+    .option('--model <name>', 'default resnet20')
+    .option('--forget <spec>', 'default random:0.1')
+    .option('--seed <n>', 'the seed (default 1)')
+    .option('--out <dir>', 'sweep results (default <cache>/sweeps/<method>)')
+    .option('--cache-dir <dir>', 'model cache shared with bench')
+    .option('--recipes-dir <dir>', 'where to write <method>.json (default the package\u2019s recipes/)')
+    .option('--no-write', 'do not write the recipe');
+  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8']);
+  action(sweep, () => import('./commands/sweep.js'));
+
+  const report = program
+    .command('report')
+    .description('a self-contained HTML page of a bench/demo results directory (inline SVG charts)')
+    .argument('<dir>', 'results directory (holding results.json)')
+    .option('--html <file>', 'the HTML file to write, required')
+    .option('--png', 'also write each chart as PNG beside the HTML')
+    .option('--config <file.json>', 'read options from a JSON file');
+  examples(report, ['lethe report bench/fmnist --html report.html', 'lethe report .cache/lethe/demo --html demo.html --png']);
+  action(report, () => import('./commands/report.js'));
+
+  const doctor = program.command('doctor').description('versions, libtorch build, threads, CUDA, libsvm, datasets and cache').option('--json', 'print as JSON').option('--config <file.json>', 'unused; accepted for symmetry');
+  examples(doctor, ['lethe doctor', 'lethe doctor --json']);
+  action(doctor, () => import('./commands/doctor.js'));
+
+  return program;
+}
+
+let methodListCache: string | null = null;
+function methodList(): string {
+  return methodListCache ?? '(run a command to load the registry)';
+}
+
+/** Loads the method registry for help texts (it imports libtorch, so only when help is asked for a command). */
+async function loadMethodList(): Promise<void> {
+  const { methodNames, getMethod } = await import('../unlearn/index.js');
+  methodListCache = '\n' + methodNames().map((m) => `  ${m.padEnd(8)} ${getMethod(m).summary}`).join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    if (argv.includes('unlearn') && (argv.includes('--help') || argv.includes('-h'))) await loadMethodList();
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      return EXIT_USAGE; // commander already printed the message
+    }
+    process.stderr.write(`lethe: ${describeError(e)}\n`);
+    return exitCodeFor(e);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,70 @@
+// Unlearning recipes as data: recipes/<method>.json holds a method's options and blocks for the Fashion-MNIST
+// resnet20 protocol. `--recipe NAME` reads recipes/NAME.json, `--recipe FILE` any file; flags override it.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getMethod } from '../unlearn/index.js';
+import { UsageError } from './errors.js';
+
+export interface BlocksSetting {
+  mask?: { ratio?: number; mode?: 'update' | 'grad' } | boolean;
+  subspace?: Record<string, unknown> | boolean;
+  curriculum?: Record<string, unknown> | boolean;
+}
+
+export interface UnlearnRecipe {
+  method: string;
+  /** the method's options (epochs, lr, batchSize, ...) over its defaults */
+  options: Record<string, unknown>;
+  blocks?: BlocksSetting;
+  /** false until a sweep has tuned it on the protocol */
+  tuned: boolean;
+  protocol?: string;
+  source?: string;
+  sweep?: unknown;
+}
+
+/** The package's recipes/ directory (works from src/ and from dist/src/). */
+export function packageRecipesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'recipes'))) return join(dir, 'recipes');
+    dir = dirname(dir);
+  }
+  return resolve('recipes');
+}
+
+export function recipesDir(): string {
+  return process.env['LETHE_RECIPES'] ?? packageRecipesDir();
+}
+
+export function validateRecipe(v: unknown, where: string): UnlearnRecipe {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${where}: a recipe must be a JSON object { method, options, ... }`);
+  const r = v as Record<string, unknown>;
+  if (typeof r['method'] !== 'string') throw new UsageError(`${where}: the recipe has no "method" name`);
+  const options = r['options'] ?? {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new UsageError(`${where}: "options" must be an object`);
+  return { ...(r as object), method: r['method'], options: options as Record<string, unknown>, tuned: r['tuned'] === true } as UnlearnRecipe;
+}
+
+/** Reads a recipe by name (recipes/NAME.json) or path. */
+export function loadRecipe(nameOrFile: string): UnlearnRecipe {
+  const byName = join(recipesDir(), `${nameOrFile}.json`);
+  const path = existsSync(nameOrFile) ? nameOrFile : existsSync(byName) ? byName : null;
+  if (path === null) throw new UsageError(`--recipe: '${nameOrFile}' is neither a file nor a recipe in ${recipesDir()}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--recipe: '${path}' is not valid JSON (${(e as Error).message})`);
+  }
+  return validateRecipe(parsed, `--recipe ${path}`);
+}
+
+/** The method's recipe from recipes/, or one built from the method's reference defaults when there is none. */
+export function recipeForMethod(method: string): UnlearnRecipe & { file: string | null } {
+  const file = join(recipesDir(), `${method}.json`);
+  if (existsSync(file)) return { ...loadRecipe(file), file };
+  const def = getMethod(method);
+  return { method, options: { ...def.defaults }, tuned: false, source: `method defaults (${def.reference})`, file: null };
+}

@@ -1,0 +1,163 @@
+// The results document of a benchmark (results.json): per-run evaluations, their mean ± std per method, the
+// original model's memorisation gap, and the configuration that produced it. `report` renders it to HTML.
+import { HEADLINE_DEFINITIONS, meanStd } from '../eval/gap.js';
+import { fmt, fmtMeanStd, renderTable, toCsv } from './table.js';
+
+export interface MeanStd {
+  mean: number;
+  std: number;
+}
+
+/** One (method, seed) result, as written to runs/<method>-seed<k>.json. */
+export interface RunRecord {
+  method: string;
+  seed: number;
+  UA: number;
+  RA: number;
+  TA: number;
+  MIA: number;
+  avgGap: number;
+  seconds: number;
+  /** seconds / retrain's training seconds (same seed) */
+  timeRatio: number;
+  trainableShare: number;
+  perClassTest: number[];
+  options?: Record<string, unknown>;
+  blocks?: unknown;
+  recipe?: { tuned: boolean; file: string | null };
+  miaViews?: Record<string, number>;
+}
+
+export interface ResultRow {
+  method: string;
+  runs: number;
+  UA: MeanStd;
+  RA: MeanStd;
+  TA: MeanStd;
+  MIA: MeanStd;
+  avgGap: MeanStd;
+  seconds: MeanStd;
+  timeRatio: MeanStd;
+  trainableShare: number;
+  perClassTest: number[];
+}
+
+export interface OriginalAccuracy {
+  seed: number;
+  train: number;
+  val: number;
+  test: number;
+  memorisationGap: number;
+}
+
+export interface ResultsDoc {
+  format: 'lethe-results';
+  formatVersion: 1;
+  created: string;
+  protocol: string[];
+  config: Record<string, unknown>;
+  classNames: string[];
+  original: { perSeed: OriginalAccuracy[]; train: MeanStd; test: MeanStd; memorisationGap: MeanStd };
+  rows: ResultRow[];
+  runs: RunRecord[];
+  definitions: Record<string, string>;
+}
+
+export const EXTRA_DEFINITIONS: Record<string, string> = {
+  time: 'wall-clock seconds of the unlearning run (mask/subspace/curriculum building included); for Retrain, its training time',
+  timeRatio: 'run time divided by the time Retrain took to train (same seed)',
+  trainableShare: 'share of the model\u2019s parameters the method trained (mask, subspace cores, or all)',
+  memorisationGap: 'the original model\u2019s train accuracy minus its test accuracy: unlearning is only measurable when it is large',
+};
+
+export const DEFINITIONS: Record<string, string> = { ...HEADLINE_DEFINITIONS, ...EXTRA_DEFINITIONS };
+
+const ms = (xs: number[]): MeanStd => (xs.length === 0 ? { mean: NaN, std: NaN } : meanStd(xs));
+
+function meanVector(vs: number[][]): number[] {
+  if (vs.length === 0) return [];
+  return vs[0]!.map((_, k) => {
+    const xs = vs.map((v) => v[k]!).filter((x) => Number.isFinite(x));
+    return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+  });
+}
+
+/** Aggregates runs into rows, in the order of `methods` (original and retrain first when present). */
+export function aggregate(runs: RunRecord[], methods: string[]): ResultRow[] {
+  return methods
+    .map((method) => {
+      const rs = runs.filter((r) => r.method === method);
+      return {
+        method,
+        runs: rs.length,
+        UA: ms(rs.map((r) => r.UA)),
+        RA: ms(rs.map((r) => r.RA)),
+        TA: ms(rs.map((r) => r.TA)),
+        MIA: ms(rs.map((r) => r.MIA)),
+        avgGap: ms(rs.map((r) => r.avgGap)),
+        seconds: ms(rs.map((r) => r.seconds)),
+        timeRatio: ms(rs.map((r) => r.timeRatio)),
+        trainableShare: rs.length === 0 ? NaN : rs.reduce((a, r) => a + r.trainableShare, 0) / rs.length,
+        perClassTest: meanVector(rs.map((r) => r.perClassTest)),
+      };
+    })
+    .filter((r) => r.runs > 0);
+}
+
+export const TABLE_HEADER = ['method', 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)', '× retrain', 'trainable'];
+
+export function tableRows(doc: ResultsDoc): string[][] {
+  return doc.rows.map((r) => [
+    r.method,
+    fmtMeanStd(r.UA),
+    fmtMeanStd(r.RA),
+    fmtMeanStd(r.TA),
+    fmtMeanStd(r.MIA),
+    fmtMeanStd(r.avgGap),
+    fmtMeanStd(r.seconds, 1),
+    r.method === 'original' ? '-' : fmt(r.timeRatio.mean, 3),
+    r.method === 'original' ? '-' : `${fmt(100 * r.trainableShare, 1)}%`,
+  ]);
+}
+
+/** The terminal rendering: protocol, table, memorisation gap, definitions. */
+export function renderResults(doc: ResultsDoc, o: { definitions?: boolean } = {}): string {
+  const lines: string[] = [];
+  lines.push(...doc.protocol.map((l) => `# ${l}`));
+  lines.push('');
+  lines.push(renderTable(TABLE_HEADER, tableRows(doc)));
+  lines.push('');
+  const g = doc.original;
+  lines.push(
+    `original model: train accuracy ${fmtMeanStd(g.train)}%, test accuracy ${fmtMeanStd(g.test)}%, memorisation gap ${fmtMeanStd(g.memorisationGap)} points` +
+      ` (${g.perSeed.length} seed${g.perSeed.length === 1 ? '' : 's'}; mean ± std over seeds)`,
+  );
+  if (o.definitions ?? true) {
+    lines.push('');
+    lines.push('definitions:');
+    for (const [k, v] of Object.entries(doc.definitions)) lines.push(`  ${k.padEnd(16)} ${v}`);
+  }
+  return lines.join('\n');
+}
+
+export function resultsCsv(doc: ResultsDoc): string {
+  const header = ['method', 'runs'];
+  for (const k of ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio']) header.push(`${k}_mean`, `${k}_std`);
+  header.push('trainableShare');
+  const rows = doc.rows.map((r) => {
+    const cells: unknown[] = [r.method, r.runs];
+    for (const k of ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio'] as const) cells.push(r[k].mean, r[k].std);
+    cells.push(r.trainableShare);
+    return cells;
+  });
+  return toCsv(header, rows);
+}
+
+export function originalSummary(perSeed: OriginalAccuracy[]): ResultsDoc['original'] {
+  return {
+    perSeed,
+    train: ms(perSeed.map((p) => p.train)),
+    test: ms(perSeed.map((p) => p.test)),
+    memorisationGap: ms(perSeed.map((p) => p.memorisationGap)),
+  };
+}

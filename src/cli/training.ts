@@ -1,0 +1,189 @@
+// Training an original model (on D_f ∪ D_r) or a retrain reference (on D_r only) into a checkpoint directory,
+// resumable: after every epoch the weights and optimizer state are saved (resume.*), a rerun of the same
+// configuration continues from there, and the manifest is written last. A finished directory whose manifest
+// matches the configuration is reused as it is.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createModel, type ModelName, type ModelSpec } from '../models/index.js';
+import { fit, type ResumeState } from '../train/fit.js';
+import { resolveRecipe, type TrainRecipe } from '../train/recipe.js';
+import {
+  MANIFEST,
+  clearResumeState,
+  isCompleteCheckpoint,
+  loadResumeState,
+  readManifest,
+  saveCheckpoint,
+  saveResumeState,
+  type CheckpointManifest,
+} from '../train/checkpoint.js';
+import { evaluateSplit } from '../eval/outputs.js';
+import { writeAll, writeFileAtomic } from '../io/atomic.js';
+import { manualSeed, tidy } from '../torch/index.js';
+import { configHash } from './cache.js';
+import { UsageError } from './errors.js';
+import { loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
+import type { Reporter } from './progress.js';
+
+const RUN_FILE = 'run.json';
+
+export interface TrainJob {
+  dir: string;
+  data: DataConfig;
+  model: ModelName;
+  recipe: TrainRecipe;
+  /** seeds the weight initialisation and the batch order (the split seed is data.seed) */
+  seed: number;
+  /** a forget spec makes this the retrain reference: trained on D_r only */
+  forget?: string;
+  force?: boolean;
+  label?: string;
+}
+
+/** What identifies a trained model: everything that changes its weights. */
+export function trainIdentity(job: Omit<TrainJob, 'dir' | 'force' | 'label'>): Record<string, unknown> {
+  return { kind: job.forget === undefined ? 'original' : 'retrain', data: job.data, model: job.model, recipe: job.recipe, seed: job.seed, forget: job.forget ?? null };
+}
+
+export interface TrainOutcome {
+  manifest: CheckpointManifest;
+  reused: boolean;
+  resumedFrom: number;
+}
+
+function writeJson(path: string, v: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(v, null, 2) + '\n');
+  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
+}
+
+export function modelSpecFor(name: ModelName, d: LoadedData): ModelSpec {
+  const spec: ModelSpec = { name, inChannels: d.inChannels, numClasses: d.numClasses, mean: d.mean, std: d.std };
+  if (name === 'smallcnn' || name === 'mlp') spec.imageSize = d.imageSize;
+  return spec;
+}
+
+export async function trainCheckpoint(job: TrainJob, o: { reporter: Reporter; signal?: AbortSignal; data?: LoadedData }): Promise<TrainOutcome> {
+  const identity = trainIdentity(job);
+  const hash = configHash(identity);
+  const { dir } = job;
+  const { reporter } = o;
+  const label = job.label ?? (job.forget === undefined ? 'train' : 'retrain');
+
+  if (existsSync(join(dir, MANIFEST))) {
+    if (isCompleteCheckpoint(dir)) {
+      const m = readManifest(dir);
+      if (m['configHash'] === hash && !job.force) {
+        reporter.log(`${label}: reusing the finished model in ${dir} (same configuration; --force retrains)`);
+        return { manifest: m, reused: true, resumedFrom: 0 };
+      }
+      if (!job.force) {
+        throw new UsageError(`--out: '${dir}' already holds a model trained with other settings; pass --force to replace it or choose another --out`);
+      }
+    } else if (!job.force) {
+      throw new UsageError(`--out: '${dir}' holds a checkpoint that fails its hash check; pass --force to retrain into it or choose another --out`);
+    }
+    rmSync(join(dir, MANIFEST), { force: true }); // from here on the directory is incomplete until the new manifest
+  }
+  mkdirSync(dir, { recursive: true });
+  const runPath = join(dir, RUN_FILE);
+  if (existsSync(runPath)) {
+    let prior: { configHash?: string } = {};
+    try {
+      prior = JSON.parse(readFileSync(runPath, 'utf8')) as { configHash?: string };
+    } catch {
+      prior = {};
+    }
+    if (prior.configHash !== hash) {
+      if (!job.force) throw new UsageError(`--out: '${dir}' holds an interrupted run with other settings; pass --force to start over or choose another --out`);
+      clearResumeState(dir);
+    }
+  }
+  if (job.force) clearResumeState(dir);
+  writeJson(runPath, { configHash: hash, identity, started: new Date().toISOString() });
+
+  const data = o.data ?? loadData(job.data);
+  const sets = job.forget === undefined ? trainSets(data) : null;
+  const pset = job.forget === undefined ? null : protocolSets(data, job.forget);
+  const trainOn = sets?.train ?? pset!.retain;
+  const val = sets?.val ?? pset!.val;
+  const spec = modelSpecFor(job.model, data);
+  manualSeed(job.seed);
+  const model = createModel(spec);
+  let resume: ResumeState | null = null;
+  try {
+    resume = loadResumeState(dir, model);
+    if (resume !== null) reporter.log(`${label}: resuming ${dir} after epoch ${resume.epoch} of ${job.recipe.epochs}`);
+    reporter.log(
+      `${label}: ${spec.name} on ${trainOn.size} images (${job.forget === undefined ? 'D_f ∪ D_r' : `D_r, forget ${job.forget}`}), ` +
+        `${job.recipe.epochs} epochs, ${job.recipe.optimizer} lr ${job.recipe.lr}, batch ${job.recipe.batchSize}, seed ${job.seed}`,
+    );
+    const result = await fit(model, trainOn, {
+      recipe: job.recipe,
+      seed: job.seed,
+      validation: val,
+      ...(resume === null ? {} : { resume }),
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+      onBatch: (p) =>
+        reporter.update({
+          label,
+          detail: `epoch ${p.epoch + 1}/${p.epochs}`,
+          done: p.epoch * p.batches + p.batch,
+          total: p.epochs * p.batches,
+          loss: p.loss,
+          imagesPerSecond: p.imagesPerSecond,
+        }),
+      onEpoch: (m) => {
+        reporter.done();
+        reporter.log(
+          `${label}: epoch ${m.epoch}/${job.recipe.epochs}  loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAccuracy.toFixed(2)}%` +
+            `${m.valAccuracy === undefined ? '' : `  val acc ${m.valAccuracy.toFixed(2)}%`}  ${m.seconds.toFixed(1)} s`,
+        );
+      },
+      onCheckpoint: (state) => {
+        try {
+          tidy(() => saveResumeState(dir, model, state));
+        } finally {
+          state.optimizer.state.forEach((t) => t.dispose());
+        }
+      },
+    });
+    const trainAcc = evaluateSplit(model, trainOn).accuracy;
+    const valAcc = evaluateSplit(model, val).accuracy;
+    const testAcc = evaluateSplit(model, data.test).accuracy;
+    const seconds = result.history.reduce((a, h) => a + h.seconds, 0);
+    const manifest = tidy(() =>
+      saveCheckpoint(dir, model, spec, {
+        kind: job.forget === undefined ? 'original' : 'retrain',
+        configHash: hash,
+        identity,
+        dataConfig: job.data,
+        dataset: { name: data.kind, ...job.data, numClasses: data.numClasses, classNames: data.classNames ?? null },
+        split: { seed: job.data.seed, valFraction: job.data.valFraction, description: sets?.description ?? pset!.description },
+        sizes: { train: trainOn.size, val: val.size, test: data.test.size },
+        ...(job.forget === undefined ? {} : { forget: job.forget }),
+        seed: job.seed,
+        recipe: result.recipe,
+        history: result.history,
+        seconds,
+        accuracy: { train: trainAcc, val: valAcc, test: testAcc, memorisationGap: trainAcc - testAcc },
+      }),
+    );
+    clearResumeState(dir);
+    rmSync(runPath, { force: true });
+    return { manifest, reused: false, resumedFrom: resume?.epoch ?? 0 };
+  } finally {
+    resume?.optimizer.state.forEach((t) => t.dispose());
+    if (!model.isDisposed) model.dispose();
+    sets?.dispose();
+    pset?.dispose();
+    if (o.data === undefined) data.dispose();
+  }
+}
+
+export function recipeFrom(base: Partial<TrainRecipe>): TrainRecipe {
+  try {
+    return resolveRecipe(base);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

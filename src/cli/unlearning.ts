@@ -1,0 +1,227 @@
+// One unlearning run as the CLI does it: open the original checkpoint, rebuild its split with the forget spec,
+// run the method (with its blocks), evaluate, and optionally save the result as a checkpoint whose manifest
+// says exactly what produced it.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Module } from '../nn/module.js';
+import { getMethod, methodNames, resolveOptions, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
+import type { HeadlineMetrics } from '../eval/gap.js';
+import { MANIFEST, isCompleteCheckpoint, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
+import { tidy } from '../torch/index.js';
+import { UsageError } from './errors.js';
+import { dataConfigOf, openCheckpoint, sameData } from './checkpoints.js';
+import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
+import type { BlocksSetting } from './recipes.js';
+import type { Reporter } from './progress.js';
+
+/** Checks the method name against the registry (methods are discovered, never listed here). */
+export function checkMethod(name: string, flag = '--method'): void {
+  if (!methodNames().includes(name)) throw new UsageError(`${flag}: unknown method '${name}'; known methods: ${methodNames().join(', ')}`);
+}
+
+const BLOCK_KEYS: Record<keyof BlocksSetting, readonly string[]> = {
+  mask: ['ratio', 'mode'],
+  subspace: ['gamma', 'projection', 'rankRule', 'bnMode'],
+  curriculum: ['stages', 'epochsPerStage', 'score', 'order', 'batchSize'],
+};
+
+/** Validates block settings' keys and converts them to unlearn()'s run options. */
+export function blockRunOptions(b: BlocksSetting): Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'> {
+  const out: Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'> = {};
+  for (const k of ['mask', 'subspace', 'curriculum'] as const) {
+    const v = b[k];
+    if (v === undefined) continue;
+    if (typeof v === 'object' && v !== null) {
+      for (const key of Object.keys(v)) {
+        if (!BLOCK_KEYS[k].includes(key)) throw new UsageError(`--${k}: unknown setting '${key}'; known: ${BLOCK_KEYS[k].join(', ')}`);
+      }
+    }
+    (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+export interface UnlearnJob {
+  from: string;
+  forget: string;
+  method: string;
+  options: Record<string, unknown>;
+  blocks: BlocksSetting;
+  seed: number;
+  dataDir?: string;
+}
+
+export interface RunSummary {
+  method: string;
+  options: Record<string, unknown>;
+  blocks: UnlearnResult['blocks'];
+  trainableParams: number;
+  totalParams: number;
+  trainableShare: number;
+  seconds: number;
+  usesRetain: boolean;
+  forget: string;
+  evaluation: EvaluationReport;
+}
+
+function progressHandler(reporter: Reporter, label: string, batchSize: number): UnlearnRunOptions['progress'] {
+  let lastT = performance.now();
+  let ips = NaN;
+  return (e) => {
+    if (e.batch === undefined || e.batches === undefined || e.epochs === undefined) {
+      if (e.message) {
+        reporter.done();
+        reporter.log(`${label}: ${e.phase === label || label.startsWith(`${e.phase} `) ? '' : `${e.phase}: `}${e.message}`);
+      }
+      return;
+    }
+    const now = performance.now();
+    const inst = (batchSize * 1000) / Math.max(now - lastT, 1e-3);
+    ips = Number.isFinite(ips) ? 0.9 * ips + 0.1 * inst : inst;
+    lastT = now;
+    const epoch = e.epoch ?? 0;
+    // One bar per run: methods alternate phases (forget pass, retain pass), so progress counts epochs.
+    const name = label.split(' ')[0]!;
+    const phase = e.phase.startsWith(name) ? e.phase.slice(name.length).trim() : e.phase;
+    reporter.update({
+      label,
+      detail: `${phase === '' ? '' : `${phase} `}epoch ${epoch + 1}/${e.epochs}`,
+      done: epoch * 1000 + Math.round((1000 * e.batch) / e.batches),
+      total: e.epochs * 1000,
+      ...(e.loss === undefined ? {} : { loss: e.loss }),
+      imagesPerSecond: ips,
+    });
+  };
+}
+
+/** Runs one method on prepared data; the caller owns the returned model. */
+export async function runMethod(
+  original: Module,
+  spec: CheckpointManifest['model'],
+  sets: ProtocolSets,
+  job: Omit<UnlearnJob, 'from' | 'dataDir'>,
+  o: { reporter: Reporter; signal?: AbortSignal; reference?: HeadlineMetrics; allMiaViews?: boolean; label?: string },
+): Promise<{ model: Module; summary: RunSummary }> {
+  checkMethod(job.method);
+  const def = getMethod(job.method);
+  const options = (() => {
+    try {
+      return resolveOptions(def.name, def.defaults, job.options);
+    } catch (e) {
+      throw new UsageError(`--opt: ${(e as Error).message}`);
+    }
+  })();
+  const blocks = blockRunOptions(job.blocks);
+  const label = o.label ?? job.method;
+  const result = await unlearn(original, spec, { forget: sets.forget, retain: sets.retain }, {
+    method: job.method,
+    options: options as unknown as Record<string, unknown>,
+    ...blocks,
+    seed: job.seed,
+    progress: progressHandler(o.reporter, label, options.batchSize),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+  });
+  o.reporter.done();
+  try {
+    o.reporter.log(`${label}: unlearned in ${result.seconds.toFixed(1)} s; evaluating`);
+    const evaluation = evaluateUnlearning(result.model, { forget: sets.forget, retain: sets.retain, test: sets.test }, {
+      ...(o.reference === undefined ? {} : { reference: o.reference }),
+      allMiaViews: o.allMiaViews ?? true,
+    });
+    const totalParams = original.numParameters();
+    return {
+      model: result.model,
+      summary: {
+        method: result.method,
+        options: result.options as unknown as Record<string, unknown>,
+        blocks: result.blocks,
+        trainableParams: result.trainableParams,
+        totalParams,
+        trainableShare: result.trainableParams / totalParams,
+        seconds: result.seconds,
+        usesRetain: result.usesRetain,
+        forget: sets.forgetSpec,
+        evaluation,
+      },
+    };
+  } catch (e) {
+    result.model.dispose();
+    throw e;
+  }
+}
+
+/** The headline metrics of a reference (retrain) checkpoint on the same sets, checked to be comparable. */
+export function referenceMetrics(dir: string, data: DataConfig, sets: ProtocolSets, flag = '--reference'): { metrics: HeadlineMetrics; manifest: CheckpointManifest } {
+  const { model, manifest } = openCheckpoint(dir, flag);
+  try {
+    const refData = dataConfigOf(manifest, dir);
+    if (!sameData(refData, data)) {
+      throw new UsageError(`${flag}: '${dir}' was trained on other data (${JSON.stringify(refData)}); it must share the dataset, sizes and seed`);
+    }
+    const refForget = manifest['forget'];
+    if (typeof refForget === 'string' && refForget !== sets.forgetSpec) {
+      throw new UsageError(`${flag}: '${dir}' retrained without '${refForget}', but this run forgets '${sets.forgetSpec}'`);
+    }
+    const r = evaluateUnlearning(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
+    return { metrics: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA }, manifest };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface PreparedRun {
+  original: Module;
+  manifest: CheckpointManifest;
+  data: LoadedData;
+  sets: ProtocolSets;
+  protocol: string[];
+  dispose(): void;
+}
+
+/** Opens a checkpoint and rebuilds its data and split for a forget spec. */
+export function prepareFromCheckpoint(dir: string, forget: string | undefined, o: { dataDir?: string | undefined; flag: string }): PreparedRun {
+  const { model, manifest } = openCheckpoint(dir, o.flag);
+  let data: LoadedData | null = null;
+  try {
+    const spec = forget ?? (typeof manifest['forget'] === 'string' ? (manifest['forget'] as string) : undefined);
+    if (spec === undefined) throw new UsageError(`--forget: '${dir}' is an original model; say what to forget, e.g. --forget random:0.1`);
+    data = loadData(dataConfigOf(manifest, dir, { dataDir: o.dataDir }));
+    const sets = protocolSets(data, spec);
+    const protocol = describeData(data, [`forget ${spec}: ${sets.description}`]);
+    const d = data;
+    return {
+      original: model,
+      manifest,
+      data: d,
+      sets,
+      protocol,
+      dispose() {
+        model.dispose();
+        sets.dispose();
+        d.dispose();
+      },
+    };
+  } catch (e) {
+    model.dispose();
+    data?.dispose();
+    throw e;
+  }
+}
+
+/** Saves an unlearned model with a manifest describing the run. Refuses to overwrite a finished one unless forced. */
+export function saveUnlearned(out: string, model: Module, run: PreparedRun, summary: RunSummary, extra: Record<string, unknown>, force: boolean): CheckpointManifest {
+  if (existsSync(out) && isCompleteCheckpoint(out) && !force) {
+    throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
+  }
+  rmSync(join(out, MANIFEST), { force: true }); // the old checkpoint stops looking complete before new weights land
+  return tidy(() =>
+    saveCheckpoint(out, model, run.manifest.model, {
+      kind: 'unlearned',
+      dataConfig: run.data.config,
+      protocol: run.protocol,
+      ...summary,
+      ...extra,
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+// Generative unlearning: a class-conditional DDPM with classifier-free guidance, its samplers, the diffusion
+// versions of SalUn, SEMU, FT and GA, and the evaluation (UA, classifier-feature Fréchet distance, sample grids).
+export { UNET_PRESETS, resolveUNetConfig, type UNetConfig, type UNetPreset } from './config.js';
+export { UNet, ResBlock, AttnBlock, timestepEmbedding } from './unet.js';
+export { NoiseSchedule, timestepTensor, type ScheduleOptions } from './schedule.js';
+export { diffusionLoss, forgetLoss, guidedPrediction, guide, noiseLoss, dropConditioning, type NoisePredictor, type DiffusionLossOptions, type ForgetLossOptions } from './loss.js';
+export { ddpmStep, ddimStep, ddimTimesteps, sampleImages, type SampleOptions, type DdimStepOptions, type DdpmVariance } from './samplers.js';
+export { Ema } from './ema.js';
+export { toModelRange, toClassifierInput, indicesOfClasses, cycleBatches } from './data.js';
+export { trainDiffusion, type DiffusionTrainOptions, type DiffusionTrainResult, type DiffusionTrainState } from './train.js';
+export {
+  unlearnDiffusion,
+  diffusionGradients,
+  DIFFUSION_UNLEARN_METHODS,
+  DIFFUSION_UNLEARN_DEFAULTS,
+  type DiffusionUnlearnMethod,
+  type DiffusionUnlearnOptions,
+  type DiffusionUnlearnResult,
+} from './unlearn.js';
+export { frechetDistance, frechetFromStats, gaussianStats, sqrtmPsd, type GaussianStats } from './frechet.js';
+export { evaluateGenerator, classifyImages, realFeatures, gridLabels, pickPerClass, FRECHET_NOTE, type GenerationReport, type GenerationEvalOptions } from './evaluate.js';
+export { trainEvalClassifier, EVAL_CLASSIFIER_SPEC, EVAL_CLASSIFIER_RECIPE } from './classifier.js';
+export { encodePng, writePng, imageGrid, crc32, type RasterImage } from './png.js';
+export {
+  saveDiffusionCheckpoint,
+  loadDiffusionCheckpoint,
+  readDiffusionManifest,
+  DiffusionCheckpointError,
+  type DiffusionManifest,
+} from './checkpoint.js';
+export * from './commands.js';

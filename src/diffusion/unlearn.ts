@@ -1,0 +1,264 @@
+// Unlearning one class of a class-conditional DDPM, by composing Lethe's unlearning blocks with diffusion losses:
+//
+//   salun  SalUn (research/salun.md §6): saliency mask from the guided diffusion loss on the forget class (each
+//          batch's gradient clipped to norm 1 before it is summed, model in eval mode, w = 2), global top 50%;
+//          then loss = MSE(ε_θ(x_t, c_f), stopgrad ε_θ(x_t, (c_f + 1) mod C)) + α · diffusion loss on D_r, Adam,
+//          gradient clip 1, only the salient weights move.
+//   semu   SEMU (research/semu.md §1.8): SVD subspace of the same gradient; only the r×r cores train, on the
+//          same forgetting loss, without retain data unless useRetain (then + α · diffusion loss on D_r).
+//   ft     fine-tuning: the diffusion loss on D_r only.
+//   ga     gradient ascent: minus the diffusion loss on D_f.
+//
+// The saliency mask (blocks/saliency.ts), SVD subspace (blocks/subspace.ts), gradient accumulation
+// (blocks/gradients.ts) and the masked/subspace optimizer step (unlearn/trainer.ts) are the classification
+// ones; only the losses are diffusion-specific. The input model is never modified: a clone is trained.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Batch } from '../data/loader.js';
+import { DataLoader } from '../data/loader.js';
+import type { TensorDataset } from '../data/dataset.js';
+import { deriveSeed } from '../data/random.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { manualSeed, tidy, type Tensor } from '../torch/index.js';
+import { accumulateGradients, disposeGradients, type Gradients } from '../unlearn/blocks/gradients.js';
+import { maskFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
+import { SvdSubspace, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
+import { NonFiniteLossError, UnlearnTrainer } from '../unlearn/trainer.js';
+import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
+import { diffusionLoss, forgetLoss } from './loss.js';
+import type { NoiseSchedule } from './schedule.js';
+import type { UNet } from './unet.js';
+
+export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga';
+export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga'];
+
+/** The reference's settings per method (SalUn DDPM config; SEMU DDPM config; FT and GA with SalUn's optimizer). */
+export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterations: number; batchSize: number; lr: number; useRetain: boolean }> = {
+  salun: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
+  semu: { iterations: 1000, batchSize: 64, lr: 1e-3, useRetain: false },
+  ft: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
+  ga: { iterations: 100, batchSize: 128, lr: 1e-5, useRetain: false },
+};
+
+export interface DiffusionUnlearnOptions {
+  method: DiffusionUnlearnMethod;
+  forgetClass: number;
+  iterations?: number;
+  batchSize?: number;
+  lr?: number;
+  /** weight of the retain diffusion loss in salun/semu (default 1e-3; reference issue #19: α = 0 forgets every class) */
+  alpha?: number;
+  /** salun: add α · retain loss (default true); semu: the semu_unlearn_retrain variant (default false) */
+  useRetain?: boolean;
+  /** gradient-norm clip before the (masked) step (default 1) */
+  gradClip?: number;
+  /** conditioning dropout during unlearning (default 0.1: the reference keeps train-mode cond-drop on) */
+  condDrop?: number;
+  /** salun: fraction of weights kept by the mask (default 0.5) */
+  maskRatio?: number;
+  /** a precomputed saliency mask (salun; skips the gradient pass) */
+  mask?: SaliencyMask;
+  /** guidance weight w of the loss whose gradient builds the mask / subspace (default 2) */
+  gradientGuidance?: number;
+  /** forget images used for the mask / subspace gradient (default: all of the class) */
+  gradientSamples?: number;
+  /** semu: subspace options (γ default 0.95, projection default 'orthogonal') */
+  subspace?: SubspaceOptions;
+  seed?: number;
+  onProgress?: (p: { phase: 'gradient' | 'unlearn'; step: number; steps: number; loss?: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface DiffusionUnlearnResult {
+  method: DiffusionUnlearnMethod;
+  forgetClass: number;
+  iterations: number;
+  batchSize: number;
+  lr: number;
+  alpha: number;
+  useRetain: boolean;
+  /** trainable degrees of freedom (mask entries, subspace core entries, or all parameters) */
+  trainable: number;
+  totalParameters: number;
+  /** per-layer ranks of the SEMU subspace */
+  ranks?: Record<string, number>;
+  /** mean loss per block of 50 iterations */
+  lossHistory: number[];
+  seconds: number;
+}
+
+/**
+ * Σ over forget batches of ∇θ of the guided diffusion loss, each batch's gradient clipped to norm `clipNorm`
+ * before it is added (the reference's generate_mask and generate_svd). Model in eval mode, no conditioning dropout.
+ */
+export function diffusionGradients(
+  model: UNet,
+  schedule: NoiseSchedule,
+  data: TensorDataset,
+  indices: Int32Array,
+  o: { guidance?: number; batchSize?: number; clipNorm?: number; seed?: number; onBatch?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+): Gradients {
+  const loader = new DataLoader(data, { batchSize: o.batchSize ?? 128, indices });
+  const total = loader.length;
+  const seed = o.seed ?? 0;
+  let done = 0;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return accumulateGradients(
+      model,
+      loader.batches(0),
+      (b: Batch) => {
+        manualSeed(Number(deriveSeed(seed, 'diffusion-gradient', done) & 0xffffffffn));
+        const l = diffusionLoss(model, schedule, toModelRange(b.x, model.config.imageSize), b.y, { condDrop: 0, guidance: o.guidance ?? 2 });
+        o.onBatch?.(++done, total);
+        return l;
+      },
+      { clipNorm: o.clipNorm ?? 1, ...(o.signal ? { signal: o.signal } : {}) },
+    );
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** A step with the gradient clipped in the training space (all or masked weights: every weight; SEMU: the cores). */
+function clippedStep(trainer: UnlearnTrainer, loss: Tensor, clip: number, where: string): number {
+  const value = loss.item();
+  if (!Number.isFinite(value)) throw new NonFiniteLossError(value, where);
+  trainer.model.zeroGrad();
+  loss.backward();
+  const subspace = trainer.space.subspace;
+  if (subspace) {
+    subspace.pullGradients();
+    clipGradNorm(subspace.params(), clip);
+    trainer.optimizer.step();
+    subspace.pushWeights();
+    trainer.optimizer.zeroGrad();
+    trainer.model.zeroGrad();
+  } else {
+    clipGradNorm([...trainer.model.parameters()], clip);
+    trainer.applyGradients(); // the mask (if any) is applied by the optimizer: frozen entries stay bit-identical
+  }
+  return value;
+}
+
+/** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
+export async function unlearnDiffusion(
+  model: UNet,
+  schedule: NoiseSchedule,
+  train: TensorDataset,
+  o: DiffusionUnlearnOptions,
+): Promise<{ model: UNet; result: DiffusionUnlearnResult }> {
+  const method = o.method;
+  const defaults = DIFFUSION_UNLEARN_DEFAULTS[method];
+  if (defaults === undefined) throw new Error(`unknown diffusion unlearning method '${String(method)}'; known: ${DIFFUSION_UNLEARN_METHODS.join(', ')}`);
+  const C = model.config.numClasses;
+  const f = o.forgetClass;
+  if (!Number.isInteger(f) || f < 0 || f >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${f}`);
+  if (train.numClasses !== C) throw new Error(`the data has ${train.numClasses} classes but the UNet was built for ${C}`);
+  if (o.mask && method !== 'salun') throw new Error(`a saliency mask applies to salun only, not ${method}`);
+  const iterations = o.iterations ?? defaults.iterations;
+  const batchSize = o.batchSize ?? defaults.batchSize;
+  const lr = o.lr ?? defaults.lr;
+  const alpha = o.alpha ?? 1e-3;
+  const useRetain = o.useRetain ?? defaults.useRetain;
+  const clip = o.gradClip ?? 1;
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${iterations}`);
+  if (!(lr > 0)) throw new RangeError(`lr must be positive, got ${lr}`);
+  const start = performance.now();
+  const forgetIdx = indicesOfClasses(train, [f]);
+  const retainIdx = indicesOfClasses(train, [f], true);
+  if (forgetIdx.length === 0) throw new Error(`the training data has no image of class ${f}`);
+  const unlearned = model.clone();
+  let mask: SaliencyMask | null = null;
+  let subspace: SvdSubspace | null = null;
+  let trainer: UnlearnTrainer | null = null;
+  const streams: Generator<Batch, never>[] = [];
+  try {
+    if ((method === 'salun' && !o.mask) || method === 'semu') {
+      const n = Math.min(o.gradientSamples ?? forgetIdx.length, forgetIdx.length);
+      const grads = diffusionGradients(unlearned, schedule, train, forgetIdx.subarray(0, n), {
+        guidance: o.gradientGuidance ?? 2,
+        seed,
+        onBatch: (done, total) => o.onProgress?.({ phase: 'gradient', step: done, steps: total }),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      try {
+        if (method === 'salun') mask = maskFromGradients(grads, o.maskRatio ?? 0.5);
+        else subspace = SvdSubspace.fromGradients(unlearned, grads, o.subspace ?? {});
+      } finally {
+        disposeGradients(grads);
+      }
+    }
+    const space = method === 'salun' ? { mask: o.mask ?? mask! } : method === 'semu' ? { subspace: subspace! } : {};
+    trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0 }, space, `diffusion ${method}`);
+    const needForget = method !== 'ft';
+    const needRetain = method === 'ft' || ((method === 'salun' || method === 'semu') && useRetain);
+    const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget' }) : null;
+    const retain = needRetain ? cycleBatches(train, { batchSize, seed, indices: retainIdx, tag: 'unlearn-retain' }) : null;
+    if (forget) streams.push(forget);
+    if (retain) streams.push(retain);
+    const size = unlearned.config.imageSize;
+    const lossHistory: number[] = [];
+    let blockSum = 0;
+    let blockN = 0;
+    unlearned.train();
+    for (let it = 0; it < iterations; it++) {
+      manualSeed(Number(deriveSeed(seed, 'diffusion-unlearn', it) & 0xffffffffn));
+      const fb = forget?.next().value ?? null;
+      const rb = retain?.next().value ?? null;
+      let value: number;
+      try {
+        value = tidy(() => {
+          let loss: Tensor;
+          if (method === 'ft') {
+            loss = diffusionLoss(unlearned, schedule, toModelRange(rb!.x, size), rb!.y, { condDrop: o.condDrop ?? 0.1 });
+          } else if (method === 'ga') {
+            loss = diffusionLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { condDrop: o.condDrop ?? 0.1 }).neg();
+          } else {
+            loss = forgetLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { numClasses: C, condDrop: o.condDrop ?? 0.1 });
+            if (rb) loss = loss.add(diffusionLoss(unlearned, schedule, toModelRange(rb.x, size), rb.y, { condDrop: o.condDrop ?? 0.1 }).mul(alpha));
+          }
+          return clippedStep(trainer!, loss, clip, `diffusion ${method}`);
+        });
+      } finally {
+        fb?.dispose();
+        rb?.dispose();
+      }
+      blockSum += value;
+      if (++blockN === 50) {
+        lossHistory.push(blockSum / blockN);
+        blockSum = 0;
+        blockN = 0;
+      }
+      o.onProgress?.({ phase: 'unlearn', step: it + 1, steps: iterations, loss: value });
+      await yieldToLoop();
+      o.signal?.throwIfAborted();
+    }
+    if (blockN > 0) lossHistory.push(blockSum / blockN);
+    const result: DiffusionUnlearnResult = {
+      method,
+      forgetClass: f,
+      iterations,
+      batchSize,
+      lr,
+      alpha,
+      useRetain: needRetain,
+      trainable: trainer.trainableCount(),
+      totalParameters: unlearned.numParameters(),
+      ...(subspace ? { ranks: subspace.ranks() } : {}),
+      lossHistory,
+      seconds: (performance.now() - start) / 1000,
+    };
+    unlearned.eval();
+    return { model: unlearned, result };
+  } catch (e) {
+    unlearned.dispose();
+    throw e;
+  } finally {
+    for (const s of streams) s.return(undefined as never);
+    trainer?.dispose();
+    mask?.dispose();
+    subspace?.dispose();
+  }
+}
