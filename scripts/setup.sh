@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="libtorch-dev libopenblas0-openmp libgloo-dev dataset-fashion-mnist libsvm-dev cmake g++ ninja-build"
+APT_PACKAGES="libtorch-dev libopenblas0-openmp libgloo-dev dataset-fashion-mnist libsvm-dev cmake g++ ninja-build fonts-dejavu-core"
+# --test: what only the test suite needs (headless Chromium renders the HTML report in a test)
+if [ "${1:-}" = "--test" ]; then APT_PACKAGES="$APT_PACKAGES chromium"; fi
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

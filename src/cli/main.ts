@@ -70,8 +70,8 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--cache-dir <dir>', 'model cache (default $LETHE_CACHE or ./.cache/lethe)')
     .option('--train-size <n>', 'training images used (default 3000 of 60000)')
     .option('--test-size <n>', 'test images used (default 2000 of 10000; keep it below the retain set for MIA)')
-    .option('--epochs <n>', 'epochs of the original and retrain models (default 15)')
-    .option('--model <name>', 'smallcnn (default) | resnet20 | mlp | resnet18');
+    .option('--epochs <n>', 'epochs of the original and retrain models (default 30)')
+    .option('--model <name>', 'mlp (default) | smallcnn | resnet20 | resnet18');
   examples(demo, ['lethe demo', 'lethe demo --train-size 10000 --test-size 5000 --epochs 20', 'lethe demo --model resnet20', 'lethe demo --json > demo.json']);
   action(demo, () => import('./commands/demo.js'));
 
@@ -171,6 +171,47 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
   examples(report, ['lethe report bench/fmnist --html report.html', 'lethe report .cache/lethe/demo --html demo.html --png']);
   action(report, () => import('./commands/report.js'));
 
+  const diffusion = commonOptions(
+    program
+      .command('diffusion')
+      .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA)')
+      .argument('<subcommand>', 'train | unlearn | sample | eval | classifier'),
+  )
+    .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier) or PNG file (sample)')
+    .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, sample, eval)')
+    .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
+    .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga')
+    .option('--forget-class <k>', 'unlearn/eval: the class to forget (default 0)')
+    .option('--iterations <n>', 'train/unlearn iterations')
+    .option('--batch-size <n>', 'train/unlearn batch size')
+    .option('--lr <x>', 'train/unlearn learning rate')
+    .option('--timesteps <n>', 'train: diffusion steps T (default 1000)')
+    .option('--unet <size>', 'train: tiny | small (default) | base')
+    .option('--alpha <x>', 'unlearn (salun): weight of the remaining-class diffusion loss (default 1e-3)')
+    .option('--mask-ratio <x>', 'unlearn (salun): saliency mask ratio (default 0.5)')
+    .option('--gamma <x>', 'unlearn (semu): explained-variance ratio')
+    .option('--gradient-samples <n>', 'unlearn: forget-class images for the mask/subspace gradient (default all)')
+    .option('--use-retain', 'unlearn (semu): also use remaining-class data')
+    .option('--classifier <dir>', 'eval: the evaluation classifier checkpoint')
+    .option('--samples-forget <n>', 'eval: samples of the forgotten class')
+    .option('--samples-per-class <n>', 'eval: samples per remaining class')
+    .option('--grid <file.png>', 'eval: also write a sample grid')
+    .option('--per-class <n>', 'sample: columns per class row (default 8)')
+    .option('--sampler <name>', 'sample/eval: ddim (default) | ddpm')
+    .option('--steps <n>', 'sample/eval: sampling steps')
+    .option('--eta <x>', 'sample/eval: DDIM eta')
+    .option('--guidance <w>', 'sample/eval: classifier-free guidance scale (default 2)')
+    .option('--epochs <n>', 'classifier: training epochs')
+    .option('--seed <n>', 'random seed');
+  examples(diffusion, [
+    'lethe diffusion train --out runs/ddpm --iterations 3000',
+    'lethe diffusion classifier --out runs/fmnist-classifier',
+    'lethe diffusion unlearn --from runs/ddpm --method salun --forget-class 1 --out runs/ddpm-salun',
+    'lethe diffusion sample --from runs/ddpm-salun --out grid.png',
+    'lethe diffusion eval --from runs/ddpm-salun --classifier runs/fmnist-classifier --forget-class 1 --grid eval.png',
+  ]);
+  action(diffusion, () => import('./commands/diffusion.js'));
+
   const doctor = program.command('doctor').description('versions, libtorch build, threads, CUDA, libsvm, datasets and cache').option('--json', 'print as JSON').option('--config <file.json>', 'unused; accepted for symmetry');
   examples(doctor, ['lethe doctor', 'lethe doctor --json']);
   action(doctor, () => import('./commands/doctor.js'));
@@ -204,6 +245,12 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeFor(e);
   }
 }
+
+// `lethe … | head` closes stdout early: that is not an error
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

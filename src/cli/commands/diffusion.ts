@@ -1,0 +1,119 @@
+// lethe diffusion train|unlearn|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
+// work; this file only maps flags to its options, with the same progress, Ctrl-C and error behaviour as the rest).
+import { diffusionClassifierCommand, diffusionEvalCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
+import { required, type Opts } from '../options.js';
+import { UsageError } from '../errors.js';
+import type { Reporter } from '../progress.js';
+import { print, printJson, withRun } from './shared.js';
+
+const METHODS = ['salun', 'semu', 'ft', 'ga'] as const;
+const SAMPLERS = ['ddim', 'ddpm'] as const;
+
+function progressTo(reporter: Reporter): (p: DiffusionProgress) => void {
+  return (p) => reporter.update({ label: `diffusion ${p.phase}`, done: p.step, total: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) });
+}
+
+/** Only the flags the user gave, so the library's documented defaults apply to the rest. */
+function given<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; eta?: number; guidance?: number; seed?: number } {
+  return given({
+    sampler: o.has('sampler') ? o.choice('sampler', SAMPLERS, 'ddim') : undefined,
+    steps: o.int('steps', { min: 1 }),
+    eta: o.number('eta'),
+    guidance: o.number('guidance'),
+    seed: o.int('seed', { min: 0 }),
+  });
+}
+
+export default async function diffusion(o: Opts, args: string[]): Promise<void> {
+  const sub = args[0];
+  const result = await withRun(o, async ({ reporter, signal }) => {
+    const progress = progressTo(reporter);
+    switch (sub) {
+      case 'train':
+        return diffusionTrainCommand(
+          {
+            out: required(o, 'out', 'where to write the diffusion checkpoint'),
+            ...given({
+              data: o.string('data'),
+              iterations: o.int('iterations', { min: 1 }),
+              batchSize: o.int('batchSize', { min: 1 }),
+              lr: o.number('lr'),
+              timesteps: o.int('timesteps', { min: 2 }),
+              seed: o.int('seed', { min: 0 }),
+              unet: o.has('unet') ? o.choice('unet', ['tiny', 'small', 'base'] as const, 'small') : undefined,
+            }),
+          },
+          progress,
+          signal,
+        );
+      case 'unlearn':
+        return diffusionUnlearnCommand(
+          {
+            model: required(o, 'from', 'the trained diffusion checkpoint'),
+            out: required(o, 'out', 'where to write the unlearned checkpoint'),
+            method: o.choice('method', METHODS, 'salun'),
+            forgetClass: o.int('forgetClass', { min: 0 }, 0),
+            ...given({
+              data: o.string('data'),
+              iterations: o.int('iterations', { min: 1 }),
+              batchSize: o.int('batchSize', { min: 1 }),
+              lr: o.number('lr'),
+              alpha: o.number('alpha'),
+              maskRatio: o.number('maskRatio'),
+              gamma: o.number('gamma'),
+              gradientSamples: o.int('gradientSamples', { min: 1 }),
+              seed: o.int('seed', { min: 0 }),
+              useRetain: o.has('useRetain') ? o.bool('useRetain') : undefined,
+            }),
+          },
+          progress,
+          signal,
+        );
+      case 'sample':
+        return diffusionSampleCommand(
+          {
+            model: required(o, 'from', 'the diffusion checkpoint to sample'),
+            out: required(o, 'out', 'the PNG grid to write (one row per class)'),
+            ...given({ perClass: o.int('perClass', { min: 1 }) }),
+            ...samplingOptions(o),
+          },
+          progress,
+          signal,
+        );
+      case 'eval':
+        return diffusionEvalCommand(
+          {
+            model: required(o, 'from', 'the diffusion checkpoint to evaluate'),
+            classifier: required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'),
+            forgetClass: o.int('forgetClass', { min: 0 }, 0),
+            ...given({
+              data: o.string('data'),
+              samplesForget: o.int('samplesForget', { min: 1 }),
+              samplesPerClass: o.int('samplesPerClass', { min: 1 }),
+              grid: o.string('grid'),
+            }),
+            ...samplingOptions(o),
+          },
+          progress,
+          signal,
+        );
+      case 'classifier':
+        return diffusionClassifierCommand(
+          {
+            out: required(o, 'out', 'where to write the evaluation classifier'),
+            ...given({ data: o.string('data'), epochs: o.int('epochs', { min: 1 }), seed: o.int('seed', { min: 0 }) }),
+          },
+          progress,
+          signal,
+        );
+      default:
+        throw new UsageError(`lethe diffusion: unknown subcommand '${String(sub)}'; use train, unlearn, sample, eval or classifier`);
+    }
+  });
+  if (o.bool('json')) printJson(result);
+  else print(JSON.stringify(result, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+}
