@@ -22,6 +22,8 @@ export interface EvaluationReport extends HeadlineMetrics {
   perClassTest: number[];
   /** Avg.Gap to the reference (retrain) metrics, when given */
   avgGap?: number;
+  /** conditions that make a number unreliable (e.g. an MIA with fewer members than non-members) */
+  warnings: string[];
   sizes: { forget: number; retain: number; test: number };
   definitions: Record<string, string>;
 }
@@ -52,6 +54,13 @@ export function evaluateUnlearning(model: Module, sets: EvaluationSets, o: Evalu
     miaViews,
     perClassTest: perClassAccuracy(test, numClasses),
     sizes: { forget: sets.forget.size, retain: sets.retain.size, test: sets.test.size },
+    warnings:
+      sets.retain.size < sets.test.size
+        ? [
+            `MIA: the attack trains on the first |test| = ${sets.test.size} retain samples as members, but D_r has only ${sets.retain.size}: ` +
+              'the SVC sees more non-members than members and leans towards "non-member"; use a smaller test set (--test-size) or more training data',
+          ]
+        : [],
     definitions: { ...HEADLINE_DEFINITIONS, ...Object.fromEntries(Object.entries(MIA_DEFINITIONS).map(([k, v]) => [`MIA.${k}`, v])) },
   };
   if (o.reference) report.avgGap = avgGap(report, o.reference);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Module } from '../nn/module.js';
+import { disposeStateDict, type Module } from '../nn/module.js';
 import { createModel } from '../models/registry.js';
 import { validateModelSpec, type ModelSpec } from '../models/spec.js';
 import { serializeSafetensors, parseSafetensors } from '../io/safetensors.js';
@@ -56,7 +56,12 @@ function sha256(bytes: Uint8Array): string {
 export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
   mkdirSync(dir, { recursive: true });
   const sd = model.stateDict();
-  const bytes = serializeSafetensors(sd, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
+  let bytes: Buffer;
+  try {
+    bytes = serializeSafetensors(sd, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
+  } finally {
+    disposeStateDict(sd);
+  }
   writeFileAtomic(join(dir, WEIGHTS), (fd) => writeAll(fd, bytes));
   const manifest: CheckpointManifest = {
     ...info,
@@ -134,10 +139,16 @@ export function isCompleteCheckpoint(dir: string): boolean {
 /** Saves model weights + optimizer state after an epoch, so a killed run can resume (tensors first, JSON last). */
 export function saveResumeState(dir: string, model: Module, state: ResumeState): void {
   mkdirSync(dir, { recursive: true });
+  const sd = model.stateDict();
   const tensors = new Map<string, Tensor>();
-  for (const [k, v] of model.stateDict()) tensors.set(`model.${k}`, v);
+  for (const [k, v] of sd) tensors.set(`model.${k}`, v);
   for (const [k, v] of state.optimizer.state) tensors.set(`optim.${k}`, v);
-  const bytes = serializeSafetensors(tensors);
+  let bytes: Buffer;
+  try {
+    bytes = serializeSafetensors(tensors);
+  } finally {
+    disposeStateDict(sd);
+  }
   writeFileAtomic(join(dir, RESUME_TENSORS), (fd) => writeAll(fd, bytes));
   writeJsonAtomic(join(dir, RESUME_JSON), { epoch: state.epoch, history: state.history, groups: state.optimizer.groups, sha256: sha256(bytes) });
 }
