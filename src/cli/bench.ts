@@ -14,7 +14,7 @@ import { configHash } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
 import { aggregate, DEFINITIONS, originalSummary, resultsCsv, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
-import { trainCheckpoint, trainIdentity } from './training.js';
+import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
 import { UsageError } from './errors.js';
@@ -88,12 +88,12 @@ export async function ensureModels(
   const retrainDir = modelDir(cfg.cacheDir, 'retrain', trainIdentity({ ...base, forget: cfg.forget }), cfg.model);
   const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})` }, { ...o, data });
   const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})` }, { ...o, data });
-  const acc = orig.manifest['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
+  const acc = writtenManifest(orig)['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
   return {
     originalDir,
     retrainDir,
     originalAccuracy: { seed, ...acc },
-    retrainSeconds: re.manifest['seconds'] as number,
+    retrainSeconds: writtenManifest(re)['seconds'] as number,
   };
 }
 

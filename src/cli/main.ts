@@ -5,6 +5,7 @@ import { LETHE_VERSION } from '../version.js';
 import { describeError, exitCodeFor, EXIT_USAGE } from './errors.js';
 import { collect, mergedOptions, Opts } from './options.js';
 import { DATA_NAMES } from './data.js';
+import { DISTRIBUTED_OPTIONS } from '../distributed/cli.js';
 
 type Action = (o: Opts, args: string[], cmd: Command) => Promise<void>;
 
@@ -34,6 +35,11 @@ function trainRecipeOptions(cmd: Command): Command {
     .addOption(new Option('--schedule <name>', 'learning-rate schedule (protocol: multistep)').choices(['multistep', 'cosine', 'constant']))
     .option('--milestones <list>', 'multistep epochs, e.g. 10,15 (default: half and three quarters of --epochs)')
     .option('--augment', 'random crop + flip on training batches (the protocol has none)');
+}
+
+function distributedOptions(cmd: Command): Command {
+  for (const d of DISTRIBUTED_OPTIONS) cmd.option(d.flags, d.description);
+  return cmd;
 }
 
 function examples(cmd: Command, lines: string[]): Command {
@@ -75,20 +81,21 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
   examples(demo, ['lethe demo', 'lethe demo --train-size 10000 --test-size 5000 --epochs 20', 'lethe demo --model resnet20', 'lethe demo --json > demo.json']);
   action(demo, () => import('./commands/demo.js'));
 
-  const train = commonOptions(trainRecipeOptions(dataOptions(program.command('train').description('train an original model (or, with --forget, the retrain reference on D_r)'))))
+  const train = distributedOptions(commonOptions(trainRecipeOptions(dataOptions(program.command('train').description('train an original model (or, with --forget, the retrain reference on D_r)'))))
     .option('--model <name>', 'resnet20 | resnet18 | smallcnn | mlp (default resnet20)')
     .option('--seed <n>', 'seed of the split, the forget set, the initialisation and the batch order (default 1)')
     .option('--forget <spec>', 'train the retrain reference: on D_r only, for this forget set (random:0.1, class:3, ...)')
     .option('--out <dir>', 'checkpoint directory, required (resumable; a finished one is reused)')
-    .option('--force', 'retrain even if --out holds a finished model');
+    .option('--force', 'retrain even if --out holds a finished model'));
   examples(train, [
     'lethe train --data fmnist --model resnet20 --out runs/original',
     'lethe train --model smallcnn --train-size 5000 --epochs 3 --out runs/quick',
     'lethe train --forget random:0.1 --out runs/retrain      # the retrain reference',
+    'lethe train --model resnet20 --out runs/original --nproc 2   # data-parallel, 2 local processes',
   ]);
   action(train, () => import('./commands/train.js'));
 
-  const unlearn = commonOptions(program.command('unlearn').description('unlearn a forget set from a trained checkpoint with any method and blocks'))
+  const unlearn = distributedOptions(commonOptions(program.command('unlearn').description('unlearn a forget set from a trained checkpoint with any method and blocks'))
     .option('--from <dir>', 'the original checkpoint (from lethe train), required')
     .option('--forget <spec>', 'random:0.1 | random:5400 | class:3 | indices:FILE (default: the checkpoint\u2019s, if any)')
     .option('--method <name>', 'unlearning method (see lethe unlearn --help for the list)')
@@ -110,7 +117,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--data-dir <dir>', 'where the dataset files are now, if they moved since training')
     .option('--reference <dir>', 'a retrain checkpoint for the same forget set: adds Avg.Gap')
     .option('--out <dir>', 'write the unlearned model and its manifest here')
-    .option('--force', 'replace a finished checkpoint in --out');
+    .option('--force', 'replace a finished checkpoint in --out'));
   unlearn.addHelpText('after', () => `\nMethods: ${methodList()}\n`);
   examples(unlearn, [
     'lethe unlearn --from runs/original --forget random:0.1 --method salun --out runs/salun',

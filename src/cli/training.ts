@@ -23,6 +23,7 @@ import { manualSeed, tidy } from '../torch/index.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
 import { loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
+import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
 
 const RUN_FILE = 'run.json';
@@ -46,7 +47,8 @@ export function trainIdentity(job: Omit<TrainJob, 'dir' | 'force' | 'label'>): R
 }
 
 export interface TrainOutcome {
-  manifest: CheckpointManifest;
+  /** the written checkpoint's manifest; null on the ranks other than 0 of a data-parallel job (they write nothing) */
+  manifest: CheckpointManifest | null;
   reused: boolean;
   resumedFrom: number;
 }
@@ -62,7 +64,12 @@ export function modelSpecFor(name: ModelName, d: LoadedData): ModelSpec {
   return spec;
 }
 
-export async function trainCheckpoint(job: TrainJob, o: { reporter: Reporter; signal?: AbortSignal; data?: LoadedData }): Promise<TrainOutcome> {
+export async function trainCheckpoint(
+  job: TrainJob,
+  o: { reporter: Reporter; signal?: AbortSignal; data?: LoadedData; parallel?: Parallel },
+): Promise<TrainOutcome> {
+  // in a data-parallel job only rank 0 touches the output directory; the other ranks train and compute
+  const writer = o.parallel === undefined || o.parallel.isMaster;
   const identity = trainIdentity(job);
   const hash = configHash(identity);
   const { dir } = job;
@@ -82,9 +89,9 @@ export async function trainCheckpoint(job: TrainJob, o: { reporter: Reporter; si
     } else if (!job.force) {
       throw new UsageError(`--out: '${dir}' holds a checkpoint that fails its hash check; pass --force to retrain into it or choose another --out`);
     }
-    rmSync(join(dir, MANIFEST), { force: true }); // from here on the directory is incomplete until the new manifest
+    if (writer) rmSync(join(dir, MANIFEST), { force: true }); // from here on the directory is incomplete until the new manifest
   }
-  mkdirSync(dir, { recursive: true });
+  if (writer) mkdirSync(dir, { recursive: true });
   const runPath = join(dir, RUN_FILE);
   if (existsSync(runPath)) {
     let prior: { configHash?: string } = {};
@@ -98,8 +105,8 @@ export async function trainCheckpoint(job: TrainJob, o: { reporter: Reporter; si
       clearResumeState(dir);
     }
   }
-  if (job.force) clearResumeState(dir);
-  writeJson(runPath, { configHash: hash, identity, started: new Date().toISOString() });
+  if (job.force && writer) clearResumeState(dir);
+  if (writer) writeJson(runPath, { configHash: hash, identity, started: new Date().toISOString() });
 
   const data = o.data ?? loadData(job.data);
   const sets = job.forget === undefined ? trainSets(data) : null;
@@ -123,6 +130,7 @@ export async function trainCheckpoint(job: TrainJob, o: { reporter: Reporter; si
       validation: val,
       ...(resume === null ? {} : { resume }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
+      ...(o.parallel === undefined ? {} : { parallel: o.parallel.wrap(model) }),
       onBatch: (p) =>
         reporter.update({
           label,
@@ -147,6 +155,7 @@ export async function trainCheckpoint(job: TrainJob, o: { reporter: Reporter; si
         }
       },
     });
+    if (!writer) return { manifest: null, reused: false, resumedFrom: resume?.epoch ?? 0 };
     const trainAcc = evaluateSplit(model, trainOn).accuracy;
     const valAcc = evaluateSplit(model, val).accuracy;
     const testAcc = evaluateSplit(model, data.test).accuracy;
@@ -186,4 +195,10 @@ export function recipeFrom(base: Partial<TrainRecipe>): TrainRecipe {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** The manifest of a checkpoint this process wrote (bench and single-process paths always write). */
+export function writtenManifest(o: TrainOutcome): CheckpointManifest {
+  if (o.manifest === null) throw new Error('internal error: no checkpoint was written by this process');
+  return o.manifest;
 }

@@ -13,6 +13,7 @@ import { UsageError } from './errors.js';
 import { dataConfigOf, openCheckpoint, sameData } from './checkpoints.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import type { BlocksSetting } from './recipes.js';
+import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
 
 /** Checks the method name against the registry (methods are discovered, never listed here). */
@@ -101,7 +102,7 @@ export async function runMethod(
   spec: CheckpointManifest['model'],
   sets: ProtocolSets,
   job: Omit<UnlearnJob, 'from' | 'dataDir'>,
-  o: { reporter: Reporter; signal?: AbortSignal; reference?: HeadlineMetrics; allMiaViews?: boolean; label?: string },
+  o: { reporter: Reporter; signal?: AbortSignal; reference?: HeadlineMetrics; allMiaViews?: boolean; label?: string; parallel?: Parallel },
 ): Promise<{ model: Module; summary: RunSummary }> {
   checkMethod(job.method);
   const def = getMethod(job.method);
@@ -121,6 +122,7 @@ export async function runMethod(
     seed: job.seed,
     progress: progressHandler(o.reporter, label, options.batchSize),
     ...(o.signal === undefined ? {} : { signal: o.signal }),
+    ...(o.parallel === undefined ? {} : { parallel: o.parallel.wrap }),
   });
   o.reporter.done();
   try {

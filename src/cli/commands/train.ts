@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { required, type Opts } from '../options.js';
 import { trainCheckpoint } from '../training.js';
+import { runDistributed } from '../distributed.js';
 import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 import { describeData, loadData } from '../data.js';
 import { renderTable } from '../table.js';
@@ -14,7 +15,7 @@ export default async function train(o: Opts): Promise<void> {
   const recipe = readTrainRecipe(o);
   const forget = o.string('forget');
   const out = resolve(required(o, 'out', 'the checkpoint directory to write'));
-  const outcome = await withRun(o, async ({ reporter, signal }) => {
+  const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const loaded = loadData(data);
     try {
       if (forget !== undefined) {
@@ -22,12 +23,17 @@ export default async function train(o: Opts): Promise<void> {
         const { protocolSets } = await import('../data.js');
         protocolSets(loaded, forget).dispose();
       }
-      const r = await trainCheckpoint({ dir: out, data, model, recipe, seed, force: o.bool('force'), ...(forget === undefined ? {} : { forget }) }, { reporter, signal, data: loaded });
+      const r = await trainCheckpoint(
+        { dir: out, data, model, recipe, seed, force: o.bool('force'), ...(forget === undefined ? {} : { forget }) },
+        { reporter, signal, data: loaded, ...(parallel ? { parallel } : {}) },
+      );
       return { ...r, protocol: describeData(loaded) };
     } finally {
       loaded.dispose();
     }
-  });
+  }));
+  // a launcher (--nproc) has nothing to print beyond its workers' output; ranks other than 0 print nothing
+  if (outcome === null || outcome.manifest === null) return;
   const m = outcome.manifest;
   const acc = m['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
   if (o.bool('json')) {

@@ -1,4 +1,5 @@
 // lethe unlearn: one method (with any blocks) on a trained checkpoint; saves the result with its manifest.
+import { runDistributed } from '../distributed.js';
 import { resolve } from 'node:path';
 import { getMethod } from '../../unlearn/index.js';
 import { UsageError } from '../errors.js';
@@ -94,7 +95,7 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
   const out = o.has('out') ? resolve(o.string('out')!) : null;
   const referenceDir = o.has('reference') ? resolve(o.string('reference')!) : null;
 
-  const { manifestOut, summary, protocol, referenceInfo } = await withRun(o, async ({ reporter, signal }) => {
+  const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
     try {
       const seed = o.int('seed', { min: 0 }) ?? dataConfigOf(run.manifest, from).seed;
@@ -104,7 +105,13 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
         reporter,
         signal,
         ...(ref === null ? {} : { reference: ref.metrics }),
+        ...(parallel ? { parallel } : {}),
       });
+      // in a data-parallel job every rank holds the same unlearned model; rank 0 alone saves and reports it
+      if (parallel && !parallel.isMaster) {
+        model.dispose();
+        return null;
+      }
       try {
         const referenceInfo = ref === null ? null : { dir: referenceDir, metrics: ref.metrics };
         const manifestOut =
@@ -124,7 +131,9 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
     } finally {
       run.dispose();
     }
-  });
+  }));
+  if (outcome === null) return;
+  const { manifestOut, summary, protocol, referenceInfo } = outcome;
 
   if (o.bool('json')) {
     printJson({ checkpoint: out, protocol, ...summary, reference: referenceInfo });
