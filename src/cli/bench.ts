@@ -1,6 +1,7 @@
 // The paper-style benchmark: per seed, the original and retrain models (trained once and cached under a hash
 // of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
 // Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
+import { writeJsonAtomic } from '../io/artifacts.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
@@ -51,10 +52,6 @@ export function parseMethods(spec: string): string[] {
   return [...new Set(list)];
 }
 
-function writeJson(path: string, v: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(v, null, 2) + '\n');
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
-}
 
 function readJson<T>(path: string): T | null {
   if (!existsSync(path)) return null;
@@ -124,7 +121,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
   // Results of another configuration must not be mixed in: key the run files by the configuration.
   const key = configHash({ ...configRecord, methods: undefined, seeds: undefined, recipes: undefined });
   const runFile = (name: string, seed: number): string => join(runsDir, `${name}-seed${seed}-${key}.json`);
-  writeJson(join(cfg.out, 'config.json'), configRecord);
+  writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
 
   const runs: RunRecord[] = [];
   const perSeed: OriginalAccuracy[] = [];
@@ -151,7 +148,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         reporter.log(`retrain (seed ${seed}): evaluating`);
         const r = evaluateDir(models.retrainDir, sets, undefined, cfg.allMia ?? false);
         retrain = { method: 'retrain', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: 0, seconds: models.retrainSeconds, timeRatio: 1, trainableShare: 1, perClassTest: r.perClassTest, miaViews: r.miaViews };
-        writeJson(runFile('retrain', seed), retrain);
+        writeJsonAtomic(runFile('retrain', seed), retrain);
       }
       const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
       let original = readJson<RunRecord>(runFile('original', seed));
@@ -159,7 +156,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         reporter.log(`original (seed ${seed}): evaluating`);
         const r = evaluateDir(models.originalDir, sets, reference, cfg.allMia ?? false);
         original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews };
-        writeJson(runFile('original', seed), original);
+        writeJsonAtomic(runFile('original', seed), original);
       }
       runs.push(original, retrain);
 
@@ -201,7 +198,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
             recipe: { tuned: recipe.tuned, file: (recipe as { file?: string | null }).file ?? null },
             miaViews: e.miaViews,
           };
-          writeJson(file, record);
+          writeJsonAtomic(file, record);
           runs.push(record);
           reporter.log(`${method} (seed ${seed}): UA ${e.UA.toFixed(2)}  RA ${e.RA.toFixed(2)}  TA ${e.TA.toFixed(2)}  MIA ${e.MIA.toFixed(2)}  Avg.Gap ${e.avgGap!.toFixed(2)}  ${summary.seconds.toFixed(1)} s`);
         } finally {
@@ -226,7 +223,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     runs,
     definitions: DEFINITIONS,
   };
-  writeJson(join(cfg.out, 'results.json'), doc);
+  writeJsonAtomic(join(cfg.out, 'results.json'), doc);
   const csv = Buffer.from(resultsCsv(doc));
   writeFileAtomic(join(cfg.out, 'results.csv'), (fd) => writeAll(fd, csv));
   return doc;

@@ -2,6 +2,7 @@
 // resumable: after every epoch the weights and optimizer state are saved (resume.*), a rerun of the same
 // configuration continues from there, and the manifest is written last. A finished directory whose manifest
 // matches the configuration is reused as it is.
+import { writeJsonAtomic } from '../io/artifacts.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createModel, type ModelName, type ModelSpec } from '../models/index.js';
@@ -18,7 +19,6 @@ import {
   type CheckpointManifest,
 } from '../train/checkpoint.js';
 import { evaluateSplit } from '../eval/outputs.js';
-import { writeAll, writeFileAtomic } from '../io/atomic.js';
 import { manualSeed, tidy } from '../torch/index.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
@@ -53,10 +53,6 @@ export interface TrainOutcome {
   resumedFrom: number;
 }
 
-function writeJson(path: string, v: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(v, null, 2) + '\n');
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
-}
 
 export function modelSpecFor(name: ModelName, d: LoadedData): ModelSpec {
   const spec: ModelSpec = { name, inChannels: d.inChannels, numClasses: d.numClasses, mean: d.mean, std: d.std };
@@ -106,7 +102,7 @@ export async function trainCheckpoint(
     }
   }
   if (job.force && writer) clearResumeState(dir);
-  if (writer) writeJson(runPath, { configHash: hash, identity, started: new Date().toISOString() });
+  if (writer) writeJsonAtomic(runPath, { configHash: hash, identity, started: new Date().toISOString() });
 
   const data = o.data ?? loadData(job.data);
   const sets = job.forget === undefined ? trainSets(data) : null;

@@ -3,11 +3,10 @@
 // classification checkpoints (src/train/checkpoint.ts): tensors first, manifest last, atomic writes, SHA-256 of
 // every weights file in the manifest, so a partial directory never looks complete. Resume state for training
 // lives beside it (resume.safetensors + resume.json).
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAll, writeFileAtomic } from '../io/atomic.js';
-import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
+import { parseSafetensors } from '../io/safetensors.js';
 import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
 import { libtorch, type Tensor } from '../torch/index.js';
 import { LETHE_VERSION } from '../version.js';
@@ -44,14 +43,6 @@ export class DiffusionCheckpointError extends Error {
   }
 }
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-function writeBytes(path: string, bytes: Uint8Array): void {
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
-}
-function writeJson(path: string, value: unknown): void {
-  writeBytes(path, Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8'));
-}
 
 /** Saves the UNet (and its EMA, if given) into `dir`; returns the manifest. */
 export function saveDiffusionCheckpoint(
@@ -63,18 +54,15 @@ export function saveDiffusionCheckpoint(
   mkdirSync(dir, { recursive: true });
   const { ema, ...rest } = info;
   const sd = model.stateDict();
-  let modelBytes: Buffer;
+  let modelEntry: TensorsFileEntry;
   try {
-    modelBytes = serializeSafetensors(sd, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
+    modelEntry = writeTensorsAtomic(join(dir, MODEL_FILE), sd);
   } finally {
     for (const t of sd.values()) t.dispose();
   }
-  writeBytes(join(dir, MODEL_FILE), modelBytes);
   let emaEntry: DiffusionManifest['ema'] = null;
   if (ema) {
-    const emaBytes = serializeSafetensors(ema.shadow, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
-    writeBytes(join(dir, EMA_FILE), emaBytes);
-    emaEntry = { file: EMA_FILE, sha256: sha256(emaBytes), bytes: emaBytes.byteLength, updates: ema.updates };
+    emaEntry = { file: EMA_FILE, ...writeTensorsAtomic(join(dir, EMA_FILE), ema.shadow), updates: ema.updates };
   } else {
     rmSync(join(dir, EMA_FILE), { force: true });
   }
@@ -85,13 +73,13 @@ export function saveDiffusionCheckpoint(
     kind: info.kind,
     unet: model.config,
     schedule: schedule.toJSON(),
-    weights: { file: MODEL_FILE, sha256: sha256(modelBytes), bytes: modelBytes.byteLength },
+    weights: { file: MODEL_FILE, ...modelEntry },
     ema: emaEntry,
     lethe: LETHE_VERSION,
     libtorch: libtorch.version(),
     created: new Date().toISOString(),
   };
-  writeJson(join(dir, DIFFUSION_MANIFEST), manifest);
+  writeJsonAtomic(join(dir, DIFFUSION_MANIFEST), manifest);
   return manifest;
 }
 
@@ -175,21 +163,20 @@ export function saveDiffusionResume(dir: string, model: UNet, ema: Ema, state: D
   for (const [k, v] of sd) tensors.set(`model.${k}`, v);
   for (const [k, v] of ema.shadow) tensors.set(`ema.${k}`, v);
   for (const [k, v] of state.optimizer.state) tensors.set(`optim.${k}`, v);
-  let bytes: Buffer;
+  let written: TensorsFileEntry;
   try {
-    bytes = serializeSafetensors(tensors);
+    written = writeTensorsAtomic(join(dir, RESUME_TENSORS), tensors);
   } finally {
     for (const t of sd.values()) t.dispose();
   }
-  writeBytes(join(dir, RESUME_TENSORS), bytes);
-  writeJson(join(dir, RESUME_JSON), {
+  writeJsonAtomic(join(dir, RESUME_JSON), {
     iteration: state.iteration,
     lossHistory: state.lossHistory,
     groups: state.optimizer.groups,
     emaUpdates: ema.updates,
     unet: model.config,
     options: state.options,
-    sha256: sha256(bytes),
+    sha256: written.sha256,
   });
 }
 

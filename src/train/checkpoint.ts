@@ -4,14 +4,13 @@
 // Writes are atomic and ordered: weights first (temp file + rename), the manifest last. A directory without a
 // manifest, or whose weights do not match the manifest's hash, is not a checkpoint: partial outputs never look
 // complete. Resume state (optimizer, epoch, history) lives beside it in resume.{safetensors,json}.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { disposeStateDict, type Module } from '../nn/module.js';
 import { createModel } from '../models/registry.js';
 import { validateModelSpec, type ModelSpec } from '../models/spec.js';
-import { serializeSafetensors, parseSafetensors } from '../io/safetensors.js';
-import { writeFileAtomic, writeAll } from '../io/atomic.js';
+import { parseSafetensors } from '../io/safetensors.js';
+import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
 import { libtorch, type Tensor } from '../torch/index.js';
 import { LETHE_VERSION } from '../version.js';
 import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
@@ -43,33 +42,24 @@ export class CheckpointError extends Error {
   }
 }
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8');
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** Saves a model and its manifest into `dir` (created if needed). Returns the manifest. */
 export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
   mkdirSync(dir, { recursive: true });
   const sd = model.stateDict();
-  let bytes: Buffer;
+  let written: TensorsFileEntry;
   try {
-    bytes = serializeSafetensors(sd, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
+    written = writeTensorsAtomic(join(dir, WEIGHTS), sd);
   } finally {
     disposeStateDict(sd);
   }
-  writeFileAtomic(join(dir, WEIGHTS), (fd) => writeAll(fd, bytes));
   const manifest: CheckpointManifest = {
     ...info,
     format: 'lethe-checkpoint',
     formatVersion: 1,
     kind: info.kind,
     model: spec,
-    weights: { file: WEIGHTS, sha256: sha256(bytes), bytes: bytes.byteLength },
+    weights: { file: WEIGHTS, ...written },
     lethe: LETHE_VERSION,
     libtorch: libtorch.version(),
     created: new Date().toISOString(),
@@ -143,14 +133,13 @@ export function saveResumeState(dir: string, model: Module, state: ResumeState):
   const tensors = new Map<string, Tensor>();
   for (const [k, v] of sd) tensors.set(`model.${k}`, v);
   for (const [k, v] of state.optimizer.state) tensors.set(`optim.${k}`, v);
-  let bytes: Buffer;
+  let written: TensorsFileEntry;
   try {
-    bytes = serializeSafetensors(tensors);
+    written = writeTensorsAtomic(join(dir, RESUME_TENSORS), tensors);
   } finally {
     disposeStateDict(sd);
   }
-  writeFileAtomic(join(dir, RESUME_TENSORS), (fd) => writeAll(fd, bytes));
-  writeJsonAtomic(join(dir, RESUME_JSON), { epoch: state.epoch, history: state.history, groups: state.optimizer.groups, sha256: sha256(bytes) });
+  writeJsonAtomic(join(dir, RESUME_JSON), { epoch: state.epoch, history: state.history, groups: state.optimizer.groups, sha256: written.sha256 });
 }
 
 /** Loads resume state into `model` if a consistent one exists; returns null otherwise. */

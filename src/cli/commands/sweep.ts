@@ -1,9 +1,9 @@
 // lethe sweep: the papers' tuning procedure for one method — a log-spaced learning-rate grid on one seed,
 // scored by Avg.Gap against the retrain reference (both models from bench's cache) — writing the winner as
 // recipes/<method>.json with "tuned": true and the whole sweep inside it.
+import { writeJsonAtomic } from '../../io/artifacts.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeAll, writeFileAtomic } from '../../io/atomic.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
@@ -31,10 +31,6 @@ function parseRange(text: string): [number, number] {
   return [a, b];
 }
 
-function writeJson(path: string, v: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(v, null, 2) + '\n');
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
-}
 
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
@@ -83,7 +79,7 @@ export default async function sweep(o: Opts): Promise<void> {
           unlearned.dispose();
           const e = summary.evaluation;
           trials.push({ lr, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
-          writeJson(join(out, 'sweep.json'), { method, by, grid, reference, trials });
+          writeJsonAtomic(join(out, 'sweep.json'), { method, by, grid, reference, trials });
         } finally {
           orig.dispose();
         }
@@ -111,7 +107,7 @@ export default async function sweep(o: Opts): Promise<void> {
     const dir = resolve(o.string('recipesDir') ?? recipesDir());
     mkdirSync(dir, { recursive: true });
     recipePath = join(dir, `${method}.json`);
-    writeJson(recipePath, recipe);
+    writeJsonAtomic(recipePath, recipe);
   }
   if (o.bool('json')) {
     printJson({ ...recipe, recipeFile: recipePath, out });
