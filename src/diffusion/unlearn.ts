@@ -17,12 +17,11 @@ import type { Batch } from '../data/loader.js';
 import { DataLoader } from '../data/loader.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { deriveSeed } from '../data/random.js';
-import { clipGradNorm } from '../optim/clip.js';
 import { manualSeed, tidy, type Tensor } from '../torch/index.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../unlearn/blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
 import { SvdSubspace, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
-import { NonFiniteLossError, UnlearnTrainer } from '../unlearn/trainer.js';
+import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
 import type { NoiseSchedule } from './schedule.js';
@@ -120,27 +119,6 @@ export function diffusionGradients(
   }
 }
 
-/** A step with the gradient clipped in the training space (all or masked weights: every weight; SEMU: the cores). */
-function clippedStep(trainer: UnlearnTrainer, loss: Tensor, clip: number, where: string): number {
-  const value = loss.item();
-  if (!Number.isFinite(value)) throw new NonFiniteLossError(value, where);
-  trainer.model.zeroGrad();
-  loss.backward();
-  const subspace = trainer.space.subspace;
-  if (subspace) {
-    subspace.pullGradients();
-    clipGradNorm(subspace.params(), clip);
-    trainer.optimizer.step();
-    subspace.pushWeights();
-    trainer.optimizer.zeroGrad();
-    trainer.model.zeroGrad();
-  } else {
-    clipGradNorm([...trainer.model.parameters()], clip);
-    trainer.applyGradients(); // the mask (if any) is applied by the optimizer: frozen entries stay bit-identical
-  }
-  return value;
-}
-
 /** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
 export async function unlearnDiffusion(
   model: UNet,
@@ -191,7 +169,8 @@ export async function unlearnDiffusion(
       }
     }
     const space = method === 'salun' ? { mask: o.mask ?? mask! } : method === 'semu' ? { subspace: subspace! } : {};
-    trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0 }, space, `diffusion ${method}`);
+    // the gradient is clipped in the training space: all or masked weights, or SEMU's cores
+    trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, clipNorm: clip }, space, `diffusion ${method}`);
     const needForget = method !== 'ft';
     const needRetain = method === 'ft' || ((method === 'salun' || method === 'semu') && useRetain);
     const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget' }) : null;
@@ -219,7 +198,7 @@ export async function unlearnDiffusion(
             loss = forgetLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { numClasses: C, condDrop: o.condDrop ?? 0.1 });
             if (rb) loss = loss.add(diffusionLoss(unlearned, schedule, toModelRange(rb.x, size), rb.y, { condDrop: o.condDrop ?? 0.1 }).mul(alpha));
           }
-          return clippedStep(trainer!, loss, clip, `diffusion ${method}`);
+          return trainer!.step(loss);
         });
       } finally {
         fb?.dispose();

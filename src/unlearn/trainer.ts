@@ -5,6 +5,7 @@
 import type { Module } from '../nn/module.js';
 import { SGD } from '../optim/sgd.js';
 import { Adam } from '../optim/adam.js';
+import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer, BaseOptions, MaskMode } from '../optim/optimizer.js';
 import type { Tensor } from '../torch/index.js';
 import type { SaliencyMask } from './blocks/saliency.js';
@@ -21,6 +22,11 @@ export interface OptimRecipe {
   weightDecay?: number;
   /** ascend instead of descend (SGD only) */
   maximize?: boolean;
+  /**
+   * clip the global L2 norm of the trained tensors' gradients before each step (the diffusion references clip to
+   * 1.0); in a subspace the cores' gradients are clipped, in a masked space all weights' (the mask acts after)
+   */
+  clipNorm?: number;
 }
 
 /** Where training happens. At most one of mask and subspace. */
@@ -51,6 +57,7 @@ export class UnlearnTrainer {
   readonly optimizer: Optimizer<BaseOptions>;
   private readonly params: Tensor[];
   private readonly hooks: StepHooks[] = [];
+  private readonly clipNorm: number | undefined;
 
   constructor(
     readonly model: Module,
@@ -62,6 +69,8 @@ export class UnlearnTrainer {
   ) {
     if (space.mask && space.subspace) throw new Error('a run can restrict training to a saliency mask or to an SVD subspace, not both');
     if (!(recipe.lr > 0)) throw new RangeError(`${where}: the learning rate must be positive, got ${recipe.lr}`);
+    if (recipe.clipNorm !== undefined && !(recipe.clipNorm > 0)) throw new RangeError(`${where}: clipNorm must be positive, got ${recipe.clipNorm}`);
+    this.clipNorm = recipe.clipNorm;
     const named = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
     this.params = space.subspace ? space.subspace.params() : named.map(([, p]) => p);
     const masks = space.mask ? named.map(([name]) => space.mask!.require(name)) : null;
@@ -90,6 +99,7 @@ export class UnlearnTrainer {
     if (this.space.subspace) this.space.subspace.pullGradients();
     // after pulling: in a subspace only the small cores travel between ranks
     this.parallel?.syncGradients({ params: this.params });
+    if (this.clipNorm !== undefined) clipGradNorm(this.params, this.clipNorm);
     this.optimizer.step();
     if (this.space.subspace) this.space.subspace.pushWeights();
     this.optimizer.zeroGrad();

@@ -162,3 +162,19 @@ test('curriculum: stages follow the scores easy (high loss) first, and the stage
   assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((e) => c.stageAt(e)), [0, 0, 1, 1, 2, 2, 2]);
   assert.deepEqual([...c.subsetAt(3)], [2, 3]);
 });
+
+test('trainer clipNorm: the step uses gradients clipped to the given global norm', async () => {
+  const { UnlearnTrainer } = await import('../../src/unlearn/trainer.js');
+  manualSeed(11);
+  const model = createModel({ name: 'mlp', inChannels: 1, numClasses: 3, imageSize: 2, hiddenSizes: [4] });
+  const before = [...model.parameters()].map((p) => p.detach().clone());
+  // plain SGD (no momentum, no decay): Δθ = -lr · clipped gradient, so ‖Δθ‖ = lr · maxNorm when the raw norm is larger
+  const trainer = new UnlearnTrainer(model, { lr: 0.5, momentum: 0, weightDecay: 0, clipNorm: 0.01 });
+  tidy(() => trainer.step(model.forward(randn([5, 1, 2, 2])).mul(100).sum()));
+  const moved = tidy(() => Math.sqrt([...model.parameters()].reduce((s, p, i) => s + p.sub(before[i]!).square().sum().item(), 0)));
+  assert.ok(Math.abs(moved - 0.5 * 0.01) < 1e-6, `moved ${moved}`);
+  assert.throws(() => new UnlearnTrainer(model, { lr: 0.1, clipNorm: 0 }), /clipNorm must be positive/);
+  trainer.dispose();
+  for (const t of before) t.dispose();
+  model.dispose();
+});
