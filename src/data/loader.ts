@@ -14,7 +14,7 @@
 // Shuffling: epoch e visits the samples in the order Rng(deriveSeed(seed, 'loader', e)).permutation(n), so every
 // epoch differs, each sample appears exactly once per epoch, and a rerun (or a resumed run asking for epoch e)
 // sees the same order. Augmentation randomness comes from libtorch's generator (manualSeed).
-import { fromBuffer, tidy, type Tensor } from '../torch/index.js';
+import { fromBuffer, tidy, withNumThreads, type Tensor } from '../torch/index.js';
 import { augmentation, type Augmentation, type AugmentOptions } from './augment.js';
 import { checkIndices, type TensorDataset } from './dataset.js';
 import { Rng, deriveSeed, type Seed } from './random.js';
@@ -121,7 +121,8 @@ export class DataLoader implements Iterable<Batch> {
   private makeBatch(indices: Int32Array, contiguousStart: number): Batch {
     const { images, labels } = this.dataset;
     const augment = this.augment;
-    const { x, y } = tidy(() => {
+    // Batch assembly is many small ops: one thread avoids waiting on a descheduled second one (see withNumThreads).
+    const { x, y } = withNumThreads(1, () => tidy(() => {
       let rawX: Tensor;
       let rawY: Tensor;
       if (contiguousStart >= 0) {
@@ -135,7 +136,7 @@ export class DataLoader implements Iterable<Batch> {
       // torchvision's ToTensor: float32, then / 255 (in place on the fresh float copy: one allocation, same values).
       const xf = rawX.to('float32').div_(255);
       return { x: augment === null ? xf : augment(xf), y: rawY };
-    });
+    }));
     return {
       x,
       y,

@@ -7,4 +7,4 @@ export * from './functional.js';
 export { linalg } from './linalg.js';
 export { autograd, noGrad, enableGrad, isGradEnabled, noGradGuard, type GradOptions } from './autograd.js';
 export { tidy, keep, Scope } from './scope.js';
-export { manualSeed, setNumThreads, getNumThreads, memory, libtorch, type MemoryInfo } from './runtime.js';
+export { manualSeed, setNumThreads, getNumThreads, withNumThreads, memory, libtorch, type MemoryInfo } from './runtime.js';

@@ -17,6 +17,22 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
+/**
+ * Runs fn with libtorch limited to `n` intra-op threads, then restores the previous count. For many small ops
+ * (batch assembly, augmentation) on a busy machine: splitting a 200k-element op over 2 threads made each op wait
+ * milliseconds for a descheduled second thread (bench/resnet20/README.md: 10 augmented batches 700 ms vs 15 ms).
+ */
+export function withNumThreads<T>(n: number, fn: () => T): T {
+  const previous = native.getNumThreads();
+  if (previous === n) return fn();
+  native.setNumThreads(n);
+  try {
+    return fn();
+  } finally {
+    native.setNumThreads(previous);
+  }
+}
+
 export interface MemoryInfo {
   /** live tensor handles */
   numTensors: number;
