@@ -53,7 +53,7 @@ export class Conv2d extends Module {
     return this.param('weight');
   }
   get bias(): Tensor | null {
-    return this._parameters.get('bias') ?? null;
+    return this.optionalParam('bias');
   }
 
   /** Re-draws weight and bias as PyTorch's Conv2d.reset_parameters does. */

@@ -32,7 +32,7 @@ export class Linear extends Module {
     return this.param('weight');
   }
   get bias(): Tensor | null {
-    return this._parameters.get('bias') ?? null;
+    return this.optionalParam('bias');
   }
 
   /** Re-draws weight and bias as PyTorch's Linear.reset_parameters does. */

@@ -103,6 +103,14 @@ export abstract class Module implements Disposable {
     if (t === undefined) throw new Error(`${this.typeName} has no parameter '${name}'`);
     return t;
   }
+  /** An own parameter that a layer may not have (e.g. a bias when bias=false), or null. */
+  protected optionalParam(name: string): Tensor | null {
+    return this._parameters.get(name) ?? null;
+  }
+  /** An own buffer that a layer may not have (e.g. running statistics when they are not tracked), or null. */
+  protected optionalBuffer(name: string): Tensor | null {
+    return this._buffers.get(name) ?? null;
+  }
   /** An own buffer by name (throws a clear error if absent). */
   protected buffer(name: string): Tensor {
     const t = this._buffers.get(name);

@@ -56,19 +56,19 @@ export class BatchNorm2d extends Module {
   }
 
   get weight(): Tensor | null {
-    return this._parameters.get('weight') ?? null;
+    return this.optionalParam('weight');
   }
   get bias(): Tensor | null {
-    return this._parameters.get('bias') ?? null;
+    return this.optionalParam('bias');
   }
   get runningMean(): Tensor | null {
-    return this._buffers.get('running_mean') ?? null;
+    return this.optionalBuffer('running_mean');
   }
   get runningVar(): Tensor | null {
-    return this._buffers.get('running_var') ?? null;
+    return this.optionalBuffer('running_var');
   }
   get numBatchesTracked(): Tensor | null {
-    return this._buffers.get('num_batches_tracked') ?? null;
+    return this.optionalBuffer('num_batches_tracked');
   }
 
   /** Running statistics back to mean 0, variance 1, count 0. */
@@ -143,10 +143,10 @@ export class GroupNorm extends Module {
   }
 
   get weight(): Tensor | null {
-    return this._parameters.get('weight') ?? null;
+    return this.optionalParam('weight');
   }
   get bias(): Tensor | null {
-    return this._parameters.get('bias') ?? null;
+    return this.optionalParam('bias');
   }
 
   forward(x: Tensor): Tensor {
@@ -188,10 +188,10 @@ export class LayerNorm extends Module {
   }
 
   get weight(): Tensor | null {
-    return this._parameters.get('weight') ?? null;
+    return this.optionalParam('weight');
   }
   get bias(): Tensor | null {
-    return this._parameters.get('bias') ?? null;
+    return this.optionalParam('bias');
   }
 
   forward(x: Tensor): Tensor {
