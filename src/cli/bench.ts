@@ -107,7 +107,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
   const { reporter } = o;
   const runsDir = join(cfg.out, 'runs');
   mkdirSync(runsDir, { recursive: true });
-  const recipes = Object.fromEntries(cfg.methods.map((m) => [m, cfg.recipes?.[m] ?? recipeForMethod(m)]));
+  const recipes = Object.fromEntries(cfg.methods.map((m) => [m, cfg.recipes?.[m] ?? recipeForMethod(m, cfg.forget)]));
   const configRecord = {
     data: { ...cfg.data, seed: undefined },
     model: cfg.model,
@@ -121,6 +121,11 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
   // Results of another configuration must not be mixed in: key the run files by the configuration.
   const key = configHash({ ...configRecord, methods: undefined, seeds: undefined, recipes: undefined });
   const runFile = (name: string, seed: number): string => join(runsDir, `${name}-seed${seed}-${key}.json`);
+  // A method's run is also keyed by its recipe, so a re-tuned recipe is run again instead of reusing old results.
+  const methodRunFile = (method: string, seed: number): string => {
+    const r = recipes[method]!;
+    return join(runsDir, `${method}-seed${seed}-${key}-${configHash({ options: r.options, blocks: r.blocks ?? {} })}.json`);
+  };
   writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
 
   const runs: RunRecord[] = [];
@@ -161,7 +166,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       runs.push(original, retrain);
 
       for (const method of cfg.methods) {
-        const file = runFile(method, seed);
+        const file = methodRunFile(method, seed);
         const done = cfg.fresh ? null : readJson<RunRecord>(file);
         if (done !== null) {
           reporter.log(`${method} (seed ${seed}): done before, skipping (${file})`);

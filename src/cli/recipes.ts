@@ -1,5 +1,7 @@
 // Unlearning recipes as data: recipes/<method>.json holds a method's options and blocks for the Fashion-MNIST
-// resnet20 protocol. `--recipe NAME` reads recipes/NAME.json, `--recipe FILE` any file; flags override it.
+// resnet20 protocol with random forgetting; recipes/class-wise/<method>.json, when present, the same for
+// class-wise forgetting (the papers tune each setting separately). `--recipe NAME` reads recipes/NAME.json,
+// `--recipe FILE` any file; flags override it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +63,26 @@ export function loadRecipe(nameOrFile: string): UnlearnRecipe {
   return validateRecipe(parsed, `--recipe ${path}`);
 }
 
-/** The method's recipe from recipes/, or one built from the method's reference defaults when there is none. */
-export function recipeForMethod(method: string): UnlearnRecipe & { file: string | null } {
-  const file = join(recipesDir(), `${method}.json`);
-  if (existsSync(file)) return { ...loadRecipe(file), file };
+export type RecipeScenario = 'random' | 'class-wise';
+
+/** Which recipe set a forget spec uses: whole classes → class-wise, everything else → random. */
+export function recipeScenario(forget: string): RecipeScenario {
+  return forget.trim().startsWith('class:') ? 'class-wise' : 'random';
+}
+
+/** Where the recipe of a method for a scenario lives (whether or not it exists yet). */
+export function recipeFile(method: string, scenario: RecipeScenario, dir = recipesDir()): string {
+  return scenario === 'random' ? join(dir, `${method}.json`) : join(dir, scenario, `${method}.json`);
+}
+
+/**
+ * The method's recipe for the scenario: recipes/class-wise/<method>.json for class-wise forgetting when it
+ * exists, else recipes/<method>.json, else one built from the method's reference defaults.
+ */
+export function recipeForMethod(method: string, forget = 'random:0.1'): UnlearnRecipe & { file: string | null } {
+  const candidates = [recipeFile(method, recipeScenario(forget)), recipeFile(method, 'random')];
+  const file = candidates.find((f) => existsSync(f));
+  if (file !== undefined) return { ...loadRecipe(file), file };
   const def = getMethod(method);
   return { method, options: { ...def.defaults }, tuned: false, source: `method defaults (${def.reference})`, file: null };
 }

@@ -88,5 +88,7 @@ export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
   defaultBlocks?: { mask?: boolean; subspace?: boolean; curriculum?: boolean };
   /** whether the method reads D_r (reported; SEMU and GA do not) */
   usesRetain: boolean;
+  /** the option the papers tune per setting (`lethe sweep` default): 'lr' unless the method has none (IU: alpha) */
+  tunedOption?: keyof O & string;
   run(ctx: MethodContext<O>): Promise<Module>;
 }

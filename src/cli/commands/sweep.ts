@@ -1,9 +1,10 @@
-// lethe sweep: the papers' tuning procedure for one method — a log-spaced learning-rate grid on one seed,
-// scored by Avg.Gap against the retrain reference (both models from bench's cache) — writing the winner as
-// recipes/<method>.json with "tuned": true and the whole sweep inside it.
+// lethe sweep: the papers' tuning procedure for one method — a log-spaced grid of one option (the learning
+// rate, or the method's own tuned option such as IU's alpha) on one seed, scored by Avg.Gap against the retrain
+// reference (both models from bench's cache) — writing the winner as the scenario's recipe
+// (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
@@ -11,7 +12,8 @@ import { cacheDir } from '../cache.js';
 import { loadData, protocolSets } from '../data.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
-import { recipeForMethod, recipesDir } from '../recipes.js';
+import { recipeFile, recipeForMethod, recipeScenario, recipesDir } from '../recipes.js';
+import { getMethod } from '../../unlearn/index.js';
 import { renderTable } from '../table.js';
 import { checkMethod, runMethod } from '../unlearning.js';
 import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
@@ -23,27 +25,42 @@ export function logGrid(from: number, to: number, points: number): number[] {
   return Array.from({ length: points }, (_, i) => Number((10 ** (a + ((b - a) * i) / (points - 1))).toPrecision(3)));
 }
 
-function parseRange(text: string): [number, number] {
+function parseRange(text: string, flag: string): [number, number] {
   const m = /^([^:]+):([^:]+)$/.exec(text);
   const a = m ? Number(m[1]) : NaN;
   const b = m ? Number(m[2]) : NaN;
-  if (!(a > 0 && b > a)) throw new UsageError(`--lr: expected FROM:TO with 0 < FROM < TO, e.g. 1e-3:5e-2, got '${text}'`);
+  if (!(a > 0 && b > a)) throw new UsageError(`${flag}: expected FROM:TO with 0 < FROM < TO, e.g. 1e-3:5e-2, got '${text}'`);
   return [a, b];
+}
+
+/** The option to tune and its range: --param (default the method's tunedOption, else lr), --range or --lr. */
+function readGrid(o: Opts, method: string, options: Record<string, unknown>): { param: string; from: number; to: number } {
+  const param = o.string('param') ?? getMethod(method).tunedOption ?? 'lr';
+  if (!(param in options)) throw new UsageError(`--param: '${method}' has no option '${param}' (its options: ${Object.keys(options).join(', ')})`);
+  if (o.has('range') && o.has('lr')) throw new UsageError('give the grid once: --range FROM:TO (or --lr FROM:TO when tuning the learning rate)');
+  if (o.has('lr') && param !== 'lr') throw new UsageError(`--lr is the learning-rate range; to tune '${param}' give --range FROM:TO`);
+  const text = o.has('range') ? String(o.raw['range']) : o.has('lr') ? String(o.raw['lr']) : null;
+  if (text !== null) {
+    const [from, to] = parseRange(text, o.has('range') ? '--range' : '--lr');
+    return { param, from, to };
+  }
+  const current = Number(options[param]);
+  if (!(current > 0)) throw new UsageError(`--range: '${method}' has ${param} = ${String(options[param])} in its recipe, so there is no default range around it; give --range FROM:TO`);
+  return { param, from: current / 10, to: current * 10 };
 }
 
 
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
   checkMethod(method);
-  const base = recipeForMethod(method);
-  const baseLr = Number(base.options['lr'] ?? 0.01);
-  const [from, to] = o.has('lr') ? parseRange(String(o.raw['lr'])) : [baseLr / 10, baseLr * 10];
+  const forget = o.string('forget', 'random:0.1');
+  const base = recipeForMethod(method, forget);
+  const { param, from, to } = readGrid(o, method, base.options);
   const points = o.int('points', { min: 1 }, 5);
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
   const seed = readSeed(o);
   const data = readDataConfig(o, seed);
   const model = readModel(o);
-  const forget = o.string('forget', 'random:0.1');
   // --lr is the sweep range here, so the training recipe takes only --epochs
   const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'] }));
   const cache = cacheDir(o.string('cacheDir'));
@@ -65,21 +82,21 @@ export default async function sweep(o: Opts): Promise<void> {
         retrain.dispose();
       }
       const trials = [];
-      for (const lr of grid) {
+      for (const value of grid) {
         const { model: orig, spec } = loadCheckpoint(models.originalDir);
         try {
-          reporter.log(`${method}: lr ${lr}`);
-          const { model: unlearned, summary } = await runMethod(orig, spec, sets, { method, forget, options: { ...base.options, lr }, blocks: base.blocks ?? {}, seed }, {
+          reporter.log(`${method}: ${param} ${value}`);
+          const { model: unlearned, summary } = await runMethod(orig, spec, sets, { method, forget, options: { ...base.options, [param]: value }, blocks: base.blocks ?? {}, seed }, {
             reporter,
             signal,
             reference,
             allMiaViews: false,
-            label: `${method} lr ${lr}`,
+            label: `${method} ${param} ${value}`,
           });
           unlearned.dispose();
           const e = summary.evaluation;
-          trials.push({ lr, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
-          writeJsonAtomic(join(out, 'sweep.json'), { method, by, grid, reference, trials });
+          trials.push({ [param]: value, value, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
+          writeJsonAtomic(join(out, 'sweep.json'), { method, by, param, grid, reference, trials });
         } finally {
           orig.dispose();
         }
@@ -97,16 +114,16 @@ export default async function sweep(o: Opts): Promise<void> {
     method,
     tuned: true,
     protocol: `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, seed ${seed}`,
-    options: { ...base.options, lr: best.lr },
+    options: { ...base.options, [param]: best.value },
     ...(base.blocks === undefined ? {} : { blocks: base.blocks }),
-    source: `lethe sweep --by ${by} over lr ${grid.join(', ')}`,
-    sweep: { by, reference: result.reference, trials: result.trials, created: new Date().toISOString() },
+    source: `lethe sweep --by ${by} over ${param} ${grid.join(', ')}`,
+    sweep: { by, param, reference: result.reference, trials: result.trials, created: new Date().toISOString() },
   };
   let recipePath: string | null = null;
   if (o.raw['write'] !== false) {
     const dir = resolve(o.string('recipesDir') ?? recipesDir());
-    mkdirSync(dir, { recursive: true });
-    recipePath = join(dir, `${method}.json`);
+    recipePath = recipeFile(method, recipeScenario(forget), dir);
+    mkdirSync(dirname(recipePath), { recursive: true });
     writeJsonAtomic(recipePath, recipe);
   }
   if (o.bool('json')) {
@@ -114,7 +131,7 @@ export default async function sweep(o: Opts): Promise<void> {
     return;
   }
   print(`# sweep ${method} by ${by}; ${result.protocol}`);
-  print(renderTable(['lr', 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)'], result.trials.map((t) => [String(t.lr), t.UA, t.RA, t.TA, t.MIA, t.avgGap, t.seconds])));
+  print(renderTable([param, 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)'], result.trials.map((t) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, t.seconds])));
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
-  print(`best lr ${best.lr} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
+  print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
 }

@@ -180,6 +180,7 @@ export const iu: MethodDefinition<IuOptions> = {
     'o kept parallel to the first sample gradient (reference quirk, kept), alpha = 0.2 (repository default; the papers tune 1..20). A saliency mask restricts the update to salient entries, as the reference does.',
   defaults: DEFAULTS,
   usesRetain: true,
+  tunedOption: 'alpha',
   run: influenceUnlearn,
 };
 registerMethod(iu);

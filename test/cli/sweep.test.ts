@@ -1,0 +1,92 @@
+// lethe sweep through the real CLI: the grid, the winner by Avg.Gap, the recipe file per scenario, the tuned
+// option per method (IU: alpha), and bench picking the tuned recipe up (and rerunning, not reusing, old runs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TINY, errorLine, runCli, tempDir } from './helpers.js';
+import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
+
+const dir = tempDir('lethe-sweep-');
+const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
+
+interface SweepJson {
+  tuned: boolean;
+  options: Record<string, number>;
+  recipeFile: string;
+  sweep: { param: string; trials: { value: number; avgGap: number }[]; reference: Record<string, number> };
+}
+
+test('sweep ft over two learning rates writes the Avg.Gap winner as recipes/ft.json', async () => {
+  const r = await runCli(['sweep', '--method', 'ft', ...MODEL, '--lr', '1e-3:1e-1', '--points', '2', '--recipes-dir', 'recipes', '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as SweepJson;
+  assert.equal(doc.tuned, true);
+  assert.equal(doc.sweep.param, 'lr');
+  assert.deepEqual(doc.sweep.trials.map((t) => t.value), [0.001, 0.1]);
+  const best = doc.sweep.trials.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  assert.equal(doc.options['lr'], best.value);
+  assert.equal(doc.recipeFile, join(dir, 'recipes', 'ft.json'));
+  const written = JSON.parse(readFileSync(doc.recipeFile, 'utf8')) as SweepJson;
+  assert.equal(written.options['lr'], best.value);
+  assert.equal(written.options['epochs'], 10, 'the other options keep the reference recipe');
+
+  // bench reads the tuned recipe from LETHE_RECIPES and does not reuse a run made with another recipe
+  const bench = ['bench', ...MODEL, '--methods', 'ft', '--seeds', '1', '--out', 'bench'];
+  const untuned = await runCli(bench, dir);
+  assert.equal(untuned.code, 0, untuned.stderr);
+  assert.match(untuned.stderr, /ft \(seed 1\): untuned recipe/);
+  const tuned = await runCli(bench, dir, { LETHE_RECIPES: join(dir, 'recipes') });
+  assert.equal(tuned.code, 0, tuned.stderr);
+  assert.match(tuned.stderr, /ft \(seed 1\): tuned recipe/);
+  assert.doesNotMatch(tuned.stderr, /done before, skipping/);
+  assert.equal(readdirSync(join(dir, 'bench', 'runs')).filter((f) => f.startsWith('ft-')).length, 2);
+});
+
+test('sweep tunes IU by alpha, and a class-wise sweep writes recipes/class-wise/<method>.json', async () => {
+  const r = await runCli(['sweep', '--method', 'iu', ...MODEL, '--forget', 'class:1', '--range', '0.5:5', '--points', '2', '--recipes-dir', 'recipes2', '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as SweepJson;
+  assert.equal(doc.sweep.param, 'alpha');
+  assert.deepEqual(doc.sweep.trials.map((t) => t.value), [0.5, 5]);
+  assert.equal(doc.recipeFile, join(dir, 'recipes2', 'class-wise', 'iu.json'));
+  assert.ok(!existsSync(join(dir, 'recipes2', 'iu.json')), 'the random-forgetting recipe is untouched');
+  // class-wise retrain's UA is 100: the forgotten class is never predicted
+  assert.equal(doc.sweep.reference['UA'], 100);
+});
+
+test('sweep rejects an unknown option, a mismatched range flag and a recipe value without a default range', async () => {
+  const bad = await runCli(['sweep', '--method', 'ft', ...MODEL, '--param', 'nope'], dir);
+  assert.equal(bad.code, 2);
+  assert.match(errorLine(bad), /--param: 'ft' has no option 'nope' \(its options: .*lr/);
+  const mixed = await runCli(['sweep', '--method', 'iu', ...MODEL, '--lr', '1e-3:1e-2'], dir);
+  assert.equal(mixed.code, 2);
+  assert.match(errorLine(mixed), /--lr is the learning-rate range; to tune 'alpha' give --range FROM:TO/);
+  const zero = await runCli(['sweep', '--method', 'iu', ...MODEL, '--param', 'lr'], dir);
+  assert.equal(zero.code, 2);
+  assert.match(errorLine(zero), /'iu' has lr = 0 in its recipe.*give --range FROM:TO/);
+});
+
+test('recipes: class:K uses recipes/class-wise/<method>.json when present, else the random-forgetting recipe', () => {
+  const recipes = join(dir, 'recipes3');
+  mkdirSync(join(recipes, 'class-wise'), { recursive: true });
+  writeFileSync(join(recipes, 'ga.json'), JSON.stringify({ method: 'ga', options: { lr: 1e-4 }, tuned: true }));
+  writeFileSync(join(recipes, 'class-wise', 'ga.json'), JSON.stringify({ method: 'ga', options: { lr: 7e-4 }, tuned: true }));
+  const before = process.env['LETHE_RECIPES'];
+  process.env['LETHE_RECIPES'] = recipes;
+  try {
+    assert.equal(recipeScenario('class:3,7'), 'class-wise');
+    assert.equal(recipeScenario('random:0.1'), 'random');
+    assert.equal(recipeScenario('indices:f.json'), 'random');
+    assert.equal(recipeForMethod('ga', 'class:3').options['lr'], 7e-4);
+    assert.equal(recipeForMethod('ga', 'random:0.1').options['lr'], 1e-4);
+    assert.equal(recipeForMethod('ga').options['lr'], 1e-4);
+    // no recipe file at all: the method's reference defaults, untuned
+    const ft = recipeForMethod('ft', 'class:3');
+    assert.equal(ft.tuned, false);
+    assert.equal(ft.file, null);
+  } finally {
+    if (before === undefined) delete process.env['LETHE_RECIPES'];
+    else process.env['LETHE_RECIPES'] = before;
+  }
+});
