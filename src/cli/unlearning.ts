@@ -23,7 +23,7 @@ export function checkMethod(name: string, flag = '--method'): void {
 
 const BLOCK_KEYS: Record<keyof BlocksSetting, readonly string[]> = {
   mask: ['ratio', 'mode'],
-  subspace: ['gamma', 'projection', 'rankRule', 'bnMode'],
+  subspace: ['gamma', 'projection', 'rankRule', 'bnMode', 'channelRanks', 'fullRank'],
   curriculum: ['stages', 'epochsPerStage', 'score', 'order', 'batchSize'],
 };
 

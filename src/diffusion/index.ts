@@ -13,6 +13,7 @@ export {
   diffusionGradients,
   DIFFUSION_UNLEARN_METHODS,
   DIFFUSION_UNLEARN_DEFAULTS,
+  DDPM_SUBSPACE,
   type DiffusionUnlearnMethod,
   type DiffusionUnlearnOptions,
   type DiffusionUnlearnResult,

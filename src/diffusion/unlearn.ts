@@ -27,6 +27,9 @@ import { diffusionLoss, forgetLoss } from './loss.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 
+/** The DDPM reference's subspace (research/semu.md §1.8): a rank per input channel, attention layers at full rank. */
+export const DDPM_SUBSPACE: SubspaceOptions = { channelRanks: 'per-channel', fullRank: 'attn' };
+
 export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga';
 export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga'];
 
@@ -60,7 +63,7 @@ export interface DiffusionUnlearnOptions {
   gradientGuidance?: number;
   /** forget images used for the mask / subspace gradient (default: all of the class) */
   gradientSamples?: number;
-  /** semu: subspace options (γ default 0.95, projection default 'orthogonal') */
+  /** semu: subspace options over DDPM_SUBSPACE (γ default 0.95, projection 'orthogonal', per-channel ranks, attention at full rank) */
   subspace?: SubspaceOptions;
   seed?: number;
   onProgress?: (p: { phase: 'gradient' | 'unlearn'; step: number; steps: number; loss?: number }) => void;
@@ -163,7 +166,7 @@ export async function unlearnDiffusion(
       });
       try {
         if (method === 'salun') mask = maskFromGradients(grads, o.maskRatio ?? 0.5);
-        else subspace = SvdSubspace.fromGradients(unlearned, grads, o.subspace ?? {});
+        else subspace = SvdSubspace.fromGradients(unlearned, grads, { ...DDPM_SUBSPACE, ...o.subspace });
       } finally {
         disposeGradients(grads);
       }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, syntheticDataset, tidy, type Tensor } from '../../src/index.js';
-import { NoiseSchedule, UNet, unlearnDiffusion, diffusionGradients, indicesOfClasses } from '../../src/diffusion/index.js';
+import { DDPM_SUBSPACE, NoiseSchedule, UNet, unlearnDiffusion, diffusionGradients, indicesOfClasses } from '../../src/diffusion/index.js';
 import { maskFromGradients } from '../../src/unlearn/blocks/saliency.js';
 import { disposeGradients } from '../../src/unlearn/blocks/gradients.js';
 import { SvdSubspace } from '../../src/unlearn/blocks/subspace.js';
@@ -66,7 +66,7 @@ test('SEMU: every Conv2d/Linear weight change lies in span U·R·Vh (per input c
   const { model: out, result } = await unlearnDiffusion(model, schedule, data, { method: 'semu', forgetClass: 2, iterations: 3, batchSize: 6, lr: 1e-2, seed: 7 });
   // rebuild the same subspace: same gradient pass (seeded), same SVD
   const grads = diffusionGradients(model, schedule, data, indicesOfClasses(data, [2]), { seed: 7 });
-  const sub = SvdSubspace.fromGradients(model, grads, {});
+  const sub = SvdSubspace.fromGradients(model, grads, DDPM_SUBSPACE); // the DDPM reference: per-channel ranks
   disposeGradients(grads);
   assert.equal(result.trainable, sub.trainableCount());
   assert.deepEqual(result.ranks, sub.ranks());

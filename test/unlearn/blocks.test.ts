@@ -1,7 +1,7 @@
 // The reusable unlearning blocks, checked against values computed independently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { autograd, manualSeed, memory, noGrad, randn, tensor, tidy, linalg, type Tensor } from '../../src/index.js';
+import { autograd, cat, manualSeed, memory, noGrad, randn, tensor, tidy, linalg, type Tensor } from '../../src/index.js';
 import { createModel } from '../../src/models/index.js';
 import { maskFromGradients } from '../../src/unlearn/blocks/saliency.js';
 import { SvdSubspace, subspaceWeights } from '../../src/unlearn/blocks/subspace.js';
@@ -103,6 +103,55 @@ test('SVD subspace: reference rank rule counts components with cumulative energy
     }
     model.dispose();
   });
+});
+
+test('SVD subspace: per-channel ranks (DDPM reference) mask each channel\'s core to k_c×k_c; fullRank keeps a layer whole', () => {
+  const before = memory();
+  manualSeed(12);
+  const model = createModel({ name: 'smallcnn', inChannels: 1, numClasses: 3, imageSize: 8 });
+  tidy(() => {
+    const grads = new Map<string, Tensor>(subspaceWeights(model).map(([n, w]) => [n, randn(w.shape)]));
+    // conv2's input channels get gradients of different effective rank: channel c is (c % 3 + 1)-rank
+    const params = new Map(model.namedParameters());
+    const conv2 = params.get('conv2.weight')!;
+    const [out, cin, kh, kw] = conv2.shape as [number, number, number, number];
+    const perChannel = Array.from({ length: cin }, (_, c) => {
+      const rank = (c % 3) + 1;
+      return randn([out, rank]).mm(randn([rank, kh * kw])).unsqueeze(1);
+    });
+    const stacked = cat(perChannel, 1).reshape([out, cin, kh, kw]);
+    grads.set('conv2.weight', stacked);
+    const expected = Array.from({ length: cin }, (_, c) => (c % 3) + 1);
+    const maxSub = SvdSubspace.fromGradients(model, grads, { gamma: 0.999, projection: 'none', rankRule: 'reach' });
+    const chanSub = SvdSubspace.fromGradients(model, grads, { gamma: 0.999, projection: 'none', rankRule: 'reach', channelRanks: 'per-channel' });
+    const maxL = maxSub.layers.find((l) => l.name === 'conv2.weight')!;
+    const chanL = chanSub.layers.find((l) => l.name === 'conv2.weight')!;
+    assert.equal(maxL.rank, 3);
+    assert.equal(chanL.rank, 3);
+    // trainable count: Σ k_c² for conv2 instead of in·k_max²
+    const others = maxSub.trainableCount() - maxL.r.numel();
+    assert.equal(chanSub.trainableCount() - others, expected.reduce((n, k) => n + k * k, 0));
+    // a step's core gradient is zero outside each channel's k_c×k_c block
+    chanSub.params().forEach((r) => noGrad(() => r.zero_()));
+    chanSub.pushWeights();
+    model.zeroGrad();
+    conv2.mul(randn(conv2.shape)).sum().backward();
+    chanSub.pullGradients();
+    const gr = chanL.r.grad!;
+    for (let c = 0; c < cin; c++) {
+      const k = expected[c]!;
+      const block = gr.select(0, c);
+      assert.ok(block.narrow(0, 0, k).narrow(1, 0, k).abs().sum().item() > 0, `channel ${c} block trains`);
+      assert.equal(block.abs().sum().item() - block.narrow(0, 0, k).narrow(1, 0, k).abs().sum().item(), 0, `channel ${c}: gradient outside k_c×k_c`);
+    }
+    // fullRank: the named layers keep every component whatever γ says
+    const full = SvdSubspace.fromGradients(model, grads, { gamma: 0.3, projection: 'none', fullRank: 'fc' });
+    assert.equal(full.ranks()['fc1.weight'], Math.min(...params.get('fc1.weight')!.shape));
+    assert.ok(full.ranks()['conv1.weight']! < Math.min(params.get('conv1.weight')!.shape[0]!, 9));
+    for (const sub of [maxSub, chanSub, full]) sub.dispose();
+  });
+  model.dispose();
+  assert.deepEqual(memory(), before);
 });
 
 test('SVD subspace: orthogonal projection removes the W0 component; the reference formula does not', () => {

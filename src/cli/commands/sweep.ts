@@ -61,8 +61,8 @@ export default async function sweep(o: Opts): Promise<void> {
   const seed = readSeed(o);
   const data = readDataConfig(o, seed);
   const model = readModel(o);
-  // --lr is the sweep range here, so the training recipe takes only --epochs
-  const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'] }));
+  // --lr is the sweep range here, so the original/retrain recipe takes only --epochs, --batch-size, --milestones
+  const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'], batchSize: o.raw['batchSize'], milestones: o.raw['milestones'] }));
   const cache = cacheDir(o.string('cacheDir'));
   const out = resolve(o.string('out') ?? join(cache, 'sweeps', method));
   const grid = logGrid(from, to, points);

@@ -10,7 +10,7 @@
 import { Conv2d } from '../../nn/conv.js';
 import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
-import { keep, linalg, noGrad, tidy, zeros, type Tensor } from '../../torch/index.js';
+import { keep, linalg, noGrad, tidy, zeros, tensor, type Tensor } from '../../torch/index.js';
 import type { Gradients } from './gradients.js';
 
 export interface SubspaceOptions {
@@ -28,6 +28,17 @@ export interface SubspaceOptions {
    * right=True, at least 1), which can keep less than γ of the energy; 'reach' = smallest k reaching ≥ γ.
    */
   rankRule?: 'reference' | 'reach';
+  /**
+   * Ranks of a convolution's per-input-channel SVDs:
+   * - 'max' (default, the classification reference): one k per layer, the largest over its input channels;
+   * - 'per-channel' (the DDPM reference, research/semu.md §1.8): each input channel c keeps its own k_c. The
+   *   reference keeps U, Vh and R at full rank and masks R's gradient to its top-left k_c×k_c block after every
+   *   backward pass; R starts at 0, so that is exactly a k_max-rank basis whose core gradient is masked per
+   *   channel, which is what this does (trainable count Σ k_c²).
+   */
+  channelRanks?: 'max' | 'per-channel';
+  /** layers whose name contains this string keep the full rank (the DDPM reference: 'attn', its γ_attn = 1) */
+  fullRank?: string;
 }
 
 interface SubspaceLayer {
@@ -42,6 +53,8 @@ interface SubspaceLayer {
   /** the trainable core; linear: [k, k]; conv: [in, k, k] */
   r: Tensor;
   rank: number;
+  /** 'per-channel' ranks: 1 on each channel's top-left k_c×k_c block of r, 0 elsewhere */
+  coreMask: Tensor | null;
 }
 
 /** The layers a subspace adapts: the weights of every Conv2d and Linear module (biases and norms stay frozen). */
@@ -53,18 +66,28 @@ export function subspaceWeights(model: Module): [string, Tensor][] {
   return out;
 }
 
-/** k for one row of singular values (or the max over rows of a batch). */
-function selectRank(s: Tensor, gamma: number | null, rule: 'reference' | 'reach'): number {
+/** k for each row of singular values (one row for a linear layer, one per input channel for a convolution). */
+function selectRanks(s: Tensor, gamma: number | null, rule: 'reference' | 'reach'): number[] {
   const m = s.shape[s.ndim - 1]!;
-  if (gamma === null) return m;
+  const rows = s.ndim === 1 ? 1 : s.shape[0]!;
+  if (gamma === null) return new Array<number>(rows).fill(m);
   return tidy(() => {
     const energy = s.square();
     const ratio = energy.cumsum(-1).div(energy.sum(-1, true).clampMin(1e-30));
-    const rows = ratio.ndim === 1 ? ratio.unsqueeze(0) : ratio;
+    const r = ratio.ndim === 1 ? ratio.unsqueeze(0) : ratio;
     // 'reference': count of c_j ≤ γ; 'reach': count of c_j < γ, plus one (the component that reaches γ).
-    const counts = rule === 'reference' ? rows.le(gamma).sum(-1) : rows.lt(gamma).sum(-1).add(1);
-    return Math.min(m, Math.max(1, counts.max().item()));
+    const counts = rule === 'reference' ? r.le(gamma).sum(-1) : r.lt(gamma).sum(-1).add(1);
+    return Array.from(counts.toTypedArray() as BigInt64Array, (k) => Math.min(m, Math.max(1, Number(k))));
   });
+}
+
+/** [in, k, k] with ones on channel c's top-left ks[c]×ks[c] block. */
+function perChannelCoreMask(ks: number[], k: number): Tensor {
+  const data = new Float32Array(ks.length * k * k);
+  ks.forEach((kc, c) => {
+    for (let i = 0; i < kc; i++) data.fill(1, c * k * k + i * k, c * k * k + i * k + kc);
+  });
+  return tensor(data, { shape: [ks.length, k, k] });
 }
 
 export class SvdSubspace {
@@ -76,6 +99,9 @@ export class SvdSubspace {
     if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
     const projection = o.projection ?? 'orthogonal';
     const rule = o.rankRule ?? 'reference';
+    const channelRanks = o.channelRanks ?? 'max';
+    if (channelRanks !== 'max' && channelRanks !== 'per-channel') throw new RangeError(`SEMU subspace: channelRanks must be 'max' or 'per-channel', got '${String(channelRanks)}'`);
+    const perChannel = channelRanks === 'per-channel';
     const layers: SubspaceLayer[] = [];
     try {
       for (const [name, weight] of subspaceWeights(model)) {
@@ -95,12 +121,15 @@ export class SvdSubspace {
               // conv: one matrix per input channel, out × (kh·kw)
               const mat = kind === 'conv' ? g.permute(1, 0, 2, 3).reshape(weight.shape[1]!, weight.shape[0]!, -1) : g;
               const { U, S, Vh } = linalg.svd(mat.contiguous());
-              const k = selectRank(S, gamma, rule);
+              const full = o.fullRank !== undefined && o.fullRank !== '' && name.includes(o.fullRank);
+              const ks = selectRanks(S, full ? null : gamma, rule);
+              const k = Math.max(...ks);
+              const coreMask = kind === 'conv' && perChannel && ks.some((kc) => kc < k) ? keep(perChannelCoreMask(ks, k)) : null;
               const u = (kind === 'conv' ? U.narrow(2, 0, k) : U.narrow(1, 0, k)).contiguous();
               const vh = (kind === 'conv' ? Vh.narrow(1, 0, k) : Vh.narrow(0, 0, k)).contiguous();
               const r = kind === 'conv' ? zeros([weight.shape[1]!, k, k]) : zeros([k, k]);
               r.requiresGrad = true;
-              const layer: SubspaceLayer = { name, kind, weight, w0: keep(w0), u: keep(u), vh: keep(vh), r: keep(r), rank: k };
+              const layer: SubspaceLayer = { name, kind, weight, w0: keep(w0), u: keep(u), vh: keep(vh), r: keep(r), rank: k, coreMask };
               return layer;
             }),
           ),
@@ -119,9 +148,9 @@ export class SvdSubspace {
     return this.layers.map((l) => l.r);
   }
 
-  /** Degrees of freedom: Σ k² over linear layers + Σ in·k² over convolutions (the reference's count). */
+  /** Degrees of freedom: Σ k² over linear layers + Σ in·k² over convolutions (Σ k_c² with per-channel ranks). */
   trainableCount(): number {
-    return this.layers.reduce((n, l) => n + l.r.numel(), 0);
+    return this.layers.reduce((n, l) => n + (l.coreMask === null ? l.r.numel() : tidy(() => l.coreMask!.sum().item())), 0);
   }
 
   /** Per-layer ranks, for reports. */
@@ -143,7 +172,7 @@ export class SvdSubspace {
             l.kind === 'linear'
               ? l.u.t().mm(gw).mm(l.vh.t())
               : l.u.transpose(1, 2).bmm(gw.permute(1, 0, 2, 3).reshape(l.u.shape[0]!, l.u.shape[1]!, -1)).bmm(l.vh.transpose(1, 2));
-          l.r.grad = gr;
+          l.r.grad = l.coreMask === null ? gr : gr.mul(l.coreMask);
           l.weight.grad = null;
         }),
       );
@@ -172,6 +201,7 @@ export class SvdSubspace {
       l.u.dispose();
       l.vh.dispose();
       l.r.dispose();
+      l.coreMask?.dispose();
     }
     this.layers.length = 0;
   }
