@@ -14,7 +14,7 @@ import { writeAll, writeFileAtomic } from '../io/atomic.js';
 import { configHash } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
-import { aggregate, DEFINITIONS, originalSummary, resultsCsv, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
+import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
@@ -231,6 +231,8 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
   writeJsonAtomic(join(cfg.out, 'results.json'), doc);
   const csv = Buffer.from(resultsCsv(doc));
   writeFileAtomic(join(cfg.out, 'results.csv'), (fd) => writeAll(fd, csv));
+  const md = Buffer.from(resultsMarkdown(doc));
+  writeFileAtomic(join(cfg.out, 'results.md'), (fd) => writeAll(fd, md));
   return doc;
 }
 

@@ -142,7 +142,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--methods <list>', "'all' or a comma-separated list (default all)")
     .option('--seeds <n>', 'number of seeds (default 3)')
     .option('--seed <n>', 'first seed (default 1)')
-    .option('--out <dir>', 'results directory, required (results.json, results.csv, runs/)')
+    .option('--out <dir>', 'results directory, required (results.json, results.csv, results.md, runs/)')
     .option('--cache-dir <dir>', 'model cache (default $LETHE_CACHE or ./.cache/lethe)')
     .option('--all-mia', 'compute every MIA feature view (slower)')
     .option('--fresh', 'recompute finished runs instead of skipping them');

@@ -140,6 +140,22 @@ export function renderResults(doc: ResultsDoc, o: { definitions?: boolean } = {}
   return lines.join('\n');
 }
 
+/** The table as Markdown (for READMEs), with the protocol and the original model's memorisation gap under it. */
+export function resultsMarkdown(doc: ResultsDoc): string {
+  const esc = (c: string): string => c.replace(/\|/g, '\\|');
+  const row = (cells: string[]): string => `| ${cells.map(esc).join(' | ')} |`;
+  const g = doc.original;
+  return [
+    row(TABLE_HEADER),
+    row(TABLE_HEADER.map((_, i) => (i === 0 ? '---' : '---:'))),
+    ...tableRows(doc).map(row),
+    '',
+    `Original model: train ${fmtMeanStd(g.train)}%, test ${fmtMeanStd(g.test)}%, memorisation gap ${fmtMeanStd(g.memorisationGap)} points` +
+      ` (${g.perSeed.length} seed${g.perSeed.length === 1 ? '' : 's'}). Mean ± std over seeds. ${doc.protocol.join('; ')}.`,
+    '',
+  ].join('\n');
+}
+
 export function resultsCsv(doc: ResultsDoc): string {
   const header = ['method', 'runs'];
   for (const k of ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio']) header.push(`${k}_mean`, `${k}_std`);

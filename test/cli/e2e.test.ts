@@ -80,6 +80,12 @@ test('train → unlearn → eval → bench → report', async () => {
   assert.equal(doc.rows[1].timeRatio.mean, 1);
   assert.equal(doc.original.perSeed.length, 1);
   assert.ok(existsSync(join(dir, 'bench', 'results.csv')));
+  const md = readFileSync(join(dir, 'bench', 'results.md'), 'utf8').split('\n');
+  assert.equal(md[0], '| method | UA | RA | TA | MIA | Avg.Gap | time (s) | × retrain | trainable |');
+  assert.equal(md[1], '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  assert.deepEqual(md.slice(2, 6).map((l) => l.split(' | ')[0]), ['| original', '| retrain', '| ft', '| ga']);
+  assert.match(md[3]!, /^\| retrain \| [\d.]+ ± 0\.00 \|.* \| 0\.00 ± 0\.00 \|/);
+  assert.match(md[7]!, /^Original model: train [\d.]+ ± [\d.]+%, test .*memorisation gap/);
   assert.equal(readdirSync(join(dir, 'bench', 'runs')).length, 4);
   const b2 = await runCli(benchArgs, dir);
   assert.equal(b2.code, 0, b2.stderr);

@@ -1,4 +1,4 @@
-// lethe bench: every method vs retrain over seeds; results.json, results.csv and the terminal table.
+// lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
 import { resolve } from 'node:path';
 import { runBench, parseMethods } from '../bench.js';
 import { cacheDir } from '../cache.js';
@@ -26,6 +26,6 @@ export default async function bench(o: Opts): Promise<void> {
   if (o.bool('json')) printJson(doc);
   else {
     print(renderResults(doc));
-    print(`\nresults → ${cfg.out}/results.json, results.csv (lethe report ${cfg.out} --html report.html)`);
+    print(`\nresults → ${cfg.out}/results.json, results.csv, results.md (lethe report ${cfg.out} --html report.html)`);
   }
 }
