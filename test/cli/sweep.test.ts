@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
+import { logGrid, mergeTrials } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -33,7 +34,7 @@ test('sweep ft over two learning rates writes the Avg.Gap winner as recipes/ft.j
 
   // bench reads the tuned recipe from LETHE_RECIPES and does not reuse a run made with another recipe
   const bench = ['bench', ...MODEL, '--methods', 'ft', '--seeds', '1', '--out', 'bench'];
-  const untuned = await runCli(bench, dir);
+  const untuned = await runCli(bench, dir, { LETHE_RECIPES: join(dir, 'no-recipes') });
   assert.equal(untuned.code, 0, untuned.stderr);
   assert.match(untuned.stderr, /ft \(seed 1\): untuned recipe/);
   const tuned = await runCli(bench, dir, { LETHE_RECIPES: join(dir, 'recipes') });
@@ -41,6 +42,32 @@ test('sweep ft over two learning rates writes the Avg.Gap winner as recipes/ft.j
   assert.match(tuned.stderr, /ft \(seed 1\): tuned recipe/);
   assert.doesNotMatch(tuned.stderr, /done before, skipping/);
   assert.equal(readdirSync(join(dir, 'bench', 'runs')).filter((f) => f.startsWith('ft-')).length, 2);
+});
+
+test('a second sweep over a further grid keeps the earlier trials and picks the best over all of them', async () => {
+  const r = await runCli(['sweep', '--method', 'ft', ...MODEL, '--lr', '1e-2:1e-1', '--points', '1', '--recipes-dir', 'recipes', '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as SweepJson;
+  assert.deepEqual(doc.sweep.trials.map((t) => t.value), [0.001, 0.0316, 0.1], 'the grid of the first test plus the new point, by value');
+  const best = doc.sweep.trials.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  assert.equal(doc.options['lr'], best.value);
+});
+
+test('mergeTrials keeps earlier trials only under the same identity, and a repeated value takes the new result', () => {
+  const id = { method: 'ga', by: 'avg-gap', param: 'lr', protocol: 'p', reference: { UA: 1, RA: 2, TA: 3, MIA: 4 }, options: { lr: 0.1, epochs: 5 } };
+  const earlier = { method: 'ga', protocol: 'p', options: { lr: 0.01, epochs: 5 }, sweep: { by: 'avg-gap', param: 'lr', reference: id.reference, trials: [{ value: 0.01, avgGap: 3 }, { value: 0.1, avgGap: 9 }] } };
+  const now = [{ value: 0.1, avgGap: 2 }, { value: 1, avgGap: 5 }];
+  assert.deepEqual(mergeTrials(earlier, id, now), [{ value: 0.01, avgGap: 3 }, { value: 0.1, avgGap: 2 }, { value: 1, avgGap: 5 }]);
+  assert.deepEqual(mergeTrials({ ...earlier, protocol: 'other' }, id, now), now, 'another protocol');
+  assert.deepEqual(mergeTrials({ ...earlier, options: { lr: 0.01, epochs: 10 } }, id, now), now, 'other options');
+  assert.deepEqual(mergeTrials({ ...earlier, sweep: { ...earlier.sweep, reference: { UA: 0, RA: 2, TA: 3, MIA: 4 } } }, id, now), now, 'another retrain reference');
+  assert.deepEqual(mergeTrials(null, id, now), now);
+});
+
+test('logGrid: log-spaced, three significant digits, the geometric midpoint for one point', () => {
+  assert.deepEqual(logGrid(1e-3, 1e-1, 3), [0.001, 0.01, 0.1]);
+  assert.deepEqual(logGrid(3e-3, 3e-2, 3), [0.003, 0.00949, 0.03]);
+  assert.deepEqual(logGrid(1e-2, 1e-1, 1), [0.0316]);
 });
 
 test('sweep tunes IU by alpha, and a class-wise sweep writes recipes/class-wise/<method>.json', async () => {

@@ -3,7 +3,7 @@
 // reference (both models from bench's cache) — writing the winner as the scenario's recipe
 // (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
@@ -19,9 +19,10 @@ import { checkMethod, runMethod } from '../unlearning.js';
 import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
-  if (points === 1) return [Math.sqrt(from * to)];
   const a = Math.log10(from);
   const b = Math.log10(to);
+  // three significant digits, so that grid values read well in recipes and match across sweeps
+  if (points === 1) return [Number((10 ** ((a + b) / 2)).toPrecision(3))];
   return Array.from({ length: points }, (_, i) => Number((10 ** (a + ((b - a) * i) / (points - 1))).toPrecision(3)));
 }
 
@@ -49,6 +50,35 @@ function readGrid(o: Opts, method: string, options: Record<string, unknown>): { 
   return { param, from: current / 10, to: current * 10 };
 }
 
+
+interface SweepIdentity {
+  method: string;
+  by: string;
+  param: string;
+  protocol: string;
+  reference: Record<string, number>;
+  /** the recipe's options the trials ran with (the swept option aside) */
+  options: Record<string, unknown>;
+}
+
+/**
+ * The trials of this sweep merged with those of an earlier recipe when it was made under the same identity
+ * (method, criterion, option, protocol, retrain reference, other options); otherwise this sweep's trials alone.
+ * A value tried again takes the new result. Sorted by value.
+ */
+export function mergeTrials<T extends { value: number }>(earlier: unknown, id: SweepIdentity, trials: T[]): T[] {
+  const sameIdentity = ((): boolean => {
+    if (typeof earlier !== 'object' || earlier === null) return false;
+    const r = earlier as { method?: unknown; protocol?: unknown; options?: Record<string, unknown>; sweep?: { by?: unknown; param?: unknown; reference?: unknown } };
+    if (r.method !== id.method || r.protocol !== id.protocol || r.sweep?.by !== id.by || r.sweep.param !== id.param) return false;
+    if (JSON.stringify(r.sweep.reference) !== JSON.stringify(id.reference)) return false;
+    const others = (o: Record<string, unknown> | undefined): string => JSON.stringify(Object.entries(o ?? {}).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
+    return others(r.options) === others(id.options);
+  })();
+  const old = sameIdentity ? ((earlier as { sweep: { trials?: unknown } }).sweep.trials as T[] | undefined) ?? [] : [];
+  const fresh = new Set(trials.map((t) => t.value));
+  return [...old.filter((t) => typeof t.value === 'number' && !fresh.has(t.value)), ...trials].sort((a, b) => a.value - b.value);
+}
 
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
@@ -107,22 +137,26 @@ export default async function sweep(o: Opts): Promise<void> {
       loaded.dispose();
     }
   });
-  const finite = result.trials.filter((t) => Number.isFinite(t.avgGap));
-  if (finite.length === 0) throw new Error(`sweep: every learning rate diverged or failed for '${method}'`);
+  const protocol = `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, seed ${seed}`;
+  const write = o.raw['write'] !== false;
+  const recipePath = write ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
+  // A sweep that extends an earlier grid (same method, option, protocol, reference and other options) keeps the
+  // earlier trials: the recipe's winner is the best over every point tried, not only over the latest grid.
+  const earlier = recipePath !== null && existsSync(recipePath) ? JSON.parse(readFileSync(recipePath, 'utf8')) as unknown : null;
+  const trials = mergeTrials(earlier, { method, by, param, protocol, reference: result.reference, options: base.options }, result.trials);
+  const finite = trials.filter((t) => Number.isFinite(t.avgGap));
+  if (finite.length === 0) throw new Error(`sweep: every ${param} value diverged or failed for '${method}'`);
   const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
   const recipe = {
     method,
     tuned: true,
-    protocol: `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, seed ${seed}`,
+    protocol,
     options: { ...base.options, [param]: best.value },
     ...(base.blocks === undefined ? {} : { blocks: base.blocks }),
-    source: `lethe sweep --by ${by} over ${param} ${grid.join(', ')}`,
-    sweep: { by, param, reference: result.reference, trials: result.trials, created: new Date().toISOString() },
+    source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}`,
+    sweep: { by, param, reference: result.reference, trials, created: new Date().toISOString() },
   };
-  let recipePath: string | null = null;
-  if (o.raw['write'] !== false) {
-    const dir = resolve(o.string('recipesDir') ?? recipesDir());
-    recipePath = recipeFile(method, recipeScenario(forget), dir);
+  if (recipePath !== null) {
     mkdirSync(dirname(recipePath), { recursive: true });
     writeJsonAtomic(recipePath, recipe);
   }
@@ -131,7 +165,7 @@ export default async function sweep(o: Opts): Promise<void> {
     return;
   }
   print(`# sweep ${method} by ${by}; ${result.protocol}`);
-  print(renderTable([param, 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)'], result.trials.map((t) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, t.seconds])));
+  print(renderTable([param, 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)'], trials.map((t) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, t.seconds])));
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
   print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
 }
