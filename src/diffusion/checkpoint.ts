@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
-import { libtorch, type Tensor } from '../torch/index.js';
+import { getNumThreads, libtorch, type Tensor } from '../torch/index.js';
 import { LETHE_VERSION } from '../version.js';
 import { resolveUNetConfig, type UNetConfig } from './config.js';
 import type { Ema } from './ema.js';
@@ -32,6 +32,9 @@ export interface DiffusionManifest {
   ema: { file: string; sha256: string; bytes: number; updates: number } | null;
   lethe: string;
   libtorch: string;
+  /** libtorch's intra-op threads: CPU results are bit-reproducible for a given seed, data and thread count
+   *  (reductions split their work by thread, so another count rounds differently); absent in older manifests */
+  threads?: number;
   created: string;
   [key: string]: unknown;
 }
@@ -77,6 +80,7 @@ export function saveDiffusionCheckpoint(
     ema: emaEntry,
     lethe: LETHE_VERSION,
     libtorch: libtorch.version(),
+    threads: getNumThreads(),
     created: new Date().toISOString(),
   };
   writeJsonAtomic(join(dir, DIFFUSION_MANIFEST), manifest);

@@ -11,7 +11,7 @@ import { createModel } from '../models/registry.js';
 import { validateModelSpec, type ModelSpec } from '../models/spec.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
-import { libtorch, type Tensor } from '../torch/index.js';
+import { getNumThreads, libtorch, type Tensor } from '../torch/index.js';
 import { LETHE_VERSION } from '../version.js';
 import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
 import type { EpochMetrics, ResumeState } from './fit.js';
@@ -30,6 +30,9 @@ export interface CheckpointManifest {
   weights: { file: string; sha256: string; bytes: number };
   lethe: string;
   libtorch: string;
+  /** libtorch's intra-op threads: CPU results are bit-reproducible for a given seed, data and thread count
+   *  (reductions split their work by thread, so another count rounds differently); absent in older manifests */
+  threads?: number;
   created: string;
   /** anything that describes the run: dataset, split seed, forget set, method and options, recipe, metrics */
   [key: string]: unknown;
@@ -62,6 +65,7 @@ export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info
     weights: { file: WEIGHTS, ...written },
     lethe: LETHE_VERSION,
     libtorch: libtorch.version(),
+    threads: getNumThreads(),
     created: new Date().toISOString(),
   };
   writeJsonAtomic(join(dir, MANIFEST), manifest);

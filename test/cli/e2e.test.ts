@@ -22,6 +22,7 @@ test('train → unlearn → eval → bench → report', async () => {
   assert.equal(m.sizes.val, 120);
   assert.equal(m.recipe.epochs, 2);
   assert.equal(m.recipe.lr, 0.1);
+  assert.equal(m.threads, 2, 'the libtorch thread count the run used (results are reproducible per thread count)');
   assert.ok(!existsSync(join(dir, 'orig', 'resume.json')), 'resume state is cleared when the run finishes');
 
   // the same command again reuses the finished model
