@@ -5,7 +5,7 @@
 //
 //   LETHE_NUM_THREADS=1 node dist/bench/diffusion/run.js --out bench/out/diffusion
 //   (reduced: --train-iterations 600 --unlearn-iterations 60 --samples-forget 50 --samples-per-class 20 --steps 20)
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -13,10 +13,16 @@ import {
   diffusionEvalCommand,
   diffusionTrainCommand,
   diffusionUnlearnCommand,
+  diffusionResults,
+  diffusionResultsMarkdown,
+  readDiffusionManifest,
+  writeDiffusionResults,
   DIFFUSION_UNLEARN_METHODS,
   type DiffusionProgress,
   type DiffusionUnlearnMethod,
+  type DiffusionUnlearnResult,
   type GenerationReport,
+  type UnlearningCost,
 } from '../../src/diffusion/index.js';
 import { FASHION_MNIST_CLASSES } from '../../src/data/index.js';
 import { readManifest } from '../../src/train/checkpoint.js';
@@ -76,12 +82,14 @@ if (!existsSync(join(ddpmDir, 'manifest.json'))) {
 
 // 3. unlearning
 const methods = a.methods!.split(',') as DiffusionUnlearnMethod[];
-const runs: Record<string, { seconds: number; trainable: number; total: number } | null> = { original: null };
+const runs: Record<string, UnlearningCost | null> = { original: null };
 for (const method of methods) {
   const dir = join(out, method);
   if (existsSync(join(dir, 'manifest.json'))) {
+    // a cached run's cost is the one its manifest recorded when it ran
+    const r = readDiffusionManifest(dir)['unlearning'] as DiffusionUnlearnResult | undefined;
+    runs[method] = r ? { seconds: r.seconds, trainable: r.trainable, total: r.totalParameters } : null;
     log(`${method}: cached`);
-    runs[method] = null;
     continue;
   }
   const { result } = await diffusionUnlearnCommand(
@@ -93,6 +101,7 @@ for (const method of methods) {
 }
 
 // 4. evaluation of every model, with a sample grid each
+const gridFile = (model: string): string => `grid-${model}.png`;
 const reports: Record<string, GenerationReport> = {};
 for (const name of ['original', ...methods]) {
   const dir = name === 'original' ? ddpmDir : join(out, name);
@@ -106,7 +115,7 @@ for (const name of ['original', ...methods]) {
       steps: num('steps'),
       eta: num('eta'),
       guidance: num('guidance'),
-      grid: join(out, `grid-${name}.png`),
+      grid: join(out, gridFile(name)),
     },
     progress(`eval ${name}`),
   );
@@ -114,26 +123,12 @@ for (const name of ['original', ...methods]) {
   log(`${name}: UA ${r.ua.toFixed(1)}%, remaining-class accuracy ${r.remainingAccuracy.toFixed(1)}%, Fréchet ${r.frechet.toFixed(2)} (${r.seconds.toFixed(0)} s)`);
 }
 
-// 5. results
-const cls = FASHION_MNIST_CLASSES;
-const lines = [
-  `Forgotten class: ${forgetClass} (${cls[forgetClass]}). Evaluation classifier: smallcnn, ${classifierAccuracy.toFixed(2)}% test accuracy.`,
-  `Sampler: DDIM, ${num('steps')} steps, eta ${num('eta')}, guidance w = ${num('guidance')}; ${num('samples-forget')} samples of the forgotten class, ${num('samples-per-class')} per remaining class.`,
-  'FD = Fréchet distance on the classifier\'s 128-d penultimate features against all real test images of the remaining classes (NOT Inception FID).',
-  '',
-  '| model | UA % (forgotten class not recognised) | acc. on remaining classes % | FD (remaining classes) | unlearning time s | trainable |',
-  '|---|---:|---:|---:|---:|---:|',
-  ...Object.entries(reports).map(([name, r]) => {
-    const run = runs[name];
-    return `| ${name} | ${r.ua.toFixed(1)} | ${r.remainingAccuracy.toFixed(1)} | ${r.frechet.toFixed(2)} | ${run ? run.seconds.toFixed(0) : '–'} | ${run ? `${run.trainable} / ${run.total}` : '–'} |`;
-  }),
-  '',
-  '| model | ' + cls.map((c, i) => `${i} ${c}`).join(' | ') + ' |',
-  '|---|' + cls.map(() => '---:').join('|') + '|',
-  ...Object.entries(reports).map(([name, r]) => `| ${name} | ${r.perClassAccuracy.map((v) => v.toFixed(0)).join(' | ')} |`),
-  '',
-  'Grids: ' + Object.keys(reports).map((n) => `grid-${n}.png`).join(', ') + ' (one row per class, classes 0–9 top to bottom).',
-];
-writeFileSync(join(out, 'results.json'), JSON.stringify({ args: a, classifierAccuracy, runs, reports }, null, 2) + '\n');
-writeFileSync(join(out, 'results.md'), lines.join('\n') + '\n');
-console.log('\n' + lines.join('\n'));
+// 5. results (results.json and results.md, written atomically; `lethe report OUT --html FILE` renders them)
+const doc = diffusionResults({
+  classNames: FASHION_MNIST_CLASSES,
+  classifierAccuracy,
+  models: Object.entries(reports).map(([model, report]) => ({ model, report, cost: runs[model] ?? null, grid: gridFile(model) })),
+  config: a,
+});
+writeDiffusionResults(out, doc);
+console.log('\n' + diffusionResultsMarkdown(doc));

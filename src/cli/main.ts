@@ -174,12 +174,12 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
 
   const report = program
     .command('report')
-    .description('a self-contained HTML page of a bench/demo results directory (inline SVG charts)')
+    .description('a self-contained HTML page of a results directory: bench/demo (inline SVG charts) or the diffusion benchmark (tables and sample grids)')
     .argument('<dir>', 'results directory (holding results.json)')
     .option('--html <file>', 'the HTML file to write, required')
-    .option('--png', 'also write each chart as PNG beside the HTML')
+    .option('--png', 'also write each chart as PNG beside the HTML (bench/demo only; ignored for diffusion results)')
     .option('--config <file.json>', 'read options from a JSON file');
-  examples(report, ['lethe report bench/fmnist --html report.html', 'lethe report .cache/lethe/demo --html demo.html --png']);
+  examples(report, ['lethe report bench/fmnist --html report.html', 'lethe report .cache/lethe/demo --html demo.html --png', 'lethe report bench/out/diffusion --html diffusion.html']);
   action(report, () => import('./commands/report.js'));
 
   const diffusion = commonOptions(

@@ -21,7 +21,20 @@ export {
 export { frechetDistance, frechetFromStats, gaussianStats, sqrtmPsd, type GaussianStats } from './frechet.js';
 export { evaluateGenerator, classifyImages, realFeatures, gridLabels, pickPerClass, FRECHET_NOTE, type GenerationReport, type GenerationEvalOptions } from './evaluate.js';
 export { trainEvalClassifier, EVAL_CLASSIFIER_SPEC, EVAL_CLASSIFIER_RECIPE } from './classifier.js';
-export { encodePng, writePng, imageGrid, crc32, type RasterImage } from './png.js';
+export {
+  diffusionResults,
+  diffusionResultsMarkdown,
+  writeDiffusionResults,
+  DIFFUSION_DEFINITIONS,
+  DIFFUSION_RESULTS_FORMAT,
+  type DiffusionResultsDoc,
+  type DiffusionResultRow,
+  type DiffusionSampling,
+  type EvaluatedModel,
+  type UnlearningCost,
+} from './results.js';
+export { readDiffusionResults, isLegacyDiffusionResults } from './results-read.js';
+export { encodePng, writePng, pngSize, imageGrid, crc32, type RasterImage } from './png.js';
 export {
   saveDiffusionCheckpoint,
   loadDiffusionCheckpoint,

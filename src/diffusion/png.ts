@@ -66,6 +66,17 @@ export function encodePng(img: RasterImage): Buffer {
   return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
 }
 
+/**
+ * The size a PNG file declares (its IHDR chunk, which must come first), or null when `bytes` do not start like a
+ * PNG: enough to tell a sample grid from a truncated or foreign file without decoding it.
+ */
+export function pngSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 24 || !SIGNATURE.equals(bytes.subarray(0, 8))) return null;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.toString('ascii', 12, 16) !== 'IHDR') return null;
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
+
 /** Writes a PNG atomically (temporary file + rename). */
 export function writePng(path: string, img: RasterImage): void {
   const bytes = encodePng(img);

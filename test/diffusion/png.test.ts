@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { memory, tensor, tidy } from '../../src/index.js';
-import { crc32, encodePng, imageGrid, writePng } from '../../src/diffusion/index.js';
+import { crc32, encodePng, imageGrid, pngSize, writePng } from '../../src/diffusion/index.js';
 
 /** Minimal decoder for the files we write: chunks with CRC checks, IHDR, IDAT inflated, filter-0 rows. */
 function decode(bytes: Buffer): { width: number; height: number; colorType: number; pixels: Uint8Array } {
@@ -99,4 +99,10 @@ test('imageGrid tiles [N, 1, S, S] images in [−1, 1], rows first, with gray ga
   }
   assert.ok(!existsSync(dir));
   assert.deepEqual(memory(), base);
+});
+
+test('pngSize reads the IHDR size and rejects what is not a PNG', () => {
+  assert.deepEqual(pngSize(encodePng({ pixels: new Uint8Array(5 * 3 * 3), width: 5, height: 3, channels: 3 })), { width: 5, height: 3 });
+  assert.equal(pngSize(Buffer.from('not a png at all, just some text')), null);
+  assert.equal(pngSize(encodePng({ pixels: new Uint8Array(1), width: 1, height: 1, channels: 1 }).subarray(0, 20)), null, 'truncated');
 });

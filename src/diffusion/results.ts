@@ -1,0 +1,177 @@
+// The generative-unlearning benchmark's results document (results.json) and its Markdown (results.md): one row per
+// model with UA, accuracy on the remaining classes, the classifier-feature Fréchet distance, per-class accuracy,
+// the unlearning cost and the file of its sample grid. bench/diffusion/run.ts writes it; `lethe report` renders
+// it as HTML. The table cells are built here once, so the Markdown and the HTML page cannot disagree.
+import { join } from 'node:path';
+import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
+import type { GenerationReport } from './evaluate.js';
+
+export const DIFFUSION_RESULTS_FORMAT = 'lethe-diffusion-results';
+
+export interface DiffusionSampling {
+  sampler: string;
+  steps: number;
+  eta: number;
+  guidance: number;
+  /** samples generated for the forgotten class */
+  samplesForget: number;
+  /** samples generated for each remaining class */
+  samplesPerClass: number;
+}
+
+export interface DiffusionResultRow {
+  /** 'original' or the unlearning method */
+  model: string;
+  ua: number;
+  remainingAccuracy: number;
+  frechet: number;
+  perClassAccuracy: number[];
+  /** unlearning cost; null for the original model, or when the run predates its record */
+  seconds: number | null;
+  trainable: number | null;
+  total: number | null;
+  /** the sample grid's file name, relative to the results directory */
+  grid: string | null;
+}
+
+export interface DiffusionResultsDoc {
+  format: typeof DIFFUSION_RESULTS_FORMAT;
+  formatVersion: 1;
+  forgetClass: number;
+  classNames: string[];
+  /** the evaluation classifier's accuracy on the real test set, % */
+  classifierAccuracy: number;
+  sampling: DiffusionSampling;
+  rows: DiffusionResultRow[];
+  definitions: string[];
+  /** what produced the results (the benchmark's arguments), shown verbatim by the report */
+  config: Record<string, unknown>;
+}
+
+export const DIFFUSION_DEFINITIONS: readonly string[] = [
+  'UA = share of the samples generated for the forgotten class that the evaluation classifier does not classify as that class (%).',
+  'Accuracy on remaining classes = mean over the other classes of the share of the samples generated for a class that the classifier assigns to it (%); the per-class table gives each class.',
+  "FD = Fréchet distance on the evaluation classifier's 128-d penultimate features, generated samples of the remaining classes against real test images of the remaining classes. NOT Inception FID: comparable only within Lethe.",
+  'Unlearning time = wall-clock seconds of the unlearning run; trainable = the parameters it trained (mask entries, subspace core entries, or all) / all parameters.',
+];
+
+/** What an unlearning run cost (DiffusionUnlearnResult's seconds, trainable and totalParameters). */
+export interface UnlearningCost {
+  seconds: number;
+  trainable: number;
+  total: number;
+}
+
+/** The part of a GenerationReport the results keep. */
+export type ReportSummary = Pick<GenerationReport, 'forgetClass' | 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'samples' | 'sampler'>;
+
+export interface EvaluatedModel {
+  model: string;
+  report: ReportSummary;
+  cost: UnlearningCost | null;
+  grid: string | null;
+}
+
+/** The document, from every model's evaluation (all of them made with the same forgotten class and sampler). */
+export function diffusionResults(o: {
+  classNames: readonly string[];
+  classifierAccuracy: number;
+  models: EvaluatedModel[];
+  config?: Record<string, unknown>;
+}): DiffusionResultsDoc {
+  const first = o.models[0];
+  if (first === undefined) throw new Error('diffusionResults: no evaluated models');
+  const odd = o.models.find((m) => m.report.forgetClass !== first.report.forgetClass);
+  // rows of different forgotten classes in one table would be meaningless
+  if (odd) throw new Error(`diffusionResults: '${odd.model}' forgot class ${odd.report.forgetClass}, '${first.model}' class ${first.report.forgetClass}`);
+  const s = first.report.sampler;
+  return {
+    format: DIFFUSION_RESULTS_FORMAT,
+    formatVersion: 1,
+    forgetClass: first.report.forgetClass,
+    classNames: [...o.classNames],
+    classifierAccuracy: o.classifierAccuracy,
+    sampling: { sampler: s.sampler, steps: s.steps, eta: s.eta, guidance: s.guidance, samplesForget: first.report.samples.forget, samplesPerClass: first.report.samples.perRemainingClass },
+    rows: o.models.map(({ model, report: r, cost, grid }) => ({
+      model,
+      ua: r.ua,
+      remainingAccuracy: r.remainingAccuracy,
+      frechet: r.frechet,
+      perClassAccuracy: [...r.perClassAccuracy],
+      seconds: cost?.seconds ?? null,
+      trainable: cost?.trainable ?? null,
+      total: cost?.total ?? null,
+      grid,
+    })),
+    definitions: [...DIFFUSION_DEFINITIONS],
+    config: o.config ?? {},
+  };
+}
+
+// '–' for what is missing: JSON turns NaN into null, and costs are null for the original model
+const num = (x: number | null, digits: number): string => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : '–');
+
+export const MAIN_HEADER: readonly string[] = [
+  'model',
+  'UA % (forgotten class not recognised)',
+  'acc. on remaining classes %',
+  'FD (remaining classes)',
+  'unlearning time s',
+  'trainable',
+];
+
+export function mainRows(doc: DiffusionResultsDoc): string[][] {
+  return doc.rows.map((r) => [
+    r.model,
+    num(r.ua, 1),
+    num(r.remainingAccuracy, 1),
+    num(r.frechet, 2),
+    num(r.seconds, 0),
+    r.trainable !== null && r.total !== null ? `${r.trainable} / ${r.total}` : '–',
+  ]);
+}
+
+export function perClassHeader(doc: DiffusionResultsDoc): string[] {
+  return ['model', ...doc.classNames.map((c, i) => `${i} ${c}`)];
+}
+
+export function perClassRows(doc: DiffusionResultsDoc): string[][] {
+  return doc.rows.map((r) => [r.model, ...r.perClassAccuracy.map((v) => num(v, 0))]);
+}
+
+/** The forgotten class, the evaluation classifier and the sampler, one sentence each. */
+export function summaryLines(doc: DiffusionResultsDoc): string[] {
+  const s = doc.sampling;
+  return [
+    `Forgotten class: ${doc.forgetClass} (${doc.classNames[doc.forgetClass] ?? '?'}). Evaluation classifier: smallcnn, ${num(doc.classifierAccuracy, 2)}% test accuracy.`,
+    `Sampler: ${s.sampler.toUpperCase()}, ${s.steps} steps, eta ${s.eta}, guidance w = ${s.guidance}; ${s.samplesForget} samples of the forgotten class, ${s.samplesPerClass} per remaining class.`,
+  ];
+}
+
+export function diffusionResultsMarkdown(doc: DiffusionResultsDoc): string {
+  const row = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  const rule = (n: number): string => `|---|${new Array<string>(n - 1).fill('---:').join('|')}|`;
+  const classes = perClassHeader(doc);
+  const grids = doc.rows.flatMap((r) => (r.grid === null ? [] : [r.grid]));
+  return [
+    ...summaryLines(doc),
+    ...doc.definitions,
+    '',
+    row(MAIN_HEADER),
+    rule(MAIN_HEADER.length),
+    ...mainRows(doc).map(row),
+    '',
+    row(classes),
+    rule(classes.length),
+    ...perClassRows(doc).map(row),
+    '',
+    `Grids: ${grids.join(', ')} (one row per class, classes 0–${doc.classNames.length - 1} top to bottom).`,
+    '',
+  ].join('\n');
+}
+
+/** Writes results.json and results.md into `dir`, each atomically (a reader never sees half a file). */
+export function writeDiffusionResults(dir: string, doc: DiffusionResultsDoc): void {
+  writeJsonAtomic(join(dir, 'results.json'), doc);
+  writeBytesAtomic(join(dir, 'results.md'), Buffer.from(diffusionResultsMarkdown(doc), 'utf8'));
+}
