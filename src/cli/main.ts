@@ -152,7 +152,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
   ]);
   action(bench, () => import('./commands/bench.js'));
 
-  const sweep = commonOptions(dataOptions(program.command('sweep').description('tune a method\u2019s learning rate (or --param) on a log grid by Avg.Gap and write the winning recipe')))
+  const sweep = commonOptions(dataOptions(program.command('sweep').description('tune a method\u2019s learning rate (or --param) on a log grid or a list of values by Avg.Gap and write the winning recipe')))
     .option('--method <name>', 'the method to tune, required')
     .option('--epochs <n>', 'epochs of the original and retrain models (protocol: 20)')
     .option('--batch-size <n>', 'batch size of the original and retrain models (protocol: 256); the method keeps its recipe\u2019s')
@@ -161,6 +161,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--range <from:to>', 'the grid\u2019s range, log-spaced (default: a tenth to ten times the recipe\u2019s value)')
     .option('--lr <from:to>', 'learning-rate range, log-spaced (e.g. 1e-3:5e-2); the same as --range when tuning lr')
     .option('--points <n>', 'grid points (default 5)')
+    .option('--values <list>', 'explicit candidates instead of a log grid, e.g. 0.3,0.45,0.6, or reference,weighted for a categorical option')
     .addOption(new Option('--by <metric>', 'what to minimise (default avg-gap)').choices(['avg-gap']))
     .option('--model <name>', 'default resnet20')
     .option('--forget <spec>', 'default random:0.1')
@@ -169,7 +170,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--cache-dir <dir>', 'model cache shared with bench')
     .option('--recipes-dir <dir>', 'where to write <method>.json, or class-wise/<method>.json for class:K forget sets (default the package\u2019s recipes/)')
     .option('--no-write', 'do not write the recipe');
-  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method salun --forget class:1']);
+  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --forget class:1']);
   action(sweep, () => import('./commands/sweep.js'));
 
   const report = program

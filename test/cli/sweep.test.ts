@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
-import { logGrid, mergeTrials } from '../../src/cli/commands/sweep.js';
+import { logGrid, mergeTrials, parseValues, sweepHistory } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -64,6 +64,26 @@ test('mergeTrials keeps earlier trials only under the same identity, and a repea
   assert.deepEqual(mergeTrials(null, id, now), now);
 });
 
+test('sweepHistory keeps a sweep of another option on record, and nothing when the sweep extends the last one', () => {
+  const id = { method: 'cufg', by: 'avg-gap', param: 'normalization', protocol: 'p', reference: { UA: 1, RA: 2, TA: 3, MIA: 4 }, options: { lr: 0.001, normalization: 'reference' } };
+  const lrSweep = { by: 'avg-gap', param: 'lr', reference: id.reference, trials: [{ value: 0.001, avgGap: 4.6 }] };
+  const earlier = { method: 'cufg', protocol: 'p', options: { lr: 0.001, normalization: 'reference' }, sweep: lrSweep, history: [{ param: 'tau0' }] };
+  assert.deepEqual(sweepHistory(earlier, id), [{ param: 'tau0' }, { ...lrSweep, protocol: 'p', options: earlier.options }]);
+  assert.deepEqual(sweepHistory(earlier, { ...id, param: 'lr' }), [{ param: 'tau0' }], 'extending the lr sweep adds no history');
+  assert.deepEqual(sweepHistory(null, id), []);
+  // categorical values merge and sort too
+  const merged = mergeTrials({ ...earlier, options: { lr: 0.001, normalization: 'weighted' }, sweep: { ...lrSweep, param: 'normalization', trials: [{ value: 'weighted', avgGap: 3 }] } }, id, [{ value: 'reference', avgGap: 4 }]);
+  assert.deepEqual(merged.map((t) => t.value), ['reference', 'weighted']);
+});
+
+test('parseValues: numbers for numeric options, strings for categorical ones, clear errors', () => {
+  assert.deepEqual(parseValues('0.3, 0.45,0.6', 0.45), [0.3, 0.45, 0.6]);
+  assert.deepEqual(parseValues('reference,weighted', 'reference'), ['reference', 'weighted']);
+  assert.throws(() => parseValues('0.3,x', 0.45), /--values: 'x' is not a number/);
+  assert.throws(() => parseValues('a,,b', 'a'), /comma-separated list/);
+  assert.throws(() => parseValues('a,a', 'a'), /repeats a value/);
+});
+
 test('logGrid: log-spaced, three significant digits, the geometric midpoint for one point', () => {
   assert.deepEqual(logGrid(1e-3, 1e-1, 3), [0.001, 0.01, 0.1]);
   assert.deepEqual(logGrid(3e-3, 3e-2, 3), [0.003, 0.00949, 0.03]);
@@ -89,6 +109,12 @@ test('sweep rejects an unknown option, a mismatched range flag and a recipe valu
   const mixed = await runCli(['sweep', '--method', 'iu', ...MODEL, '--lr', '1e-3:1e-2'], dir);
   assert.equal(mixed.code, 2);
   assert.match(errorLine(mixed), /--lr is the learning-rate range; to tune 'alpha' give --range FROM:TO/);
+  const twice = await runCli(['sweep', '--method', 'ft', ...MODEL, '--values', '0.1,0.2', '--lr', '1e-3:1e-2'], dir);
+  assert.equal(twice.code, 2);
+  assert.match(errorLine(twice), /give the grid once: .*got --values and --lr/);
+  const categorical = await runCli(['sweep', '--method', 'rl', ...MODEL, '--param', 'labels'], dir);
+  assert.equal(categorical.code, 2);
+  assert.match(errorLine(categorical), /'labels' is not numeric \("uniform"\); give its candidates with --values a,b/);
   const zero = await runCli(['sweep', '--method', 'iu', ...MODEL, '--param', 'lr'], dir);
   assert.equal(zero.code, 2);
   assert.match(errorLine(zero), /'iu' has lr = 0 in its recipe.*give --range FROM:TO/);

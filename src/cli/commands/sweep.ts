@@ -34,22 +34,46 @@ function parseRange(text: string, flag: string): [number, number] {
   return [a, b];
 }
 
-/** The option to tune and its range: --param (default the method's tunedOption, else lr), --range or --lr. */
-function readGrid(o: Opts, method: string, options: Record<string, unknown>): { param: string; from: number; to: number } {
+/** A grid value: a number for numeric options, a string for categorical ones (e.g. normalization). */
+export type GridValue = number | string;
+
+/** `--values a,b,c`: numbers where they parse as numbers, strings otherwise; no duplicates, at least one. */
+export function parseValues(text: string, current: unknown): GridValue[] {
+  const items = text.split(',').map((v) => v.trim());
+  if (items.some((v) => v === '')) throw new UsageError(`--values: expected a comma-separated list like 0.3,0.45,0.6 or reference,weighted, got '${text}'`);
+  const numeric = typeof current === 'number';
+  const values = items.map((v) => {
+    if (!numeric) return v;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--values: '${v}' is not a number, and the option is numeric`);
+    return n;
+  });
+  if (new Set(values).size !== values.length) throw new UsageError(`--values: '${text}' repeats a value`);
+  return values;
+}
+
+/**
+ * The option to tune and its grid: --param (default the method's tunedOption, else lr), then --values (an explicit
+ * list, also for categorical options) or a log grid from --range / --lr (default a tenth to ten times the recipe).
+ */
+function readGrid(o: Opts, method: string, options: Record<string, unknown>): { param: string; grid: GridValue[] } {
   const param = o.string('param') ?? getMethod(method).tunedOption ?? 'lr';
   if (!(param in options)) throw new UsageError(`--param: '${method}' has no option '${param}' (its options: ${Object.keys(options).join(', ')})`);
-  if (o.has('range') && o.has('lr')) throw new UsageError('give the grid once: --range FROM:TO (or --lr FROM:TO when tuning the learning rate)');
-  if (o.has('lr') && param !== 'lr') throw new UsageError(`--lr is the learning-rate range; to tune '${param}' give --range FROM:TO`);
+  const given = ['values', 'range', 'lr'].filter((k) => o.has(k));
+  if (given.length > 1) throw new UsageError(`give the grid once: --values LIST, --range FROM:TO, or --lr FROM:TO when tuning the learning rate (got --${given.join(' and --')})`);
+  if (o.has('values')) return { param, grid: parseValues(String(o.raw['values']), options[param]) };
+  if (o.has('lr') && param !== 'lr') throw new UsageError(`--lr is the learning-rate range; to tune '${param}' give --range FROM:TO or --values LIST`);
+  if (typeof options[param] !== 'number') throw new UsageError(`--param: '${param}' is not numeric (${JSON.stringify(options[param])}); give its candidates with --values a,b`);
+  const points = o.int('points', { min: 1 }, 5);
   const text = o.has('range') ? String(o.raw['range']) : o.has('lr') ? String(o.raw['lr']) : null;
   if (text !== null) {
     const [from, to] = parseRange(text, o.has('range') ? '--range' : '--lr');
-    return { param, from, to };
+    return { param, grid: logGrid(from, to, points) };
   }
   const current = Number(options[param]);
   if (!(current > 0)) throw new UsageError(`--range: '${method}' has ${param} = ${String(options[param])} in its recipe, so there is no default range around it; give --range FROM:TO`);
-  return { param, from: current / 10, to: current * 10 };
+  return { param, grid: logGrid(current / 10, current * 10, points) };
 }
-
 
 interface SweepIdentity {
   method: string;
@@ -61,23 +85,48 @@ interface SweepIdentity {
   options: Record<string, unknown>;
 }
 
+/** What a recipe file holds of its sweeps (read loosely: recipes are hand-editable JSON). */
+interface RecipeSweeps {
+  method?: unknown;
+  protocol?: unknown;
+  options?: Record<string, unknown>;
+  sweep?: { by?: unknown; param?: unknown; reference?: unknown; trials?: unknown };
+  history?: unknown;
+}
+
+function sameIdentity(earlier: RecipeSweeps, id: SweepIdentity): boolean {
+  const r = earlier;
+  if (r.method !== id.method || r.protocol !== id.protocol || r.sweep?.by !== id.by || r.sweep.param !== id.param) return false;
+  if (JSON.stringify(r.sweep.reference) !== JSON.stringify(id.reference)) return false;
+  const others = (o: Record<string, unknown> | undefined): string => JSON.stringify(Object.entries(o ?? {}).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
+  return others(r.options) === others(id.options);
+}
+
+const byValue = (a: { value: GridValue }, b: { value: GridValue }): number =>
+  typeof a.value === 'number' && typeof b.value === 'number' ? a.value - b.value : String(a.value).localeCompare(String(b.value));
+
 /**
  * The trials of this sweep merged with those of an earlier recipe when it was made under the same identity
  * (method, criterion, option, protocol, retrain reference, other options); otherwise this sweep's trials alone.
  * A value tried again takes the new result. Sorted by value.
  */
-export function mergeTrials<T extends { value: number }>(earlier: unknown, id: SweepIdentity, trials: T[]): T[] {
-  const sameIdentity = ((): boolean => {
-    if (typeof earlier !== 'object' || earlier === null) return false;
-    const r = earlier as { method?: unknown; protocol?: unknown; options?: Record<string, unknown>; sweep?: { by?: unknown; param?: unknown; reference?: unknown } };
-    if (r.method !== id.method || r.protocol !== id.protocol || r.sweep?.by !== id.by || r.sweep.param !== id.param) return false;
-    if (JSON.stringify(r.sweep.reference) !== JSON.stringify(id.reference)) return false;
-    const others = (o: Record<string, unknown> | undefined): string => JSON.stringify(Object.entries(o ?? {}).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
-    return others(r.options) === others(id.options);
-  })();
-  const old = sameIdentity ? ((earlier as { sweep: { trials?: unknown } }).sweep.trials as T[] | undefined) ?? [] : [];
+export function mergeTrials<T extends { value: GridValue }>(earlier: unknown, id: SweepIdentity, trials: T[]): T[] {
+  const r = typeof earlier === 'object' && earlier !== null ? (earlier as RecipeSweeps) : null;
+  const old = r !== null && sameIdentity(r, id) && Array.isArray(r.sweep?.trials) ? (r.sweep.trials as T[]) : [];
   const fresh = new Set(trials.map((t) => t.value));
-  return [...old.filter((t) => typeof t.value === 'number' && !fresh.has(t.value)), ...trials].sort((a, b) => a.value - b.value);
+  return [...old.filter((t) => (typeof t.value === 'number' || typeof t.value === 'string') && !fresh.has(t.value)), ...trials].sort(byValue);
+}
+
+/**
+ * The earlier sweeps a recipe keeps as history: when this sweep does not extend the recipe's last one (another
+ * option, e.g. lr first and then tau0, coordinate by coordinate), that sweep and its own history stay on record.
+ */
+export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
+  const r = typeof earlier === 'object' && earlier !== null ? (earlier as RecipeSweeps) : null;
+  if (r === null) return [];
+  const history = Array.isArray(r.history) ? r.history : [];
+  if (r.sweep === undefined || sameIdentity(r, id)) return history;
+  return [...history, { ...r.sweep, protocol: r.protocol, options: r.options }];
 }
 
 export default async function sweep(o: Opts): Promise<void> {
@@ -85,8 +134,7 @@ export default async function sweep(o: Opts): Promise<void> {
   checkMethod(method);
   const forget = o.string('forget', 'random:0.1');
   const base = recipeForMethod(method, forget);
-  const { param, from, to } = readGrid(o, method, base.options);
-  const points = o.int('points', { min: 1 }, 5);
+  const { param, grid } = readGrid(o, method, base.options);
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
   const seed = readSeed(o);
   const data = readDataConfig(o, seed);
@@ -95,7 +143,6 @@ export default async function sweep(o: Opts): Promise<void> {
   const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'], batchSize: o.raw['batchSize'], milestones: o.raw['milestones'] }));
   const cache = cacheDir(o.string('cacheDir'));
   const out = resolve(o.string('out') ?? join(cache, 'sweeps', method));
-  const grid = logGrid(from, to, points);
   mkdirSync(out, { recursive: true });
 
   const result = await withRun(o, async ({ reporter, signal }) => {
@@ -143,7 +190,9 @@ export default async function sweep(o: Opts): Promise<void> {
   // A sweep that extends an earlier grid (same method, option, protocol, reference and other options) keeps the
   // earlier trials: the recipe's winner is the best over every point tried, not only over the latest grid.
   const earlier = recipePath !== null && existsSync(recipePath) ? JSON.parse(readFileSync(recipePath, 'utf8')) as unknown : null;
-  const trials = mergeTrials(earlier, { method, by, param, protocol, reference: result.reference, options: base.options }, result.trials);
+  const identity = { method, by, param, protocol, reference: result.reference, options: base.options };
+  const trials = mergeTrials(earlier, identity, result.trials);
+  const history = sweepHistory(earlier, identity);
   const finite = trials.filter((t) => Number.isFinite(t.avgGap));
   if (finite.length === 0) throw new Error(`sweep: every ${param} value diverged or failed for '${method}'`);
   const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
@@ -155,6 +204,7 @@ export default async function sweep(o: Opts): Promise<void> {
     ...(base.blocks === undefined ? {} : { blocks: base.blocks }),
     source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}`,
     sweep: { by, param, reference: result.reference, trials, created: new Date().toISOString() },
+    ...(history.length > 0 ? { history } : {}),
   };
   if (recipePath !== null) {
     mkdirSync(dirname(recipePath), { recursive: true });
