@@ -31,7 +31,7 @@ const { values: a } = parseArgs({
   options: {
     out: { type: 'string', default: 'bench/out/diffusion' },
     preset: { type: 'string', default: 'small' },
-    'train-iterations': { type: 'string', default: '3000' },
+    'train-iterations': { type: 'string', default: '4000' },
     'train-batch': { type: 'string', default: '64' },
     'forget-class': { type: 'string', default: '1' },
     methods: { type: 'string', default: DIFFUSION_UNLEARN_METHODS.join(',') },
