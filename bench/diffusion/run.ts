@@ -42,7 +42,9 @@ const { values: a } = parseArgs({
     'samples-per-class': { type: 'string', default: '30' },
     steps: { type: 'string', default: '25' },
     eta: { type: 'string', default: '0' },
-    guidance: { type: 'string', default: '2' },
+    // evaluation guidance: w = 2 (the CIFAR reference's cond_scale) over-saturates this small Fashion-MNIST model's
+    // samples (the original model: 44% recognised, FD 332); w = 0.5 gives 85%, FD 88 (w = 0: 77%, FD 82)
+    guidance: { type: 'string', default: '0.5' },
   },
 });
 const num = (k: keyof typeof a): number => Number(a[k]);

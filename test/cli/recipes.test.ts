@@ -1,0 +1,46 @@
+// The shipped recipes (recipes/*.json, recipes/class-wise/*.json) are data the benchmark runs: each must name a
+// registered method, give options the method accepts (names and types, through the runner's own check), and, when
+// it says it was tuned, record a sweep whose winner is the option it sets and whose Avg.Gap is the smallest tried.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRecipesDir, validateRecipe, recipeScenario } from '../../src/cli/recipes.js';
+import { getMethod } from '../../src/unlearn/index.js';
+import { resolveOptions } from '../../src/unlearn/run.js';
+
+interface Trial {
+  value: number | string;
+  avgGap: number;
+}
+
+function recipeFiles(): string[] {
+  const dir = packageRecipesDir();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f));
+  const cw = join(dir, 'class-wise');
+  if (existsSync(cw)) files.push(...readdirSync(cw).filter((f) => f.endsWith('.json')).map((f) => join(cw, f)));
+  return files;
+}
+
+test('every shipped recipe names a method, passes its option check, and a tuned one records its winning sweep', () => {
+  const files = recipeFiles();
+  assert.ok(files.length >= 13, `expected a recipe per method, found ${files.length}`);
+  for (const file of files) {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const recipe = validateRecipe(raw, file);
+    assert.ok(file.endsWith(`${recipe.method}.json`), `${file}: the file name must be the method's`);
+    const def = getMethod(recipe.method);
+    assert.doesNotThrow(() => resolveOptions(def.name, def.defaults, recipe.options), `${file}: options the method rejects`);
+    if (!recipe.tuned) continue;
+    const sweep = raw['sweep'] as { param: string; trials: Trial[] } | undefined;
+    assert.ok(sweep && Array.isArray(sweep.trials) && sweep.trials.length > 0, `${file}: tuned without a recorded sweep`);
+    const finite = sweep.trials.filter((t) => Number.isFinite(t.avgGap));
+    const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+    assert.equal(recipe.options[sweep.param], best.value, `${file}: ${sweep.param} is not the sweep's Avg.Gap winner`);
+    const protocol = String(raw['protocol'] ?? '');
+    const scenario = file.includes(`${join('recipes', 'class-wise')}`) ? 'class-wise' : 'random';
+    const forget = /\b(random:[^\s,]+|class:[^\s,]+)/.exec(protocol)?.[1];
+    assert.ok(forget !== undefined, `${file}: the protocol does not say which forget set it was tuned on`);
+    assert.equal(recipeScenario(forget), scenario, `${file}: tuned on ${forget} but filed under ${scenario}`);
+  }
+});
