@@ -112,7 +112,7 @@ test('sweep rejects an unknown option, a mismatched range flag and a recipe valu
   const twice = await runCli(['sweep', '--method', 'ft', ...MODEL, '--values', '0.1,0.2', '--lr', '1e-3:1e-2'], dir);
   assert.equal(twice.code, 2);
   assert.match(errorLine(twice), /give the grid once: .*got --values and --lr/);
-  const categorical = await runCli(['sweep', '--method', 'rl', ...MODEL, '--param', 'labels'], dir);
+  const categorical = await runCli(['sweep', '--method', 'rl', ...MODEL, '--param', 'labels'], dir, { LETHE_RECIPES: join(dir, 'no-recipes') });
   assert.equal(categorical.code, 2);
   assert.match(errorLine(categorical), /'labels' is not numeric \("uniform"\); give its candidates with --values a,b/);
   const zero = await runCli(['sweep', '--method', 'iu', ...MODEL, '--param', 'lr'], dir);

@@ -83,6 +83,7 @@ test('SVD subspace: pulled core gradients equal autograd through W = W0 + U R Vh
 test('SVD subspace: reference rank rule counts components with cumulative energy ≤ γ', () => {
   // singular values chosen so the cumulative energy ratios are 0.5, 0.8, 0.95, 1.0
   const s = [Math.sqrt(0.5), Math.sqrt(0.3), Math.sqrt(0.15), Math.sqrt(0.05)];
+  manualSeed(3);
   tidy(() => {
     const { Q: u } = linalg.qr(randn([6, 4], { dtype: 'float32' }));
     const { Q: v } = linalg.qr(randn([5, 4], { dtype: 'float32' }));
@@ -93,7 +94,9 @@ test('SVD subspace: reference rank rule counts components with cumulative energy
     const cases: [number, 'reference' | 'reach', number][] = [
       [0.9, 'reference', 2],
       [0.9, 'reach', 3],
-      [0.95, 'reference', 3],
+      // not 0.95 itself: the SVD's float32 ratios land a few ulps either side of 0.95 depending on u and v
+      [0.96, 'reference', 3],
+      [0.94, 'reference', 2],
       [0.4, 'reference', 1],
     ];
     for (const [gamma, rankRule, k] of cases) {
