@@ -62,6 +62,21 @@ function readJson<T>(path: string): T | null {
   }
 }
 
+const RUN_NUMBERS = ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio', 'trainableShare'] as const;
+
+/**
+ * A finished run's record. JSON has no NaN (the original model has no run time, a diverged metric is NaN), so the
+ * nulls it wrote are read back as NaN: otherwise the mean over seeds would count them as zeros.
+ */
+export function readRunRecord(path: string): RunRecord | null {
+  const r = readJson<RunRecord>(path);
+  if (r === null) return null;
+  const loose = r as unknown as Record<string, unknown>;
+  for (const k of RUN_NUMBERS) if (loose[k] === null) loose[k] = NaN;
+  r.perClassTest = Array.isArray(r.perClassTest) ? (r.perClassTest as (number | null)[]).map((x) => (x === null ? NaN : x)) : [];
+  return r;
+}
+
 export function modelDir(cacheDir: string, kind: 'original' | 'retrain', identity: Record<string, unknown>, model: string): string {
   return join(cacheDir, 'models', `${kind}-${model}-${configHash(identity)}`);
 }
@@ -148,7 +163,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       perSeed.push(models.originalAccuracy);
 
       // Retrain's own metrics (the reference of Avg.Gap), then the original's.
-      let retrain = readJson<RunRecord>(runFile('retrain', seed));
+      let retrain = readRunRecord(runFile('retrain', seed));
       if (retrain === null || cfg.fresh) {
         reporter.log(`retrain (seed ${seed}): evaluating`);
         const r = evaluateDir(models.retrainDir, sets, undefined, cfg.allMia ?? false);
@@ -156,7 +171,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         writeJsonAtomic(runFile('retrain', seed), retrain);
       }
       const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
-      let original = readJson<RunRecord>(runFile('original', seed));
+      let original = readRunRecord(runFile('original', seed));
       if (original === null || cfg.fresh) {
         reporter.log(`original (seed ${seed}): evaluating`);
         const r = evaluateDir(models.originalDir, sets, reference, cfg.allMia ?? false);
@@ -167,7 +182,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
 
       for (const method of cfg.methods) {
         const file = methodRunFile(method, seed);
-        const done = cfg.fresh ? null : readJson<RunRecord>(file);
+        const done = cfg.fresh ? null : readRunRecord(file);
         if (done !== null) {
           reporter.log(`${method} (seed ${seed}): done before, skipping (${file})`);
           runs.push(done);

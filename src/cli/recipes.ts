@@ -83,6 +83,11 @@ export function recipeForMethod(method: string, forget = 'random:0.1'): UnlearnR
   const candidates = [recipeFile(method, recipeScenario(forget)), recipeFile(method, 'random')];
   const file = candidates.find((f) => existsSync(f));
   if (file !== undefined) return { ...loadRecipe(file), file };
+  return { ...defaultRecipe(method), file: null };
+}
+
+/** The method's reference defaults as a recipe (untuned): what runs on models the shipped recipes were not tuned for. */
+export function defaultRecipe(method: string): UnlearnRecipe {
   const def = getMethod(method);
-  return { method, options: { ...def.defaults }, tuned: false, source: `method defaults (${def.reference})`, file: null };
+  return { method, options: { ...def.defaults }, tuned: false, source: `method defaults (${def.reference})` };
 }
