@@ -5,7 +5,9 @@
 #
 #   bench/protocol/run.sh sweeps        # tune each method's lr (IU: alpha) by Avg.Gap → recipes/*.json
 #   bench/protocol/run.sh extend        # only the upward extensions of grids whose winner sat at the top
+#   bench/protocol/run.sh second        # categorical options (random labels, CUFG's denominator), then lr again
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds)
+#   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
 #
 # SCALE=full follows shared/PROTOCOL.md exactly (54,000 training images, batch 256: hours per seed on 2 cores).
@@ -30,7 +32,10 @@ mkdir -p "$OUT"
 
 # method  grid  points   (the grid brackets the reference value; GA, SEMU, BS and BE take few steps on D_f
 # alone, so their grids reach well above the CIFAR references; FT and l1-sparse improved monotonically up to
-# 0.03 in a first reduced sweep, and IU's alpha 0.5 won at the bottom of 0.5:20, so their grids are moved)
+# 0.03 in a first reduced sweep, and IU's alpha 0.5 won at the bottom of 0.5:20, so their grids are moved;
+# UFG/CUFG step along per-tensor unit vectors, so their lr is a step length: resnet20's small tensors need
+# lr ≤ 1e-3 (at 3e-3 CUFG dropped TA from 88 to 57); SEMU trains in eval mode on D_f alone and falls off a
+# cliff between lr 1e-5 (no change) and 1e-4 (TA 88 → 57), so its grid is fine there)
 SWEEPS=(
   "ft        --lr 1e-2:1e-1    3"
   "rl        --lr 3e-3:3e-2    3"
@@ -38,36 +43,85 @@ SWEEPS=(
   "ga        --lr 3e-4:3e-2    3"
   "iu        --range 0.2:5     4"
   "salun     --lr 3e-3:3e-2    3"
-  "cufg      --lr 3e-3:3e-2    3"
-  "semu      --lr 1e-4:1e-2    3"
+  "cufg      --lr 1e-4:1e-3    3"
+  "semu      --lr 1e-5:1e-4    4"
   "bs        --lr 1e-5:1e-3    3"
   "be        --lr 1e-5:1e-3    3"
   "salun-soft --lr 3e-3:3e-2   3"
-  "ufg       --lr 3e-3:3e-2    3"
+  "ufg       --lr 1e-4:1e-3    3"
   "scrub     --lr 1e-4:2e-3    3"
 )
-# When a winner sits at the top of its grid, a second sweep extends it upward; lethe sweep merges the new
-# trials with the recipe's earlier ones (same protocol, reference and options) and keeps the best of all.
+# When a winner sits at the top of its grid, a second sweep extends it upward (or fills a cliff: BS and BE do
+# nothing at 1e-4 and wreck the model at 1e-3); lethe sweep merges the new trials with the recipe's earlier
+# ones (same protocol, reference and options) and keeps the best of all.
 EXTEND=(
   "ga        --lr 1e-1:3e-1    2"
+  "ft        --lr 2e-1:4e-1    1"
+  "l1-sparse --lr 2e-1:4e-1    1"
+  "iu        --range 7:14      1"
+  "bs        --lr 2e-4:5e-4    1"
+  "be        --lr 2e-4:5e-4    1"
 )
 
-sweep_all() { # name, lines...
-  local tag=$1; shift
+# Class-wise forgetting takes the whole class (376 images here, 2 batches an epoch): the methods that forget through
+# a few D_f steps (RL, SalUn) or through D_r alone (FT, l1-sparse) won at the top of the random grids; so did BS,
+# CUFG and UFG on the class-wise grid.
+CW_EXTEND=(
+  "salun      --lr 1e-1:3e-1    2"
+  "rl         --lr 1e-1:3e-1    2"
+  "ft         --lr 2e-1:4e-1    1"
+  "l1-sparse  --lr 2e-1:4e-1    1"
+  "bs         --lr 2e-3:5e-3    1"
+  "cufg       --lr 2e-3:4e-3    1"
+  "ufg        --lr 2e-3:4e-3    1"
+)
+
+# A second coordinate, after the learning rate: the categorical options where the reference code and the paper
+# differ (RL/SalUn random labels: uniform incl. the true class vs y' != y; CUFG's corrector denominator: the
+# reference's unweighted ‖n_r + n_f‖ vs the weighted ‖n_r + β·n_f‖), then the lr again around the winner.
+SECOND=(
+  "rl        --param labels --values uniform,wrong"
+  "salun     --param labels --values uniform,wrong"
+  "cufg      --param normalization --values reference,weighted"
+  "ufg       --param normalization --values reference,weighted"
+)
+
+second_all() { # forget spec, lines...
+  local forget=$1; shift
+  for line in "$@"; do
+    read -r method rest <<<"$line"
+    if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$method,"* ]]; then continue; fi
+    # shellcheck disable=SC2086 # $rest is the flags, split on purpose
+    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $rest --out "$OUT/sweeps-second/$method" | tee "$OUT/sweep-second-$method.txt"
+  done
+}
+
+sweep_all() { # forget spec, tag, lines...
+  local forget=$1 tag=$2; shift 2
   for line in "$@"; do
     read -r method flag range points <<<"$line"
     if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$method,"* ]]; then continue; fi
-    lethe sweep --method "$method" "${DATA[@]}" "$flag" "$range" --points "$points" --out "$OUT/sweeps$tag/$method" | tee "$OUT/sweep$tag-$method.txt"
+    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" "$flag" "$range" --points "$points" --out "$OUT/sweeps$tag/$method" | tee "$OUT/sweep$tag-$method.txt"
   done
 }
 
 case "${1:-}" in
   sweeps)
-    sweep_all "" "${SWEEPS[@]}"
-    sweep_all "-extend" "${EXTEND[@]}"
+    sweep_all random:0.1 "" "${SWEEPS[@]}"
+    sweep_all random:0.1 "-extend" "${EXTEND[@]}"
     ;;
   extend)
-    sweep_all "-extend" "${EXTEND[@]}"
+    sweep_all random:0.1 "-extend" "${EXTEND[@]}"
+    ;;
+  second)
+    second_all random:0.1 "${SECOND[@]}"
+    ;;
+  classwise-sweeps) # the same grids for class-wise forgetting → recipes/class-wise/*.json
+    sweep_all "class:$CLASS" "-class$CLASS" "${SWEEPS[@]}"
+    sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
+    ;;
+  classwise-extend)
+    sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
   random)
     lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-1}" --out "$OUT/random"
@@ -76,7 +130,7 @@ case "${1:-}" in
     lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|random|classwise" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|random|classwise-sweeps|classwise-extend|classwise" >&2
     exit 2
     ;;
 esac
