@@ -166,6 +166,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--model <name>', 'default resnet20')
     .option('--forget <spec>', 'default random:0.1')
     .option('--seed <n>', 'the seed (default 1)')
+    .option('--seeds <n>', 'score each value by its mean Avg.Gap over this many seeds from --seed (default 1)')
     .option('--out <dir>', 'sweep results (default <cache>/sweeps/<method>)')
     .option('--cache-dir <dir>', 'model cache shared with bench')
     .option('--recipes-dir <dir>', 'where to write <method>.json, or class-wise/<method>.json for class:K forget sets (default the package\u2019s recipes/)')

@@ -53,6 +53,17 @@ test('a second sweep over a further grid keeps the earlier trials and picks the 
   assert.equal(doc.options['lr'], best.value);
 });
 
+test('sweep --seeds 2 scores a value by its mean over two seeds, each with its own split and retrain', async () => {
+  const r = await runCli(['sweep', '--method', 'ga', ...MODEL, '--lr', '1e-3:1e-2', '--points', '1', '--seeds', '2', '--no-write', '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as SweepJson & { protocol: string; sweep: { trials: { avgGap: number; UA: number; perSeed: { seed: number; avgGap: number; UA: number }[] }[] } };
+  assert.match(doc.protocol, /seeds 1-2 \(mean\)/);
+  const [t] = doc.sweep.trials;
+  assert.deepEqual(t!.perSeed.map((p) => p.seed), [1, 2]);
+  assert.ok(Math.abs(t!.avgGap - (t!.perSeed[0]!.avgGap + t!.perSeed[1]!.avgGap) / 2) < 1e-9);
+  assert.ok(Math.abs(t!.UA - (t!.perSeed[0]!.UA + t!.perSeed[1]!.UA) / 2) < 1e-9);
+});
+
 test('mergeTrials keeps earlier trials only under the same identity, and a repeated value takes the new result', () => {
   const id = { method: 'ga', by: 'avg-gap', param: 'lr', protocol: 'p', reference: { UA: 1, RA: 2, TA: 3, MIA: 4 }, options: { lr: 0.1, epochs: 5 } };
   const earlier = { method: 'ga', protocol: 'p', options: { lr: 0.01, epochs: 5 }, sweep: { by: 'avg-gap', param: 'lr', reference: id.reference, trials: [{ value: 0.01, avgGap: 3 }, { value: 0.1, avgGap: 9 }] } };

@@ -9,7 +9,8 @@ import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
 import { cacheDir } from '../cache.js';
-import { loadData, protocolSets } from '../data.js';
+import { loadData, protocolSets, type LoadedData, type ProtocolSets } from '../data.js';
+import type { HeadlineMetrics } from '../../eval/gap.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
 import { recipeFile, recipeForMethod, recipeScenario, recipesDir } from '../recipes.js';
@@ -80,7 +81,8 @@ interface SweepIdentity {
   by: string;
   param: string;
   protocol: string;
-  reference: Record<string, number>;
+  /** the retrain metrics the trials were scored against (compared as JSON) */
+  reference: unknown;
   /** the recipe's options the trials ran with (the swept option aside) */
   options: Record<string, unknown>;
 }
@@ -129,6 +131,35 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
   return [...history, { ...r.sweep, protocol: r.protocol, options: r.options }];
 }
 
+/** One value's result on one seed. */
+interface SeedTrial {
+  seed: number;
+  UA: number;
+  RA: number;
+  TA: number;
+  MIA: number;
+  avgGap: number;
+  seconds: number;
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** A value's metrics averaged over its seeds (one seed: that seed's). */
+export function meanOver(runs: readonly SeedTrial[]): Omit<SeedTrial, 'seed'> {
+  return {
+    UA: mean(runs.map((r) => r.UA)),
+    RA: mean(runs.map((r) => r.RA)),
+    TA: mean(runs.map((r) => r.TA)),
+    MIA: mean(runs.map((r) => r.MIA)),
+    avgGap: mean(runs.map((r) => r.avgGap)),
+    seconds: mean(runs.map((r) => r.seconds)),
+  };
+}
+
+function meanReference(refs: HeadlineMetrics[]): HeadlineMetrics {
+  return { UA: mean(refs.map((r) => r.UA)), RA: mean(refs.map((r) => r.RA)), TA: mean(refs.map((r) => r.TA)), MIA: mean(refs.map((r) => r.MIA)) };
+}
+
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
   checkMethod(method);
@@ -136,8 +167,9 @@ export default async function sweep(o: Opts): Promise<void> {
   const base = recipeForMethod(method, forget);
   const { param, grid } = readGrid(o, method, base.options);
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
-  const seed = readSeed(o);
-  const data = readDataConfig(o, seed);
+  const first = readSeed(o);
+  const seeds = Array.from({ length: o.int('seeds', { min: 1 }, 1) }, (_, i) => first + i);
+  const data = readDataConfig(o, first);
   const model = readModel(o);
   // --lr is the sweep range here, so the original/retrain recipe takes only --epochs, --batch-size, --milestones
   const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'], batchSize: o.raw['batchSize'], milestones: o.raw['milestones'] }));
@@ -146,45 +178,66 @@ export default async function sweep(o: Opts): Promise<void> {
   mkdirSync(out, { recursive: true });
 
   const result = await withRun(o, async ({ reporter, signal }) => {
-    const loaded = loadData(data);
-    const sets = protocolSets(loaded, forget);
+    // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
+    // is scored by its mean Avg.Gap, so the winner does not merely fit one seed's forget set.
+    const perSeed: { seed: number; loaded: LoadedData; sets: ProtocolSets; originalDir: string; reference: HeadlineMetrics }[] = [];
     try {
-      const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
-      const { model: retrain } = loadCheckpoint(models.retrainDir);
-      let reference;
-      try {
-        const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
-        reference = { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA };
-      } finally {
-        retrain.dispose();
+      for (const seed of seeds) {
+        const loaded = loadData({ ...data, seed });
+        let sets: ProtocolSets;
+        try {
+          sets = protocolSets(loaded, forget);
+        } catch (e) {
+          loaded.dispose();
+          throw e;
+        }
+        perSeed.push({ seed, loaded, sets, originalDir: '', reference: { UA: NaN, RA: NaN, TA: NaN, MIA: NaN } });
+        const entry = perSeed[perSeed.length - 1]!;
+        const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
+        entry.originalDir = models.originalDir;
+        const { model: retrain } = loadCheckpoint(models.retrainDir);
+        try {
+          const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
+          entry.reference = { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA };
+        } finally {
+          retrain.dispose();
+        }
       }
       const trials = [];
       for (const value of grid) {
-        const { model: orig, spec } = loadCheckpoint(models.originalDir);
-        try {
-          reporter.log(`${method}: ${param} ${value}`);
-          const { model: unlearned, summary } = await runMethod(orig, spec, sets, { method, forget, options: { ...base.options, [param]: value }, blocks: base.blocks ?? {}, seed }, {
-            reporter,
-            signal,
-            reference,
-            allMiaViews: false,
-            label: `${method} ${param} ${value}`,
-          });
-          unlearned.dispose();
-          const e = summary.evaluation;
-          trials.push({ [param]: value, value, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
-          writeJsonAtomic(join(out, 'sweep.json'), { method, by, param, grid, reference, trials });
-        } finally {
-          orig.dispose();
+        const runs: SeedTrial[] = [];
+        for (const { seed, sets, originalDir, reference } of perSeed) {
+          const { model: orig, spec } = loadCheckpoint(originalDir);
+          try {
+            reporter.log(`${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`);
+            const { model: unlearned, summary } = await runMethod(orig, spec, sets, { method, forget, options: { ...base.options, [param]: value }, blocks: base.blocks ?? {}, seed }, {
+              reporter,
+              signal,
+              reference,
+              allMiaViews: false,
+              label: `${method} ${param} ${value}`,
+            });
+            unlearned.dispose();
+            const e = summary.evaluation;
+            runs.push({ seed, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
+          } finally {
+            orig.dispose();
+          }
         }
+        trials.push({ [param]: value, value, ...meanOver(runs), ...(seeds.length > 1 ? { perSeed: runs } : {}) });
+        writeJsonAtomic(join(out, 'sweep.json'), { method, by, param, grid, seeds, trials });
       }
-      return { reference, trials, protocol: sets.description };
+      const reference = seeds.length === 1 ? perSeed[0]!.reference : meanReference(perSeed.map((p) => p.reference));
+      return { reference, trials, protocol: perSeed.map((p) => p.sets.description).join('; ') };
     } finally {
-      sets.dispose();
-      loaded.dispose();
+      for (const p of perSeed) {
+        p.sets.dispose();
+        p.loaded.dispose();
+      }
     }
   });
-  const protocol = `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, seed ${seed}`;
+  const seedText = seeds.length === 1 ? `seed ${first}` : `seeds ${first}-${seeds[seeds.length - 1]!} (mean)`;
+  const protocol = `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, ${seedText}`;
   const write = o.raw['write'] !== false;
   const recipePath = write ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
   // A sweep that extends an earlier grid (same method, option, protocol, reference and other options) keeps the
