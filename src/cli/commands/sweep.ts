@@ -11,6 +11,7 @@ import { ensureModels } from '../bench.js';
 import { cacheDir } from '../cache.js';
 import { loadData, protocolSets, type LoadedData, type ProtocolSets } from '../data.js';
 import type { HeadlineMetrics } from '../../eval/gap.js';
+import type { RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
 import { recipeFile, recipeForMethod, recipeScenario, recipesDir } from '../recipes.js';
@@ -131,16 +132,8 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
   return [...history, { ...r.sweep, protocol: r.protocol, options: r.options }];
 }
 
-/** One value's result on one seed. */
-interface SeedTrial {
-  seed: number;
-  UA: number;
-  RA: number;
-  TA: number;
-  MIA: number;
-  avgGap: number;
-  seconds: number;
-}
+/** One value's result on one seed: the headline fields of a bench run record. */
+type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds'>;
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
