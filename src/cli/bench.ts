@@ -14,7 +14,7 @@ import { writeAll, writeFileAtomic } from '../io/atomic.js';
 import { configHash } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
-import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
+import { aggregate, DEFINITIONS, numberFromJson, originalSummary, resultsCsv, resultsMarkdown, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
@@ -71,9 +71,9 @@ const RUN_NUMBERS = ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio', 
 export function readRunRecord(path: string): RunRecord | null {
   const r = readJson<RunRecord>(path);
   if (r === null) return null;
-  const loose = r as unknown as Record<string, unknown>;
-  for (const k of RUN_NUMBERS) if (loose[k] === null) loose[k] = NaN;
-  r.perClassTest = Array.isArray(r.perClassTest) ? (r.perClassTest as (number | null)[]).map((x) => (x === null ? NaN : x)) : [];
+  const loose = r as unknown as Record<(typeof RUN_NUMBERS)[number], number | null>;
+  for (const k of RUN_NUMBERS) loose[k] = numberFromJson(loose[k]);
+  r.perClassTest = Array.isArray(r.perClassTest) ? (r.perClassTest as (number | null)[]).map(numberFromJson) : [];
   return r;
 }
 

@@ -72,6 +72,9 @@ export const EXTRA_DEFINITIONS: Record<string, string> = {
 
 export const DEFINITIONS: Record<string, string> = { ...HEADLINE_DEFINITIONS, ...EXTRA_DEFINITIONS };
 
+/** JSON has no NaN: JSON.stringify writes a missing number (NaN) as null; read back, null is NaN again. */
+export const numberFromJson = (x: number | null): number => (x === null ? NaN : x);
+
 const ms = (xs: number[]): MeanStd => (xs.length === 0 ? { mean: NaN, std: NaN } : meanStd(xs));
 
 function meanVector(vs: number[][]): number[] {

@@ -6,20 +6,20 @@ import { dirname, join } from 'node:path';
 import { readDiffusionResults } from '../../diffusion/results-read.js';
 import type { DiffusionResultsDoc } from '../../diffusion/results.js';
 import { UsageError } from '../errors.js';
-import type { ResultsDoc } from '../results.js';
+import { numberFromJson, type ResultsDoc } from '../results.js';
 
 export type ReportSource = { kind: 'classifier'; doc: ResultsDoc; dir: string } | { kind: 'diffusion'; doc: DiffusionResultsDoc; dir: string };
 
 // JSON has no NaN: the classifier document's missing numbers come back as null
 function restoreNaN(doc: ResultsDoc): ResultsDoc {
   const fix = (m: { mean: number | null; std: number | null }): void => {
-    if (m.mean === null) m.mean = NaN;
-    if (m.std === null) m.std = NaN;
+    m.mean = numberFromJson(m.mean);
+    m.std = numberFromJson(m.std);
   };
   for (const r of doc.rows) {
     for (const k of ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio'] as const) fix(r[k] as unknown as { mean: number | null; std: number | null });
-    r.perClassTest = r.perClassTest.map((x) => (x === null ? NaN : x));
-    if ((r.trainableShare as number | null) === null) r.trainableShare = NaN;
+    r.perClassTest = (r.perClassTest as (number | null)[]).map(numberFromJson);
+    r.trainableShare = numberFromJson(r.trainableShare as number | null);
   }
   return doc;
 }
