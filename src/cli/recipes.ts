@@ -54,13 +54,16 @@ export function loadRecipe(nameOrFile: string): UnlearnRecipe {
   const byName = join(recipesDir(), `${nameOrFile}.json`);
   const path = existsSync(nameOrFile) ? nameOrFile : existsSync(byName) ? byName : null;
   if (path === null) throw new UsageError(`--recipe: '${nameOrFile}' is neither a file nor a recipe in ${recipesDir()}`);
-  let parsed: unknown;
+  return validateRecipe(parseRecipeJson(path, '--recipe'), `--recipe ${path}`);
+}
+
+/** A recipe file's JSON, unchecked; invalid JSON is a usage error naming the file. */
+export function parseRecipeJson(path: string, where: string): unknown {
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`--recipe: '${path}' is not valid JSON (${(e as Error).message})`);
+    throw new UsageError(`${where}: '${path}' is not valid JSON (${(e as Error).message})`);
   }
-  return validateRecipe(parsed, `--recipe ${path}`);
 }
 
 export type RecipeScenario = 'random' | 'class-wise';

@@ -126,6 +126,13 @@ test('sweep rejects an unknown option, a mismatched range flag and a recipe valu
   const categorical = await runCli(['sweep', '--method', 'rl', ...MODEL, '--param', 'labels'], dir, { LETHE_RECIPES: join(dir, 'no-recipes') });
   assert.equal(categorical.code, 2);
   assert.match(errorLine(categorical), /'labels' is not numeric \("uniform"\); give its candidates with --values a,b/);
+  // the recipe the sweep would update is read before any run: a broken one stops it at once, naming the file
+  mkdirSync(join(dir, 'broken'), { recursive: true });
+  writeFileSync(join(dir, 'broken', 'ft.json'), '{ "method": "ft", ');
+  const broken = await runCli(['sweep', '--method', 'ft', ...MODEL, '--lr', '1e-3:1e-2', '--points', '1', '--recipes-dir', 'broken'], dir);
+  assert.equal(broken.code, 2);
+  assert.match(errorLine(broken), /sweep: the recipe to update: '.*broken\/ft\.json' is not valid JSON/);
+  assert.doesNotMatch(broken.stderr, /ft: lr/, 'no trial ran');
   const zero = await runCli(['sweep', '--method', 'iu', ...MODEL, '--param', 'lr'], dir);
   assert.equal(zero.code, 2);
   assert.match(errorLine(zero), /'iu' has lr = 0 in its recipe.*give --range FROM:TO/);

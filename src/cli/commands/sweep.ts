@@ -3,18 +3,18 @@
 // reference (both models from bench's cache) — writing the winner as the scenario's recipe
 // (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
 import { cacheDir } from '../cache.js';
-import { loadData, protocolSets, type LoadedData, type ProtocolSets } from '../data.js';
-import type { HeadlineMetrics } from '../../eval/gap.js';
+import { loadData, protocolSets, type ProtocolSets } from '../data.js';
+import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
 import type { RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
-import { recipeFile, recipeForMethod, recipeScenario, recipesDir } from '../recipes.js';
+import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipesDir } from '../recipes.js';
 import { getMethod } from '../../unlearn/index.js';
 import { renderTable } from '../table.js';
 import { checkMethod, runMethod } from '../unlearning.js';
@@ -97,8 +97,7 @@ interface RecipeSweeps {
   history?: unknown;
 }
 
-function sameIdentity(earlier: RecipeSweeps, id: SweepIdentity): boolean {
-  const r = earlier;
+function sameIdentity(r: RecipeSweeps, id: SweepIdentity): boolean {
   if (r.method !== id.method || r.protocol !== id.protocol || r.sweep?.by !== id.by || r.sweep.param !== id.param) return false;
   if (JSON.stringify(r.sweep.reference) !== JSON.stringify(id.reference)) return false;
   const others = (o: Record<string, unknown> | undefined): string => JSON.stringify(Object.entries(o ?? {}).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
@@ -135,22 +134,9 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
 /** One value's result on one seed: the headline fields of a bench run record. */
 type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds'>;
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/** A value's metrics averaged over its seeds (one seed: that seed's). */
-export function meanOver(runs: readonly SeedTrial[]): Omit<SeedTrial, 'seed'> {
-  return {
-    UA: mean(runs.map((r) => r.UA)),
-    RA: mean(runs.map((r) => r.RA)),
-    TA: mean(runs.map((r) => r.TA)),
-    MIA: mean(runs.map((r) => r.MIA)),
-    avgGap: mean(runs.map((r) => r.avgGap)),
-    seconds: mean(runs.map((r) => r.seconds)),
-  };
-}
-
-function meanReference(refs: HeadlineMetrics[]): HeadlineMetrics {
-  return { UA: mean(refs.map((r) => r.UA)), RA: mean(refs.map((r) => r.RA)), TA: mean(refs.map((r) => r.TA)), MIA: mean(refs.map((r) => r.MIA)) };
+/** The mean over rows of each named field (seeds' trials, seeds' retrain references). */
+function meanFields<K extends string>(rows: readonly Record<K, number>[], keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, meanStd(rows.map((r) => r[k])).mean])) as Record<K, number>;
 }
 
 export default async function sweep(o: Opts): Promise<void> {
@@ -168,30 +154,27 @@ export default async function sweep(o: Opts): Promise<void> {
   const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'], batchSize: o.raw['batchSize'], milestones: o.raw['milestones'] }));
   const cache = cacheDir(o.string('cacheDir'));
   const out = resolve(o.string('out') ?? join(cache, 'sweeps', method));
+  const recipePath = o.raw['write'] !== false ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
+  // read the recipe this sweep will update before the runs, so a broken file stops it now rather than after them
+  const earlier = recipePath !== null && existsSync(recipePath) ? parseRecipeJson(recipePath, 'sweep: the recipe to update') : null;
   mkdirSync(out, { recursive: true });
 
   const result = await withRun(o, async ({ reporter, signal }) => {
     // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
     // is scored by its mean Avg.Gap, so the winner does not merely fit one seed's forget set.
-    const perSeed: { seed: number; loaded: LoadedData; sets: ProtocolSets; originalDir: string; reference: HeadlineMetrics }[] = [];
+    const owned: { dispose(): void }[] = [];
+    const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; reference: HeadlineMetrics }[] = [];
     try {
       for (const seed of seeds) {
         const loaded = loadData({ ...data, seed });
-        let sets: ProtocolSets;
-        try {
-          sets = protocolSets(loaded, forget);
-        } catch (e) {
-          loaded.dispose();
-          throw e;
-        }
-        perSeed.push({ seed, loaded, sets, originalDir: '', reference: { UA: NaN, RA: NaN, TA: NaN, MIA: NaN } });
-        const entry = perSeed[perSeed.length - 1]!;
+        owned.push(loaded);
+        const sets = protocolSets(loaded, forget);
+        owned.push(sets);
         const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
-        entry.originalDir = models.originalDir;
         const { model: retrain } = loadCheckpoint(models.retrainDir);
         try {
           const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
-          entry.reference = { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA };
+          perSeed.push({ seed, sets, originalDir: models.originalDir, reference: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA } });
         } finally {
           retrain.dispose();
         }
@@ -217,25 +200,19 @@ export default async function sweep(o: Opts): Promise<void> {
             orig.dispose();
           }
         }
-        trials.push({ [param]: value, value, ...meanOver(runs), ...(seeds.length > 1 ? { perSeed: runs } : {}) });
+        trials.push({ [param]: value, value, ...meanFields(runs, [...HEADLINE_KEYS, 'avgGap', 'seconds']), ...(seeds.length > 1 ? { perSeed: runs } : {}) });
         writeJsonAtomic(join(out, 'sweep.json'), { method, by, param, grid, seeds, trials });
       }
-      const reference = seeds.length === 1 ? perSeed[0]!.reference : meanReference(perSeed.map((p) => p.reference));
+      const reference = seeds.length === 1 ? perSeed[0]!.reference : meanFields(perSeed.map((p) => p.reference), HEADLINE_KEYS);
       return { reference, trials, protocol: perSeed.map((p) => p.sets.description).join('; ') };
     } finally {
-      for (const p of perSeed) {
-        p.sets.dispose();
-        p.loaded.dispose();
-      }
+      for (const d of owned.reverse()) d.dispose();
     }
   });
   const seedText = seeds.length === 1 ? `seed ${first}` : `seeds ${first}-${seeds[seeds.length - 1]!} (mean)`;
   const protocol = `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, ${seedText}`;
-  const write = o.raw['write'] !== false;
-  const recipePath = write ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
   // A sweep that extends an earlier grid (same method, option, protocol, reference and other options) keeps the
   // earlier trials: the recipe's winner is the best over every point tried, not only over the latest grid.
-  const earlier = recipePath !== null && existsSync(recipePath) ? JSON.parse(readFileSync(recipePath, 'utf8')) as unknown : null;
   const identity = { method, by, param, protocol, reference: result.reference, options: base.options };
   const trials = mergeTrials(earlier, identity, result.trials);
   const history = sweepHistory(earlier, identity);
