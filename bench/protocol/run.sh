@@ -30,50 +30,50 @@ fi
 lethe() { node bin/lethe "$@"; }
 mkdir -p "$OUT"
 
-# method  grid  points   (the grid brackets the reference value; GA, SEMU, BS and BE take few steps on D_f
+# method  grid   (the grid brackets the reference value; GA, SEMU, BS and BE take few steps on D_f
 # alone, so their grids reach well above the CIFAR references; FT and l1-sparse improved monotonically up to
 # 0.03 in a first reduced sweep, and IU's alpha 0.5 won at the bottom of 0.5:20, so their grids are moved;
 # UFG/CUFG step along per-tensor unit vectors, so their lr is a step length: resnet20's small tensors need
 # lr ≤ 1e-3 (at 3e-3 CUFG dropped TA from 88 to 57); SEMU trains in eval mode on D_f alone and falls off a
 # cliff between lr 1e-5 (no change) and 1e-4 (TA 88 → 57), so its grid is fine there)
 SWEEPS=(
-  "ft        --lr 1e-2:1e-1    3"
-  "rl        --lr 3e-3:3e-2    3"
-  "l1-sparse --lr 1e-2:1e-1    3"
-  "ga        --lr 3e-4:3e-2    3"
-  "iu        --range 0.2:5     4"
-  "salun     --lr 3e-3:3e-2    3"
-  "cufg      --lr 1e-4:1e-3    3"
-  "semu      --lr 1e-5:1e-4    4"
-  "bs        --lr 1e-5:1e-3    3"
-  "be        --lr 1e-5:1e-3    3"
-  "salun-soft --lr 3e-3:3e-2   3"
-  "ufg       --lr 1e-4:1e-3    3"
-  "scrub     --lr 1e-4:2e-3    3"
+  "ft         --lr 1e-2:1e-1 --points 3"
+  "rl         --lr 3e-3:3e-2 --points 3"
+  "l1-sparse  --lr 1e-2:1e-1 --points 3"
+  "ga         --lr 3e-4:3e-2 --points 3"
+  "iu         --range 0.2:5 --points 4"
+  "salun      --lr 3e-3:3e-2 --points 3"
+  "cufg       --lr 1e-4:1e-3 --points 3"
+  "semu       --lr 1e-5:1e-4 --points 4"
+  "bs         --lr 1e-5:1e-3 --points 3"
+  "be         --lr 1e-5:1e-3 --points 3"
+  "salun-soft --lr 3e-3:3e-2 --points 3"
+  "ufg        --lr 1e-4:1e-3 --points 3"
+  "scrub      --lr 1e-4:2e-3 --points 3"
 )
 # When a winner sits at the top of its grid, a second sweep extends it upward (or fills a cliff: BS and BE do
 # nothing at 1e-4 and wreck the model at 1e-3); lethe sweep merges the new trials with the recipe's earlier
 # ones (same protocol, reference and options) and keeps the best of all.
 EXTEND=(
-  "ga        --lr 1e-1:3e-1    2"
-  "ft        --lr 2e-1:4e-1    1"
-  "l1-sparse --lr 2e-1:4e-1    1"
-  "iu        --range 7:14      1"
-  "bs        --lr 2e-4:5e-4    1"
-  "be        --lr 2e-4:5e-4    1"
+  "ga         --lr 1e-1:3e-1 --points 2"
+  "ft         --lr 2e-1:4e-1 --points 1"
+  "l1-sparse  --lr 2e-1:4e-1 --points 1"
+  "iu         --range 7:14 --points 1"
+  "bs         --lr 2e-4:5e-4 --points 1"
+  "be         --lr 2e-4:5e-4 --points 1"
 )
 
 # Class-wise forgetting takes the whole class (376 images here, 2 batches an epoch): the methods that forget through
 # a few D_f steps (RL, SalUn) or through D_r alone (FT, l1-sparse) won at the top of the random grids; so did BS,
 # CUFG and UFG on the class-wise grid.
 CW_EXTEND=(
-  "salun      --lr 1e-1:3e-1    2"
-  "rl         --lr 1e-1:3e-1    2"
-  "ft         --lr 2e-1:4e-1    1"
-  "l1-sparse  --lr 2e-1:4e-1    1"
-  "bs         --lr 2e-3:5e-3    1"
-  "cufg       --lr 2e-3:4e-3    1"
-  "ufg        --lr 2e-3:4e-3    1"
+  "salun      --lr 1e-1:3e-1 --points 2"
+  "rl         --lr 1e-1:3e-1 --points 2"
+  "ft         --lr 2e-1:4e-1 --points 1"
+  "l1-sparse  --lr 2e-1:4e-1 --points 1"
+  "bs         --lr 2e-3:5e-3 --points 1"
+  "cufg       --lr 2e-3:4e-3 --points 1"
+  "ufg        --lr 2e-3:4e-3 --points 1"
 )
 
 # A second coordinate, after the learning rate: the categorical options where the reference code and the paper
@@ -86,22 +86,14 @@ SECOND=(
   "ufg       --param normalization --values reference,weighted"
 )
 
-second_all() { # forget spec, lines...
-  local forget=$1; shift
-  for line in "$@"; do
-    read -r method rest <<<"$line"
-    if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$method,"* ]]; then continue; fi
-    # shellcheck disable=SC2086 # $rest is the flags, split on purpose
-    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $rest --out "$OUT/sweeps-second/$method" | tee "$OUT/sweep-second-$method.txt"
-  done
-}
-
-sweep_all() { # forget spec, tag, lines...
+# one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
+sweep_all() { # forget spec, output tag, lines...
   local forget=$1 tag=$2; shift 2
   for line in "$@"; do
-    read -r method flag range points <<<"$line"
+    read -r method flags <<<"$line"
     if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$method,"* ]]; then continue; fi
-    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" "$flag" "$range" --points "$points" --out "$OUT/sweeps$tag/$method" | tee "$OUT/sweep$tag-$method.txt"
+    # shellcheck disable=SC2086
+    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $flags --out "$OUT/sweeps$tag/$method" | tee "$OUT/sweep$tag-$method.txt"
   done
 }
 
@@ -114,7 +106,7 @@ case "${1:-}" in
     sweep_all random:0.1 "-extend" "${EXTEND[@]}"
     ;;
   second)
-    second_all random:0.1 "${SECOND[@]}"
+    sweep_all random:0.1 "-second" "${SECOND[@]}"
     ;;
   classwise-sweeps) # the same grids for class-wise forgetting → recipes/class-wise/*.json
     sweep_all "class:$CLASS" "-class$CLASS" "${SWEEPS[@]}"
