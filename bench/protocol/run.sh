@@ -6,7 +6,10 @@
 #   bench/protocol/run.sh sweeps        # tune each method's lr (IU: alpha) by Avg.Gap → recipes/*.json
 #   bench/protocol/run.sh extend        # only the upward extensions of grids whose winner sat at the top
 #   bench/protocol/run.sh second        # categorical options (random labels, CUFG's denominator), then lr again
+#   bench/protocol/run.sh retune        # every method again around its winner, by the mean over seeds 1-2
+#   bench/protocol/run.sh retune-second # then RL's and SalUn's variant (sequential or mixed), the same way
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds)
+#   bench/protocol/run.sh heldout       # the same table on seeds 3-5, which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
 #
@@ -27,7 +30,7 @@ if [ "$SCALE" = reduced ]; then
 else
   DATA=(--model resnet20)
 fi
-lethe() { node bin/lethe "$@"; }
+lethe() { ${DRY:+echo} node bin/lethe "$@"; }
 mkdir -p "$OUT"
 
 # method  grid   (the grid brackets the reference value; GA, SEMU, BS and BE take few steps on D_f
@@ -86,6 +89,33 @@ SECOND=(
   "ufg       --param normalization --values reference,weighted"
 )
 
+# Seed-1 tuning overfits (SalUn: Avg.Gap 2.48 on seed 1, 4.6 on seeds 2 and 3), so every method is tuned again
+# around its seed-1 winner by the mean Avg.Gap over TUNE_SEEDS seeds (1-2), keeping the categorical choices made
+# above, and the table is then reported on seeds the tuning never saw (stage heldout: seeds 3-5). Each list holds
+# the seed-1 winner; the old sweep stays in the recipe's history.
+RETUNE=(
+  "ft         --values 0.05,0.1,0.141,0.2"
+  "l1-sparse  --values 0.05,0.1,0.141,0.2"
+  "rl         --values 0.0015,0.003,0.006,0.012"
+  "salun      --values 0.003,0.006,0.00949,0.015"
+  "salun-soft --values 0.003,0.006,0.00949,0.015"
+  "ga         --values 0.01,0.02,0.03,0.05"
+  "iu         --values 2,3.5,5,7"
+  "cufg       --values 0.0003,0.0006,0.001,0.0015"
+  "ufg        --values 0.0003,0.0006,0.001,0.0015"
+  "semu       --values 0.00005,0.00006,0.0000693,0.00008"
+  "bs         --values 0.0002,0.000316,0.0004,0.0006"
+  "be         --values 0.0002,0.000316,0.0004,0.0006"
+  "scrub      --values 0.0002,0.0003,0.000447,0.0007"
+)
+
+# RL's and SalUn's two readings of the reference (a forget pass then a retain pass, or one shuffled pass over
+# relabelled D_f ∪ D_r, which research/salun.md says probably produced the paper's Table 1), after the retune
+RETUNE_SECOND=(
+  "rl         --param variant --values sequential,mixed"
+  "salun      --param variant --values sequential,mixed"
+)
+
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
 sweep_all() { # forget spec, output tag, lines...
   local forget=$1 tag=$2; shift 2
@@ -108,6 +138,12 @@ case "${1:-}" in
   second)
     sweep_all random:0.1 "-second" "${SECOND[@]}"
     ;;
+  retune) # every method again, scored by its mean over seeds 1..TUNE_SEEDS
+    sweep_all random:0.1 "-retune" "${RETUNE[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    ;;
+  retune-second)
+    sweep_all random:0.1 "-retune-second" "${RETUNE_SECOND[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    ;;
   classwise-sweeps) # the same grids for class-wise forgetting → recipes/class-wise/*.json
     sweep_all "class:$CLASS" "-class$CLASS" "${SWEEPS[@]}"
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
@@ -118,11 +154,14 @@ case "${1:-}" in
   random)
     lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-1}" --out "$OUT/random"
     ;;
+  heldout) # the random-forgetting table on seeds the retuned recipes never saw (FIRST_SEED: 3)
+    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-3}" --out "$OUT/random-heldout"
+    ;;
   classwise)
     lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|random|classwise-sweeps|classwise-extend|classwise" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-second|random|heldout|classwise-sweeps|classwise-extend|classwise" >&2
     exit 2
     ;;
 esac
