@@ -170,7 +170,8 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--out <dir>', 'sweep results (default <cache>/sweeps/<method>)')
     .option('--cache-dir <dir>', 'model cache shared with bench')
     .option('--recipes-dir <dir>', 'where to write <method>.json, or class-wise/<method>.json for class:K forget sets (default the package\u2019s recipes/)')
-    .option('--no-write', 'do not write the recipe');
+    .option('--no-write', 'do not write the recipe')
+    .option('--fresh', 'rerun finished trials instead of reusing them (an interrupted sweep resumes by default)');
   examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --forget class:1']);
   action(sweep, () => import('./commands/sweep.js'));
 

@@ -64,6 +64,29 @@ test('sweep --seeds 2 scores a value by its mean over two seeds, each with its o
   assert.ok(Math.abs(t!.UA - (t!.perSeed[0]!.UA + t!.perSeed[1]!.UA) / 2) < 1e-9);
 });
 
+test('an interrupted or repeated sweep reuses its finished (value, seed) trials; --fresh runs them again', async () => {
+  const args = ['sweep', '--method', 'ga', ...MODEL, '--lr', '1e-3:1e-2', '--points', '1', '--seeds', '2', '--no-write', '--json'];
+  const first = await runCli(args, dir); // the same command as the --seeds 2 test: its two trials are on disk
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal((first.stderr.match(/done before, skipping/g) ?? []).length, 2, first.stderr);
+  assert.doesNotMatch(first.stderr, /running ga/);
+  // the metrics of each trial and seed, without the run times
+  const trials = (r: { stdout: string }): unknown =>
+    JSON.stringify((JSON.parse(r.stdout) as SweepJson).sweep.trials, (k, v: unknown) => (k === 'seconds' ? undefined : v));
+  const fresh = await runCli([...args, '--fresh'], dir);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.doesNotMatch(fresh.stderr, /done before/);
+  assert.deepEqual(trials(fresh), trials(first), 'a rerun on the same seeds and thread count reproduces the trials exactly');
+  // a trial is the run, not the sweep that made it: seed 2 alone reuses seed 2's trial ...
+  const seed2 = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.00316', '--seed', '2', '--no-write', '--json'], dir);
+  assert.equal(seed2.code, 0, seed2.stderr);
+  assert.equal((seed2.stderr.match(/done before, skipping/g) ?? []).length, 1, seed2.stderr);
+  // ... while another original model (trained 2 epochs) is another trial
+  const other = await runCli(['sweep', '--method', 'ga', '--model', 'mlp', ...TINY, '--epochs', '2', '--values', '0.00316', '--no-write', '--json'], dir);
+  assert.equal(other.code, 0, other.stderr);
+  assert.doesNotMatch(other.stderr, /done before/);
+});
+
 test('mergeTrials keeps earlier trials only under the same identity, and a repeated value takes the new result', () => {
   const id = { method: 'ga', by: 'avg-gap', param: 'lr', protocol: 'p', reference: { UA: 1, RA: 2, TA: 3, MIA: 4 }, options: { lr: 0.1, epochs: 5 } };
   const earlier = { method: 'ga', protocol: 'p', options: { lr: 0.01, epochs: 5 }, sweep: { by: 'avg-gap', param: 'lr', reference: id.reference, trials: [{ value: 0.01, avgGap: 3 }, { value: 0.1, avgGap: 9 }] } };

@@ -2,13 +2,14 @@
 // rate, or the method's own tuned option such as IU's alpha) on one seed, scored by Avg.Gap against the retrain
 // reference (both models from bench's cache) — writing the winner as the scenario's recipe
 // (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
+// Resumable like bench: every finished (value, seed) trial is a file in <out>/trials/, and a rerun skips it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
-import { ensureModels } from '../bench.js';
-import { cacheDir } from '../cache.js';
+import { ensureModels, readRunRecord } from '../bench.js';
+import { cacheDir, configHash } from '../cache.js';
 import { loadData, protocolSets, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
 import type { RunRecord } from '../results.js';
@@ -134,6 +135,12 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
 /** One value's result on one seed: the headline fields of a bench run record. */
 type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds'>;
 
+/** A finished trial file, its JSON nulls (a diverged metric) back to NaN; null when absent or unreadable. */
+function readTrial(path: string): SeedTrial | null {
+  const r = readRunRecord(path);
+  return r === null ? null : { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds };
+}
+
 /** The mean over rows of each named field (seeds' trials, seeds' retrain references). */
 function meanFields<K extends string>(rows: readonly Record<K, number>[], keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, meanStd(rows.map((r) => r[k])).mean])) as Record<K, number>;
@@ -157,7 +164,7 @@ export default async function sweep(o: Opts): Promise<void> {
   const recipePath = o.raw['write'] !== false ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
   // read the recipe this sweep will update before the runs, so a broken file stops it now rather than after them
   const earlier = recipePath !== null && existsSync(recipePath) ? parseRecipeJson(recipePath, 'sweep: the recipe to update') : null;
-  mkdirSync(out, { recursive: true });
+  mkdirSync(join(out, 'trials'), { recursive: true });
 
   const result = await withRun(o, async ({ reporter, signal }) => {
     // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
@@ -183,19 +190,26 @@ export default async function sweep(o: Opts): Promise<void> {
       for (const value of grid) {
         const runs: SeedTrial[] = [];
         for (const { seed, sets, originalDir, reference } of perSeed) {
+          const run = { method, forget, options: { ...base.options, [param]: value }, blocks: base.blocks ?? {}, seed };
+          const label = `${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`;
+          // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
+          // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
+          const file = join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${configHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference })}.json`);
+          const done = o.bool('fresh') ? null : readTrial(file);
+          if (done !== null) {
+            reporter.log(`${label}: done before, skipping (${file})`);
+            runs.push(done);
+            continue;
+          }
           const { model: orig, spec } = loadCheckpoint(originalDir);
           try {
-            reporter.log(`${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`);
-            const { model: unlearned, summary } = await runMethod(orig, spec, sets, { method, forget, options: { ...base.options, [param]: value }, blocks: base.blocks ?? {}, seed }, {
-              reporter,
-              signal,
-              reference,
-              allMiaViews: false,
-              label: `${method} ${param} ${value}`,
-            });
+            reporter.log(label);
+            const { model: unlearned, summary } = await runMethod(orig, spec, sets, run, { reporter, signal, reference, allMiaViews: false, label: `${method} ${param} ${value}` });
             unlearned.dispose();
             const e = summary.evaluation;
-            runs.push({ seed, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds });
+            const trial: SeedTrial = { seed, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds };
+            writeJsonAtomic(file, trial);
+            runs.push(trial);
           } finally {
             orig.dispose();
           }
