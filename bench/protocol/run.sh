@@ -8,11 +8,12 @@
 #   bench/protocol/run.sh second        # categorical options (random labels, CUFG's denominator), then lr again
 #   bench/protocol/run.sh retune        # every method again around its winner, by the mean over seeds 1-2
 #   bench/protocol/run.sh retune-extend # one more point where the retune's winner sat at the top of its list
-#   bench/protocol/run.sh retune-second # then RL's and SalUn's labels and variant (sequential or mixed), the same way
+#   bench/protocol/run.sh retune-second # then the categorical options (labels, variant, normalization) and CUFG/UFG's τ0
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds)
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-5, which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
+#   DRY=1 bench/protocol/run.sh STAGE   # print the commands instead of running them
 #
 # SCALE=full follows shared/PROTOCOL.md exactly (54,000 training images, batch 256: hours per seed on 2 cores).
 # SCALE=reduced (default) is the same protocol on a seeded 4,000-image subset (3,600 train / 400 validation,
@@ -117,13 +118,19 @@ RETUNE_EXTEND=(
   "be         --values 0.0008"
 )
 
-# RL's and SalUn's categorical options again, by the same mean over seeds (their seed-1 choices split: RL took
-# y' != y, SalUn the reference's uniform draw), then their two readings of the reference: a forget pass then a
-# retain pass, or one shuffled pass over relabelled D_f ∪ D_r (research/salun.md: probably the paper's Table 1)
+# The categorical options of the seed-1 stage again, by the same mean over seeds (RL and SalUn: random labels, their
+# seed-1 choices split: RL took y' != y, SalUn the reference's uniform draw; CUFG and UFG: the corrector's
+# denominator); RL's and SalUn's two readings of the reference: a forget pass then a retain pass, or one shuffled
+# pass over relabelled D_f ∪ D_r (research/salun.md: probably the paper's Table 1); and CUFG's and UFG's gate
+# threshold τ0 over research/cufg.md's suggested grid (the reference's final value 0.45 in the middle)
 RETUNE_SECOND=(
   "rl         --param labels --values uniform,wrong"
   "rl         --param variant --values sequential,mixed"
   "salun      --param labels --values uniform,wrong"
+  "cufg       --param normalization --values reference,weighted"
+  "ufg        --param normalization --values reference,weighted"
+  "cufg       --param tau0 --values 0.3,0.45,0.6"
+  "ufg        --param tau0 --values 0.3,0.45,0.6"
   "salun      --param variant --values sequential,mixed"
 )
 
@@ -133,8 +140,14 @@ sweep_all() { # forget spec, output tag, lines...
   for line in "$@"; do
     read -r method flags <<<"$line"
     if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$method,"* ]]; then continue; fi
+    # one stage may sweep two options of a method (labels, then variant): each its own output
+    local param name
+    param=$(sed -n 's/.*--param \([^ ]*\).*/\1/p' <<<"$flags")
+    name=$method${param:+-$param}
     # shellcheck disable=SC2086
-    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $flags --out "$OUT/sweeps$tag/$method" | tee "$OUT/sweep$tag-$method.txt"
+    local log="$OUT/sweep$tag-$name.txt"
+    if [ -n "${DRY:-}" ]; then log=/dev/null; fi # a dry run must not overwrite a real sweep's log
+    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $flags --out "$OUT/sweeps$tag/$name" | tee "$log"
   done
 }
 
