@@ -9,8 +9,8 @@
 #   bench/protocol/run.sh retune        # every method again around its winner, by the mean over seeds 1-2
 #   bench/protocol/run.sh retune-extend # one more point where the retune's winner sat at the top of its list
 #   bench/protocol/run.sh retune-second # then the categorical options (labels, variant, normalization) and CUFG/UFG's τ0
-#   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds)
-#   bench/protocol/run.sh heldout       # the same table on seeds 3-5, which the retuned recipes never saw
+#   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds, default 3)
+#   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
 #   DRY=1 bench/protocol/run.sh STAGE   # print the commands instead of running them
@@ -23,7 +23,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCALE=${SCALE:-reduced}
-SEEDS=${SEEDS:-3}
 CLASS=${CLASS:-1}
 OUT=${OUT:-bench/out/protocol-$SCALE}
 export LETHE_CACHE=${LETHE_CACHE:-.cache/lethe}
@@ -179,16 +178,16 @@ case "${1:-}" in
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
   random)
-    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-1}" --out "$OUT/random"
+    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "${SEEDS:-3}" --seed "${FIRST_SEED:-1}" --out "$OUT/random"
     ;;
-  heldout) # the random-forgetting table on seeds the retuned recipes never saw (FIRST_SEED: 3)
-    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-3}" --out "$OUT/random-heldout"
+  heldout) # the random-forgetting table on seeds the retuned recipes never saw (default seeds 3-7)
+    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "${SEEDS:-5}" --seed "${FIRST_SEED:-3}" --out "$OUT/random-heldout"
     ;;
   classwise)
-    lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "$SEEDS" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
+    lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "${SEEDS:-3}" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|random|heldout|classwise-sweeps|classwise-extend|classwise" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|random|heldout|classwise-sweeps|classwise-extend|classwise" >&2
     exit 2
     ;;
 esac

@@ -1,6 +1,6 @@
 // lethe sweep: the papers' tuning procedure for one method — a log-spaced grid of one option (the learning
-// rate, or the method's own tuned option such as IU's alpha) on one seed, scored by Avg.Gap against the retrain
-// reference (both models from bench's cache) — writing the winner as the scenario's recipe
+// rate, or the method's own tuned option such as IU's alpha) on one seed or the mean over several, scored by
+// Avg.Gap against the retrain reference (both models from bench's cache) — writing the winner as the scenario's recipe
 // (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
 // Resumable like bench: every finished (value, seed) trial is a file in <out>/trials/, and a rerun skips it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
