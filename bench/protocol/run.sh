@@ -13,6 +13,7 @@
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
+#   bench/protocol/run.sh classwise-retune, classwise-heldout   # the class-wise retune and held-out table
 #   DRY=1 bench/protocol/run.sh STAGE   # print the commands instead of running them
 #
 # SCALE=full follows shared/PROTOCOL.md exactly (54,000 training images, batch 256: hours per seed on 2 cores).
@@ -133,6 +134,24 @@ RETUNE_SECOND=(
   "salun      --param variant --values sequential,mixed"
 )
 
+# Class-wise, the same retune: four values around each seed-1 class-wise winner, by the mean over seeds 1-2
+# (CUFG's seed-1 winner 2.83e-3 collapsed seed 3 of the class-wise table, so its list reaches down to 1e-3)
+CW_RETUNE=(
+  "ft         --values 0.15,0.2,0.283,0.4"
+  "l1-sparse  --values 0.15,0.2,0.283,0.4"
+  "rl         --values 0.05,0.07,0.1,0.15"
+  "salun      --values 0.1,0.14,0.173,0.22"
+  "salun-soft --values 0.005,0.00949,0.015,0.02"
+  "ga         --values 0.0015,0.003,0.006,0.01"
+  "iu         --values 1,1.71,2.5,3.5"
+  "cufg       --values 0.001,0.0015,0.002,0.00283"
+  "ufg        --values 0.0015,0.002,0.00283,0.004"
+  "semu       --values 0.00003,0.0000464,0.00006,0.00008"
+  "bs         --values 0.0005,0.001,0.0015,0.002"
+  "be         --values 0.0006,0.001,0.0015,0.002"
+  "scrub      --values 0.0002,0.000447,0.0007,0.001"
+)
+
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
 sweep_all() { # forget spec, output tag, lines...
   local forget=$1 tag=$2; shift 2
@@ -174,6 +193,12 @@ case "${1:-}" in
     sweep_all "class:$CLASS" "-class$CLASS" "${SWEEPS[@]}"
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
+  classwise-retune) # every method again, class-wise, scored by its mean over seeds 1..TUNE_SEEDS
+    sweep_all "class:$CLASS" "-class$CLASS-retune" "${CW_RETUNE[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    ;;
+  classwise-heldout) # the class-wise table on seeds the retuned recipes never saw (default seeds 3-7)
+    lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "${SEEDS:-5}" --seed "${FIRST_SEED:-3}" --out "$OUT/class$CLASS-heldout"
+    ;;
   classwise-extend)
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
@@ -187,7 +212,7 @@ case "${1:-}" in
     lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "${SEEDS:-3}" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|random|heldout|classwise-sweeps|classwise-extend|classwise" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
     exit 2
     ;;
 esac
