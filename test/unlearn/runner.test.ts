@@ -120,6 +120,10 @@ test('CUFG and UFG keep retain accuracy and run their curriculum/corrector', asy
   assert.deepEqual(r.blocks.curriculum?.stageSizes.reduce((a, b) => a + b, 0), s.forget.size);
   assert.ok(acc(r.model, s.retain) >= 95);
   assert.ok(events.some((m) => /gate fired \d+\/\d+/.test(m)));
+  // one summary per epoch, with τ falling 0.05 per curriculum stage and the stage's own forget subset
+  const perEpoch = events.filter((m) => /^epoch \d\/3: gate fired \d+\/\d+ steps/.test(m));
+  assert.deepEqual(perEpoch.map((m) => /τ (\S+),/.exec(m)?.[1]), ['0.45', '0.40', '0.35']);
+  assert.deepEqual(perEpoch.map((m) => Number(/with (\d+) forget/.exec(m)?.[1])), r.blocks.curriculum?.stageSizes);
   r.model.dispose();
 });
 

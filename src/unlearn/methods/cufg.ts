@@ -11,7 +11,7 @@ import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/i
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';
-import { correctGradients, CORRECTOR_DEFAULTS } from '../blocks/corrector.js';
+import { correctGradients, CORRECTOR_DEFAULTS, gateThreshold } from '../blocks/corrector.js';
 import type { Module } from '../../nn/module.js';
 
 export interface CufgOptions extends CommonOptions {
@@ -48,6 +48,7 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
       const subset = curriculum?.subsetAt(e);
       model.train();
       let n = 0;
+      const firedBefore = fired;
       const retain = ctx.retainLoader(e);
       for (const batch of retain) {
         try {
@@ -77,6 +78,10 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
         n++;
         await ctx.tick({ phase: name, epoch: e, epochs: options.epochs, batch: n, batches: retain.length, message: `gate fired ${fired}/${steps}` });
       }
+      // one line per epoch in plain logs: how often the correction (a unit-norm step per tensor) replaced the small
+      // fine-tuning gradient is what decides how far the model moves at a given lr
+      const tau = gateThreshold(corrector, stage);
+      await ctx.tick({ phase: name, epoch: e, epochs: options.epochs, message: `epoch ${e + 1}/${options.epochs}: gate fired ${fired - firedBefore}/${n} steps (τ ${tau.toFixed(2)}, β ${(options.decay ** e).toFixed(3)}${subset ? `, stage ${stage + 1} with ${subset.length} forget samples` : ''})` });
     }
   } finally {
     if (forgetGrad) disposeGradients(forgetGrad);
