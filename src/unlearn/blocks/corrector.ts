@@ -25,6 +25,11 @@ export function gateThreshold(o: CorrectorOptions, stage: number): number {
   return o.tau0 - o.tauStep * stage;
 }
 
+/** β, the weight of the forgetting direction at an epoch. */
+export function forgetWeight(o: CorrectorOptions, epoch: number): number {
+  return o.decay ** epoch;
+}
+
 /**
  * Returns the corrected gradients (new tensors, owned by the caller) and whether the gate fired.
  * `retain` and `forget` are aligned per parameter; a null entry (unused parameter) passes g_r through.
@@ -43,7 +48,7 @@ export function correctGradients(
       const maxCosine = cosines.length === 0 ? NaN : stack(cosines).nanToNum({ nan: -2 }).max().item();
       const fired = maxCosine > gateThreshold(o, stage);
       if (!fired) return { grads: retain.map((g) => (g === null ? null : g.clone())), fired, maxCosine };
-      const beta = o.decay ** epoch;
+      const beta = forgetWeight(o, epoch);
       const grads = pairs.map(([r, f]) => {
         if (r === null) return null;
         if (f === null) return r.clone();

@@ -11,7 +11,7 @@ import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/i
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';
-import { correctGradients, CORRECTOR_DEFAULTS, gateThreshold } from '../blocks/corrector.js';
+import { correctGradients, CORRECTOR_DEFAULTS, forgetWeight, gateThreshold } from '../blocks/corrector.js';
 import type { Module } from '../../nn/module.js';
 
 export interface CufgOptions extends CommonOptions {
@@ -81,7 +81,7 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
       // one line per epoch in plain logs: how often the correction (a unit-norm step per tensor) replaced the small
       // fine-tuning gradient is what decides how far the model moves at a given lr
       const tau = gateThreshold(corrector, stage);
-      await ctx.tick({ phase: name, epoch: e, epochs: options.epochs, message: `epoch ${e + 1}/${options.epochs}: gate fired ${fired - firedBefore}/${n} steps (τ ${tau.toFixed(2)}, β ${(options.decay ** e).toFixed(3)}${subset ? `, stage ${stage + 1} with ${subset.length} forget samples` : ''})` });
+      await ctx.tick({ phase: name, epoch: e, epochs: options.epochs, message: `epoch ${e + 1}/${options.epochs}: gate fired ${fired - firedBefore}/${n} steps (τ ${tau.toFixed(2)}, β ${forgetWeight(corrector, e).toFixed(3)}${subset ? `, stage ${stage + 1} with ${subset.length} forget samples` : ''})` });
     }
   } finally {
     if (forgetGrad) disposeGradients(forgetGrad);
