@@ -9,6 +9,7 @@
 #   bench/protocol/run.sh retune        # every method again around its winner, by the mean over seeds 1-2
 #   bench/protocol/run.sh retune-extend # one more point where the retune's winner sat at the top of its list
 #   bench/protocol/run.sh retune-second # then the categorical options (labels, variant, normalization) and CUFG/UFG's τ0
+#   bench/protocol/run.sh retune-ratio  # SalUn's mask ratio and salun-soft's maskRatio (the paper tunes sparsity per setting)
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds, default 3)
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
@@ -134,6 +135,13 @@ RETUNE_SECOND=(
   "salun      --param variant --values sequential,mixed"
 )
 
+# SalUn's sparsity, which the paper tunes per setting beside the lr (research/salun.md: ratio in [0.1, 0.9]); the
+# recipes so far kept the reference's 0.5. salun-soft's proximal target ratio is its own option (maskRatio).
+RETUNE_RATIO=(
+  "salun      --param mask.ratio --values 0.3,0.5,0.7,0.9"
+  "salun-soft --param maskRatio --values 0.3,0.5,0.7,0.9"
+)
+
 # Class-wise, the same retune: four values around each seed-1 class-wise winner, by the mean over seeds 1-2
 # (CUFG's seed-1 winner 2.83e-3 collapsed seed 3 of the class-wise table, so its list reaches down to 1e-3)
 CW_RETUNE=(
@@ -189,6 +197,9 @@ case "${1:-}" in
   retune-second)
     sweep_all random:0.1 "-retune-second" "${RETUNE_SECOND[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
     ;;
+  retune-ratio)
+    sweep_all random:0.1 "-retune-ratio" "${RETUNE_RATIO[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    ;;
   classwise-sweeps) # the same grids for class-wise forgetting → recipes/class-wise/*.json
     sweep_all "class:$CLASS" "-class$CLASS" "${SWEEPS[@]}"
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
@@ -212,7 +223,7 @@ case "${1:-}" in
     lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "${SEEDS:-3}" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
     exit 2
     ;;
 esac

@@ -157,7 +157,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--epochs <n>', 'epochs of the original and retrain models (protocol: 20)')
     .option('--batch-size <n>', 'batch size of the original and retrain models (protocol: 256); the method keeps its recipe\u2019s')
     .option('--milestones <list>', 'multistep epochs of the original and retrain models (default: half and three quarters of --epochs)')
-    .option('--param <name>', 'the option to tune (default: the method\u2019s tuned option: lr, or alpha for iu)')
+    .option('--param <name>', 'the option to tune (default: the method\u2019s tuned option: lr, or alpha for iu), or a block setting BLOCK.KEY such as mask.ratio')
     .option('--range <from:to>', 'the grid\u2019s range, log-spaced (default: a tenth to ten times the recipe\u2019s value)')
     .option('--lr <from:to>', 'learning-rate range, log-spaced (e.g. 1e-3:5e-2); the same as --range when tuning lr')
     .option('--points <n>', 'grid points (default 5)')
@@ -172,7 +172,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--recipes-dir <dir>', 'where to write <method>.json, or class-wise/<method>.json for class:K forget sets (default the package\u2019s recipes/)')
     .option('--no-write', 'do not write the recipe')
     .option('--fresh', 'rerun finished trials instead of reusing them (an interrupted sweep resumes by default)');
-  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --forget class:1']);
+  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --param mask.ratio --values 0.3,0.5,0.7', 'lethe sweep --method salun --forget class:1']);
   action(sweep, () => import('./commands/sweep.js'));
 
   const report = program

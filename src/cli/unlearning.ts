@@ -21,7 +21,8 @@ export function checkMethod(name: string, flag = '--method'): void {
   if (!methodNames().includes(name)) throw new UsageError(`${flag}: unknown method '${name}'; known methods: ${methodNames().join(', ')}`);
 }
 
-const BLOCK_KEYS: Record<keyof BlocksSetting, readonly string[]> = {
+/** The settings each block takes (recipes' `blocks`, --mask/--subspace/--curriculum, sweep's --param BLOCK.KEY). */
+export const BLOCK_KEYS: Record<keyof BlocksSetting, readonly string[]> = {
   mask: ['ratio', 'mode'],
   subspace: ['gamma', 'projection', 'rankRule', 'bnMode', 'channelRanks', 'fullRank'],
   curriculum: ['stages', 'epochsPerStage', 'score', 'order', 'batchSize'],

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
-import { logGrid, mergeTrials, parseValues, sweepHistory } from '../../src/cli/commands/sweep.js';
+import { logGrid, mergeTrials, parseValues, readTarget, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -96,6 +96,12 @@ test('mergeTrials keeps earlier trials only under the same identity, and a repea
   assert.deepEqual(mergeTrials({ ...earlier, options: { lr: 0.01, epochs: 10 } }, id, now), now, 'other options');
   assert.deepEqual(mergeTrials({ ...earlier, sweep: { ...earlier.sweep, reference: { UA: 0, RA: 2, TA: 3, MIA: 4 } } }, id, now), now, 'another retrain reference');
   assert.deepEqual(mergeTrials(null, id, now), now);
+  // blocks are part of the identity: an lr sweep under another mask ratio is another sweep; a ratio sweep ignores the ratio
+  const masked = { ...earlier, blocks: { mask: { ratio: 0.5 } } };
+  assert.deepEqual(mergeTrials(masked, { ...id, blocks: { mask: { ratio: 0.7 } } }, now), now, 'another mask ratio');
+  assert.equal(mergeTrials(masked, { ...id, blocks: { mask: { ratio: 0.5 } } }, now).length, 3, 'the same mask ratio');
+  const ratioSweep = { ...masked, options: id.options, sweep: { ...earlier.sweep, param: 'mask.ratio' } };
+  assert.equal(mergeTrials(ratioSweep, { ...id, param: 'mask.ratio', blocks: { mask: { ratio: 0.9 } } }, now).length, 3, 'the swept setting itself aside');
 });
 
 test('sweepHistory keeps a sweep of another option on record, and nothing when the sweep extends the last one', () => {
@@ -183,4 +189,37 @@ test('recipes: class:K uses recipes/class-wise/<method>.json when present, else 
     if (before === undefined) delete process.env['LETHE_RECIPES'];
     else process.env['LETHE_RECIPES'] = before;
   }
+});
+
+test('a block setting is tuned as BLOCK.KEY: salun over mask.ratio writes the winner into the recipe\'s blocks', async () => {
+  const r = await runCli(['sweep', '--method', 'salun', ...MODEL, '--param', 'mask.ratio', '--values', '0.2,0.8', '--recipes-dir', 'recipes-mask', '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as SweepJson & { blocks: { mask: { ratio: number } } };
+  assert.equal(doc.sweep.param, 'mask.ratio');
+  assert.deepEqual(doc.sweep.trials.map((t) => t.value), [0.2, 0.8]);
+  const best = doc.sweep.trials.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  assert.equal(doc.blocks.mask.ratio, best.value, 'the winning ratio is the recipe\'s mask ratio');
+  assert.equal(doc.options['lr'], recipeForMethod('salun').options['lr'], 'the options are the recipe\'s, untouched');
+  // the two ratios are two different runs (different masks), not one run scored twice
+  assert.notDeepEqual(doc.sweep.trials[0], { ...doc.sweep.trials[1], value: 0.2, 'mask.ratio': 0.2 });
+  assert.equal(readdirSync(join(dir, 'cache', 'sweeps', 'salun', 'trials')).filter((f) => f.startsWith('salun-mask.ratio=')).length, 2);
+});
+
+test('readTarget and withValue: method options, block settings, and the errors that name what to do', () => {
+  const base = { options: { lr: 0.01, epochs: 10 }, blocks: { mask: { ratio: 0.5 } } };
+  assert.deepEqual(readTarget('lr', 'salun', base), { param: 'lr', block: null, key: 'lr', current: 0.01 });
+  assert.deepEqual(readTarget('mask.ratio', 'salun', base), { param: 'mask.ratio', block: 'mask', key: 'ratio', current: 0.5 });
+  // a block the method uses by default, with no setting in the recipe: no current value (the grid is given)
+  assert.deepEqual(readTarget('mask.ratio', 'salun', { options: {} }), { param: 'mask.ratio', block: 'mask', key: 'ratio', current: undefined });
+  assert.deepEqual(withValue(base, readTarget('mask.ratio', 'salun', base), 0.7), { options: base.options, blocks: { mask: { ratio: 0.7 } } });
+  assert.deepEqual(withValue(base, readTarget('lr', 'salun', base), 0.1), { options: { lr: 0.1, epochs: 10 }, blocks: base.blocks });
+  assert.deepEqual(withValue({ options: {}, blocks: { curriculum: true } }, readTarget('curriculum.stages', 'ga', { options: {}, blocks: { curriculum: true } }), 4), { options: {}, blocks: { curriculum: { stages: 4 } } });
+  assert.equal(base.blocks.mask.ratio, 0.5, 'the recipe is not modified');
+  assert.throws(() => readTarget('mask.ratio', 'ga', { options: {} }), /'ga' runs without the mask block; enable it in the recipe's "blocks"/);
+  assert.throws(() => readTarget('mask.ratio', 'salun', { options: {}, blocks: { mask: false } }), /'salun' runs without the mask block/);
+  assert.throws(() => readTarget('mask.nope', 'salun', base), /the mask block has no setting 'nope' \(its settings: ratio, mode\)/);
+  assert.throws(() => readTarget('toString.x', 'salun', base), /'toString' is not a block/);
+  assert.throws(() => readTarget('nope', 'salun', base), /'salun' has no option 'nope'.*BLOCK\.KEY/);
+  assert.deepEqual(parseValues('0.3,0.5', undefined), [0.3, 0.5], 'an unset block setting: numbers when every item is one');
+  assert.deepEqual(parseValues('update,grad', undefined), ['update', 'grad']);
 });

@@ -15,10 +15,10 @@ import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js'
 import type { RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
-import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipesDir } from '../recipes.js';
+import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
 import { getMethod } from '../../unlearn/index.js';
 import { renderTable } from '../table.js';
-import { checkMethod, runMethod } from '../unlearning.js';
+import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
 import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
@@ -40,11 +40,14 @@ function parseRange(text: string, flag: string): [number, number] {
 /** A grid value: a number for numeric options, a string for categorical ones (e.g. normalization). */
 export type GridValue = number | string;
 
-/** `--values a,b,c`: numbers where they parse as numbers, strings otherwise; no duplicates, at least one. */
+/**
+ * `--values a,b,c` for a setting whose recipe value is `current`: numbers when it is a number (or, unset, when every
+ * item is one), strings otherwise; no duplicates, at least one.
+ */
 export function parseValues(text: string, current: unknown): GridValue[] {
   const items = text.split(',').map((v) => v.trim());
   if (items.some((v) => v === '')) throw new UsageError(`--values: expected a comma-separated list like 0.3,0.45,0.6 or reference,weighted, got '${text}'`);
-  const numeric = typeof current === 'number';
+  const numeric = current === undefined ? items.every((v) => Number.isFinite(Number(v))) : typeof current === 'number';
   const values = items.map((v) => {
     if (!numeric) return v;
     const n = Number(v);
@@ -56,26 +59,61 @@ export function parseValues(text: string, current: unknown): GridValue[] {
 }
 
 /**
- * The option to tune and its grid: --param (default the method's tunedOption, else lr), then --values (an explicit
- * list, also for categorical options) or a log grid from --range / --lr (default a tenth to ten times the recipe).
+ * What a sweep tunes: a method option (`lr`, IU's `alpha`, CUFG's `tau0`) or a block setting written BLOCK.KEY
+ * (`mask.ratio`: SalUn's sparsity, which the paper tunes per setting; `subspace.gamma`), with the recipe's value.
  */
-function readGrid(o: Opts, method: string, options: Record<string, unknown>): { param: string; grid: GridValue[] } {
-  const param = o.string('param') ?? getMethod(method).tunedOption ?? 'lr';
-  if (!(param in options)) throw new UsageError(`--param: '${method}' has no option '${param}' (its options: ${Object.keys(options).join(', ')})`);
+export interface SweepTarget {
+  param: string;
+  block: keyof BlocksSetting | null;
+  key: string;
+  /** the recipe's value (undefined for a block setting the recipe leaves at its default) */
+  current: unknown;
+}
+
+export function readTarget(param: string, method: string, base: Pick<UnlearnRecipe, 'options' | 'blocks'>): SweepTarget {
+  const dot = param.indexOf('.');
+  if (dot < 0) {
+    if (!(param in base.options)) throw new UsageError(`--param: '${method}' has no option '${param}' (its options: ${Object.keys(base.options).join(', ')}; a block setting is BLOCK.KEY, e.g. mask.ratio)`);
+    return { param, block: null, key: param, current: base.options[param] };
+  }
+  const block = param.slice(0, dot);
+  const key = param.slice(dot + 1);
+  if (!Object.hasOwn(BLOCK_KEYS, block)) throw new UsageError(`--param: '${block}' is not a block (blocks: ${Object.keys(BLOCK_KEYS).join(', ')})`);
+  const b = block as keyof BlocksSetting;
+  if (!BLOCK_KEYS[b].includes(key)) throw new UsageError(`--param: the ${b} block has no setting '${key}' (its settings: ${BLOCK_KEYS[b].join(', ')})`);
+  const setting = base.blocks?.[b];
+  const used = setting === undefined ? getMethod(method).defaultBlocks?.[b] === true : setting !== false;
+  if (!used) throw new UsageError(`--param: '${method}' runs without the ${b} block; enable it in the recipe's "blocks" before tuning ${param}`);
+  return { param, block: b, key, current: typeof setting === 'object' ? (setting as Record<string, unknown>)[key] : undefined };
+}
+
+/** The recipe's options and blocks with the swept setting at `value`. */
+export function withValue(base: Pick<UnlearnRecipe, 'options' | 'blocks'>, t: SweepTarget, value: GridValue): { options: Record<string, unknown>; blocks: BlocksSetting } {
+  if (t.block === null) return { options: { ...base.options, [t.key]: value }, blocks: base.blocks ?? {} };
+  const setting = base.blocks?.[t.block];
+  return { options: base.options, blocks: { ...base.blocks, [t.block]: { ...(typeof setting === 'object' ? setting : {}), [t.key]: value } } };
+}
+
+/**
+ * The grid: --values (an explicit list, also for categorical settings) or a log grid from --range / --lr
+ * (default a tenth to ten times the recipe's value).
+ */
+function readGrid(o: Opts, method: string, t: SweepTarget): GridValue[] {
+  const { param, current } = t;
   const given = ['values', 'range', 'lr'].filter((k) => o.has(k));
   if (given.length > 1) throw new UsageError(`give the grid once: --values LIST, --range FROM:TO, or --lr FROM:TO when tuning the learning rate (got --${given.join(' and --')})`);
-  if (o.has('values')) return { param, grid: parseValues(String(o.raw['values']), options[param]) };
+  if (o.has('values')) return parseValues(String(o.raw['values']), current);
   if (o.has('lr') && param !== 'lr') throw new UsageError(`--lr is the learning-rate range; to tune '${param}' give --range FROM:TO or --values LIST`);
-  if (typeof options[param] !== 'number') throw new UsageError(`--param: '${param}' is not numeric (${JSON.stringify(options[param])}); give its candidates with --values a,b`);
+  if (current !== undefined && typeof current !== 'number') throw new UsageError(`--param: '${param}' is not numeric (${JSON.stringify(current)}); give its candidates with --values a,b`);
   const points = o.int('points', { min: 1 }, 5);
   const text = o.has('range') ? String(o.raw['range']) : o.has('lr') ? String(o.raw['lr']) : null;
   if (text !== null) {
     const [from, to] = parseRange(text, o.has('range') ? '--range' : '--lr');
-    return { param, grid: logGrid(from, to, points) };
+    return logGrid(from, to, points);
   }
-  const current = Number(options[param]);
-  if (!(current > 0)) throw new UsageError(`--range: '${method}' has ${param} = ${String(options[param])} in its recipe, so there is no default range around it; give --range FROM:TO`);
-  return { param, grid: logGrid(current / 10, current * 10, points) };
+  const value = Number(current);
+  if (!(value > 0)) throw new UsageError(`--range: '${method}' has ${param} = ${String(current)} in its recipe, so there is no default range around it; give --range FROM:TO`);
+  return logGrid(value / 10, value * 10, points);
 }
 
 interface SweepIdentity {
@@ -85,8 +123,9 @@ interface SweepIdentity {
   protocol: string;
   /** the retrain metrics the trials were scored against (compared as JSON) */
   reference: unknown;
-  /** the recipe's options the trials ran with (the swept option aside) */
+  /** the recipe's options and blocks the trials ran with (the swept setting aside) */
   options: Record<string, unknown>;
+  blocks?: BlocksSetting | undefined;
 }
 
 /** What a recipe file holds of its sweeps (read loosely: recipes are hand-editable JSON). */
@@ -94,6 +133,7 @@ interface RecipeSweeps {
   method?: unknown;
   protocol?: unknown;
   options?: Record<string, unknown>;
+  blocks?: unknown;
   sweep?: { by?: unknown; param?: unknown; reference?: unknown; trials?: unknown };
   history?: unknown;
 }
@@ -101,8 +141,19 @@ interface RecipeSweeps {
 function sameIdentity(r: RecipeSweeps, id: SweepIdentity): boolean {
   if (r.method !== id.method || r.protocol !== id.protocol || r.sweep?.by !== id.by || r.sweep.param !== id.param) return false;
   if (JSON.stringify(r.sweep.reference) !== JSON.stringify(id.reference)) return false;
-  const others = (o: Record<string, unknown> | undefined): string => JSON.stringify(Object.entries(o ?? {}).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
-  return others(r.options) === others(id.options);
+  const others = (options: Record<string, unknown> | undefined, blocks: unknown): string =>
+    JSON.stringify(Object.entries(settings(options, blocks)).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
+  return others(r.options, r.blocks) === others(id.options, id.blocks);
+}
+
+/** Options and block settings as one flat record, a block's settings named BLOCK.KEY as --param names them. */
+function settings(options: Record<string, unknown> | undefined, blocks: unknown): Record<string, unknown> {
+  const flat: Record<string, unknown> = { ...options };
+  for (const [block, setting] of Object.entries(typeof blocks === 'object' && blocks !== null ? blocks : {})) {
+    if (typeof setting === 'object' && setting !== null) for (const [key, v] of Object.entries(setting)) flat[`${block}.${key}`] = v;
+    else flat[block] = setting;
+  }
+  return flat;
 }
 
 const byValue = (a: { value: GridValue }, b: { value: GridValue }): number =>
@@ -129,7 +180,7 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
   if (r === null) return [];
   const history = Array.isArray(r.history) ? r.history : [];
   if (r.sweep === undefined || sameIdentity(r, id)) return history;
-  return [...history, { ...r.sweep, protocol: r.protocol, options: r.options }];
+  return [...history, { ...r.sweep, protocol: r.protocol, options: r.options, ...(r.blocks === undefined ? {} : { blocks: r.blocks }) }];
 }
 
 /** One value's result on one seed: the headline fields of a bench run record. */
@@ -151,7 +202,9 @@ export default async function sweep(o: Opts): Promise<void> {
   checkMethod(method);
   const forget = o.string('forget', 'random:0.1');
   const base = recipeForMethod(method, forget);
-  const { param, grid } = readGrid(o, method, base.options);
+  const target = readTarget(o.string('param') ?? getMethod(method).tunedOption ?? 'lr', method, base);
+  const { param } = target;
+  const grid = readGrid(o, method, target);
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
   const first = readSeed(o);
   const seeds = Array.from({ length: o.int('seeds', { min: 1 }, 1) }, (_, i) => first + i);
@@ -190,7 +243,7 @@ export default async function sweep(o: Opts): Promise<void> {
       for (const value of grid) {
         const runs: SeedTrial[] = [];
         for (const { seed, sets, originalDir, reference } of perSeed) {
-          const run = { method, forget, options: { ...base.options, [param]: value }, blocks: base.blocks ?? {}, seed };
+          const run = { method, forget, ...withValue(base, target, value), seed };
           const label = `${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`;
           // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
           // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
@@ -227,7 +280,7 @@ export default async function sweep(o: Opts): Promise<void> {
   const protocol = `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, ${seedText}`;
   // A sweep that extends an earlier grid (same method, option, protocol, reference and other options) keeps the
   // earlier trials: the recipe's winner is the best over every point tried, not only over the latest grid.
-  const identity = { method, by, param, protocol, reference: result.reference, options: base.options };
+  const identity = { method, by, param, protocol, reference: result.reference, options: base.options, blocks: base.blocks };
   const trials = mergeTrials(earlier, identity, result.trials);
   const history = sweepHistory(earlier, identity);
   const finite = trials.filter((t) => Number.isFinite(t.avgGap));
@@ -237,8 +290,10 @@ export default async function sweep(o: Opts): Promise<void> {
     method,
     tuned: true,
     protocol,
-    options: { ...base.options, [param]: best.value },
-    ...(base.blocks === undefined ? {} : { blocks: base.blocks }),
+    ...(() => {
+      const { options, blocks } = withValue(base, target, best.value);
+      return { options, ...(base.blocks === undefined && target.block === null ? {} : { blocks }) };
+    })(),
     source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}`,
     sweep: { by, param, reference: result.reference, trials, created: new Date().toISOString() },
     ...(history.length > 0 ? { history } : {}),
