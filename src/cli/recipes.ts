@@ -49,6 +49,19 @@ export function validateRecipe(v: unknown, where: string): UnlearnRecipe {
   return { ...(r as object), method: r['method'], options: options as Record<string, unknown>, tuned: r['tuned'] === true } as UnlearnRecipe;
 }
 
+/**
+ * A recipe's options and block settings as one flat record, a block's settings named BLOCK.KEY (as sweep's --param
+ * names them: `lr`, `mask.ratio`), a block given as true/false under its own name.
+ */
+export function recipeSettings(options: Record<string, unknown> | undefined, blocks: unknown): Record<string, unknown> {
+  const flat: Record<string, unknown> = { ...options };
+  for (const [block, setting] of Object.entries(typeof blocks === 'object' && blocks !== null ? blocks : {})) {
+    if (typeof setting === 'object' && setting !== null) for (const [key, v] of Object.entries(setting)) flat[`${block}.${key}`] = v;
+    else flat[block] = setting;
+  }
+  return flat;
+}
+
 /** Reads a recipe by name (recipes/NAME.json) or path. */
 export function loadRecipe(nameOrFile: string): UnlearnRecipe {
   const byName = join(recipesDir(), `${nameOrFile}.json`);

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRecipesDir, validateRecipe, recipeScenario } from '../../src/cli/recipes.js';
+import { packageRecipesDir, validateRecipe, recipeScenario, recipeSettings } from '../../src/cli/recipes.js';
+import { blockRunOptions } from '../../src/cli/unlearning.js';
 import { getMethod } from '../../src/unlearn/index.js';
 import { resolveOptions } from '../../src/unlearn/run.js';
 
@@ -31,12 +32,14 @@ test('every shipped recipe names a method, passes its option check, and a tuned 
     assert.ok(file.endsWith(`${recipe.method}.json`), `${file}: the file name must be the method's`);
     const def = getMethod(recipe.method);
     assert.doesNotThrow(() => resolveOptions(def.name, def.defaults, recipe.options), `${file}: options the method rejects`);
+    assert.doesNotThrow(() => blockRunOptions(recipe.blocks ?? {}), `${file}: block settings the runner rejects`);
     if (!recipe.tuned) continue;
     const sweep = raw['sweep'] as { param: string; trials: Trial[] } | undefined;
     assert.ok(sweep && Array.isArray(sweep.trials) && sweep.trials.length > 0, `${file}: tuned without a recorded sweep`);
     const finite = sweep.trials.filter((t) => Number.isFinite(t.avgGap));
     const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
-    assert.equal(recipe.options[sweep.param], best.value, `${file}: ${sweep.param} is not the sweep's Avg.Gap winner`);
+    // the swept setting: a method option (lr) or a block's (mask.ratio)
+    assert.equal(recipeSettings(recipe.options, recipe.blocks)[sweep.param], best.value, `${file}: ${sweep.param} is not the sweep's Avg.Gap winner`);
     const protocol = String(raw['protocol'] ?? '');
     const scenario = file.includes(`${join('recipes', 'class-wise')}`) ? 'class-wise' : 'random';
     const forget = /\b(random:[^\s,]+|class:[^\s,]+)/.exec(protocol)?.[1];

@@ -15,7 +15,7 @@ import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js'
 import type { RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
-import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
+import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
 import { getMethod } from '../../unlearn/index.js';
 import { renderTable } from '../table.js';
 import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
@@ -142,19 +142,10 @@ function sameIdentity(r: RecipeSweeps, id: SweepIdentity): boolean {
   if (r.method !== id.method || r.protocol !== id.protocol || r.sweep?.by !== id.by || r.sweep.param !== id.param) return false;
   if (JSON.stringify(r.sweep.reference) !== JSON.stringify(id.reference)) return false;
   const others = (options: Record<string, unknown> | undefined, blocks: unknown): string =>
-    JSON.stringify(Object.entries(settings(options, blocks)).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
+    JSON.stringify(Object.entries(recipeSettings(options, blocks)).filter(([k]) => k !== id.param).sort(([a], [b]) => a.localeCompare(b)));
   return others(r.options, r.blocks) === others(id.options, id.blocks);
 }
 
-/** Options and block settings as one flat record, a block's settings named BLOCK.KEY as --param names them. */
-function settings(options: Record<string, unknown> | undefined, blocks: unknown): Record<string, unknown> {
-  const flat: Record<string, unknown> = { ...options };
-  for (const [block, setting] of Object.entries(typeof blocks === 'object' && blocks !== null ? blocks : {})) {
-    if (typeof setting === 'object' && setting !== null) for (const [key, v] of Object.entries(setting)) flat[`${block}.${key}`] = v;
-    else flat[block] = setting;
-  }
-  return flat;
-}
 
 const byValue = (a: { value: GridValue }, b: { value: GridValue }): number =>
   typeof a.value === 'number' && typeof b.value === 'number' ? a.value - b.value : String(a.value).localeCompare(String(b.value));
