@@ -146,7 +146,6 @@ function sameIdentity(r: RecipeSweeps, id: SweepIdentity): boolean {
   return others(r.options, r.blocks) === others(id.options, id.blocks);
 }
 
-
 const byValue = (a: { value: GridValue }, b: { value: GridValue }): number =>
   typeof a.value === 'number' && typeof b.value === 'number' ? a.value - b.value : String(a.value).localeCompare(String(b.value));
 
@@ -277,14 +276,13 @@ export default async function sweep(o: Opts): Promise<void> {
   const finite = trials.filter((t) => Number.isFinite(t.avgGap));
   if (finite.length === 0) throw new Error(`sweep: every ${param} value diverged or failed for '${method}'`);
   const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  const winner = withValue(base, target, best.value);
   const recipe = {
     method,
     tuned: true,
     protocol,
-    ...(() => {
-      const { options, blocks } = withValue(base, target, best.value);
-      return { options, ...(base.blocks === undefined && target.block === null ? {} : { blocks }) };
-    })(),
+    options: winner.options,
+    ...(base.blocks === undefined && target.block === null ? {} : { blocks: winner.blocks }),
     source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}`,
     sweep: { by, param, reference: result.reference, trials, created: new Date().toISOString() },
     ...(history.length > 0 ? { history } : {}),
