@@ -123,6 +123,47 @@ export function tableRows(doc: ResultsDoc): string[][] {
   ]);
 }
 
+/** Rows that are not unlearning methods: the starting point and the reference every gap is measured against. */
+const NOT_RANKED = ['original', 'retrain'];
+
+export interface SeedGaps {
+  seeds: number[];
+  /** per unlearning method: its Avg.Gap on each seed (NaN where it has no run) and its mean rank over the seeds */
+  rows: { method: string; gaps: number[]; meanRank: number }[];
+}
+
+/**
+ * Avg.Gap per seed, and each method's rank on each seed (1 = the smallest gap; ties share the mean of their ranks;
+ * a diverged or missing run ranks last) averaged over the seeds. With few forget samples the seed-to-seed spread is
+ * as large as the differences between methods: the per-seed view shows which wins are consistent.
+ */
+export function seedGaps(doc: Pick<ResultsDoc, 'rows' | 'runs'>): SeedGaps {
+  const methods = doc.rows.map((r) => r.method).filter((m) => !NOT_RANKED.includes(m));
+  const seeds = [...new Set(doc.runs.filter((r) => methods.includes(r.method)).map((r) => r.seed))].sort((a, b) => a - b);
+  const gap = (method: string, seed: number): number => doc.runs.find((r) => r.method === method && r.seed === seed)?.avgGap ?? NaN;
+  const gaps = methods.map((m) => seeds.map((s) => gap(m, s)));
+  const rankSums = methods.map(() => 0);
+  seeds.forEach((_, j) => {
+    const score = (i: number): number => (Number.isFinite(gaps[i]![j]!) ? gaps[i]![j]! : Infinity);
+    methods.forEach((_, i) => {
+      const below = methods.filter((__, k) => score(k) < score(i)).length;
+      const tied = methods.filter((__, k) => score(k) === score(i)).length;
+      rankSums[i]! += below + (tied + 1) / 2;
+    });
+  });
+  return { seeds, rows: methods.map((method, i) => ({ method, gaps: gaps[i]!, meanRank: seeds.length === 0 ? NaN : rankSums[i]! / seeds.length })) };
+}
+
+/** The per-seed table: header and rows (methods by mean rank, best first). */
+export function seedGapTable(doc: Pick<ResultsDoc, 'rows' | 'runs'>): { header: string[]; rows: string[][] } {
+  const g = seedGaps(doc);
+  const rows = [...g.rows].sort((a, b) => a.meanRank - b.meanRank);
+  return {
+    header: ['method', ...g.seeds.map((s) => `seed ${s}`), 'mean rank'],
+    rows: rows.map((r) => [r.method, ...r.gaps.map((x) => fmt(x)), fmt(r.meanRank, 1)]),
+  };
+}
+
 /** The terminal rendering: protocol, table, memorisation gap, definitions. */
 export function renderResults(doc: ResultsDoc, o: { definitions?: boolean } = {}): string {
   const lines: string[] = [];
@@ -130,6 +171,12 @@ export function renderResults(doc: ResultsDoc, o: { definitions?: boolean } = {}
   lines.push('');
   lines.push(renderTable(TABLE_HEADER, tableRows(doc)));
   lines.push('');
+  const perSeed = seedGapTable(doc);
+  if (perSeed.header.length > 3) {
+    lines.push('Avg.Gap per seed (rank 1 = the smallest gap on that seed):');
+    lines.push(renderTable(perSeed.header, perSeed.rows));
+    lines.push('');
+  }
   const g = doc.original;
   lines.push(
     `original model: train accuracy ${fmtMeanStd(g.train)}%, test accuracy ${fmtMeanStd(g.test)}%, memorisation gap ${fmtMeanStd(g.memorisationGap)} points` +
@@ -147,15 +194,16 @@ export function renderResults(doc: ResultsDoc, o: { definitions?: boolean } = {}
 export function resultsMarkdown(doc: ResultsDoc): string {
   const esc = (c: string): string => c.replace(/\|/g, '\\|');
   const row = (cells: string[]): string => `| ${cells.map(esc).join(' | ')} |`;
+  const table = (header: string[], rows: string[][]): string[] => [row(header), row(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(row)];
   const g = doc.original;
+  const perSeed = seedGapTable(doc);
   return [
-    row(TABLE_HEADER),
-    row(TABLE_HEADER.map((_, i) => (i === 0 ? '---' : '---:'))),
-    ...tableRows(doc).map(row),
+    ...table(TABLE_HEADER, tableRows(doc)),
     '',
     `Original model: train ${fmtMeanStd(g.train)}%, test ${fmtMeanStd(g.test)}%, memorisation gap ${fmtMeanStd(g.memorisationGap)} points` +
       ` (${g.perSeed.length} seed${g.perSeed.length === 1 ? '' : 's'}). Mean ± std over seeds. ${doc.protocol.join('; ')}.`,
     '',
+    ...(perSeed.header.length > 3 ? ['Avg.Gap per seed, methods by their mean rank over the seeds (1 = the smallest gap on a seed; ties share their mean rank):', '', ...table(perSeed.header, perSeed.rows), ''] : []),
   ].join('\n');
 }
 

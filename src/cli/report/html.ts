@@ -1,7 +1,7 @@
 // One self-contained HTML page from a results document: the table, the charts as inline SVG, the original
 // model's memorisation gap, the definitions, and the exact configuration. No scripts, no external resources.
 import { LETHE_VERSION } from '../../version.js';
-import { tableRows, TABLE_HEADER, type ResultsDoc } from '../results.js';
+import { seedGapTable, tableRows, TABLE_HEADER, type ResultsDoc } from '../results.js';
 import { fmtMeanStd } from '../table.js';
 import { esc, htmlPage, htmlTable } from './page.js';
 
@@ -9,6 +9,7 @@ export function renderHtml(doc: ResultsDoc, charts: { id: string; title: string;
   const g = doc.original;
   const metricCharts = charts.filter((c) => c.id.startsWith('metric-'));
   const other = charts.filter((c) => !c.id.startsWith('metric-'));
+  const perSeed = seedGapTable(doc);
   const chartDiv = (c: { id: string; title: string; svg: string }): string => `<figure class="chart" id="chart-${esc(c.id)}" aria-label="${esc(c.title)}">${c.svg}</figure>`;
   return htmlPage(
     'Lethe unlearning report',
@@ -17,7 +18,7 @@ export function renderHtml(doc: ResultsDoc, charts: { id: string; title: string;
 ${htmlTable('results-table', TABLE_HEADER, tableRows(doc))}
 <p>Original model: train accuracy ${esc(fmtMeanStd(g.train))}%, test accuracy ${esc(fmtMeanStd(g.test))}%,
 memorisation gap <strong>${esc(fmtMeanStd(g.memorisationGap))}</strong> points (${g.perSeed.length} seed(s)).</p>
-<h2>Metrics per method</h2>
+${perSeed.header.length > 3 ? `<h2>Avg.Gap per seed</h2>\n<p>Methods by their mean rank over the seeds (1 = the smallest gap on a seed; ties share their mean rank).</p>\n${htmlTable('seed-gap-table', perSeed.header, perSeed.rows)}\n` : ''}<h2>Metrics per method</h2>
 <div class="charts">
 ${metricCharts.map(chartDiv).join('\n')}
 </div>
