@@ -62,6 +62,11 @@ test('sweep --seeds 2 scores a value by its mean over two seeds, each with its o
   assert.deepEqual(t!.perSeed.map((p) => p.seed), [1, 2]);
   assert.ok(Math.abs(t!.avgGap - (t!.perSeed[0]!.avgGap + t!.perSeed[1]!.avgGap) / 2) < 1e-9);
   assert.ok(Math.abs(t!.UA - (t!.perSeed[0]!.UA + t!.perSeed[1]!.UA) / 2) < 1e-9);
+  // the printed table shows each seed's gap beside the mean (the trials are reused: no run)
+  const text = await runCli(['sweep', '--method', 'ga', ...MODEL, '--lr', '1e-3:1e-2', '--points', '1', '--seeds', '2', '--no-write'], dir);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /Avg\.Gap\s+per seed/);
+  assert.ok(text.stdout.includes(`${t!.perSeed[0]!.avgGap.toFixed(2)} / ${t!.perSeed[1]!.avgGap.toFixed(2)}`), text.stdout);
 });
 
 test('an interrupted or repeated sweep reuses its finished (value, seed) trials; --fresh runs them again', async () => {

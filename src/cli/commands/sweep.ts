@@ -17,7 +17,7 @@ import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
 import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
 import { getMethod } from '../../unlearn/index.js';
-import { renderTable } from '../table.js';
+import { fmt, renderTable } from '../table.js';
 import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
 import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 
@@ -296,7 +296,16 @@ export default async function sweep(o: Opts): Promise<void> {
     return;
   }
   print(`# sweep ${method} by ${by}; ${result.protocol}`);
-  print(renderTable([param, 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', 'time (s)'], trials.map((t) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, t.seconds])));
+  // with several seeds, each seed's gap beside the mean: a value that is fine on one seed and collapses on another
+  // (CUFG's and UFG's lr cliffs) shows here, not only in the mean
+  const perSeed = (t: (typeof trials)[number]): string => ('perSeed' in t && Array.isArray(t.perSeed) ? (t.perSeed as SeedTrial[]).map((r) => fmt(r.avgGap)).join(' / ') : '');
+  const withSeeds = trials.some((t) => perSeed(t) !== '');
+  print(
+    renderTable(
+      [param, 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', ...(withSeeds ? ['per seed'] : []), 'time (s)'],
+      trials.map((t) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, ...(withSeeds ? [perSeed(t)] : []), t.seconds]),
+    ),
+  );
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
   print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
 }
