@@ -94,7 +94,7 @@ SECOND=(
 
 # Seed-1 tuning overfits (SalUn: Avg.Gap 2.48 on seed 1, 4.6 on seeds 2 and 3), so every method is tuned again
 # around its seed-1 winner by the mean Avg.Gap over TUNE_SEEDS seeds (1-2), keeping the categorical choices made
-# above, and the table is then reported on seeds the tuning never saw (stage heldout: seeds 3-5). Each list holds
+# above, and the table is then reported on seeds the tuning never saw (stage heldout: seeds 3-7 by default). Each list holds
 # the seed-1 winner; the old sweep stays in the recipe's history.
 RETUNE=(
   "ft         --values 0.05,0.1,0.141,0.2"
@@ -177,6 +177,17 @@ sweep_all() { # forget spec, output tag, lines...
   done
 }
 
+# sweeps scored by the mean over seeds 1..TUNE_SEEDS (default 2): the retune stages
+tune_all() { # forget spec, output tag, lines...
+  local forget=$1 tag=$2; shift 2
+  sweep_all "$forget" "$tag" "${@/%/ --seeds ${TUNE_SEEDS:-2}}"
+}
+
+# one table: every method (METHODS) on SEEDS seeds from FIRST_SEED, each stage with its own defaults
+table() { # forget spec, output name, default seed count, default first seed
+  lethe bench "${DATA[@]}" --forget "$1" --methods "${METHODS:-all}" --seeds "${SEEDS:-$3}" --seed "${FIRST_SEED:-$4}" --out "$OUT/$2"
+}
+
 case "${1:-}" in
   sweeps)
     sweep_all random:0.1 "" "${SWEEPS[@]}"
@@ -189,38 +200,38 @@ case "${1:-}" in
     sweep_all random:0.1 "-second" "${SECOND[@]}"
     ;;
   retune) # every method again, scored by its mean over seeds 1..TUNE_SEEDS
-    sweep_all random:0.1 "-retune" "${RETUNE[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    tune_all random:0.1 "-retune" "${RETUNE[@]}"
     ;;
   retune-extend)
-    sweep_all random:0.1 "-retune-extend" "${RETUNE_EXTEND[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    tune_all random:0.1 "-retune-extend" "${RETUNE_EXTEND[@]}"
     ;;
   retune-second)
-    sweep_all random:0.1 "-retune-second" "${RETUNE_SECOND[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    tune_all random:0.1 "-retune-second" "${RETUNE_SECOND[@]}"
     ;;
   retune-ratio)
-    sweep_all random:0.1 "-retune-ratio" "${RETUNE_RATIO[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    tune_all random:0.1 "-retune-ratio" "${RETUNE_RATIO[@]}"
     ;;
   classwise-sweeps) # the same grids for class-wise forgetting → recipes/class-wise/*.json
     sweep_all "class:$CLASS" "-class$CLASS" "${SWEEPS[@]}"
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
   classwise-retune) # every method again, class-wise, scored by its mean over seeds 1..TUNE_SEEDS
-    sweep_all "class:$CLASS" "-class$CLASS-retune" "${CW_RETUNE[@]/%/ --seeds ${TUNE_SEEDS:-2}}"
+    tune_all "class:$CLASS" "-class$CLASS-retune" "${CW_RETUNE[@]}"
     ;;
   classwise-heldout) # the class-wise table on seeds the retuned recipes never saw (default seeds 3-7)
-    lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "${SEEDS:-5}" --seed "${FIRST_SEED:-3}" --out "$OUT/class$CLASS-heldout"
+    table "class:$CLASS" "class$CLASS-heldout" 5 3
     ;;
   classwise-extend)
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
   random)
-    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "${SEEDS:-3}" --seed "${FIRST_SEED:-1}" --out "$OUT/random"
+    table random:0.1 random 3 1
     ;;
   heldout) # the random-forgetting table on seeds the retuned recipes never saw (default seeds 3-7)
-    lethe bench "${DATA[@]}" --forget random:0.1 --methods "${METHODS:-all}" --seeds "${SEEDS:-5}" --seed "${FIRST_SEED:-3}" --out "$OUT/random-heldout"
+    table random:0.1 random-heldout 5 3
     ;;
   classwise)
-    lethe bench "${DATA[@]}" --forget "class:$CLASS" --methods "${METHODS:-all}" --seeds "${SEEDS:-3}" --seed "${FIRST_SEED:-1}" --out "$OUT/class$CLASS"
+    table "class:$CLASS" "class$CLASS" 3 1
     ;;
   *)
     echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
