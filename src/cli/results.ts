@@ -154,9 +154,10 @@ export function seedGaps(doc: Pick<ResultsDoc, 'rows' | 'runs'>): SeedGaps {
   return { seeds, rows: methods.map((method, i) => ({ method, gaps: gaps[i]!, meanRank: seeds.length === 0 ? NaN : rankSums[i]! / seeds.length })) };
 }
 
-/** The per-seed table: header and rows (methods by mean rank, best first). */
-export function seedGapTable(doc: Pick<ResultsDoc, 'rows' | 'runs'>): { header: string[]; rows: string[][] } {
+/** The per-seed table: header and rows (methods by mean rank, best first); null with fewer than two seeds to compare. */
+export function seedGapTable(doc: Pick<ResultsDoc, 'rows' | 'runs'>): { header: string[]; rows: string[][] } | null {
   const g = seedGaps(doc);
+  if (g.seeds.length < 2) return null;
   const rows = [...g.rows].sort((a, b) => a.meanRank - b.meanRank);
   return {
     header: ['method', ...g.seeds.map((s) => `seed ${s}`), 'mean rank'],
@@ -172,7 +173,7 @@ export function renderResults(doc: ResultsDoc, o: { definitions?: boolean } = {}
   lines.push(renderTable(TABLE_HEADER, tableRows(doc)));
   lines.push('');
   const perSeed = seedGapTable(doc);
-  if (perSeed.header.length > 3) {
+  if (perSeed !== null) {
     lines.push('Avg.Gap per seed (rank 1 = the smallest gap on that seed):');
     lines.push(renderTable(perSeed.header, perSeed.rows));
     lines.push('');
@@ -203,7 +204,7 @@ export function resultsMarkdown(doc: ResultsDoc): string {
     `Original model: train ${fmtMeanStd(g.train)}%, test ${fmtMeanStd(g.test)}%, memorisation gap ${fmtMeanStd(g.memorisationGap)} points` +
       ` (${g.perSeed.length} seed${g.perSeed.length === 1 ? '' : 's'}). Mean ± std over seeds. ${doc.protocol.join('; ')}.`,
     '',
-    ...(perSeed.header.length > 3 ? ['Avg.Gap per seed, methods by their mean rank over the seeds (1 = the smallest gap on a seed; ties share their mean rank):', '', ...table(perSeed.header, perSeed.rows), ''] : []),
+    ...(perSeed !== null ? ['Avg.Gap per seed, methods by their mean rank over the seeds (1 = the smallest gap on a seed; ties share their mean rank):', '', ...table(perSeed.header, perSeed.rows), ''] : []),
   ].join('\n');
 }
 

@@ -32,7 +32,7 @@ test('seedGaps: Avg.Gap per seed and the mean rank, ties sharing their mean rank
 });
 
 test('the per-seed table lists methods best rank first, and results.md carries it under the main table', () => {
-  const t = seedGapTable({ rows, runs });
+  const t = seedGapTable({ rows, runs })!;
   assert.deepEqual(t.header, ['method', 'seed 1', 'seed 2', 'seed 3', 'mean rank']);
   assert.deepEqual(t.rows, [
     ['b', '2.00', '2.00', '1.00', '1.8'],
@@ -44,6 +44,7 @@ test('the per-seed table lists methods best rank first, and results.md carries i
   assert.match(md, /\| method \| seed 1 \| seed 2 \| seed 3 \| mean rank \|\n\| --- \| ---: \| ---: \| ---: \| ---: \|\n\| b \| 2\.00 \| 2\.00 \| 1\.00 \| 1\.8 \|/);
   // one seed: nothing to rank across, no per-seed table
   const one = runs.filter((r) => r.seed === 1);
+  assert.equal(seedGapTable({ runs: one, rows: aggregate(one, ['a', 'b', 'c']) }), null);
   assert.doesNotMatch(resultsMarkdown({ ...doc, runs: one, rows: aggregate(one, ['a', 'b', 'c']) }), /mean rank/);
   // the HTML report carries the same table
   const html = renderHtml({ ...doc, definitions: {}, config: {}, created: 'now' }, []);

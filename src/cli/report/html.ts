@@ -18,7 +18,7 @@ export function renderHtml(doc: ResultsDoc, charts: { id: string; title: string;
 ${htmlTable('results-table', TABLE_HEADER, tableRows(doc))}
 <p>Original model: train accuracy ${esc(fmtMeanStd(g.train))}%, test accuracy ${esc(fmtMeanStd(g.test))}%,
 memorisation gap <strong>${esc(fmtMeanStd(g.memorisationGap))}</strong> points (${g.perSeed.length} seed(s)).</p>
-${perSeed.header.length > 3 ? `<h2>Avg.Gap per seed</h2>\n<p>Methods by their mean rank over the seeds (1 = the smallest gap on a seed; ties share their mean rank).</p>\n${htmlTable('seed-gap-table', perSeed.header, perSeed.rows)}\n` : ''}<h2>Metrics per method</h2>
+${perSeed !== null ? `<h2>Avg.Gap per seed</h2>\n<p>Methods by their mean rank over the seeds (1 = the smallest gap on a seed; ties share their mean rank).</p>\n${htmlTable('seed-gap-table', perSeed.header, perSeed.rows)}\n` : ''}<h2>Metrics per method</h2>
 <div class="charts">
 ${metricCharts.map(chartDiv).join('\n')}
 </div>
