@@ -10,6 +10,7 @@
 #   bench/protocol/run.sh retune-extend # one more point where the retune's winner sat at the top of its list
 #   bench/protocol/run.sh retune-second # then the categorical options (labels, variant, normalization) and CUFG/UFG's τ0
 #   bench/protocol/run.sh retune-ratio  # SalUn's mask ratio and salun-soft's maskRatio (the paper tunes sparsity per setting)
+#   SCALE=full bench/protocol/run.sh full-sweeps  # GA, SEMU, BE, BS (D_f alone) tuned again at full scale
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds, default 3)
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
@@ -32,6 +33,16 @@ if [ "$SCALE" = reduced ]; then
   DATA=(--model resnet20 --train-size 4000 --test-size 2000 --batch-size 64)
 else
   DATA=(--model resnet20)
+  # The full scale's recipes: the reduced scale's, overlaid with recipes/full-scale/ (the methods re-tuned at full
+  # scale, where stage full-sweeps writes its winners), assembled afresh in $OUT/recipes at every start.
+  if [ -z "${LETHE_RECIPES:-}" ]; then
+    export LETHE_RECIPES=$OUT/recipes
+    if [ -z "${DRY:-}" ]; then
+      mkdir -p "$LETHE_RECIPES/class-wise"
+      cp recipes/*.json "$LETHE_RECIPES/" && cp recipes/class-wise/*.json "$LETHE_RECIPES/class-wise/"
+      cp -r recipes/full-scale/. "$LETHE_RECIPES/"
+    fi
+  fi
 fi
 lethe() { ${DRY:+echo} node bin/lethe "$@"; }
 mkdir -p "$OUT"
@@ -160,6 +171,16 @@ CW_RETUNE=(
   "scrub      --values 0.0002,0.000447,0.0007,0.001"
 )
 
+# Full scale, random forgetting: D_f holds 5,400 images (21 steps per epoch against 2 at the reduced scale), and the
+# methods that train on D_f alone collapsed the model with their reduced-scale recipes (Avg.Gap 53-84: GA at lr 0.02,
+# SEMU 6e-5, BS 4e-4, BE 6e-4), so their lr is tuned again at full scale, one to two orders of magnitude lower (seed 1)
+FULL_SWEEPS=(
+  "ga         --values 0.0003,0.001,0.002,0.004 --recipes-dir recipes/full-scale"
+  "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024 --recipes-dir recipes/full-scale"
+  "be         --values 0.00002,0.00005,0.0001,0.0002 --recipes-dir recipes/full-scale"
+  "bs         --values 0.00002,0.00005,0.0001,0.0002 --recipes-dir recipes/full-scale"
+)
+
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
 sweep_all() { # forget spec, output tag, lines...
   local forget=$1 tag=$2; shift 2
@@ -224,6 +245,10 @@ case "${1:-}" in
   classwise-extend)
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
+  full-sweeps) # SCALE=full: the D_f-only methods' lr at full scale → recipes/full-scale/*.json
+    if [ "$SCALE" != full ]; then echo "full-sweeps: run it with SCALE=full" >&2; exit 2; fi
+    sweep_all random:0.1 "" "${FULL_SWEEPS[@]}"
+    ;;
   random)
     table random:0.1 random 3 1
     ;;
@@ -234,7 +259,7 @@ case "${1:-}" in
     table "class:$CLASS" "class$CLASS" 3 1
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|full-sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
     exit 2
     ;;
 esac

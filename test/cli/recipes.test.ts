@@ -1,10 +1,10 @@
-// The shipped recipes (recipes/*.json, recipes/class-wise/*.json) are data the benchmark runs: each must name a
+// The shipped recipes (recipes/*.json, recipes/class-wise/*.json, the same under recipes/full-scale/) are data the benchmark runs: each must name a
 // registered method, give options the method accepts (names and types, through the runner's own check), and, when
 // it says it was tuned, record a sweep whose winner is the option it sets and whose Avg.Gap is the smallest tried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { packageRecipesDir, validateRecipe, recipeScenario, recipeSettings } from '../../src/cli/recipes.js';
 import { blockRunOptions } from '../../src/cli/unlearning.js';
 import { getMethod } from '../../src/unlearn/index.js';
@@ -15,12 +15,11 @@ interface Trial {
   avgGap: number;
 }
 
+/** recipes/ (the reduced protocol's) and recipes/full-scale/ (the methods re-tuned at full scale), each with class-wise/. */
 function recipeFiles(): string[] {
-  const dir = packageRecipesDir();
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f));
-  const cw = join(dir, 'class-wise');
-  if (existsSync(cw)) files.push(...readdirSync(cw).filter((f) => f.endsWith('.json')).map((f) => join(cw, f)));
-  return files;
+  const root = packageRecipesDir();
+  const dirs = [root, join(root, 'class-wise'), join(root, 'full-scale'), join(root, 'full-scale', 'class-wise')];
+  return dirs.filter((d) => existsSync(d)).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)));
 }
 
 test('every shipped recipe names a method, passes its option check, and a tuned one records its winning sweep', () => {
@@ -41,7 +40,7 @@ test('every shipped recipe names a method, passes its option check, and a tuned 
     // the swept setting: a method option (lr) or a block's (mask.ratio)
     assert.equal(recipeSettings(recipe.options, recipe.blocks)[sweep.param], best.value, `${file}: ${sweep.param} is not the sweep's Avg.Gap winner`);
     const protocol = String(raw['protocol'] ?? '');
-    const scenario = file.includes(`${join('recipes', 'class-wise')}`) ? 'class-wise' : 'random';
+    const scenario = file.includes(`${sep}class-wise${sep}`) ? 'class-wise' : 'random';
     const forget = /\b(random:[^\s,]+|class:[^\s,]+)/.exec(protocol)?.[1];
     assert.ok(forget !== undefined, `${file}: the protocol does not say which forget set it was tuned on`);
     assert.equal(recipeScenario(forget), scenario, `${file}: tuned on ${forget} but filed under ${scenario}`);
