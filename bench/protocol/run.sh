@@ -250,7 +250,7 @@ case "${1:-}" in
   classwise-extend)
     sweep_all "class:$CLASS" "-class$CLASS-extend" "${CW_EXTEND[@]}"
     ;;
-  full-sweeps) # SCALE=full: the D_f-only methods' lr at full scale → recipes/full-scale/*.json
+  full-sweeps) # SCALE=full: the lr of the methods above again at full scale (seed 1) → recipes/full-scale/*.json
     if [ "$SCALE" != full ]; then echo "full-sweeps: run it with SCALE=full" >&2; exit 2; fi
     sweep_all random:0.1 "" "${FULL_SWEEPS[@]}"
     ;;

@@ -1,6 +1,7 @@
-// The shipped recipes (recipes/*.json, recipes/class-wise/*.json, the same under recipes/full-scale/) are data the benchmark runs: each must name a
-// registered method, give options the method accepts (names and types, through the runner's own check), and, when
-// it says it was tuned, record a sweep whose winner is the option it sets and whose Avg.Gap is the smallest tried.
+// The shipped recipes (recipes/*.json, recipes/class-wise/*.json, the same under recipes/full-scale/) are data the
+// benchmark runs: each must name a registered method, give options the method accepts (names and types, through the
+// runner's own check), and, when it says it was tuned, record a sweep whose winner is the option it sets and whose
+// Avg.Gap is the smallest tried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
