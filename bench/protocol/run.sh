@@ -177,13 +177,13 @@ CW_RETUNE=(
 # The fine-tuning family takes 13.5x more steps per epoch too: SalUn's 0.006 over-fits its random labels (MIA 33.5
 # against retrain's 10.8), so SalUn and the baselines it is compared with (FT, RL) get a few values around theirs.
 FULL_SWEEPS=(
-  "ga         --values 0.0003,0.001,0.002,0.004 --recipes-dir recipes/full-scale"
-  "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024 --recipes-dir recipes/full-scale"
-  "be         --values 0.00002,0.00005,0.0001,0.0002 --recipes-dir recipes/full-scale"
-  "bs         --values 0.00002,0.00005,0.0001,0.0002 --recipes-dir recipes/full-scale"
-  "salun      --values 0.0006,0.002 --recipes-dir recipes/full-scale"
-  "ft         --values 0.05,0.1,0.2 --recipes-dir recipes/full-scale"
-  "rl         --values 0.001,0.003,0.006 --recipes-dir recipes/full-scale"
+  "ga         --values 0.0003,0.001,0.002,0.004"
+  "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024"
+  "be         --values 0.00002,0.00005,0.0001,0.0002"
+  "bs         --values 0.00002,0.00005,0.0001,0.0002"
+  "salun      --values 0.0006,0.002"
+  "ft         --values 0.05,0.1,0.2"
+  "rl         --values 0.001,0.003,0.006"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
@@ -252,7 +252,7 @@ case "${1:-}" in
     ;;
   full-sweeps) # SCALE=full: the lr of the methods above again at full scale (seed 1) → recipes/full-scale/*.json
     if [ "$SCALE" != full ]; then echo "full-sweeps: run it with SCALE=full" >&2; exit 2; fi
-    sweep_all random:0.1 "" "${FULL_SWEEPS[@]}"
+    sweep_all random:0.1 "" "${FULL_SWEEPS[@]/%/ --recipes-dir recipes/full-scale}"
     ;;
   random)
     table random:0.1 random 3 1
