@@ -298,12 +298,12 @@ export default async function sweep(o: Opts): Promise<void> {
   print(`# sweep ${method} by ${by}; ${result.protocol}`);
   // with several seeds, each seed's gap beside the mean: a value that is fine on one seed and collapses on another
   // (CUFG's and UFG's lr cliffs) shows here, not only in the mean
-  const perSeed = (t: (typeof trials)[number]): string => ('perSeed' in t && Array.isArray(t.perSeed) ? (t.perSeed as SeedTrial[]).map((r) => fmt(r.avgGap)).join(' / ') : '');
-  const withSeeds = trials.some((t) => perSeed(t) !== '');
+  const seedCells = trials.map((t) => ('perSeed' in t && Array.isArray(t.perSeed) ? (t.perSeed as SeedTrial[]).map((r) => fmt(r.avgGap)).join(' / ') : ''));
+  const withSeeds = seedCells.some((c) => c !== '');
   print(
     renderTable(
       [param, 'UA', 'RA', 'TA', 'MIA', 'Avg.Gap', ...(withSeeds ? ['per seed'] : []), 'time (s)'],
-      trials.map((t) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, ...(withSeeds ? [perSeed(t)] : []), t.seconds]),
+      trials.map((t, i) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, ...(withSeeds ? [seedCells[i]!] : []), t.seconds]),
     ),
   );
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
