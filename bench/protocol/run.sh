@@ -10,7 +10,7 @@
 #   bench/protocol/run.sh retune-extend # one more point where the retune's winner sat at the top of its list
 #   bench/protocol/run.sh retune-second # then the categorical options (labels, variant, normalization) and CUFG/UFG's τ0
 #   bench/protocol/run.sh retune-ratio  # SalUn's mask ratio and salun-soft's maskRatio (the paper tunes sparsity per setting)
-#   SCALE=full bench/protocol/run.sh full-sweeps  # GA, SEMU, BE, BS, SalUn, FT, RL tuned again at full scale (seed 1)
+#   SCALE=full bench/protocol/run.sh full-sweeps  # GA, SEMU, BE, BS, SalUn, FT, RL, CUFG tuned again at full scale (seed 1)
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds, default 3)
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
@@ -176,6 +176,9 @@ CW_RETUNE=(
 # SEMU 6e-5, BS 4e-4, BE 6e-4), so their lr is tuned again at full scale, one to two orders of magnitude lower (seed 1).
 # The fine-tuning family takes 13.5x more steps per epoch too: SalUn's 0.006 over-fits its random labels (MIA 33.5
 # against retrain's 10.8), so SalUn and the baselines it is compared with (FT, RL) get a few values around theirs.
+# CUFG's lr is a step length (unit-norm per tensor when its gate fires) and it takes 1,140 retain steps instead of ~80,
+# so its grid sits an order of magnitude under the reduced recipe's 1e-3 (each trial ≈52 min on one thread: every
+# step is a pass over a third of D_f).
 FULL_SWEEPS=(
   "ga         --values 0.0003,0.001,0.002,0.004"
   "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024"
@@ -184,6 +187,7 @@ FULL_SWEEPS=(
   "salun      --values 0.0006,0.002"
   "ft         --values 0.05,0.1,0.2"
   "rl         --values 0.001,0.003,0.006"
+  "cufg       --values 0.0001,0.00015,0.0002,0.0003"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
