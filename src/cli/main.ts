@@ -163,6 +163,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--points <n>', 'grid points (default 5)')
     .option('--values <list>', 'explicit candidates instead of a log grid, e.g. 0.3,0.45,0.6, or reference,weighted for a categorical option')
     .addOption(new Option('--by <metric>', 'what to minimise (default avg-gap)').choices(['avg-gap']))
+    .option('--opt <key=value|json>', 'fix another method option for every trial and the written recipe, repeatable: --opt bnLeak=true, --opt epochs=5 (the method\u2019s epochs; --epochs is the original\u2019s)', collect)
     .option('--model <name>', 'default resnet20')
     .option('--forget <spec>', 'default random:0.1')
     .option('--seed <n>', 'the seed (default 1)')
@@ -172,7 +173,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--recipes-dir <dir>', 'where to write <method>.json, or class-wise/<method>.json for class:K forget sets (default the package\u2019s recipes/)')
     .option('--no-write', 'do not write the recipe')
     .option('--fresh', 'rerun finished trials instead of reusing them (an interrupted sweep resumes by default)');
-  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --param mask.ratio --values 0.3,0.5,0.7', 'lethe sweep --method salun --forget class:1']);
+  examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --param mask.ratio --values 0.3,0.5,0.7', 'lethe sweep --method salun --forget class:1', 'lethe sweep --method cufg --lr 1e-4:1e-3 --points 3 --opt bnLeak=true --no-write']);
   action(sweep, () => import('./commands/sweep.js'));
 
   const report = program

@@ -170,6 +170,28 @@ test('sweep rejects an unknown option, a mismatched range flag and a recipe valu
   const zero = await runCli(['sweep', '--method', 'iu', ...MODEL, '--param', 'lr'], dir);
   assert.equal(zero.code, 2);
   assert.match(errorLine(zero), /'iu' has lr = 0 in its recipe.*give --range FROM:TO/);
+  const fixedTwice = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.01', '--opt', 'lr=0.1'], dir);
+  assert.equal(fixedTwice.code, 2);
+  assert.match(errorLine(fixedTwice), /--opt: 'lr' is the option this sweep tunes; give its candidates with --values or --range/);
+  const unknownOpt = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.01', '--opt', 'bnLeak=true'], dir);
+  assert.equal(unknownOpt.code, 2);
+  assert.match(errorLine(unknownOpt), /--opt: method 'ga' has no option 'bnLeak'; its options are .*epochs/);
+});
+
+test('sweep --opt fixes another option for every trial and in the written recipe', async () => {
+  const args = ['sweep', '--method', 'ga', ...MODEL, '--values', '0.003', '--recipes-dir', 'recipes-opt', '--json'];
+  const plain = await runCli(args, dir);
+  assert.equal(plain.code, 0, plain.stderr);
+  const fixed = await runCli([...args, '--opt', 'epochs=1', '--opt', '{"batchSize":16}'], dir);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.doesNotMatch(fixed.stderr, /done before, skipping/, 'other options make other trials, not reused ones');
+  const a = JSON.parse(plain.stdout) as SweepJson;
+  const b = JSON.parse(fixed.stdout) as SweepJson;
+  assert.equal(a.options['epochs'], 5);
+  assert.deepEqual([b.options['epochs'], b.options['batchSize'], b.options['lr']], [1, 16, 0.003]);
+  assert.notEqual(a.sweep.trials[0]!.avgGap, b.sweep.trials[0]!.avgGap);
+  const written = JSON.parse(readFileSync(join(dir, 'recipes-opt', 'ga.json'), 'utf8')) as SweepJson;
+  assert.equal(written.options['epochs'], 1);
 });
 
 test('recipes: class:K uses recipes/class-wise/<method>.json when present, else the random-forgetting recipe', () => {

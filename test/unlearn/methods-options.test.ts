@@ -72,6 +72,7 @@ const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
   ['salun-soft', { options: { maskRatio: 1.5 } }, /salun-soft: maskRatio must be in \[0, 1\]/],
   ['salun-soft', { options: { variant: 'interleaved' } }, /salun-soft: variant must be 'sequential' or 'mixed'/],
   ['salun-soft', { subspace: true }, /salun-soft .*cannot run inside an SVD subspace/],
+  ['ufg', { options: { normalization: 'none' } }, /ufg: normalization must be 'reference' or 'weighted'/],
 ];
 
 test('unknown option names and bad values: clear errors, the original untouched, nothing leaked', async () => {

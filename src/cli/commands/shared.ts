@@ -4,7 +4,8 @@ import { MODEL_NAMES } from '../../models/spec.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
 import { UsageError } from '../errors.js';
 import { dataConfig, type DataConfig } from '../data.js';
-import type { Opts } from '../options.js';
+import { parseKeyValues, scalarValue, type Opts } from '../options.js';
+import { getMethod } from '../../unlearn/index.js';
 import { makeReporter, type Reporter } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
 import { recipeFrom } from '../training.js';
@@ -70,4 +71,45 @@ export function printJson(v: unknown): void {
 
 export function print(text: string): void {
   process.stdout.write(text + '\n');
+}
+
+/** Converts an option value to the type of the method's default (so --opt epochs=3 is a number). */
+function coerce(key: string, v: unknown, dflt: unknown): unknown {
+  if (dflt === undefined) return v;
+  if (typeof dflt === 'number' && typeof v === 'string') {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--opt ${key}: expected a number, got '${v}'`);
+    return n;
+  }
+  if (typeof dflt === 'string' && typeof v !== 'string') return String(v);
+  if (typeof dflt === 'boolean' && typeof v === 'string') {
+    if (v !== 'true' && v !== 'false') throw new UsageError(`--opt ${key}: expected true or false, got '${v}'`);
+    return v === 'true';
+  }
+  return v;
+}
+
+/** The --opt flags, key=value or JSON objects, merged in order (values not yet typed). */
+export function readOptFlags(o: Opts): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const text of o.list('opt')) {
+    const kv = text.trim().startsWith('{') ? parseKeyValues(text, '--opt') : (() => {
+      const eq = text.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--opt: '${text}' is not key=value or a JSON object`);
+      return { [text.slice(0, eq).trim()]: scalarValue(text.slice(eq + 1).trim()) };
+    })();
+    Object.assign(out, kv);
+  }
+  return out;
+}
+
+/** `base` with each --opt applied, typed like the method's defaults; an option the method lacks is an error. */
+export function withOptFlags(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
+  const defaults = getMethod(method).defaults as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(readOptFlags(o))) {
+    if (!(k in defaults)) throw new UsageError(`--opt: method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
+    out[k] = coerce(k, v, defaults[k]);
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSet
 import { getMethod } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
 import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
-import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+import { print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
   const a = Math.log10(from);
@@ -191,9 +191,15 @@ export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
   checkMethod(method);
   const forget = o.string('forget', 'random:0.1');
-  const base = recipeForMethod(method, forget);
+  const recipe0 = recipeForMethod(method, forget);
+  // --opt fixes other options for every trial (and in the written recipe), e.g. bnLeak=true or epochs=5: the
+  // sweep's --epochs/--lr/--batch-size belong to the original and retrain models
+  const base = { ...recipe0, options: withOptFlags(o, method, recipe0.options) };
   const target = readTarget(o.string('param') ?? getMethod(method).tunedOption ?? 'lr', method, base);
   const { param } = target;
+  if (target.block === null && param in readOptFlags(o)) {
+    throw new UsageError(`--opt: '${param}' is the option this sweep tunes; give its candidates with --values or --range instead`);
+  }
   const grid = readGrid(o, method, target);
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
   const first = readSeed(o);

@@ -3,31 +3,14 @@ import { runDistributed } from '../distributed.js';
 import { resolve } from 'node:path';
 import { getMethod } from '../../unlearn/index.js';
 import { UsageError } from '../errors.js';
-import { parseKeyValues, required, scalarValue, type Opts } from '../options.js';
+import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
 import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf } from '../checkpoints.js';
-import { print, printJson, withRun } from './shared.js';
+import { print, printJson, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
 
-/** Converts an option value to the type of the method's default (so --opt epochs=3 is a number). */
-function coerce(key: string, v: unknown, dflt: unknown): unknown {
-  if (dflt === undefined) return v;
-  if (typeof dflt === 'number' && typeof v === 'string') {
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new UsageError(`--opt ${key}: expected a number, got '${v}'`);
-    return n;
-  }
-  if (typeof dflt === 'string' && typeof v !== 'string') return String(v);
-  if (typeof dflt === 'boolean' && typeof v === 'string') {
-    if (v !== 'true' && v !== 'false') throw new UsageError(`--opt ${key}: expected true or false, got '${v}'`);
-    return v === 'true';
-  }
-  return v;
-}
-
 export function readMethodOptions(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
-  const defaults = getMethod(method).defaults as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = { ...base };
   const epochs = o.int('epochs', { min: 0 });
   if (epochs !== undefined) out['epochs'] = epochs;
@@ -39,18 +22,7 @@ export function readMethodOptions(o: Opts, method: string, base: Record<string, 
   if (momentum !== undefined) out['momentum'] = momentum;
   const wd = o.number('weightDecay');
   if (wd !== undefined) out['weightDecay'] = wd;
-  for (const text of o.list('opt')) {
-    const kv = text.trim().startsWith('{') ? parseKeyValues(text, '--opt') : (() => {
-      const eq = text.indexOf('=');
-      if (eq <= 0) throw new UsageError(`--opt: '${text}' is not key=value or a JSON object`);
-      return { [text.slice(0, eq).trim()]: scalarValue(text.slice(eq + 1).trim()) };
-    })();
-    for (const [k, v] of Object.entries(kv)) {
-      if (!(k in defaults)) throw new UsageError(`--opt: method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
-      out[k] = coerce(k, v, defaults[k]);
-    }
-  }
-  return out;
+  return withOptFlags(o, method, out);
 }
 
 function blockFlag(o: Opts, key: 'subspace' | 'curriculum'): Record<string, unknown> | boolean | undefined {
