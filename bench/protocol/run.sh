@@ -173,21 +173,27 @@ CW_RETUNE=(
 
 # Full scale, random forgetting: D_f holds 5,400 images (21 steps per epoch against 2 at the reduced scale), and the
 # methods that train on D_f alone collapsed the model with their reduced-scale recipes (Avg.Gap 53-84: GA at lr 0.02,
-# SEMU 6e-5, BS 4e-4, BE 6e-4), so their lr is tuned again at full scale, one to two orders of magnitude lower (seed 1).
+# SEMU 6e-5, BS 4e-4, BE 6e-4), so their lr is tuned again at full scale, one to two orders of magnitude lower (seed 1;
+# BS and BE first from 2e-5 up, where 2e-5 won at the bottom and 5e-5 already collapsed, so down to 2e-6, which
+# brackets their reference's 1e-5).
 # The fine-tuning family takes 13.5x more steps per epoch too: SalUn's 0.006 over-fits its random labels (MIA 33.5
 # against retrain's 10.8), so SalUn and the baselines it is compared with (FT, RL) get a few values around theirs.
 # CUFG's lr is a step length (unit-norm per tensor when its gate fires) and it takes 1,140 retain steps instead of ~80,
 # so its grid sits an order of magnitude under the reduced recipe's 1e-3 (each trial ≈52 min on one thread: every
-# step is a pass over a third of D_f).
+# step is a pass over a third of D_f). salun-soft is RL with a proximal step, so it gets SalUn's two values. SCRUB's
+# reduced recipe (Adam, lr 4.47e-4, 10 epochs of batch 32 over D_r: 15,000 steps here) over-forgot on seed 1 (RA 93.2,
+# UA 7.7, MIA 18.4: gap 4.16, worse than the original's 3.83), so its grid goes down.
 FULL_SWEEPS=(
   "ga         --values 0.0003,0.001,0.002,0.004"
   "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024"
-  "be         --values 0.00002,0.00005,0.0001,0.0002"
-  "bs         --values 0.00002,0.00005,0.0001,0.0002"
+  "be         --values 0.000002,0.000005,0.00001,0.00002,0.00005,0.0001,0.0002"
+  "bs         --values 0.000002,0.000005,0.00001,0.00002,0.00005,0.0001,0.0002"
   "salun      --values 0.0006,0.002"
+  "salun-soft --values 0.0006,0.002"
   "ft         --values 0.05,0.1,0.2"
   "rl         --values 0.001,0.003,0.006"
   "cufg       --values 0.0001,0.00015,0.0002,0.0003"
+  "scrub      --values 0.0002,0.0001"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
