@@ -68,10 +68,11 @@ export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
     if (!(o.epsilon > 0 && o.epsilon <= 1)) throw new RangeError(`bs: epsilon must be in (0, 1] (pixel units of [0, 1] images), got ${o.epsilon}`);
     const originalWasTraining = original.training;
     const trainer = ctx.trainer();
-    let flipped = 0;
-    let seen = 0;
     try {
       for (let e = 0; e < o.epochs; e++) {
+        // counted per epoch: the attacker is the frozen original, so this is how many of D_f's labels the epoch moved
+        let flipped = 0;
+        let seen = 0;
         await trainPass(
           ctx,
           trainer,
@@ -88,7 +89,7 @@ export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
           e,
           o.epochs,
         );
-        await ctx.tick({ phase: 'bs', epoch: e, epochs: o.epochs, message: `FGSM moved ${flipped}/${seen} forget samples to another class` });
+        await ctx.tick({ phase: 'bs', epoch: e, epochs: o.epochs, message: `epoch ${e + 1}: FGSM moved ${flipped}/${seen} forget samples to another class` });
       }
     } finally {
       trainer.dispose();
