@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
-import { logGrid, mergeTrials, parseValues, readTarget, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
+import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -15,7 +15,7 @@ interface SweepJson {
   tuned: boolean;
   options: Record<string, number>;
   recipeFile: string;
-  sweep: { param: string; trials: { value: number; avgGap: number }[]; reference: Record<string, number> };
+  sweep: { param: string; trials: { value: number; avgGap: number }[]; reference: Record<string, number>; edge?: string };
 }
 
 test('sweep ft over two learning rates writes the Avg.Gap winner as recipes/ft.json', async () => {
@@ -27,6 +27,11 @@ test('sweep ft over two learning rates writes the Avg.Gap winner as recipes/ft.j
   assert.deepEqual(doc.sweep.trials.map((t) => t.value), [0.001, 0.1]);
   const best = doc.sweep.trials.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
   assert.equal(doc.options['lr'], best.value);
+  // two points cannot bracket an optimum: the recipe says on which side of the grid its winner sits, and so does the table
+  assert.equal(doc.sweep.edge, best.value === 0.001 ? 'lowest' : 'highest');
+  const text = await runCli(['sweep', '--method', 'ft', ...MODEL, '--lr', '1e-3:1e-1', '--points', '2', '--no-write'], dir); // its trials are reused
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`note: ${best.value} is the ${doc.sweep.edge} lr tried, so the best may lie (below|above) it`));
   assert.equal(doc.recipeFile, join(dir, 'recipes', 'ft.json'));
   const written = JSON.parse(readFileSync(doc.recipeFile, 'utf8')) as SweepJson;
   assert.equal(written.options['lr'], best.value);
@@ -67,6 +72,7 @@ test('sweep --seeds 2 scores a value by its mean over two seeds, each with its o
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /Avg\.Gap\s+per seed/);
   assert.ok(text.stdout.includes(`${t!.perSeed[0]!.avgGap.toFixed(2)} / ${t!.perSeed[1]!.avgGap.toFixed(2)}`), text.stdout);
+  assert.doesNotMatch(text.stdout, /^note:/m, 'one point has no side to extend');
 });
 
 test('an interrupted or repeated sweep reuses its finished (value, seed) trials; --fresh runs them again', async () => {
@@ -119,6 +125,15 @@ test('sweepHistory keeps a sweep of another option on record, and nothing when t
   // categorical values merge and sort too
   const merged = mergeTrials({ ...earlier, options: { lr: 0.001, normalization: 'weighted' }, sweep: { ...lrSweep, param: 'normalization', trials: [{ value: 'weighted', avgGap: 3 }] } }, id, [{ value: 'reference', avgGap: 4 }]);
   assert.deepEqual(merged.map((t) => t.value), ['reference', 'weighted']);
+});
+
+test('gridEdge: the winner at either end of a numeric grid, nothing when it is bracketed or the grid is categorical', () => {
+  assert.equal(gridEdge([0.0001, 0.0002], 0.0001), 'lowest');
+  assert.equal(gridEdge([0.0006, 0.002], 0.002), 'highest');
+  assert.equal(gridEdge([0.0006, 0.002, 0.004], 0.002), null);
+  assert.equal(gridEdge([0.004, 0.0006, 0.002], 0.004), 'highest', 'by value, not by the order tried');
+  assert.equal(gridEdge([0.002], 0.002), null, 'one point has no sides');
+  assert.equal(gridEdge(['reference', 'weighted'], 'weighted'), null);
 });
 
 test('parseValues: numbers for numeric options, strings for categorical ones, clear errors', () => {

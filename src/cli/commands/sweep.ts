@@ -173,6 +173,19 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
   return [...history, { ...r.sweep, protocol: r.protocol, options: r.options, ...(r.blocks === undefined ? {} : { blocks: r.blocks }) }];
 }
 
+/**
+ * Where the winner sits in a numeric grid: 'lowest' or 'highest' when it is the smallest or largest value tried
+ * (of at least two), so the optimum may lie beyond the grid and the sweep should be extended before its recipe is
+ * trusted; null when a tried value lies on each side of it, or the option is categorical.
+ */
+export function gridEdge(values: readonly GridValue[], best: GridValue): 'lowest' | 'highest' | null {
+  const nums = values.filter((v): v is number => typeof v === 'number');
+  if (typeof best !== 'number' || nums.length !== values.length || new Set(nums).size < 2) return null;
+  if (best === Math.min(...nums)) return 'lowest';
+  if (best === Math.max(...nums)) return 'highest';
+  return null;
+}
+
 /** One value's result on one seed: the headline fields of a bench run record. */
 type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds'>;
 
@@ -282,6 +295,8 @@ export default async function sweep(o: Opts): Promise<void> {
   const finite = trials.filter((t) => Number.isFinite(t.avgGap));
   if (finite.length === 0) throw new Error(`sweep: every ${param} value diverged or failed for '${method}'`);
   const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  // judged over the finite trials: a diverged value beyond the winner still says where the cliff is, not the optimum
+  const edge = gridEdge(finite.map((t) => t.value), best.value);
   const winner = withValue(base, target, best.value);
   const recipe = {
     method,
@@ -290,7 +305,7 @@ export default async function sweep(o: Opts): Promise<void> {
     options: winner.options,
     ...(base.blocks === undefined && target.block === null ? {} : { blocks: winner.blocks }),
     source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}`,
-    sweep: { by, param, reference: result.reference, trials, created: new Date().toISOString() },
+    sweep: { by, param, reference: result.reference, trials, ...(edge === null ? {} : { edge }), created: new Date().toISOString() },
     ...(history.length > 0 ? { history } : {}),
   };
   if (recipePath !== null) {
@@ -314,4 +329,8 @@ export default async function sweep(o: Opts): Promise<void> {
   );
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
   print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
+  if (edge !== null) {
+    const beyond = edge === 'lowest' ? 'below' : 'above';
+    print(`note: ${best.value} is the ${edge} ${param} tried, so the best may lie ${beyond} it: extend the grid ${beyond} it (--values) before trusting the recipe`);
+  }
 }
