@@ -190,14 +190,14 @@ FULL_SWEEPS=(
   "be         --values 0.000002,0.000005,0.00001,0.00002,0.00005,0.0001,0.0002"
   "bs         --values 0.000002,0.000005,0.00001,0.00002,0.00005,0.0001,0.0002"
   "salun      --values 0.0006,0.002,0.004"
-  "salun      --param mask.ratio --values 0.5,0.7,0.9"
+  "salun      --param mask.ratio --values 0.2,0.3,0.5,0.7"
   "salun-soft --values 0.0006,0.002"
   "ft         --values 0.05,0.1,0.2"
   "rl         --values 0.001,0.003,0.006"
   "cufg       --values 0.0001,0.00015,0.0002,0.0003"
   "scrub      --values 0.0001,0.0002"
-  "iu         --values 2,5,10,20"
-  "l1-sparse  --values 0.02,0.05"
+  "iu         --values 2,5,7,10,20"
+  "l1-sparse  --values 0.05"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
