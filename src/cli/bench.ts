@@ -191,7 +191,9 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         const recipe = recipes[method]!;
         const { model: orig, spec } = loadCheckpoint(models.originalDir);
         try {
-          reporter.log(`${method} (seed ${seed}): ${recipe.tuned ? 'tuned recipe' : 'untuned recipe (method defaults)'} ${JSON.stringify(recipe.options)}`);
+          // the blocks too: SalUn's mask ratio is as much a part of its recipe as its lr
+          const blocks = recipe.blocks === undefined ? '' : ` blocks ${JSON.stringify(recipe.blocks)}`;
+          reporter.log(`${method} (seed ${seed}): ${recipe.tuned ? 'tuned recipe' : 'untuned recipe (method defaults)'} ${JSON.stringify(recipe.options)}${blocks}`);
           const { model, summary } = await runMethod(
             orig,
             spec,

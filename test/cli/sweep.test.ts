@@ -245,6 +245,10 @@ test('a block setting is tuned as BLOCK.KEY: salun over mask.ratio writes the wi
   // the two ratios are two different runs (different masks), not one run scored twice
   assert.notDeepEqual(doc.sweep.trials[0], { ...doc.sweep.trials[1], value: 0.2, 'mask.ratio': 0.2 });
   assert.equal(readdirSync(join(dir, 'cache', 'sweeps', 'salun', 'trials')).filter((f) => f.startsWith('salun-mask.ratio=')).length, 2);
+  // bench runs the recipe with its blocks, and says so
+  const bench = await runCli(['bench', ...MODEL, '--methods', 'salun', '--seeds', '1', '--out', 'bench-mask'], dir, { LETHE_RECIPES: join(dir, 'recipes-mask') });
+  assert.equal(bench.code, 0, bench.stderr);
+  assert.ok(bench.stderr.includes(`salun (seed 1): tuned recipe ${JSON.stringify(doc.options)} blocks {"mask":{"ratio":${best.value}}}`), bench.stderr);
 });
 
 test('readTarget and withValue: method options, block settings, and the errors that name what to do', () => {
