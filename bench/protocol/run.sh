@@ -196,6 +196,10 @@ FULL_SWEEPS=(
   "salun-soft --values 0.0006,0.002"
   "ft         --values 0.05,0.1,0.2"
   "rl         --values 0.001,0.003,0.006"
+  # RL's recipe now comes from a separate sweep in its reference configuration (SalUn's labels and variant, no mask;
+  # 1.41 at 1e-3 against 2.21 above): lethe sweep --method rl --model resnet20 --forget random:0.1 --opt variant=mixed
+  # --opt labels=uniform --values 0.0006,0.001,0.002 --recipes-dir recipes/full-scale --out $OUT/sweeps/rl-reference
+  # (rerunning the line above now sweeps lr in that configuration)
   "cufg       --values 0.0001,0.00015,0.0002,0.0003"
   "scrub      --values 0.0001,0.0002"
   "iu         --values 2,5,10,20"
