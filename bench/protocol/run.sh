@@ -180,10 +180,10 @@ CW_RETUNE=(
 # against retrain's 10.8), so SalUn and the baselines it is compared with (FT, RL) get a few values around theirs.
 # CUFG's lr is a step length (unit-norm per tensor when its gate fires) and it takes 1,140 retain steps instead of ~80,
 # so its grid sits an order of magnitude under the reduced recipe's 1e-3 (each trial ≈52 min on one thread: every
-# step is a pass over a third of D_f). salun-soft is RL with a proximal step, so it gets SalUn's two values. SCRUB's
+# step is a pass over a third of D_f). salun-soft is RL with a proximal step, so it gets SalUn's first two values. SCRUB's
 # reduced recipe (Adam, lr 4.47e-4, 10 epochs of batch 32 over D_r: 15,000 steps here) over-forgot on seed 1 (RA 93.2,
-# UA 7.7, MIA 18.4: gap 4.16, worse than the original's 3.83), so its lr goes down: 2e-4 scored 1.76; 1e-4 was not
-# run (17 min a trial: the held-out seeds came first).
+# UA 7.7, MIA 18.4: gap 4.16, worse than the original's 3.83), so its lr goes down: 2e-4 scored 1.76, 1e-4 1.39 (the
+# bottom of the grid again). IU's alpha was never tuned at full scale before: 5 beat the reduced recipe's 2.
 FULL_SWEEPS=(
   "ga         --values 0.0003,0.001,0.002,0.004"
   "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024"
