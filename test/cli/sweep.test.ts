@@ -193,6 +193,25 @@ test('sweep rejects an unknown option, a mismatched range flag and a recipe valu
   assert.match(errorLine(unknownOpt), /--opt: method 'ga' has no option 'bnLeak'; its options are .*epochs/);
 });
 
+test('a sweep of another option reuses the same run from a sibling sweep folder and copies it under its own name', async () => {
+  const lr = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.003', '--no-write', '--out', 'family/ga', '--json'], dir);
+  assert.equal(lr.code, 0, lr.stderr);
+  // epochs 5 is GA's default, so with lr fixed at 0.003 this is the run the lr sweep made
+  const epochs = await runCli(['sweep', '--method', 'ga', ...MODEL, '--param', 'epochs', '--values', '5', '--opt', 'lr=0.003', '--no-write', '--out', 'family/ga-epochs', '--json'], dir);
+  assert.equal(epochs.code, 0, epochs.stderr);
+  assert.match(epochs.stderr, /done before, skipping \(.*family\/ga\/trials\/ga-lr=0\.003-seed1-[0-9a-f]{16}\.json\)/);
+  const copied = readdirSync(join(dir, 'family', 'ga-epochs', 'trials'));
+  assert.equal(copied.length, 1);
+  assert.match(copied[0]!, /^ga-epochs=5-seed1-[0-9a-f]{16}\.json$/);
+  const gap = (r: { stdout: string }): number => (JSON.parse(r.stdout) as SweepJson).sweep.trials[0]!.avgGap;
+  assert.equal(gap(epochs), gap(lr));
+  // a folder elsewhere is not searched: the same run there is run again
+  const elsewhere = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.003', '--no-write', '--out', 'apart/ga', '--json'], dir);
+  assert.equal(elsewhere.code, 0, elsewhere.stderr);
+  assert.doesNotMatch(elsewhere.stderr, /done before/);
+  assert.equal(gap(elsewhere), gap(lr), 'the rerun reproduces the reused result');
+});
+
 test('sweep --opt fixes another option for every trial and in the written recipe', async () => {
   const args = ['sweep', '--method', 'ga', ...MODEL, '--values', '0.003', '--recipes-dir', 'recipes-opt', '--json'];
   const plain = await runCli(args, dir);

@@ -4,7 +4,7 @@
 // (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
 // Resumable like bench: every finished (value, seed) trial is a file in <out>/trials/, and a rerun skips it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
@@ -195,6 +195,36 @@ function readTrial(path: string): SeedTrial | null {
   return r === null ? null : { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds };
 }
 
+/**
+ * A finished trial of the same run (the hash covers method, options, blocks, seed, data, model, original and
+ * reference, not the swept option's name): first this sweep's own file, then any trial with that hash in this sweep's
+ * trials or a sibling sweep's (`<out>/../<other>/trials`). So SalUn's lr sweep reuses the 2e-3 run its mask-ratio
+ * sweep already made, instead of running it again under another name.
+ */
+export function findTrial(out: string, file: string, hash: string): { trial: SeedTrial; from: string } | null {
+  const own = readTrial(file);
+  if (own !== null) return { trial: own, from: file };
+  const suffix = `-${hash}.json`;
+  const parent = dirname(out);
+  const dirs = [join(out, 'trials'), ...listDir(parent).filter((d) => join(parent, d) !== out).map((d) => join(parent, d, 'trials'))];
+  for (const dir of dirs) {
+    for (const name of listDir(dir).filter((n) => n.endsWith(suffix)).sort()) {
+      const trial = readTrial(join(dir, name));
+      if (trial !== null) return { trial, from: join(dir, name) };
+    }
+  }
+  return null;
+}
+
+/** The entries of a directory, or none when it is absent or not a directory. */
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** The mean over rows of each named field (seeds' trials, seeds' retrain references). */
 function meanFields<K extends string>(rows: readonly Record<K, number>[], keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, meanStd(rows.map((r) => r[k])).mean])) as Record<K, number>;
@@ -256,11 +286,14 @@ export default async function sweep(o: Opts): Promise<void> {
           const label = `${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`;
           // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
           // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
-          const file = join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${configHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference })}.json`);
-          const done = o.bool('fresh') ? null : readTrial(file);
+          const hash = configHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
+          const file = join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`);
+          const done = o.bool('fresh') ? null : findTrial(out, file, hash);
           if (done !== null) {
-            reporter.log(`${label}: done before, skipping (${file})`);
-            runs.push(done);
+            // a run found under another name is copied under this sweep's name, so its trials folder is complete
+            if (done.from !== file) writeJsonAtomic(file, done.trial);
+            reporter.log(`${label}: done before, skipping (${done.from})`);
+            runs.push(done.trial);
             continue;
           }
           const { model: orig, spec } = loadCheckpoint(originalDir);
