@@ -189,12 +189,14 @@ FULL_SWEEPS=(
   "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024"
   "be         --values 0.000002,0.000005,0.00001,0.00002,0.00005,0.0001,0.0002"
   "bs         --values 0.000002,0.000005,0.00001,0.00002,0.00005,0.0001,0.0002"
-  # SalUn: lr at the paper's mask 0.5 first, then the ratio at the winning lr (0.3 won); a rerun of the lr line now
-  # runs at the recipe's ratio 0.3, i.e. the next coordinate-descent step (only 6e-4 has run at 0.3 so far)
-  "salun      --values 0.0006,0.002,0.004"
+  # SalUn: lr at the paper's mask 0.5 first (6e-4, 2e-3, 4e-3: 2e-3 won), then the ratio at that lr (0.3 won), then
+  # the lr again at ratio 0.3 (this line now; its 2e-3 is the ratio sweep's 0.3 trial, reused from the sibling folder)
   "salun      --param mask.ratio --values 0.2,0.3,0.5,0.7"
+  "salun      --values 0.0006,0.0015,0.002,0.003"
   "salun-soft --values 0.0006,0.002"
   "ft         --values 0.05,0.1,0.2"
+  # l1-sparse ran at its reduced-scale recipe (lr 0.141: 4.91) until FT's full-scale lr (0.05) suggested a lower grid
+  "l1-sparse  --values 0.03,0.05,0.1"
   "rl         --values 0.001,0.003,0.006"
   # RL's recipe now comes from a separate sweep in its reference configuration (SalUn's labels and variant, no mask;
   # 1.41 at 1e-3 against 2.21 above): lethe sweep --method rl --model resnet20 --forget random:0.1 --opt variant=mixed
