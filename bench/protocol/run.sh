@@ -10,7 +10,7 @@
 #   bench/protocol/run.sh retune-extend # one more point where the retune's winner sat at the top of its list
 #   bench/protocol/run.sh retune-second # then the categorical options (labels, variant, normalization) and CUFG/UFG's τ0
 #   bench/protocol/run.sh retune-ratio  # SalUn's mask ratio and salun-soft's maskRatio (the paper tunes sparsity per setting)
-#   SCALE=full bench/protocol/run.sh full-sweeps  # GA, SEMU, BE, BS, SalUn (lr, mask ratio), FT, RL, CUFG, SCRUB, IU tuned again at full scale (seed 1)
+#   SCALE=full bench/protocol/run.sh full-sweeps  # GA, SEMU, BE, BS, SalUn (lr, mask ratio), FT, l1-sparse, RL, CUFG, SCRUB, IU tuned again at full scale (seed 1)
 #   bench/protocol/run.sh random        # the random-forgetting table (SEEDS seeds, default 3)
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
