@@ -203,7 +203,7 @@ FULL_SWEEPS=(
   # --opt labels=uniform --values 0.0006,0.001,0.002 --recipes-dir recipes/full-scale --out $OUT/sweeps/rl-reference
   # (rerunning the line above now sweeps lr in that configuration)
   "cufg       --values 0.0001,0.00015,0.0002,0.0003"
-  "scrub      --values 0.0001,0.0002"
+  "scrub      --values 0.00005,0.0001,0.0002"
   "iu         --values 2,5,10,20"
 )
 

@@ -2,8 +2,8 @@
 // of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
 // Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
 import { writeJsonAtomic } from '../io/artifacts.js';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
 import { evaluateUnlearning } from '../eval/evaluate.js';
 import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
@@ -14,10 +14,11 @@ import { writeAll, writeFileAtomic } from '../io/atomic.js';
 import { configHash } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
-import { aggregate, DEFINITIONS, numberFromJson, originalSummary, resultsCsv, resultsMarkdown, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
+import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
+import { readRunRecord, readStoredRun, runHash, runRecord, storeRun } from './run-store.js';
 import { UsageError } from './errors.js';
 
 export interface BenchConfig {
@@ -52,30 +53,6 @@ export function parseMethods(spec: string): string[] {
   return [...new Set(list)];
 }
 
-
-function readJson<T>(path: string): T | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null; // a torn file cannot exist (atomic writes), but a hand-edited one is simply recomputed
-  }
-}
-
-const RUN_NUMBERS = ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio', 'trainableShare'] as const;
-
-/**
- * A finished run's record. JSON has no NaN (the original model has no run time, a diverged metric is NaN), so the
- * nulls it wrote are read back as NaN: otherwise the mean over seeds would count them as zeros.
- */
-export function readRunRecord(path: string): RunRecord | null {
-  const r = readJson<RunRecord>(path);
-  if (r === null) return null;
-  const loose = r as unknown as Record<(typeof RUN_NUMBERS)[number], number | null>;
-  for (const k of RUN_NUMBERS) loose[k] = numberFromJson(loose[k]);
-  r.perClassTest = Array.isArray(r.perClassTest) ? (r.perClassTest as (number | null)[]).map(numberFromJson) : [];
-  return r;
-}
 
 export function modelDir(cacheDir: string, kind: 'original' | 'retrain', identity: Record<string, unknown>, model: string): string {
   return join(cacheDir, 'models', `${kind}-${model}-${configHash(identity)}`);
@@ -142,6 +119,19 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     return join(runsDir, `${method}-seed${seed}-${key}-${configHash({ options: r.options, blocks: r.blocks ?? {} })}.json`);
   };
   writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
+  /** Every record of a seed (original with its accuracy, retrain, each method's current recipe), or null. */
+  const finishedSeed = (seed: number): { records: RunRecord[]; accuracy: OriginalAccuracy } | null => {
+    const original = readRunRecord(runFile('original', seed));
+    const retrain = readRunRecord(runFile('retrain', seed));
+    if (original?.accuracy === undefined || retrain === null) return null;
+    const records = [original, retrain];
+    for (const method of cfg.methods) {
+      const r = readRunRecord(methodRunFile(method, seed));
+      if (r === null) return null;
+      records.push(r);
+    }
+    return { records, accuracy: original.accuracy };
+  };
 
   const runs: RunRecord[] = [];
   const perSeed: OriginalAccuracy[] = [];
@@ -159,6 +149,15 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
           `model ${cfg.model}; original and retrain: ${cfg.trainRecipe.epochs} epochs ${cfg.trainRecipe.optimizer} lr ${cfg.trainRecipe.lr} batch ${cfg.trainRecipe.batchSize}; seeds ${cfg.seeds.join(', ')}`,
         ];
       }
+      // A seed whose every run is on file is tabled from the files alone: its models may be long gone from the cache
+      // (a new checkout, a cleared cache), and training them again would take as long as the first time.
+      const finished = cfg.fresh ? null : finishedSeed(seed);
+      if (finished !== null) {
+        reporter.log(`seed ${seed}: every run is on file (${runsDir}); the models are not needed`);
+        perSeed.push(finished.accuracy);
+        runs.push(...finished.records);
+        continue;
+      }
       const models = await ensureModels(cfg, data, seed, o);
       perSeed.push(models.originalAccuracy);
 
@@ -175,7 +174,11 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       if (original === null || cfg.fresh) {
         reporter.log(`original (seed ${seed}): evaluating`);
         const r = evaluateDir(models.originalDir, sets, reference, cfg.allMia ?? false);
-        original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews };
+        original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews, accuracy: models.originalAccuracy };
+        writeJsonAtomic(runFile('original', seed), original);
+      } else if (original.accuracy === undefined) {
+        // a record from before the accuracy was kept in it: add it, so the next table needs no models
+        original = { ...original, accuracy: models.originalAccuracy };
         writeJsonAtomic(runFile('original', seed), original);
       }
       runs.push(original, retrain);
@@ -189,40 +192,36 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
           continue;
         }
         const recipe = recipes[method]!;
+        const run = { method, forget: cfg.forget, options: recipe.options, blocks: recipe.blocks ?? {}, seed };
+        const hash = runHash({ run, data: { ...cfg.data, seed }, model: cfg.model, trainRecipe: cfg.trainRecipe, original: basename(models.originalDir), reference });
+        const recipeNote = { tuned: recipe.tuned, file: (recipe as { file?: string | null }).file ?? null };
+        const stored = cfg.fresh ? null : readStoredRun(cfg.cacheDir, method, hash, { allMia: cfg.allMia ?? false });
+        if (stored !== null) {
+          // the same run made by a sweep (or another bench folder): its record, under this table's recipe note
+          reporter.log(`${method} (seed ${seed}): the same run is in the run store (${hash}), skipping`);
+          const record = { ...stored, recipe: recipeNote };
+          writeJsonAtomic(file, record);
+          runs.push(record);
+          continue;
+        }
         const { model: orig, spec } = loadCheckpoint(models.originalDir);
         try {
           // the blocks too: SalUn's mask ratio is as much a part of its recipe as its lr
           const blocks = recipe.blocks === undefined ? '' : ` blocks ${JSON.stringify(recipe.blocks)}`;
           reporter.log(`${method} (seed ${seed}): ${recipe.tuned ? 'tuned recipe' : 'untuned recipe (method defaults)'} ${JSON.stringify(recipe.options)}${blocks}`);
-          const { model, summary } = await runMethod(
-            orig,
-            spec,
-            sets,
-            { method, forget: cfg.forget, options: recipe.options, blocks: recipe.blocks ?? {}, seed },
-            { reporter, reference, allMiaViews: cfg.allMia ?? false, label: `${method} (seed ${seed})`, ...(o.signal ? { signal: o.signal } : {}) },
-          );
+          const { model, summary } = await runMethod(orig, spec, sets, run, {
+            reporter,
+            reference,
+            allMiaViews: cfg.allMia ?? false,
+            label: `${method} (seed ${seed})`,
+            ...(o.signal ? { signal: o.signal } : {}),
+          });
           model.dispose();
-          const e = summary.evaluation;
-          const record: RunRecord = {
-            method,
-            seed,
-            UA: e.UA,
-            RA: e.RA,
-            TA: e.TA,
-            MIA: e.MIA,
-            avgGap: e.avgGap!,
-            seconds: summary.seconds,
-            timeRatio: summary.seconds / models.retrainSeconds,
-            trainableShare: summary.trainableShare,
-            perClassTest: e.perClassTest,
-            options: summary.options,
-            blocks: summary.blocks,
-            recipe: { tuned: recipe.tuned, file: (recipe as { file?: string | null }).file ?? null },
-            miaViews: e.miaViews,
-          };
+          const record = runRecord(seed, summary, models.retrainSeconds, recipeNote);
+          storeRun(cfg.cacheDir, method, hash, record);
           writeJsonAtomic(file, record);
           runs.push(record);
-          reporter.log(`${method} (seed ${seed}): UA ${e.UA.toFixed(2)}  RA ${e.RA.toFixed(2)}  TA ${e.TA.toFixed(2)}  MIA ${e.MIA.toFixed(2)}  Avg.Gap ${e.avgGap!.toFixed(2)}  ${summary.seconds.toFixed(1)} s`);
+          reporter.log(`${method} (seed ${seed}): UA ${record.UA.toFixed(2)}  RA ${record.RA.toFixed(2)}  TA ${record.TA.toFixed(2)}  MIA ${record.MIA.toFixed(2)}  Avg.Gap ${record.avgGap.toFixed(2)}  ${record.seconds.toFixed(1)} s`);
         } finally {
           orig.dispose();
         }

@@ -26,6 +26,8 @@ export interface RunRecord {
   blocks?: unknown;
   recipe?: { tuned: boolean; file: string | null };
   miaViews?: Record<string, number>;
+  /** the original's record only: its train/val/test accuracy, so a finished seed can be tabled without its models */
+  accuracy?: OriginalAccuracy;
 }
 
 export interface ResultRow {

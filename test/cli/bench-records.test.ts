@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRunRecord } from '../../src/cli/bench.js';
+import { readRunRecord } from '../../src/cli/run-store.js';
 import { aggregate, type RunRecord } from '../../src/cli/results.js';
 import { tempDir } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // train → retrain → unlearn → eval → bench → report through the real CLI on a tiny Fashion-MNIST subset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TINY, runCli, tempDir } from './helpers.js';
 
@@ -88,11 +88,28 @@ test('train → unlearn → eval → bench → report', async () => {
   assert.match(md[3]!, /^\| retrain \| [\d.]+ ± 0\.00 \|.* \| 0\.00 ± 0\.00 \|/);
   assert.match(md[7]!, /^Original model: train [\d.]+ ± [\d.]+%, test .*memorisation gap/);
   assert.equal(readdirSync(join(dir, 'bench', 'runs')).length, 4);
-  const b2 = await runCli(benchArgs, dir);
+  // a rerun with every run on file tables them without touching the models, even when the cache is gone
+  rmSync(join(dir, 'cache'), { recursive: true, force: true });
+  const b2 = await runCli([...benchArgs, '--json'], dir);
   assert.equal(b2.code, 0, b2.stderr);
-  assert.match(b2.stderr, /ft \(seed 1\): done before, skipping/);
-  assert.match(b2.stderr, /reusing the finished model/);
-  assert.match(b2.stdout, /memorisation gap/);
+  assert.match(b2.stderr, /seed 1: every run is on file .*the models are not needed/);
+  assert.doesNotMatch(b2.stderr, /training|reusing the finished model/);
+  assert.ok(!existsSync(join(dir, 'cache', 'models')), 'nothing was trained');
+  const doc2 = JSON.parse(b2.stdout) as Record<string, any>;
+  assert.deepEqual(doc2.rows, doc.rows);
+  assert.deepEqual(doc2.original, doc.original);
+  // an original record written before it kept the accuracy: the models are made again, and the record gains it
+  const originalFile = readdirSync(join(dir, 'bench', 'runs')).find((f) => f.startsWith('original-'))!;
+  const rec = JSON.parse(readFileSync(join(dir, 'bench', 'runs', originalFile), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(rec['accuracy'], doc.original.perSeed[0]);
+  delete rec['accuracy'];
+  writeFileSync(join(dir, 'bench', 'runs', originalFile), JSON.stringify(rec));
+  const b3 = await runCli(benchArgs, dir);
+  assert.equal(b3.code, 0, b3.stderr);
+  assert.match(b3.stderr, /ft \(seed 1\): done before, skipping/);
+  assert.match(b3.stdout, /memorisation gap/);
+  const rec3 = JSON.parse(readFileSync(join(dir, 'bench', 'runs', originalFile), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(rec3['accuracy'], doc.original.perSeed[0], 'the retrained original is the same model');
 
   // report: one self-contained page with the table and inline SVG charts
   const rep = await runCli(['report', 'bench', '--html', 'report.html'], dir);

@@ -2,7 +2,7 @@
 // option per method (IU: alpha), and bench picking the tuned recipe up (and rerunning, not reusing, old runs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
@@ -44,8 +44,11 @@ test('sweep ft over two learning rates writes the Avg.Gap winner as recipes/ft.j
   assert.match(untuned.stderr, /ft \(seed 1\): untuned recipe/);
   const tuned = await runCli(bench, dir, { LETHE_RECIPES: join(dir, 'recipes') });
   assert.equal(tuned.code, 0, tuned.stderr);
-  assert.match(tuned.stderr, /ft \(seed 1\): tuned recipe/);
-  assert.doesNotMatch(tuned.stderr, /done before, skipping/);
+  // the tuned recipe's run is the one the sweep made for the winning lr: bench takes it from the run store
+  assert.match(tuned.stderr, /ft \(seed 1\): the same run is in the run store \([0-9a-f]{16}\), skipping/);
+  assert.doesNotMatch(tuned.stderr, /done before, skipping|ft \(seed 1\): tuned recipe/);
+  const fromStore = JSON.parse(readFileSync(join(dir, 'bench', 'results.json'), 'utf8')) as { rows: { method: string; avgGap: { mean: number } }[] };
+  assert.equal(fromStore.rows.find((r) => r.method === 'ft')!.avgGap.mean, best.avgGap);
   assert.equal(readdirSync(join(dir, 'bench', 'runs')).filter((f) => f.startsWith('ft-')).length, 2);
 });
 
@@ -205,11 +208,23 @@ test('a sweep of another option reuses the same run from a sibling sweep folder 
   assert.match(copied[0]!, /^ga-epochs=5-seed1-[0-9a-f]{16}\.json$/);
   const gap = (r: { stdout: string }): number => (JSON.parse(r.stdout) as SweepJson).sweep.trials[0]!.avgGap;
   assert.equal(gap(epochs), gap(lr));
-  // a folder elsewhere is not searched: the same run there is run again
+  // a folder elsewhere finds it in the run store (the cache), and --fresh runs it again, to the same result
   const elsewhere = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.003', '--no-write', '--out', 'apart/ga', '--json'], dir);
   assert.equal(elsewhere.code, 0, elsewhere.stderr);
-  assert.doesNotMatch(elsewhere.stderr, /done before/);
-  assert.equal(gap(elsewhere), gap(lr), 'the rerun reproduces the reused result');
+  assert.match(elsewhere.stderr, /done before, skipping \(the run store \([0-9a-f]{16}\)\)/);
+  assert.equal(readdirSync(join(dir, 'apart', 'ga', 'trials')).length, 1, 'copied under this sweep\'s name');
+  const rerun = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.003', '--no-write', '--out', 'apart/ga', '--fresh', '--json'], dir);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.doesNotMatch(rerun.stderr, /done before/);
+  assert.equal(gap(rerun), gap(lr), 'the rerun reproduces the reused result');
+  // and bench, with a recipe at that lr, reuses the sweep's run instead of making it again
+  mkdirSync(join(dir, 'recipes-store'), { recursive: true });
+  writeFileSync(join(dir, 'recipes-store', 'ga.json'), JSON.stringify({ method: 'ga', tuned: true, options: { ...recipeForMethod('ga', 'random:0.1').options, lr: 0.003 } }));
+  const bench = await runCli(['bench', ...MODEL, '--methods', 'ga', '--seeds', '1', '--out', 'bench-store', '--json'], dir, { LETHE_RECIPES: join(dir, 'recipes-store') });
+  assert.equal(bench.code, 0, bench.stderr);
+  assert.match(bench.stderr, /ga \(seed 1\): the same run is in the run store/);
+  const row = (JSON.parse(bench.stdout) as { rows: { method: string; avgGap: { mean: number } }[] }).rows.find((r) => r.method === 'ga')!;
+  assert.equal(row.avgGap.mean, gap(lr));
 });
 
 test('sweep --opt fixes another option for every trial and in the written recipe', async () => {
@@ -264,10 +279,22 @@ test('a block setting is tuned as BLOCK.KEY: salun over mask.ratio writes the wi
   // the two ratios are two different runs (different masks), not one run scored twice
   assert.notDeepEqual(doc.sweep.trials[0], { ...doc.sweep.trials[1], value: 0.2, 'mask.ratio': 0.2 });
   assert.equal(readdirSync(join(dir, 'cache', 'sweeps', 'salun', 'trials')).filter((f) => f.startsWith('salun-mask.ratio=')).length, 2);
-  // bench runs the recipe with its blocks, and says so
+  // bench's run of the recipe, blocks included, is the sweep's winning run: it comes from the run store
   const bench = await runCli(['bench', ...MODEL, '--methods', 'salun', '--seeds', '1', '--out', 'bench-mask'], dir, { LETHE_RECIPES: join(dir, 'recipes-mask') });
   assert.equal(bench.code, 0, bench.stderr);
-  assert.ok(bench.stderr.includes(`salun (seed 1): tuned recipe ${JSON.stringify(doc.options)} blocks {"mask":{"ratio":${best.value}}}`), bench.stderr);
+  assert.match(bench.stderr, /salun \(seed 1\): the same run is in the run store/);
+  const runFile = readdirSync(join(dir, 'bench-mask', 'runs')).find((f) => f.startsWith('salun-'))!;
+  const record = JSON.parse(readFileSync(join(dir, 'bench-mask', 'runs', runFile), 'utf8')) as { blocks: { mask: { ratio: number } }; avgGap: number; recipe: { tuned: boolean } };
+  assert.ok(Math.abs(record.blocks.mask.ratio - best.value) < 1e-3, 'the record keeps the mask\'s realised share'); // floor(ratio·N) of N
+  assert.equal(record.avgGap, best.avgGap);
+  assert.equal(record.recipe.tuned, true);
+  // with the store emptied, bench runs the recipe with its blocks, says so, and lands on the same result
+  rmSync(join(dir, 'cache', 'runs'), { recursive: true, force: true });
+  const again = await runCli(['bench', ...MODEL, '--methods', 'salun', '--seeds', '1', '--out', 'bench-mask2'], dir, { LETHE_RECIPES: join(dir, 'recipes-mask') });
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(again.stderr.includes(`salun (seed 1): tuned recipe ${JSON.stringify(doc.options)} blocks {"mask":{"ratio":${best.value}}}`), again.stderr);
+  const rerun = JSON.parse(readFileSync(join(dir, 'bench-mask2', 'results.json'), 'utf8')) as { rows: { method: string; avgGap: { mean: number } }[] };
+  assert.equal(rerun.rows.find((r) => r.method === 'salun')!.avgGap.mean, best.avgGap);
 });
 
 test('readTarget and withValue: method options, block settings, and the errors that name what to do', () => {

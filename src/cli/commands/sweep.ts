@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
-import { ensureModels, readRunRecord } from '../bench.js';
+import { ensureModels } from '../bench.js';
+import { readRunRecord, readStoredRun, runHash, runRecord, storeRun } from '../run-store.js';
 import { cacheDir, configHash } from '../cache.js';
 import { loadData, protocolSets, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
@@ -192,7 +193,17 @@ type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' 
 /** A finished trial file, its JSON nulls (a diverged metric) back to NaN; null when absent or unreadable. */
 function readTrial(path: string): SeedTrial | null {
   const r = readRunRecord(path);
-  return r === null ? null : { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds };
+  return r === null ? null : seedTrial(r);
+}
+
+function seedTrial(r: RunRecord): SeedTrial {
+  return { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds };
+}
+
+/** The same run in the run store (a bench's, or a sweep's in another folder), as a trial. */
+function storedTrial(cacheDir: string, method: string, hash: string): { trial: SeedTrial; from: string } | null {
+  const r = readStoredRun(cacheDir, method, hash, { allMia: false });
+  return r === null ? null : { trial: seedTrial(r), from: `the run store (${hash})` };
 }
 
 /**
@@ -262,7 +273,7 @@ export default async function sweep(o: Opts): Promise<void> {
     // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
     // is scored by its mean Avg.Gap, so the winner does not merely fit one seed's forget set.
     const owned: { dispose(): void }[] = [];
-    const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; reference: HeadlineMetrics }[] = [];
+    const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; retrainSeconds: number; reference: HeadlineMetrics }[] = [];
     try {
       for (const seed of seeds) {
         const loaded = loadData({ ...data, seed });
@@ -273,7 +284,7 @@ export default async function sweep(o: Opts): Promise<void> {
         const { model: retrain } = loadCheckpoint(models.retrainDir);
         try {
           const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
-          perSeed.push({ seed, sets, originalDir: models.originalDir, reference: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA } });
+          perSeed.push({ seed, sets, originalDir: models.originalDir, retrainSeconds: models.retrainSeconds, reference: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA } });
         } finally {
           retrain.dispose();
         }
@@ -281,14 +292,14 @@ export default async function sweep(o: Opts): Promise<void> {
       const trials = [];
       for (const value of grid) {
         const runs: SeedTrial[] = [];
-        for (const { seed, sets, originalDir, reference } of perSeed) {
+        for (const { seed, sets, originalDir, retrainSeconds, reference } of perSeed) {
           const run = { method, forget, ...withValue(base, target, value), seed };
           const label = `${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`;
           // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
           // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
-          const hash = configHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
+          const hash = runHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
           const file = join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`);
-          const done = o.bool('fresh') ? null : findTrial(out, file, hash);
+          const done = o.bool('fresh') ? null : (findTrial(out, file, hash) ?? storedTrial(cache, method, hash));
           if (done !== null) {
             // a run found under another name is copied under this sweep's name, so its trials folder is complete
             if (done.from !== file) writeJsonAtomic(file, done.trial);
@@ -301,8 +312,9 @@ export default async function sweep(o: Opts): Promise<void> {
             reporter.log(label);
             const { model: unlearned, summary } = await runMethod(orig, spec, sets, run, { reporter, signal, reference, allMiaViews: false, label: `${method} ${param} ${value}` });
             unlearned.dispose();
-            const e = summary.evaluation;
-            const trial: SeedTrial = { seed, UA: e.UA, RA: e.RA, TA: e.TA, MIA: e.MIA, avgGap: e.avgGap!, seconds: summary.seconds };
+            const record = runRecord(seed, summary, retrainSeconds);
+            storeRun(cache, method, hash, record);
+            const trial = seedTrial(record);
             writeJsonAtomic(file, trial);
             runs.push(trial);
           } finally {
