@@ -187,7 +187,7 @@ test('corrector: gate and normalised bisector match hand-computed values', () =>
     const gr = [tensor([3, 4], { dtype: 'float64' }), tensor([1, 0], { dtype: 'float64' })];
     const gf = [tensor([4, 3], { dtype: 'float64' }), tensor([-1, 0], { dtype: 'float64' })];
     // cosines: 24/25 = 0.96 and -1; τ = 0.45 - 0.05·1 = 0.40 at stage 1 → fires
-    const o = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' as const };
+    const o = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' as const, stepNorm: 'unit' as const };
     const out = correctGradients(gr, gf, o, 2, 1);
     assert.equal(out.fired, true);
     assert.ok(Math.abs(out.maxCosine - 0.96) < 1e-12);
@@ -205,6 +205,13 @@ test('corrector: gate and normalised bisector match hand-computed values', () =>
     const quiet = correctGradients(gr, gf, { ...o, tau0: 0.99, tauStep: 0 }, 0, 0);
     assert.equal(quiet.fired, false);
     assert.deepEqual([...(quiet.grads[0]!.toTypedArray() as Float64Array)], [3, 4]);
+    // stepNorm 'retain': the same direction at the retain gradient's length (‖[3,4]‖ = 5), per tensor
+    const kept = correctGradients(gr, gf, { ...o, stepNorm: 'retain' }, 2, 1);
+    const k = kept.grads[0]!.toTypedArray() as Float64Array;
+    assert.ok(Math.abs(k[0]! - 5 * expected[0]!) < 1e-6 && Math.abs(k[1]! - 5 * expected[1]!) < 1e-6);
+    const unitLength = Math.hypot(expected[0]!, expected[1]!);
+    assert.ok(Math.abs(Math.hypot(k[0]!, k[1]!) - 5 * unitLength) < 1e-6);
+    assert.equal(correctGradients(gr, gf, { ...o, stepNorm: 'retain', tau0: 0.99, tauStep: 0 }, 0, 0).fired, false);
   });
 });
 

@@ -73,6 +73,7 @@ const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
   ['salun-soft', { options: { variant: 'interleaved' } }, /salun-soft: variant must be 'sequential' or 'mixed'/],
   ['salun-soft', { subspace: true }, /salun-soft .*cannot run inside an SVD subspace/],
   ['ufg', { options: { normalization: 'none' } }, /ufg: normalization must be 'reference' or 'weighted'/],
+  ['cufg', { options: { stepNorm: 'global' } }, /cufg: stepNorm must be 'unit' \(the reference\) or 'retain'/],
 ];
 
 test('unknown option names and bad values: clear errors, the original untouched, nothing leaked', async () => {

@@ -1,6 +1,7 @@
 // CUFG's forgetting-gradient corrector (research/cufg.md §2), per parameter tensor:
 //   gate:  if any layer has cos(g_r, g_f) > τ, correct every layer, else keep the plain fine-tuning gradient g_r;
-//   correction:  u = (n_r + β·n_f) / (‖n_r + n_f‖ + 1e-8), n = g / (‖g‖ + 1e-8), β = 0.9^epoch.
+//   correction:  u = (n_r + β·n_f) / (‖n_r + n_f‖ + 1e-8), n = g / (‖g‖ + 1e-8), β = 0.9^epoch
+//   (stepNorm 'retain', a labelled deviation: ‖g_r‖·u, the corrected direction at fine-tuning's step length).
 // g_r is the retain-batch CE gradient, g_f the gradient of −CE on the current forget subset (ascent direction).
 import { noGrad, stack, tidy, type Tensor } from '../../torch/index.js';
 
@@ -16,9 +17,17 @@ export interface CorrectorOptions {
    * as the code does; 'weighted': normalise n_r + β·n_f by its own norm (unit-norm update every epoch).
    */
   normalization: 'reference' | 'weighted';
+  /**
+   * The length of a corrected step, per tensor. 'unit' (default, the reference): about 1 whatever the gradient's size,
+   * so the lr is a step length and, on a small network, one lr cannot serve both the plain fine-tuning steps (which
+   * need a fine-tuning lr) and the corrected ones (which need a far smaller one). 'retain' (a deviation, labelled):
+   * the corrected direction at the retain gradient's own length ‖g_r‖, so the corrector only turns fine-tuning's
+   * steps and the lr keeps its fine-tuning meaning.
+   */
+  stepNorm: 'unit' | 'retain';
 }
 
-export const CORRECTOR_DEFAULTS: CorrectorOptions = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' };
+export const CORRECTOR_DEFAULTS: CorrectorOptions = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference', stepNorm: 'unit' };
 
 /** τ at a stage. */
 export function gateThreshold(o: CorrectorOptions, stage: number): number {
@@ -52,11 +61,13 @@ export function correctGradients(
       const grads = pairs.map(([r, f]) => {
         if (r === null) return null;
         if (f === null) return r.clone();
-        const nr = r.div(r.norm().add(1e-8));
+        const length = r.norm();
+        const nr = r.div(length.add(1e-8));
         const nf = f.div(f.norm().add(1e-8));
         const num = nr.add(nf.mul(beta));
         const den = o.normalization === 'reference' ? nr.add(nf).norm() : num.norm();
-        return num.div(den.add(1e-8));
+        const unit = num.div(den.add(1e-8));
+        return o.stepNorm === 'retain' ? unit.mul(length) : unit;
       });
       return { grads, fired, maxCosine };
     }),

@@ -19,6 +19,8 @@ export interface CufgOptions extends CommonOptions {
   tauStep: number;
   decay: number;
   normalization: string;
+  /** a corrected step's length per tensor: 'unit' (reference) or 'retain' (‖g_r‖, a labelled deviation) */
+  stepNorm: string;
   /** epochs per τ stage when no curriculum is set (reference: 10, tied to ⌊e/10⌋) */
   stageEpochs: number;
   /** reproduce the reference's BatchNorm mode leak (default false) */
@@ -35,7 +37,16 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
     throw new Error(`${name}: normalization must be 'reference' or 'weighted', got '${options.normalization}'`);
   }
   if (!Number.isInteger(options.refreshEvery) || options.refreshEvery < 1) throw new RangeError(`${name}: refreshEvery must be a positive integer`);
-  const corrector = { tau0: options.tau0, tauStep: options.tauStep, decay: options.decay, normalization: options.normalization as 'reference' | 'weighted' };
+  if (options.stepNorm !== 'unit' && options.stepNorm !== 'retain') {
+    throw new Error(`${name}: stepNorm must be 'unit' (the reference) or 'retain', got '${options.stepNorm}'`);
+  }
+  const corrector = {
+    tau0: options.tau0,
+    tauStep: options.tauStep,
+    decay: options.decay,
+    normalization: options.normalization as 'reference' | 'weighted',
+    stepNorm: options.stepNorm as 'unit' | 'retain',
+  };
   const params = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
   const curriculum = ctx.blocks.curriculum;
   const trainer = ctx.trainer();
@@ -123,7 +134,8 @@ export const ufg: MethodDefinition<CufgOptions> = {
   summary: 'UFG: fine-tuning on D_r with the gated, normalised forgetting-gradient corrector (no curriculum)',
   reference:
     'coolpaperman/CUFG untrain.py: tau0 0.45, tau step 0.05 per 10 epochs, beta 0.9^epoch, SGD momentum 0.9, wd 5e-4, lr 0.01 (SalUn default), batch 256, forget gradient recomputed every step. ' +
-    'Default BN: train mode restored after the forget pass (reference leak: bnLeak=true).',
+    'Default BN: train mode restored after the forget pass (reference leak: bnLeak=true). ' +
+    'stepNorm=retain (a deviation) keeps the retain gradient\u2019s length for the corrected step, so lr stays a fine-tuning lr.',
   defaults: DEFAULTS,
   usesRetain: true,
   run: (ctx) => correctedFineTuning(ctx, 'ufg'),
