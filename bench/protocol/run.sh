@@ -183,7 +183,8 @@ CW_RETUNE=(
 # step is a pass over a third of D_f). salun-soft is RL with a proximal step, so it gets SalUn's first two values. SCRUB's
 # reduced recipe (Adam, lr 4.47e-4, 10 epochs of batch 32 over D_r: 15,000 steps here) over-forgot on seed 1 (RA 93.2,
 # UA 7.7, MIA 18.4: gap 4.16, worse than the original's 3.83), so its lr goes down: 2e-4 scored 1.76, 1e-4 1.39 (the
-# bottom of the grid again). IU's alpha was never tuned at full scale before: 5 beat the reduced recipe's 2.
+# bottom of the grid again), so its line now reaches down to 5e-5 (not run yet; the sweep reuses the other two). IU's alpha
+# was never tuned at full scale before: 5 beat the reduced recipe's 2.
 FULL_SWEEPS=(
   "ga         --values 0.0003,0.001,0.002,0.004"
   "semu       --values 0.000001,0.0000015,0.000003,0.000006,0.000012,0.000024"
