@@ -8,7 +8,7 @@
 // first step of each epoch the retain passes run with frozen statistics. Default: the paper's intent (train mode
 // restored after each forget pass); bnLeak=true reproduces the reference.
 import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/index.js';
-import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
+import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';
 import { correctGradients, CORRECTOR_DEFAULTS, forgetWeight, gateThreshold } from '../blocks/corrector.js';
@@ -33,19 +33,13 @@ export interface CufgOptions extends CommonOptions {
 
 async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string): Promise<Module> {
   const { model, options } = ctx;
-  if (options.normalization !== 'reference' && options.normalization !== 'weighted') {
-    throw new Error(`${name}: normalization must be 'reference' or 'weighted', got '${options.normalization}'`);
-  }
   if (!Number.isInteger(options.refreshEvery) || options.refreshEvery < 1) throw new RangeError(`${name}: refreshEvery must be a positive integer`);
-  if (options.stepNorm !== 'unit' && options.stepNorm !== 'retain') {
-    throw new Error(`${name}: stepNorm must be 'unit' (the reference) or 'retain', got '${options.stepNorm}'`);
-  }
   const corrector = {
     tau0: options.tau0,
     tauStep: options.tauStep,
     decay: options.decay,
-    normalization: options.normalization as 'reference' | 'weighted',
-    stepNorm: options.stepNorm as 'unit' | 'retain',
+    normalization: oneOf(name, 'normalization', options.normalization, ['reference', 'weighted'] as const),
+    stepNorm: oneOf(name, 'stepNorm', options.stepNorm, ['unit', 'retain'] as const, { unit: 'the reference' }),
   };
   const params = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
   const curriculum = ctx.blocks.curriculum;

@@ -8,7 +8,7 @@ import { manualSeed } from '../../torch/index.js';
 import { createModel } from '../../models/registry.js';
 import { fit } from '../../train/fit.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
-import type { CommonOptions, MethodDefinition } from '../method.js';
+import { oneOf, type CommonOptions, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 
 export interface RetrainOptions extends CommonOptions {
@@ -60,10 +60,8 @@ export const retrain: MethodDefinition<RetrainOptions> = {
     if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`retrain: momentum must be in [0, 1), got ${o.momentum}`);
     if (!(o.weightDecay >= 0)) throw new RangeError(`retrain: weightDecay must be ≥ 0, got ${o.weightDecay}`);
     if (!(o.gamma > 0 && o.gamma <= 1)) throw new RangeError(`retrain: gamma must be in (0, 1], got ${o.gamma}`);
-    if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new Error(`retrain: optimizer must be 'sgd' or 'adam', got '${o.optimizer}'`);
-    if (o.schedule !== 'multistep' && o.schedule !== 'cosine' && o.schedule !== 'constant') {
-      throw new Error(`retrain: schedule must be 'multistep', 'cosine' or 'constant', got '${o.schedule}'`);
-    }
+    const optimizer = oneOf('retrain', 'optimizer', o.optimizer, ['sgd', 'adam'] as const);
+    const schedule = oneOf('retrain', 'schedule', o.schedule, ['multistep', 'cosine', 'constant'] as const);
     const milestones = parseMilestones(o.milestones, o.epochs, 'retrain');
     const recipe: Partial<TrainRecipe> = {
       epochs: o.epochs,
@@ -72,8 +70,8 @@ export const retrain: MethodDefinition<RetrainOptions> = {
       momentum: o.momentum,
       weightDecay: o.weightDecay,
       augment: o.augment,
-      optimizer: o.optimizer,
-      schedule: o.schedule,
+      optimizer,
+      schedule,
       gamma: o.gamma,
       ...(milestones ? { milestones } : {}),
     };

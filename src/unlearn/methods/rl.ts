@@ -6,7 +6,7 @@
 // concatenated with D_r and shuffled together.
 import { cat, crossEntropy, tidy, type Tensor } from '../../torch/index.js';
 import { TensorDataset } from '../../data/dataset.js';
-import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
+import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { randomLabels, trainPass } from './loop.js';
 import type { Module } from '../../nn/module.js';
@@ -20,9 +20,9 @@ export interface RlOptions extends CommonOptions {
 
 export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: string): Promise<Module> {
   const { model, options, numClasses } = ctx;
-  if (options.variant !== 'sequential' && options.variant !== 'mixed') throw new Error(`${name}: variant must be 'sequential' or 'mixed', got '${options.variant}'`);
-  if (options.labels !== 'uniform' && options.labels !== 'wrong') throw new Error(`${name}: labels must be 'uniform' or 'wrong', got '${options.labels}'`);
-  const relabel = (indices: Int32Array, y: Tensor, epoch: number): Tensor => randomLabels(indices, y, numClasses, ctx.seed, epoch, options.labels as 'uniform' | 'wrong');
+  oneOf(name, 'variant', options.variant, ['sequential', 'mixed'] as const);
+  const labels = oneOf(name, 'labels', options.labels, ['uniform', 'wrong'] as const);
+  const relabel = (indices: Int32Array, y: Tensor, epoch: number): Tensor => randomLabels(indices, y, numClasses, ctx.seed, epoch, labels);
   const trainer = ctx.trainer();
   try {
     model.train();

@@ -12,7 +12,7 @@
 // wrapping the trainer the method receives, so RL's variants, label rules and the curriculum all carry over.
 import { cat, keep, noGrad, tidy, where, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
-import type { MethodContext, MethodDefinition } from '../method.js';
+import { oneOf, type MethodContext, type MethodDefinition } from '../method.js';
 import type { OptimRecipe, UnlearnTrainer } from '../trainer.js';
 import { registerMethod } from '../registry.js';
 import { randomLabelEpochs, type RlOptions } from './rl.js';
@@ -89,7 +89,7 @@ async function salunSoft(ctx: MethodContext<SalunSoftOptions>): Promise<Module> 
   const { model, options: o } = ctx;
   if (!(o.maskRatio >= 0 && o.maskRatio <= 1)) throw new RangeError(`salun-soft: maskRatio must be in [0, 1], got ${o.maskRatio}`);
   if (ctx.blocks.subspace) throw new Error('salun-soft soft-thresholds the weights directly; it cannot run inside an SVD subspace (drop the subspace option)');
-  if (o.variant !== 'sequential' && o.variant !== 'mixed') throw new Error(`salun-soft: variant must be 'sequential' or 'mixed', got '${o.variant}'`);
+  oneOf('salun-soft', 'variant', o.variant, ['sequential', 'mixed'] as const);
 
   const params = [...model.parameters()];
   const n = params.reduce((s, p) => s + p.numel(), 0);

@@ -10,7 +10,7 @@
 // divided by the batch size). One optimizer serves both passes; the student is in train mode throughout.
 import { crossEntropy, klDiv, noGrad, tidy, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
-import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
+import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { trainPass } from './loop.js';
 
@@ -52,7 +52,7 @@ function parseEpochList(text: string, where: string): number[] {
 
 function checkOptions(o: ScrubOptions): number[] {
   if (!(o.lr > 0)) throw new RangeError(`scrub: lr must be positive, got ${o.lr}`);
-  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new Error(`scrub: optimizer must be 'adam' or 'sgd', got '${o.optimizer}'`);
+  oneOf('scrub', 'optimizer', o.optimizer, ['adam', 'sgd'] as const);
   if (!Number.isInteger(o.msteps) || o.msteps < 0) throw new RangeError(`scrub: msteps must be a non-negative integer, got ${o.msteps}`);
   if (!(o.kdT > 0)) throw new RangeError(`scrub: kdT must be positive, got ${o.kdT}`);
   if (!(o.alpha >= 0)) throw new RangeError(`scrub: alpha must be ≥ 0, got ${o.alpha}`);
