@@ -7,18 +7,18 @@ import { basename, join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
 import { evaluateUnlearning } from '../eval/evaluate.js';
 import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import type { ModelName } from '../models/index.js';
 import { writeAll, writeFileAtomic } from '../io/atomic.js';
 import { configHash } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
-import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
+import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type ModelDigests, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
-import { readRunRecord, readStoredRun, runHash, runRecord, storeRun } from './run-store.js';
+import { gapAgrees, madeWith, readRunRecord, readStoredRun, runHash, runRecord, sameMetrics, setAside, storeRun } from './run-store.js';
 import { UsageError } from './errors.js';
 
 export interface BenchConfig {
@@ -63,7 +63,11 @@ export interface SeedModels {
   retrainDir: string;
   originalAccuracy: OriginalAccuracy;
   retrainSeconds: number;
+  /** the weights themselves: records made with other ones are not reused */
+  digests: ModelDigests;
 }
+
+const weightsDigest = (m: CheckpointManifest): string => m.weights.sha256.slice(0, 16);
 
 /** Trains (or reuses) the original and retrain models of one seed. */
 export async function ensureModels(
@@ -83,6 +87,7 @@ export async function ensureModels(
     retrainDir,
     originalAccuracy: { seed, ...acc },
     retrainSeconds: writtenManifest(re)['seconds'] as number,
+    digests: { original: weightsDigest(writtenManifest(orig)), retrain: weightsDigest(writtenManifest(re)) },
   };
 }
 
@@ -119,7 +124,10 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     return join(runsDir, `${method}-seed${seed}-${key}-${configHash({ options: r.options, blocks: r.blocks ?? {} })}.json`);
   };
   writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
-  /** Every record of a seed (original with its accuracy, retrain, each method's current recipe), or null. */
+  /**
+   * Every record of a seed (original with its accuracy, retrain, each method's current recipe), all made with one
+   * pair of models (the same digests where kept, every Avg.Gap against retrain's numbers), or null.
+   */
   const finishedSeed = (seed: number): { records: RunRecord[]; accuracy: OriginalAccuracy } | null => {
     const original = readRunRecord(runFile('original', seed));
     const retrain = readRunRecord(runFile('retrain', seed));
@@ -130,7 +138,28 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       if (r === null) return null;
       records.push(r);
     }
-    return { records, accuracy: original.accuracy };
+    const oneSet = records.every((r) => gapAgrees(r, retrain) && (retrain.models === undefined || madeWith(r, retrain.models) !== false));
+    if (!oneSet) reporter.log(`seed ${seed}: the runs on file were made with different models; loading the models to tell which runs are current`);
+    return oneSet ? { records, accuracy: original.accuracy } : null;
+  };
+  /**
+   * The record in `file` if it was made with these models, else null. One with other digests (the cache rebuilt on
+   * another CPU, a model retrained) is moved to runs/stale/ and not reused; one from before the digests were kept is
+   * judged by `older` (its numbers against these models'), and gains the digests when it passes.
+   */
+  const current = (file: string, label: string, digests: ModelDigests, older: (r: RunRecord) => boolean): RunRecord | null => {
+    const r = cfg.fresh ? null : readRunRecord(file);
+    if (r === null) return null;
+    const same = madeWith(r, digests);
+    if (same === true) return r;
+    if (same === null && older(r)) {
+      const stamped = { ...r, models: digests };
+      writeJsonAtomic(file, stamped);
+      return stamped;
+    }
+    const was = r.models === undefined ? 'its numbers differ from these models\'' : `original ${r.models.original}, retrain ${r.models.retrain}`;
+    reporter.log(`${label}: the record on file was made with other models (${was}; these: original ${digests.original}, retrain ${digests.retrain}); moved to ${setAside(file)}`);
+    return null;
   };
 
   const runs: RunRecord[] = [];
@@ -159,22 +188,29 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         continue;
       }
       const models = await ensureModels(cfg, data, seed, o);
+      const { digests } = models;
       perSeed.push(models.originalAccuracy);
+      // each model is evaluated at most once: to check an older record, or to make a new one
+      const evaluations = new Map<string, ReturnType<typeof evaluateDir>>();
+      const evaluated = (dir: string, reference?: HeadlineMetrics): ReturnType<typeof evaluateDir> => {
+        if (!evaluations.has(dir)) evaluations.set(dir, evaluateDir(dir, sets!, reference, cfg.allMia ?? false));
+        return evaluations.get(dir)!;
+      };
 
       // Retrain's own metrics (the reference of Avg.Gap), then the original's.
-      let retrain = readRunRecord(runFile('retrain', seed));
-      if (retrain === null || cfg.fresh) {
+      let retrain = current(runFile('retrain', seed), `retrain (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.retrainDir)));
+      if (retrain === null) {
         reporter.log(`retrain (seed ${seed}): evaluating`);
-        const r = evaluateDir(models.retrainDir, sets, undefined, cfg.allMia ?? false);
-        retrain = { method: 'retrain', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: 0, seconds: models.retrainSeconds, timeRatio: 1, trainableShare: 1, perClassTest: r.perClassTest, miaViews: r.miaViews };
+        const r = evaluated(models.retrainDir);
+        retrain = { method: 'retrain', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: 0, seconds: models.retrainSeconds, timeRatio: 1, trainableShare: 1, perClassTest: r.perClassTest, miaViews: r.miaViews, models: digests };
         writeJsonAtomic(runFile('retrain', seed), retrain);
       }
       const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
-      let original = readRunRecord(runFile('original', seed));
-      if (original === null || cfg.fresh) {
+      let original = current(runFile('original', seed), `original (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.originalDir, reference)) && gapAgrees(r, reference));
+      if (original === null) {
         reporter.log(`original (seed ${seed}): evaluating`);
-        const r = evaluateDir(models.originalDir, sets, reference, cfg.allMia ?? false);
-        original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews, accuracy: models.originalAccuracy };
+        const r = evaluated(models.originalDir, reference);
+        original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews, accuracy: models.originalAccuracy, models: digests };
         writeJsonAtomic(runFile('original', seed), original);
       } else if (original.accuracy === undefined) {
         // a record from before the accuracy was kept in it: add it, so the next table needs no models
@@ -185,7 +221,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
 
       for (const method of cfg.methods) {
         const file = methodRunFile(method, seed);
-        const done = cfg.fresh ? null : readRunRecord(file);
+        const done = current(file, `${method} (seed ${seed})`, digests, (r) => gapAgrees(r, reference));
         if (done !== null) {
           reporter.log(`${method} (seed ${seed}): done before, skipping (${file})`);
           runs.push(done);
@@ -195,11 +231,11 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         const run = { method, forget: cfg.forget, options: recipe.options, blocks: recipe.blocks ?? {}, seed };
         const hash = runHash({ run, data: { ...cfg.data, seed }, model: cfg.model, trainRecipe: cfg.trainRecipe, original: basename(models.originalDir), reference });
         const recipeNote = { tuned: recipe.tuned, file: (recipe as { file?: string | null }).file ?? null };
-        const stored = cfg.fresh ? null : readStoredRun(cfg.cacheDir, method, hash, { allMia: cfg.allMia ?? false });
+        const stored = cfg.fresh ? null : readStoredRun(cfg.cacheDir, method, hash, { allMia: cfg.allMia ?? false, models: digests });
         if (stored !== null) {
           // the same run made by a sweep (or another bench folder): its record, under this table's recipe note
           reporter.log(`${method} (seed ${seed}): the same run is in the run store (${hash}), skipping`);
-          const record = { ...stored, recipe: recipeNote };
+          const record = { ...stored, recipe: recipeNote, models: digests };
           writeJsonAtomic(file, record);
           runs.push(record);
           continue;
@@ -217,7 +253,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
             ...(o.signal ? { signal: o.signal } : {}),
           });
           model.dispose();
-          const record = runRecord(seed, summary, models.retrainSeconds, recipeNote);
+          const record = runRecord(seed, summary, models.retrainSeconds, digests, recipeNote);
           storeRun(cfg.cacheDir, method, hash, record);
           writeJsonAtomic(file, record);
           runs.push(record);

@@ -28,6 +28,18 @@ export interface RunRecord {
   miaViews?: Record<string, number>;
   /** the original's record only: its train/val/test accuracy, so a finished seed can be tabled without its models */
   accuracy?: OriginalAccuracy;
+  /** the weights the run was made with (absent in records written before they were kept) */
+  models?: ModelDigests;
+}
+
+/**
+ * The original and retrain checkpoints a record was made with: the first 16 hex digits of each weights file's
+ * sha256. Their configuration hash names the cache directory, but the same configuration trained on another CPU (or
+ * thread count) gives other weights, so results made with one must not be mixed with runs on the other.
+ */
+export interface ModelDigests {
+  original: string;
+  retrain: string;
 }
 
 export interface ResultRow {

@@ -3,15 +3,15 @@
 // model, the original's and retrain's training recipe, the original checkpoint and the retrain reference). So
 // `lethe bench` reuses the run a `lethe sweep` made for the winning value (minutes to hours at full scale) and a
 // sweep reuses a bench run, whatever folder either writes its own files to.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../io/artifacts.js';
-import type { HeadlineMetrics } from '../eval/gap.js';
+import { avgGap, HEADLINE_KEYS, type HeadlineMetrics } from '../eval/gap.js';
 import type { ModelName } from '../models/index.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import { configHash } from './cache.js';
 import type { DataConfig } from './data.js';
-import { numberFromJson, type RunRecord } from './results.js';
+import { numberFromJson, type ModelDigests, type RunRecord } from './results.js';
 import type { RunSummary } from './unlearning.js';
 
 export interface RunIdentity {
@@ -60,13 +60,52 @@ function storeFile(cacheDir: string, method: string, hash: string): string {
 
 /**
  * The stored record of this run, or null. `allMia`: only a record with every MIA view will do (a sweep scores the
- * confidence view alone). An unreadable file reads as absent: the run is made again, nothing is lost.
+ * confidence view alone). `models`: a record made with other weights does not count (the hash names the original
+ * by its configuration, and covers retrain's metrics, not the original's weights). An unreadable file reads as
+ * absent: the run is made again, nothing is lost.
  */
-export function readStoredRun(cacheDir: string, method: string, hash: string, o: { allMia: boolean }): RunRecord | null {
+export function readStoredRun(cacheDir: string, method: string, hash: string, o: { allMia: boolean; models: ModelDigests }): RunRecord | null {
   const r = readRunRecord(storeFile(cacheDir, method, hash));
   if (r === null || r.method !== method) return null;
   if (o.allMia && Object.keys(r.miaViews ?? {}).length < 2) return null;
+  if (madeWith(r, o.models) === false) return null;
   return r;
+}
+
+/** Whether a record was made with these models, by its digests; null for a record that predates them. */
+export function madeWith(r: { models?: ModelDigests | undefined }, d: ModelDigests): boolean | null {
+  const m = r.models;
+  if (m === undefined || m === null) return null;
+  return m.original === d.original && m.retrain === d.retrain;
+}
+
+const sameNumber = (a: number, b: number, tol: number): boolean => (Number.isNaN(a) ? Number.isNaN(b) : Math.abs(a - b) <= tol);
+
+/**
+ * For a record without digests: whether its Avg.Gap is the one these retrain metrics give. Another retrain model
+ * moves them by at least one image (0.01 points of TA at 10,000 test images), far beyond the tolerance.
+ */
+export function gapAgrees(r: RunRecord, reference: HeadlineMetrics): boolean {
+  return sameNumber(r.avgGap, avgGap(r, reference), 1e-6);
+}
+
+/** For an original's or retrain's record without digests: whether evaluating the model now gives its numbers. */
+export function sameMetrics(a: HeadlineMetrics, b: HeadlineMetrics): boolean {
+  return HEADLINE_KEYS.every((k) => sameNumber(a[k], b[k], 1e-9));
+}
+
+/**
+ * Moves a record made with other models out of the way, into `stale/` beside it, under a free name: it is not mixed
+ * with runs on these models, and nothing is lost. Returns where it went.
+ */
+export function setAside(file: string): string {
+  const dir = join(dirname(file), 'stale');
+  mkdirSync(dir, { recursive: true });
+  const name = basename(file, '.json');
+  let to = join(dir, `${name}.json`);
+  for (let i = 2; existsSync(to); i++) to = join(dir, `${name}-${i}.json`);
+  renameSync(file, to);
+  return to;
 }
 
 export function storeRun(cacheDir: string, method: string, hash: string, record: RunRecord): void {
@@ -75,7 +114,7 @@ export function storeRun(cacheDir: string, method: string, hash: string, record:
 }
 
 /** A finished run's record, as bench tables it and the store keeps it. */
-export function runRecord(seed: number, summary: RunSummary, retrainSeconds: number, recipe?: RunRecord['recipe']): RunRecord {
+export function runRecord(seed: number, summary: RunSummary, retrainSeconds: number, models: ModelDigests, recipe?: RunRecord['recipe']): RunRecord {
   const e = summary.evaluation;
   return {
     method: summary.method,
@@ -93,5 +132,6 @@ export function runRecord(seed: number, summary: RunSummary, retrainSeconds: num
     blocks: summary.blocks,
     ...(recipe === undefined ? {} : { recipe }),
     miaViews: e.miaViews,
+    models,
   };
 }

@@ -9,11 +9,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
-import { readRunRecord, readStoredRun, runHash, runRecord, storeRun } from '../run-store.js';
+import { madeWith, readRunRecord, readStoredRun, runHash, runRecord, storeRun } from '../run-store.js';
 import { cacheDir, configHash } from '../cache.js';
 import { loadData, protocolSets, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
-import type { RunRecord } from '../results.js';
+import type { ModelDigests, RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
 import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
@@ -188,7 +188,7 @@ export function gridEdge(values: readonly GridValue[], best: GridValue): 'lowest
 }
 
 /** One value's result on one seed: the headline fields of a bench run record. */
-type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds'>;
+type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds' | 'models'>;
 
 /** A finished trial file, its JSON nulls (a diverged metric) back to NaN; null when absent or unreadable. */
 function readTrial(path: string): SeedTrial | null {
@@ -197,12 +197,12 @@ function readTrial(path: string): SeedTrial | null {
 }
 
 function seedTrial(r: RunRecord): SeedTrial {
-  return { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds };
+  return { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds, ...(r.models ? { models: r.models } : {}) };
 }
 
 /** The same run in the run store (a bench's, or a sweep's in another folder), as a trial. */
-function storedTrial(cacheDir: string, method: string, hash: string): { trial: SeedTrial; from: string } | null {
-  const r = readStoredRun(cacheDir, method, hash, { allMia: false });
+function storedTrial(cacheDir: string, method: string, hash: string, models: ModelDigests): { trial: SeedTrial; from: string } | null {
+  const r = readStoredRun(cacheDir, method, hash, { allMia: false, models });
   return r === null ? null : { trial: seedTrial(r), from: `the run store (${hash})` };
 }
 
@@ -210,18 +210,21 @@ function storedTrial(cacheDir: string, method: string, hash: string): { trial: S
  * A finished trial of the same run (the hash covers method, options, blocks, seed, data, model, original and
  * reference, not the swept option's name): first this sweep's own file, then any trial with that hash in this sweep's
  * trials or a sibling sweep's (`<out>/../<other>/trials`). So SalUn's lr sweep reuses the 2e-3 run its mask-ratio
- * sweep already made, instead of running it again under another name.
+ * sweep already made, instead of running it again under another name. A trial made with other weights (its digests
+ * differ: the models were trained again, e.g. on another CPU) does not count; one from before the digests were kept
+ * does, since the hash covers retrain's metrics.
  */
-export function findTrial(out: string, file: string, hash: string): { trial: SeedTrial; from: string } | null {
+export function findTrial(out: string, file: string, hash: string, models: ModelDigests): { trial: SeedTrial; from: string } | null {
+  const mine = (t: SeedTrial | null): t is SeedTrial => t !== null && madeWith(t, models) !== false;
   const own = readTrial(file);
-  if (own !== null) return { trial: own, from: file };
+  if (mine(own)) return { trial: own, from: file };
   const suffix = `-${hash}.json`;
   const parent = dirname(out);
   const dirs = [join(out, 'trials'), ...listDir(parent).filter((d) => join(parent, d) !== out).map((d) => join(parent, d, 'trials'))];
   for (const dir of dirs) {
     for (const name of listDir(dir).filter((n) => n.endsWith(suffix)).sort()) {
       const trial = readTrial(join(dir, name));
-      if (trial !== null) return { trial, from: join(dir, name) };
+      if (mine(trial)) return { trial, from: join(dir, name) };
     }
   }
   return null;
@@ -273,7 +276,7 @@ export default async function sweep(o: Opts): Promise<void> {
     // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
     // is scored by its mean Avg.Gap, so the winner does not merely fit one seed's forget set.
     const owned: { dispose(): void }[] = [];
-    const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; retrainSeconds: number; reference: HeadlineMetrics }[] = [];
+    const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; retrainSeconds: number; reference: HeadlineMetrics; digests: ModelDigests }[] = [];
     try {
       for (const seed of seeds) {
         const loaded = loadData({ ...data, seed });
@@ -284,7 +287,7 @@ export default async function sweep(o: Opts): Promise<void> {
         const { model: retrain } = loadCheckpoint(models.retrainDir);
         try {
           const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
-          perSeed.push({ seed, sets, originalDir: models.originalDir, retrainSeconds: models.retrainSeconds, reference: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA } });
+          perSeed.push({ seed, sets, originalDir: models.originalDir, retrainSeconds: models.retrainSeconds, reference: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA }, digests: models.digests });
         } finally {
           retrain.dispose();
         }
@@ -292,14 +295,14 @@ export default async function sweep(o: Opts): Promise<void> {
       const trials = [];
       for (const value of grid) {
         const runs: SeedTrial[] = [];
-        for (const { seed, sets, originalDir, retrainSeconds, reference } of perSeed) {
+        for (const { seed, sets, originalDir, retrainSeconds, reference, digests } of perSeed) {
           const run = { method, forget, ...withValue(base, target, value), seed };
           const label = `${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`;
           // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
           // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
           const hash = runHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
           const file = join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`);
-          const done = o.bool('fresh') ? null : (findTrial(out, file, hash) ?? storedTrial(cache, method, hash));
+          const done = o.bool('fresh') ? null : (findTrial(out, file, hash, digests) ?? storedTrial(cache, method, hash, digests));
           if (done !== null) {
             // a run found under another name is copied under this sweep's name, so its trials folder is complete
             if (done.from !== file) writeJsonAtomic(file, done.trial);
@@ -312,7 +315,7 @@ export default async function sweep(o: Opts): Promise<void> {
             reporter.log(label);
             const { model: unlearned, summary } = await runMethod(orig, spec, sets, run, { reporter, signal, reference, allMiaViews: false, label: `${method} ${param} ${value}` });
             unlearned.dispose();
-            const record = runRecord(seed, summary, retrainSeconds);
+            const record = runRecord(seed, summary, retrainSeconds, digests);
             storeRun(cache, method, hash, record);
             const trial = seedTrial(record);
             writeJsonAtomic(file, trial);

@@ -1,0 +1,117 @@
+// Records made with other models are not mixed with runs on these: the original and retrain checkpoints share a
+// cache name with any model of the same configuration (trained on another CPU, or again), so every bench record
+// carries the weights' digests, and an older record without them is checked by its numbers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TINY, runCli, tempDir } from './helpers.js';
+import { findTrial } from '../../src/cli/commands/sweep.js';
+import { avgGap, type HeadlineMetrics } from '../../src/eval/gap.js';
+
+const dir = tempDir('lethe-bench-models-');
+const ARGS = ['bench', '--model', 'mlp', ...TINY, '--epochs', '1', '--methods', 'ga', '--seeds', '1', '--out', 'bench', '--json'];
+const WITH_BS = ARGS.map((a) => (a === 'ga' ? 'ga,bs' : a));
+const runs = join(dir, 'bench', 'runs');
+
+type Rec = Record<string, any>;
+const recordFile = (prefix: string): string => join(runs, readdirSync(runs).find((f) => f.startsWith(`${prefix}-`) && f.endsWith('.json'))!);
+const read = (prefix: string): Rec => JSON.parse(readFileSync(recordFile(prefix), 'utf8')) as Rec;
+const edit = (prefix: string, f: (r: Rec) => void): void => {
+  const r = read(prefix);
+  f(r);
+  writeFileSync(recordFile(prefix), JSON.stringify(r));
+};
+const rows = (stdout: string): Rec[] => (JSON.parse(stdout) as Rec).rows as Rec[];
+/** original's, retrain's and ga's numbers (a table with bs added keeps them; run times differ from run to run) */
+const sameRows = (stdout: string): unknown[] =>
+  rows(stdout)
+    .filter((r) => r['method'] !== 'bs')
+    .map((r) => [r['method'], ...['UA', 'RA', 'TA', 'MIA', 'avgGap'].map((k) => (r[k] as { mean: number }).mean)]);
+const stale = (): string[] => readdirSync(join(runs, 'stale')).sort();
+
+test('bench records carry the models\u2019 digests; records made with other models are set aside and made again', async () => {
+  const first = await runCli(ARGS, dir);
+  assert.equal(first.code, 0, first.stderr);
+  const digest = (kind: string): string => {
+    const models = readdirSync(join(dir, 'cache', 'models')).find((d) => d.startsWith(`${kind}-`))!;
+    return (JSON.parse(readFileSync(join(dir, 'cache', 'models', models, 'manifest.json'), 'utf8')) as Rec).weights.sha256.slice(0, 16);
+  };
+  const digests = { original: digest('original'), retrain: digest('retrain') };
+  for (const p of ['original', 'retrain', 'ga']) assert.deepEqual(read(p).models, digests, p);
+
+  // another retrain model (as if trained on another CPU): retrain's record and the run gapped against it go aside
+  edit('retrain', (r) => (r.models.retrain = 'ffffffffffffffff'));
+  edit('ga', (r) => (r.models.retrain = 'ffffffffffffffff'));
+  const other = await runCli(ARGS, dir);
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stderr, /retrain \(seed 1\): the record on file was made with other models \(original [0-9a-f]{16}, retrain ffffffffffffffff; these: original [0-9a-f]{16}, retrain [0-9a-f]{16}\); moved to .*stale/);
+  assert.match(other.stderr, /ga \(seed 1\): the record on file was made with other models/);
+  assert.match(other.stderr, /ga \(seed 1\): the same run is in the run store/, 'the run made with these models');
+  assert.doesNotMatch(other.stderr, /original \(seed 1\): the record/, 'the original\u2019s record was made with these models');
+  assert.equal(stale().length, 2, 'nothing is lost');
+  assert.equal((JSON.parse(readFileSync(join(runs, 'stale', stale().find((f) => f.startsWith('ga-'))!), 'utf8')) as Rec).models.retrain, 'ffffffffffffffff');
+  assert.deepEqual(read('ga').models, digests);
+  assert.deepEqual(sameRows(other.stdout), sameRows(first.stdout), 'the same models give the same table');
+
+  // records from before the digests were kept, in a seed that is not finished (a method added): the models are
+  // loaded, and each older record is checked by its numbers, kept, and stamped
+  for (const p of ['original', 'retrain', 'ga']) edit(p, (r) => delete r.models);
+  const older = await runCli(WITH_BS, dir);
+  assert.equal(older.code, 0, older.stderr);
+  assert.match(older.stderr, /ga \(seed 1\): done before, skipping/);
+  assert.doesNotMatch(older.stderr, /made with other models|(original|retrain) \(seed 1\): evaluating/);
+  for (const p of ['original', 'retrain', 'ga']) assert.deepEqual(read(p).models, digests, p);
+  assert.deepEqual(sameRows(older.stdout), sameRows(first.stdout));
+
+  // an older record whose numbers are not these models' (as if made with another retrain model: its TA differs,
+  // and the others were scored against it): all three go aside and are made again
+  for (const p of ['original', 'retrain', 'ga']) edit(p, (r) => delete r.models);
+  edit('retrain', (r) => (r.TA += 1));
+  const otherReference = read('retrain') as HeadlineMetrics;
+  for (const p of ['original', 'ga']) edit(p, (r) => (r.avgGap = avgGap(r as HeadlineMetrics, otherReference)));
+  rmSync(recordFile('bs'));
+  const changed = await runCli(WITH_BS, dir);
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stderr, /retrain \(seed 1\): the record on file was made with other models \(its numbers differ from these models'/);
+  assert.match(changed.stderr, /original \(seed 1\): the record on file was made with other models/);
+  assert.match(changed.stderr, /ga \(seed 1\): the record on file was made with other models/);
+  assert.equal(stale().length, 5);
+  assert.deepEqual(sameRows(changed.stdout), sameRows(first.stdout));
+
+  // without the models, a folder whose records disagree is not tabled from the files: the models are made again
+  rmSync(join(dir, 'cache'), { recursive: true, force: true });
+  edit('ga', (r) => (r.models.original = '0000000000000000'));
+  const mixed = await runCli(WITH_BS, dir);
+  assert.equal(mixed.code, 0, mixed.stderr);
+  assert.match(mixed.stderr, /seed 1: the runs on file were made with different models; loading the models/);
+  assert.match(mixed.stderr, /ga \(seed 1\): the record on file was made with other models \(original 0000000000000000/);
+  assert.match(mixed.stderr, /bs \(seed 1\): done before, skipping/);
+  assert.equal(stale().length, 6);
+  assert.deepEqual(sameRows(mixed.stdout), sameRows(first.stdout), 'retrained on this machine: the same models');
+  // and a consistent folder is tabled from its files alone, as before
+  rmSync(join(dir, 'cache'), { recursive: true, force: true });
+  const files = await runCli(WITH_BS, dir);
+  assert.equal(files.code, 0, files.stderr);
+  assert.match(files.stderr, /seed 1: every run is on file/);
+  assert.deepEqual(rows(files.stdout), rows(mixed.stdout));
+});
+
+test('a sweep trial made with other models is not reused; one from before the digests were kept is', () => {
+  const out = join(dir, 'sweeps', 'ga');
+  mkdirSync(join(out, 'trials'), { recursive: true });
+  const these = { original: 'aaaaaaaaaaaaaaaa', retrain: 'bbbbbbbbbbbbbbbb' };
+  const trial = { seed: 1, UA: 1, RA: 2, TA: 3, MIA: 4, avgGap: 5, seconds: 6 };
+  const file = join(out, 'trials', 'ga-lr=0.01-seed1-0123456789abcdef.json');
+  writeFileSync(file, JSON.stringify({ ...trial, models: { ...these, original: 'cccccccccccccccc' } }));
+  assert.equal(findTrial(out, file, '0123456789abcdef', these), null);
+  writeFileSync(file, JSON.stringify({ ...trial, models: these }));
+  assert.deepEqual(findTrial(out, file, '0123456789abcdef', these)?.trial, { ...trial, models: these });
+  writeFileSync(file, JSON.stringify(trial));
+  assert.deepEqual(findTrial(out, file, '0123456789abcdef', these)?.trial, trial);
+  // a sibling sweep's trial of the same run, made with other models, is not taken either
+  const sibling = join(dir, 'sweeps', 'ga-other', 'trials');
+  mkdirSync(sibling, { recursive: true });
+  writeFileSync(join(sibling, 'ga-epochs=5-seed1-fedcba9876543210.json'), JSON.stringify({ ...trial, models: { ...these, retrain: 'dddddddddddddddd' } }));
+  assert.equal(findTrial(out, join(out, 'trials', 'ga-lr=0.02-seed1-fedcba9876543210.json'), 'fedcba9876543210', these), null);
+});
