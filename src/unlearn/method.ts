@@ -17,7 +17,7 @@ export function oneOf<T extends string>(where: string, key: string, value: unkno
   if ((choices as readonly unknown[]).includes(value)) return value as T;
   const named = choices.map((c) => `'${c}'${notes[c] === undefined ? '' : ` (${notes[c]})`}`);
   const list = named.length === 1 ? named[0]! : `${named.slice(0, -1).join(', ')} or ${named[named.length - 1]!}`;
-  throw new Error(`${where}: ${key} must be ${list}, got '${String(value)}'`);
+  throw new RangeError(`${where}: ${key} must be ${list}, got '${String(value)}'`);
 }
 
 /** Options every method understands (each method documents its own defaults). */
@@ -97,8 +97,8 @@ export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
   defaults: O;
   /** the blocks this method uses by default (e.g. salun: mask) */
   defaultBlocks?: { mask?: boolean; subspace?: boolean; curriculum?: boolean };
-  /** whether the method reads D_r (reported; SEMU and GA do not) */
-  usesRetain: boolean;
+  /** whether the method reads D_r (reported; GA does not, SEMU only with useRetain) */
+  usesRetain: boolean | ((options: O) => boolean);
   /** the option the papers tune per setting (`lethe sweep` default): 'lr' unless the method has none (IU: alpha) */
   tunedOption?: keyof O & string;
   run(ctx: MethodContext<O>): Promise<Module>;

@@ -18,7 +18,7 @@ import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
 import { SvdSubspace, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 import { buildCurriculum, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { getMethod } from './registry.js';
-import type { Blocks, CommonOptions, MethodContext, ProgressEvent } from './method.js';
+import { oneOf, type Blocks, type CommonOptions, type MethodContext, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
@@ -108,7 +108,8 @@ export async function unlearn(
   const options = resolveOptions(def.name, def.defaults, o.options);
   const seed = o.seed ?? 0;
   if (data.forget.size === 0) throw new Error('the forget set is empty: nothing to unlearn');
-  if (data.retain.size === 0 && def.usesRetain) throw new Error(`method '${def.name}' needs retain data, but the retain set is empty`);
+  const usesRetain = typeof def.usesRetain === 'function' ? def.usesRetain(options) : def.usesRetain;
+  if (data.retain.size === 0 && usesRetain) throw new Error(`method '${def.name}' needs retain data, but the retain set is empty`);
   const numClasses = spec.numClasses;
   const progress = o.progress ?? (() => {});
   const checkAbort = (): void => o.signal?.throwIfAborted();
@@ -215,7 +216,7 @@ export async function unlearn(
       blocks: result,
       trainableParams: trainable,
       seconds: (performance.now() - start) / 1000,
-      usesRetain: def.usesRetain,
+      usesRetain,
     };
   } catch (e) {
     model.dispose();
@@ -250,7 +251,7 @@ export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: n
 /** SEMU's subspace from the working copy's conv/linear weight gradients of CE with true labels on D_f. */
 export function buildSubspace(model: Module, forget: DataLoader, o: SubspaceBlockOptions, signal?: AbortSignal, allReduce?: (sums: Tensor[]) => void): SvdSubspace {
   const wasTraining = model.training;
-  model.train((o.bnMode ?? 'eval') === 'train');
+  model.train(oneOf('SEMU subspace', 'bnMode', o.bnMode ?? 'eval', ['eval', 'train'] as const, { train: 'the reference' }) === 'train');
   try {
     const grads = accumulateGradients(model, forget, (b) => crossEntropy(model.forward(b.x), b.y), {
       params: subspaceWeights(model),

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { getMethod, unlearn, type UnlearnRunOptions } from '../../src/unlearn/index.js';
 import { parseMilestones } from '../../src/unlearn/methods/retrain.js';
 import { memory } from '../../src/torch/index.js';
-import { assertMemory, assertUnchanged, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
+import { assertMemory, assertUnchanged, flatParams, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
 
 let f: Fixture;
 before(async () => {
@@ -48,6 +48,9 @@ test('parseMilestones: increasing positive epochs within the run', () => {
   assert.throws(() => parseMilestones('30', 20, 'retrain'), /past the last epoch/);
 });
 
+/** a value outside an option's choices, as a CLI flag or a JSON recipe can give it */
+const misspelt = (v: string): never => v as never;
+
 const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
   ['iu', { options: { alhpa: 1 } }, /method 'iu' has no option 'alhpa'; its options are .*alpha/],
   ['scrub', { options: { kd_T: 4 } }, /method 'scrub' has no option 'kd_T'/],
@@ -74,6 +77,13 @@ const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
   ['salun-soft', { subspace: true }, /salun-soft .*cannot run inside an SVD subspace/],
   ['ufg', { options: { normalization: 'none' } }, /ufg: normalization must be 'reference' or 'weighted'/],
   ['cufg', { options: { stepNorm: 'global' } }, /cufg: stepNorm must be 'unit' \(the reference\) or 'retain'/],
+  ['ufg', { options: { stageEpochs: 0 } }, /ufg: stageEpochs must be a positive integer, got 0/],
+  // a misspelt block choice would otherwise select another variant of the algorithm
+  ['semu', { subspace: { projection: misspelt('orthogonl') } }, /SEMU subspace: projection must be 'orthogonal', 'reference' \(the reference code's ‖W‖\) or 'none', got 'orthogonl'/],
+  ['semu', { subspace: { rankRule: misspelt('referense') } }, /SEMU subspace: rankRule must be 'reference' or 'reach', got 'referense'/],
+  ['semu', { subspace: { bnMode: misspelt('training') } }, /SEMU subspace: bnMode must be 'eval' or 'train' \(the reference\), got 'training'/],
+  ['cufg', { curriculum: { score: misspelt('margin') } }, /curriculum: score must be 'loss', 'confidence' or 'entropy', got 'margin'/],
+  ['cufg', { curriculum: { order: misspelt('easy') } }, /curriculum: order must be 'easy-first' or 'hard-first', got 'easy'/],
 ];
 
 test('unknown option names and bad values: clear errors, the original untouched, nothing leaked', async () => {
@@ -84,4 +94,16 @@ test('unknown option names and bad values: clear errors, the original untouched,
   }
   assertUnchanged(f.original, snap, 'bad options');
   assertMemory(base, 'bad options');
+});
+
+test('RL\u2019s mixed variant augments its batches when the run asks (as the reference\u2019s concatenated dataset keeps its transforms)', async () => {
+  const run = async (augment: boolean): Promise<Float64Array> => {
+    const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'rl', options: { epochs: 1, batchSize: 16, variant: 'mixed', augment }, seed: 4 });
+    try {
+      return flatParams(r.model);
+    } finally {
+      r.model.dispose();
+    }
+  };
+  assert.notDeepEqual(await run(true), await run(false));
 });

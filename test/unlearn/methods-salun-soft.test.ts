@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { unlearn } from '../../src/unlearn/index.js';
-import { frozenCount, proximalStep } from '../../src/unlearn/methods/salun-soft.js';
+import { frozenCount, proximalStep, referenceStepsBefore } from '../../src/unlearn/methods/salun-soft.js';
 import { keep, memory, tensor, tidy } from '../../src/torch/index.js';
 import { accuracies, assertMemory, assertUnchanged, flatParams, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
 
@@ -54,6 +54,27 @@ test('salun-soft after one epoch: at least r of the n entries sit exactly at the
   r.model.dispose();
   assertUnchanged(f.original, snap, 'salun-soft');
   assertMemory(base, 'salun-soft');
+});
+
+test('referenceStepsBefore: held at the epoch start (mixed; sequential forget pass), + the retain step index (sequential)', () => {
+  assert.equal(referenceStepsBefore('mixed', 16, 5, 2), 16);
+  assert.equal(referenceStepsBefore('sequential', 16, 0, 2), 16);
+  assert.equal(referenceStepsBefore('sequential', 16, 1, 2), 16);
+  assert.equal(referenceStepsBefore('sequential', 16, 2, 2), 16, 'the first retain step: i = 0');
+  assert.equal(referenceStepsBefore('sequential', 16, 7, 2), 21);
+});
+
+test('salun-soft sequential: r falls through the retain pass, so the last step holds r(i = last) entries at the anchor', async () => {
+  const theta0 = flatParams(f.original);
+  const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'salun-soft', options: { epochs: 1, batchSize: 16, variant: 'sequential' }, seed: 3 });
+  const theta = flatParams(r.model);
+  const n = theta.length;
+  const forgetSteps = Math.ceil(24 / 16);
+  const retainSteps = Math.ceil(96 / 16);
+  const rLast = frozenCount(0.5, forgetSteps + retainSteps, retainSteps - 1, n); // 0.5 · 2/8 · n, not the epoch start's 0.5 · 7/8 · n
+  const frozen = theta.filter((v, i) => v === theta0[i]).length;
+  assert.ok(frozen >= rLast && frozen <= rLast + 5, `${frozen} entries at the anchor, the last step's r is ${rLast}`);
+  r.model.dispose();
 });
 
 test('salun-soft with maskRatio 0 is exactly rl (mixed variant); with the default it forgets D_f and keeps D_r', async () => {

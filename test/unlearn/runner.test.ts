@@ -2,7 +2,7 @@
 // should, blocks restrict training exactly, bad runs fail clearly, and the original model is never touched.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { memory, tidy, type Tensor } from '../../src/index.js';
+import { createModel, manualSeed, memory, tidy, type ModelSpec, type Tensor } from '../../src/index.js';
 import { unlearn, methodNames, buildSaliencyMask } from '../../src/unlearn/index.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { evaluateSplit } from '../../src/eval/outputs.js';
@@ -125,6 +125,39 @@ test('CUFG and UFG keep retain accuracy and run their curriculum/corrector', asy
   assert.deepEqual(perEpoch.map((m) => /τ (\S+),/.exec(m)?.[1]), ['0.45', '0.40', '0.35']);
   assert.deepEqual(perEpoch.map((m) => Number(/with (\d+) forget/.exec(m)?.[1])), r.blocks.curriculum?.stageSizes);
   r.model.dispose();
+});
+
+test('UFG bnLeak: as the reference, only the first retain pass of each epoch runs BatchNorm in train mode', async () => {
+  // a BatchNorm model on the setting's 8×8 images (untrained: only the BatchNorm bookkeeping is checked)
+  const spec: ModelSpec = { name: 'resnet20', inChannels: 1, numClasses: 4, mean: [0.5], std: [0.25] };
+  manualSeed(3);
+  const model = createModel(spec);
+  const key = [...model.stateDict().keys()].find((k) => k.endsWith('num_batches_tracked'))!;
+  const tracked = (m: Module): number => tidy(() => Number(m.stateDict().get(key)!.item()));
+  const batches = Math.ceil(s.retain.size / 64);
+  try {
+    for (const [bnLeak, expected] of [[true, 2], [false, 2 * batches]] as const) {
+      const r = await unlearn(model, spec, s, { method: 'ufg', options: { epochs: 2, lr: 1e-3, batchSize: 64, forgetBatchSize: 64, bnLeak }, seed: 1 });
+      assert.equal(tracked(r.model) - tracked(model), expected, `bnLeak ${bnLeak}: BatchNorm updates`);
+      r.model.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
+test('SEMU useRetain: D_f (random labels) and D_r shuffled together, as the reference’s concatenation; it then needs D_r', async () => {
+  const batches: number[] = [];
+  const r = await unlearn(s.original, s.spec, s, { method: 'semu', options: { epochs: 1, lr: 0.01, batchSize: 32, useRetain: true }, seed: 3, progress: (e) => e.phase === 'semu' && e.batches !== undefined && batches.push(e.batches) });
+  assert.equal(r.usesRetain, true);
+  assert.ok(batches.length > 0 && batches.every((b) => b === Math.ceil((s.forget.size + s.retain.size) / 32)), `one pass over D_f ∪ D_r: ${[...new Set(batches)].join(',')} batches`);
+  r.model.dispose();
+  const none = s.retain.subset([]);
+  try {
+    await assert.rejects(unlearn(s.original, s.spec, { forget: s.forget, retain: none }, { method: 'semu', options: { useRetain: true } }), /method 'semu' needs retain data, but the retain set is empty/);
+  } finally {
+    none.dispose();
+  }
 });
 
 test('a diverging run stops with a clear error and leaves the original untouched', async () => {

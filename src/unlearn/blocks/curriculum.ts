@@ -10,6 +10,7 @@ import type { Module } from '../../nn/module.js';
 import { DataLoader } from '../../data/loader.js';
 import type { TensorDataset } from '../../data/dataset.js';
 import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
+import { oneOf } from '../method.js';
 
 export type DifficultyScore = 'loss' | 'confidence' | 'entropy';
 
@@ -56,6 +57,7 @@ export class Curriculum {
 
 /** Per-sample difficulty scores of the forget set under `model` (eval mode, no augmentation). */
 export function difficultyScores(model: Module, forget: TensorDataset, score: DifficultyScore = 'loss', batchSize = 256): Float32Array {
+  oneOf('curriculum', 'score', score, ['loss', 'confidence', 'entropy'] as const);
   const wasTraining = model.training;
   model.eval();
   const out = new Float32Array(forget.size);
@@ -91,6 +93,7 @@ export function buildCurriculum(original: Module, forget: TensorDataset, o: Curr
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`curriculum: stages must be a positive integer, got ${K}`);
   if (!Number.isInteger(epochsPerStage) || epochsPerStage < 1) throw new RangeError(`curriculum: epochsPerStage must be a positive integer, got ${epochsPerStage}`);
   if (forget.size < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forget.size}`);
+  const direction = oneOf('curriculum', 'order', o.order ?? 'easy-first', ['easy-first', 'hard-first'] as const);
   const scores = difficultyScores(original, forget, o.score ?? 'loss', o.batchSize ?? 256);
   // ascending score, ties by index: a stable, documented order
   const order = Int32Array.from({ length: forget.size }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
@@ -101,6 +104,6 @@ export function buildCurriculum(original: Module, forget: TensorDataset, o: Curr
     chunks.push(order.slice(begin, end).sort());
   }
   // chunks[0] = lowest loss (hard); easy-first consumes from the last chunk
-  const stages = (o.order ?? 'easy-first') === 'easy-first' ? chunks.reverse() : chunks;
+  const stages = direction === 'easy-first' ? chunks.reverse() : chunks;
   return new Curriculum(stages, epochsPerStage, scores);
 }

@@ -12,6 +12,7 @@ import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
 import { keep, linalg, noGrad, tidy, zeros, tensor, type Tensor } from '../../torch/index.js';
 import type { Gradients } from './gradients.js';
+import { oneOf } from '../method.js';
 
 export interface SubspaceOptions {
   /** explained-variance ratio γ of the rank rule; null keeps the full thin SVD (reference default 0.95 in its README) */
@@ -97,10 +98,10 @@ export class SvdSubspace {
   static fromGradients(model: Module, grads: Gradients, o: SubspaceOptions = {}): SvdSubspace {
     const gamma = o.gamma === undefined ? 0.95 : o.gamma;
     if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
-    const projection = o.projection ?? 'orthogonal';
-    const rule = o.rankRule ?? 'reference';
-    const channelRanks = o.channelRanks ?? 'max';
-    if (channelRanks !== 'max' && channelRanks !== 'per-channel') throw new RangeError(`SEMU subspace: channelRanks must be 'max' or 'per-channel', got '${String(channelRanks)}'`);
+    // a misspelt choice would silently select another variant of the algorithm: every one is checked
+    const projection = oneOf('SEMU subspace', 'projection', o.projection ?? 'orthogonal', ['orthogonal', 'reference', 'none'] as const, { reference: "the reference code's ‖W‖" });
+    const rule = oneOf('SEMU subspace', 'rankRule', o.rankRule ?? 'reference', ['reference', 'reach'] as const);
+    const channelRanks = oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? 'max', ['max', 'per-channel'] as const);
     const perChannel = channelRanks === 'per-channel';
     const layers: SubspaceLayer[] = [];
     try {

@@ -4,8 +4,8 @@
 // Every retain step: g_r = ∇ CE(retain batch) (train mode); g_f = mean over the current forget subset's batches
 // of ∇ −CE (eval mode, a full pass, as the reference does; refreshEvery > 1 reuses it for that many steps, a
 // labelled deviation that cuts the cost); the corrector gates and mixes them; then the optimizer steps.
-// BatchNorm: the reference switches to eval mode for the forget pass and never switches back, so after the
-// first step of each epoch the retain passes run with frozen statistics. Default: the paper's intent (train mode
+// BatchNorm: the reference switches to eval mode for the forget pass (after the step's retain pass) and never
+// switches back, so only the first retain pass of each epoch runs in train mode. Default: the paper's intent (train mode
 // restored after each forget pass); bnLeak=true reproduces the reference.
 import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/index.js';
 import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
@@ -21,7 +21,7 @@ export interface CufgOptions extends CommonOptions {
   normalization: string;
   /** a corrected step's length per tensor: 'unit' (reference) or 'retain' (‖g_r‖, a labelled deviation) */
   stepNorm: string;
-  /** epochs per τ stage when no curriculum is set (reference: 10, tied to ⌊e/10⌋) */
+  /** epochs per τ stage when no curriculum is set (reference: 10, tied to ⌊e/10⌋); with one, τ follows the curriculum's stage (and stays at the last stage's value past K·E_s epochs) */
   stageEpochs: number;
   /** reproduce the reference's BatchNorm mode leak (default false) */
   bnLeak: boolean;
@@ -34,6 +34,7 @@ export interface CufgOptions extends CommonOptions {
 async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string): Promise<Module> {
   const { model, options } = ctx;
   if (!Number.isInteger(options.refreshEvery) || options.refreshEvery < 1) throw new RangeError(`${name}: refreshEvery must be a positive integer`);
+  if (!Number.isInteger(options.stageEpochs) || options.stageEpochs < 1) throw new RangeError(`${name}: stageEpochs must be a positive integer, got ${options.stageEpochs}`);
   const corrector = {
     tau0: options.tau0,
     tauStep: options.tauStep,
@@ -57,26 +58,34 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
       const retain = ctx.retainLoader(e);
       for (const batch of retain) {
         try {
-          if (forgetGrad === null || n % options.refreshEvery === 0) {
-            if (forgetGrad) disposeGradients(forgetGrad);
-            forgetGrad = forgetGradient(ctx, params, subset, e * 100003 + n);
-            if (!options.bnLeak) model.train();
-          }
-          const g = forgetGrad;
-          tidy(() => {
+          // the reference's order: the retain pass first (in train mode it also moves BatchNorm's running statistics),
+          // then the forget pass at the same weights (eval mode), then the corrected step
+          const gr = tidy(() => {
             const loss = crossEntropy(model.forward(batch.x), batch.y);
             const value = loss.item();
             if (!Number.isFinite(value)) throw new Error(`${name}: the loss became ${value}; lower the learning rate`);
-            const gr = autograd.grad(loss, params.map(([, p]) => p), { allowUnused: true });
+            const g = autograd.grad(loss, params.map(([, p]) => p), { allowUnused: true });
             // the corrector is non-linear: in data-parallel runs it must see the global g_r, not this rank's
-            ctx.parallel?.averageTensors_(gr.filter((g): g is Tensor => g !== null));
-            const out = correctGradients(gr, params.map(([k]) => g.get(k) ?? null), corrector, e, stage);
-            if (out.fired) fired++;
-            noGrad(() => params.forEach(([, p], i) => (p.grad = out.grads[i] ?? null)));
-            trainer.applyGradients();
-            steps++;
-            return value;
+            ctx.parallel?.averageTensors_(g.filter((t): t is Tensor => t !== null));
+            return g;
           });
+          try {
+            if (forgetGrad === null || n % options.refreshEvery === 0) {
+              if (forgetGrad) disposeGradients(forgetGrad);
+              forgetGrad = forgetGradient(ctx, params, subset, e * 100003 + n);
+              if (!options.bnLeak) model.train();
+            }
+            const gf = forgetGrad;
+            tidy(() => {
+              const out = correctGradients(gr, params.map(([k]) => gf.get(k) ?? null), corrector, e, stage);
+              if (out.fired) fired++;
+              noGrad(() => params.forEach(([, p], i) => (p.grad = out.grads[i] ?? null)));
+              trainer.applyGradients();
+              steps++;
+            });
+          } finally {
+            for (const t of gr) t?.dispose();
+          }
         } finally {
           batch.dispose();
         }

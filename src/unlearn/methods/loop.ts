@@ -1,7 +1,8 @@
 // The inner loop every training-based method shares: one pass over a loader, one step per batch.
 import type { Batch } from '../../data/loader.js';
 import type { DataLoader } from '../../data/loader.js';
-import { fromBuffer, tidy, type Tensor } from '../../torch/index.js';
+import { cat, fromBuffer, tidy, type Tensor } from '../../torch/index.js';
+import { TensorDataset } from '../../data/dataset.js';
 import { Rng, deriveSeed } from '../../data/random.js';
 import type { MethodContext } from '../method.js';
 import type { UnlearnTrainer } from '../trainer.js';
@@ -70,4 +71,20 @@ export function randomLabels(indices: Int32Array, y: Tensor, numClasses: number,
     out[i] = BigInt(r);
   }
   return fromBuffer(out, 'int64', [indices.length]);
+}
+
+/**
+ * D_f (the epoch's curriculum subset, if any) with the epoch's random labels, concatenated with D_r (true labels):
+ * one dataset to shuffle together, as the references' ConcatDataset (RL's mixed variant, SEMU with retain data).
+ */
+export function relabelledUnion(ctx: MethodContext, epoch: number, relabel: (indices: Int32Array, y: Tensor, epoch: number) => Tensor): TensorDataset {
+  const subset = ctx.blocks.curriculum?.subsetAt(epoch);
+  const forget = subset ? ctx.forget.subset(subset) : ctx.forget;
+  const positions = subset ?? Int32Array.from({ length: ctx.forget.size }, (_, i) => i);
+  try {
+    const [images, labels] = tidy(() => [cat([forget.images, ctx.retain.images]), cat([relabel(positions, forget.labels, epoch), ctx.retain.labels])]);
+    return new TensorDataset({ images: images!, labels: labels!, numClasses: ctx.numClasses, name: 'relabelled-union' });
+  } finally {
+    if (subset) forget.dispose();
+  }
 }

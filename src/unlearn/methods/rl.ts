@@ -4,11 +4,10 @@
 // drawn uniformly from {0..C−1} (the true label included, with probability 1/C), then one pass over all of D_r
 // with true labels. variant 'mixed' is the older code (and CIFAR-100's): D_f relabelled once per epoch,
 // concatenated with D_r and shuffled together.
-import { cat, crossEntropy, tidy, type Tensor } from '../../torch/index.js';
-import { TensorDataset } from '../../data/dataset.js';
+import { crossEntropy, type Tensor } from '../../torch/index.js';
 import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { randomLabels, trainPass } from './loop.js';
+import { randomLabels, relabelledUnion, trainPass } from './loop.js';
 import type { Module } from '../../nn/module.js';
 
 export interface RlOptions extends CommonOptions {
@@ -31,9 +30,9 @@ export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: str
         await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), relabel(b.indices, b.y, e)), `${name} forget`, e, options.epochs);
         await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), `${name} retain`, e, options.epochs);
       } else {
-        const mixed = mixedDataset(ctx, e, relabel);
+        const mixed = relabelledUnion(ctx, e, relabel);
         try {
-          const loader = ctx.loader(mixed, 'mixed', e, { augment: false });
+          const loader = ctx.loader(mixed, 'mixed', e); // augmented when the run asks for it, as the reference's concatenation keeps its transforms
           await trainPass(ctx, trainer, loader, (b) => crossEntropy(model.forward(b.x), b.y), `${name} mixed`, e, options.epochs);
         } finally {
           mixed.dispose();
@@ -44,19 +43,6 @@ export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: str
     trainer.dispose();
   }
   return model;
-}
-
-/** D_f (the epoch's curriculum subset, if any) with fresh random labels, concatenated with D_r. */
-function mixedDataset(ctx: MethodContext<RlOptions>, epoch: number, relabel: (indices: Int32Array, y: Tensor, epoch: number) => Tensor): TensorDataset {
-  const subset = ctx.blocks.curriculum?.subsetAt(epoch);
-  const forget = subset ? ctx.forget.subset(subset) : ctx.forget;
-  const positions = subset ?? Int32Array.from({ length: ctx.forget.size }, (_, i) => i);
-  try {
-    const [images, labels] = tidy(() => [cat([forget.images, ctx.retain.images]), cat([relabel(positions, forget.labels, epoch), ctx.retain.labels])]);
-    return new TensorDataset({ images: images!, labels: labels!, numClasses: ctx.numClasses, name: 'rl-mixed' });
-  } finally {
-    if (subset) forget.dispose();
-  }
 }
 
 export const rl: MethodDefinition<RlOptions> = {

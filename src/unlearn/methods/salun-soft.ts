@@ -4,7 +4,8 @@
 //
 // anchor = all parameters at the start of the current epoch (re-captured every epoch); after each step of epoch e
 //   r = floor(maskRatio · (T − (s_e + 1)) / T · n)   (n = #entries; T and s_e count |forget loader| + |retain loader|
-//                                                   steps per epoch, the total and those before epoch e, as the reference)
+//                                                   steps per epoch, the total and those before epoch e, as the reference;
+//                                                   the sequential variant adds the retain pass's step index, as its SVHN branch)
 //   τ = the r-th smallest |Δθ|
 //   θ ← θ − τ where Δθ > τ,  θ + τ where Δθ < −τ,  anchor elsewhere
 // so at least r entries end each step exactly at the anchor, and the share of frozen entries decays linearly from
@@ -25,6 +26,16 @@ export interface SalunSoftOptions extends RlOptions {
 /** All parameters flattened into one vector (a snapshot, owned by the caller). */
 function flatten(params: readonly Tensor[]): Tensor {
   return noGrad(() => cat(params.map((p) => p.reshape(-1))));
+}
+
+/**
+ * The reference's step count in r's formula after the step at `stepInEpoch` of an epoch starting at `epochStart`
+ * (reference steps). The mixed variant (CIFAR, Tiny-ImageNet) holds it at the epoch's start for the whole epoch; the
+ * sequential one (SVHN) holds it there through the forget pass, then adds the retain pass's own step index i
+ * (`epoch·S + i + 1`, i counted from 0 within the retain pass), so r falls step by step there.
+ */
+export function referenceStepsBefore(variant: 'sequential' | 'mixed', epochStart: number, stepInEpoch: number, forgetSteps: number): number {
+  return variant === 'sequential' && stepInEpoch >= forgetSteps ? epochStart + (stepInEpoch - forgetSteps) : epochStart;
 }
 
 /** r = floor(maskRatio · (T − (stepsBefore + 1)) / T · n), evaluated in the reference's order. */
@@ -89,13 +100,14 @@ async function salunSoft(ctx: MethodContext<SalunSoftOptions>): Promise<Module> 
   const { model, options: o } = ctx;
   if (!(o.maskRatio >= 0 && o.maskRatio <= 1)) throw new RangeError(`salun-soft: maskRatio must be in [0, 1], got ${o.maskRatio}`);
   if (ctx.blocks.subspace) throw new Error('salun-soft soft-thresholds the weights directly; it cannot run inside an SVD subspace (drop the subspace option)');
-  oneOf('salun-soft', 'variant', o.variant, ['sequential', 'mixed'] as const);
+  const variant = oneOf('salun-soft', 'variant', o.variant, ['sequential', 'mixed'] as const);
 
   const params = [...model.parameters()];
   const n = params.reduce((s, p) => s + p.numel(), 0);
   const perEpoch = stepsPerEpoch(ctx);
   const { starts, total } = offsets(perEpoch);
   const schedule = offsets(referenceStepsPerEpoch(ctx));
+  const forgetSteps = Array.from({ length: o.epochs }, (_, e) => ctx.forgetLoader(e).length);
   let step = 0;
   let epoch = -1;
   let anchor: Tensor | null = null;
@@ -110,7 +122,8 @@ async function salunSoft(ctx: MethodContext<SalunSoftOptions>): Promise<Module> 
         }
       },
       afterStep: () => {
-        proximalStep(params, anchor!, frozenCount(o.maskRatio, schedule.total, schedule.starts[epoch]!, n));
+        const before = referenceStepsBefore(variant, schedule.starts[epoch]!, step - starts[epoch]!, forgetSteps[epoch]!);
+        proximalStep(params, anchor!, frozenCount(o.maskRatio, schedule.total, before, n));
         step++;
       },
     });

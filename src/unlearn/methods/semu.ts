@@ -4,14 +4,15 @@
 // differ from the true one (uniform, and (y+1) mod C where equal), and train only the k×k cores with SGD
 // (momentum 0.9, weight decay 5e-4 on the cores) on D_f; no retain data unless useRetain. The whole model runs in
 // eval mode (BatchNorm statistics frozen) while the cores train. README recipe: 10 epochs, lr 1e-5, γ = 0.95,
-// projection on, early exit (which reads retain accuracy: off here by default, to stay retain-free).
-import { crossEntropy } from '../../torch/index.js';
+// projection on, early exit (which reads retain accuracy to decide when to stop: not implemented, so runs stay
+// retain-free and last their epochs).
+import { crossEntropy, type Tensor } from '../../torch/index.js';
 import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { randomLabels, trainPass } from './loop.js';
+import { randomLabels, relabelledUnion, trainPass } from './loop.js';
 
 export interface SemuOptions extends CommonOptions {
-  /** add a pass over D_r with true labels each epoch (reference flag --use_retaining_data; default false) */
+  /** train on D_f (random labels) and D_r (true labels) shuffled together (reference flag --use_retaining_data; default false) */
   useRetain: boolean;
 }
 
@@ -24,16 +25,24 @@ export const semu: MethodDefinition<SemuOptions> = {
     'BatchNorm in eval mode while collecting the gradient (reference leaves train mode on: option bnMode=train).',
   defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, useRetain: false },
   defaultBlocks: { subspace: true },
-  usesRetain: false,
+  usesRetain: (o) => o.useRetain,
   async run(ctx) {
     const { model, options, numClasses } = ctx;
     const trainer = ctx.trainer();
     try {
+      const relabel = (indices: Int32Array, y: Tensor, epoch: number): Tensor => randomLabels(indices, y, numClasses, ctx.seed, epoch, 'wrong');
       for (let e = 0; e < options.epochs; e++) {
         model.eval(); // the reference trains the cores with every BatchNorm on its running statistics
-        await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), randomLabels(b.indices, b.y, numClasses, ctx.seed, e, 'wrong')), 'semu', e, options.epochs);
         if (options.useRetain) {
-          await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), 'semu retain', e, options.epochs);
+          // --use_retaining_data: the relabelled D_f and D_r (true labels) concatenated and shuffled together
+          const union = relabelledUnion(ctx, e, relabel);
+          try {
+            await trainPass(ctx, trainer, ctx.loader(union, 'semu-union', e), (b) => crossEntropy(model.forward(b.x), b.y), 'semu', e, options.epochs);
+          } finally {
+            union.dispose();
+          }
+        } else {
+          await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), relabel(b.indices, b.y, e)), 'semu', e, options.epochs);
         }
       }
     } finally {
