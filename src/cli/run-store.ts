@@ -13,6 +13,7 @@ import { configHash } from './cache.js';
 import type { DataConfig } from './data.js';
 import { numberFromJson, type ModelDigests, type RunRecord } from './results.js';
 import type { RunSummary } from './unlearning.js';
+import { getMethod } from '../unlearn/index.js';
 
 export interface RunIdentity {
   run: { method: string; forget: string; options: Record<string, unknown>; blocks: unknown; seed: number };
@@ -25,9 +26,13 @@ export interface RunIdentity {
   reference: HeadlineMetrics;
 }
 
-/** The run's hash: also the suffix of a sweep's trial file names, so a trial and its stored record match by name. */
+/**
+ * The run's hash: also the suffix of a sweep's trial file names, so a trial and its stored record match by name. A
+ * method's revision above 1 enters it, so a run made by the code before that change is not reused.
+ */
 export function runHash(id: RunIdentity): string {
-  return configHash(id);
+  const revision = getMethod(id.run.method).revision ?? 1;
+  return configHash(revision > 1 ? { ...id, revision } : id);
 }
 
 function readJson<T>(path: string): T | null {

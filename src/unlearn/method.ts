@@ -101,5 +101,10 @@ export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
   usesRetain: boolean | ((options: O) => boolean);
   /** the option the papers tune per setting (`lethe sweep` default): 'lr' unless the method has none (IU: alpha) */
   tunedOption?: keyof O & string;
+  /**
+   * Raised when a change of the code changes the method's results at unchanged options (absent: 1), so runs kept
+   * from before (the run store, sweep trials) are not taken for runs of the current code.
+   */
+  revision?: number;
   run(ctx: MethodContext<O>): Promise<Module>;
 }

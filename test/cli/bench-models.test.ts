@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { TINY, runCli, tempDir } from './helpers.js';
 import { findTrial } from '../../src/cli/commands/sweep.js';
 import { avgGap, type HeadlineMetrics } from '../../src/eval/gap.js';
+import { runHash, type RunIdentity } from '../../src/cli/run-store.js';
+import { configHash } from '../../src/cli/cache.js';
 
 const dir = tempDir('lethe-bench-models-');
 const ARGS = ['bench', '--model', 'mlp', ...TINY, '--epochs', '1', '--methods', 'ga', '--seeds', '1', '--out', 'bench', '--json'];
@@ -114,4 +116,12 @@ test('a sweep trial made with other models is not reused; one from before the di
   mkdirSync(sibling, { recursive: true });
   writeFileSync(join(sibling, 'ga-epochs=5-seed1-fedcba9876543210.json'), JSON.stringify({ ...trial, models: { ...these, retrain: 'dddddddddddddddd' } }));
   assert.equal(findTrial(out, join(out, 'trials', 'ga-lr=0.02-seed1-fedcba9876543210.json'), 'fedcba9876543210', these), null);
+});
+
+test('runHash: a method whose code changed its results (revision above 1) gets new hashes, the others keep theirs', () => {
+  const id = (method: string): RunIdentity =>
+    ({ run: { method, forget: 'random:0.1', options: { lr: 0.01 }, blocks: {}, seed: 1 }, data: { data: 'fmnist', seed: 1 }, model: 'mlp', trainRecipe: { epochs: 1 }, original: 'original-mlp-0', reference: { UA: 1, RA: 2, TA: 3, MIA: 4 } }) as unknown as RunIdentity;
+  assert.equal(runHash(id('ft')), configHash(id('ft')), 'runs kept before revisions existed still match');
+  assert.equal(runHash(id('cufg')), configHash({ ...id('cufg'), revision: 2 }));
+  assert.notEqual(runHash(id('cufg')), configHash(id('cufg')), 'a CUFG run of the code before the reordering is not reused');
 });

@@ -118,6 +118,9 @@ function forgetGradient(ctx: MethodContext<CufgOptions>, params: [string, Tensor
   });
 }
 
+/** 2: each step in the reference's order, the retain pass before the forget pass (BatchNorm's statistics move first) */
+const REVISION = 2;
+
 const DEFAULTS: CufgOptions = {
   epochs: 10,
   lr: 0.01,
@@ -141,6 +144,7 @@ export const ufg: MethodDefinition<CufgOptions> = {
     'stepNorm=retain (a deviation) keeps the retain gradient\u2019s length for the corrected step, so lr stays a fine-tuning lr.',
   defaults: DEFAULTS,
   usesRetain: true,
+  revision: REVISION,
   run: (ctx) => correctedFineTuning(ctx, 'ufg'),
 };
 registerMethod(ufg);
@@ -154,6 +158,7 @@ export const cufg: MethodDefinition<CufgOptions> = {
   defaults: { ...DEFAULTS, epochs: 6 },
   defaultBlocks: { curriculum: true },
   usesRetain: true,
+  revision: REVISION,
   run: (ctx) => correctedFineTuning(ctx, 'cufg'),
 };
 registerMethod(cufg);
