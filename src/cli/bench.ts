@@ -1,7 +1,7 @@
 // The paper-style benchmark: per seed, the original and retrain models (trained once and cached under a hash
 // of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
 // Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
-import { writeJsonAtomic } from '../io/artifacts.js';
+import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
@@ -10,7 +10,6 @@ import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
 import { loadCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import type { ModelName } from '../models/index.js';
-import { writeAll, writeFileAtomic } from '../io/atomic.js';
 import { configHash } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
@@ -18,7 +17,7 @@ import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, t
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
-import { gapAgrees, madeWith, readRunRecord, readStoredRun, runHash, runRecord, sameMetrics, setAside, storeRun } from './run-store.js';
+import { gapAgrees, madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, sameMetrics, setAside, storeRun } from './run-store.js';
 import { UsageError } from './errors.js';
 
 export interface BenchConfig {
@@ -123,7 +122,6 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     const r = recipes[method]!;
     return join(runsDir, `${method}-seed${seed}-${key}-${configHash({ options: r.options, blocks: r.blocks ?? {} })}.json`);
   };
-  writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
   /**
    * Every record of a seed (original with its accuracy, retrain, each method's current recipe), all made with one
    * pair of models (the same digests where kept, every Avg.Gap against retrain's numbers), or null.
@@ -171,6 +169,8 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     let sets: ProtocolSets | null = null;
     try {
       sets = protocolSets(data, cfg.forget);
+      // written once the forget spec has proved valid, so a rejected run leaves an earlier table's config as it was
+      if (protocol.length === 0) writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
       classNames = data.classNames ? [...data.classNames] : Array.from({ length: data.numClasses }, (_, i) => String(i));
       if (protocol.length === 0) {
         protocol = [
@@ -245,19 +245,22 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
           // the blocks too: SalUn's mask ratio is as much a part of its recipe as its lr
           const blocks = recipe.blocks === undefined ? '' : ` blocks ${JSON.stringify(recipe.blocks)}`;
           reporter.log(`${method} (seed ${seed}): ${recipe.tuned ? 'tuned recipe' : 'untuned recipe (method defaults)'} ${JSON.stringify(recipe.options)}${blocks}`);
-          const { model, summary } = await runMethod(orig, spec, sets, run, {
-            reporter,
-            reference,
-            allMiaViews: cfg.allMia ?? false,
-            label: `${method} (seed ${seed})`,
-            ...(o.signal ? { signal: o.signal } : {}),
+          const record = await runOrDiverge(seed, run, digests, reporter, async () => {
+            const { model, summary } = await runMethod(orig, spec, sets!, run, {
+              reporter,
+              reference,
+              allMiaViews: cfg.allMia ?? false,
+              label: `${method} (seed ${seed})`,
+              ...(o.signal ? { signal: o.signal } : {}),
+            });
+            model.dispose();
+            return runRecord(seed, summary, models.retrainSeconds, digests);
           });
-          model.dispose();
-          const record = runRecord(seed, summary, models.retrainSeconds, digests, recipeNote);
-          storeRun(cfg.cacheDir, method, hash, record);
-          writeJsonAtomic(file, record);
-          runs.push(record);
-          reporter.log(`${method} (seed ${seed}): UA ${record.UA.toFixed(2)}  RA ${record.RA.toFixed(2)}  TA ${record.TA.toFixed(2)}  MIA ${record.MIA.toFixed(2)}  Avg.Gap ${record.avgGap.toFixed(2)}  ${record.seconds.toFixed(1)} s`);
+          const withNote = { ...record, recipe: recipeNote };
+          storeRun(cfg.cacheDir, method, hash, withNote);
+          writeJsonAtomic(file, withNote);
+          runs.push(withNote);
+          if (record.diverged === undefined) reporter.log(`${method} (seed ${seed}): UA ${record.UA.toFixed(2)}  RA ${record.RA.toFixed(2)}  TA ${record.TA.toFixed(2)}  MIA ${record.MIA.toFixed(2)}  Avg.Gap ${record.avgGap.toFixed(2)}  ${record.seconds.toFixed(1)} s`);
         } finally {
           orig.dispose();
         }
@@ -281,10 +284,8 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     definitions: DEFINITIONS,
   };
   writeJsonAtomic(join(cfg.out, 'results.json'), doc);
-  const csv = Buffer.from(resultsCsv(doc));
-  writeFileAtomic(join(cfg.out, 'results.csv'), (fd) => writeAll(fd, csv));
-  const md = Buffer.from(resultsMarkdown(doc));
-  writeFileAtomic(join(cfg.out, 'results.md'), (fd) => writeAll(fd, md));
+  writeBytesAtomic(join(cfg.out, 'results.csv'), Buffer.from(resultsCsv(doc)));
+  writeBytesAtomic(join(cfg.out, 'results.md'), Buffer.from(resultsMarkdown(doc)));
   return doc;
 }
 

@@ -3,7 +3,8 @@
 // from the same seed, forgotten classes dropped from the test set in class-wise runs. A checkpoint's manifest
 // stores the DataConfig, so `unlearn` and `eval` rebuild exactly the same split.
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import {
   DatasetFileError,
   FASHION_MNIST_DEBIAN_DIR,
@@ -214,8 +215,19 @@ export interface ProtocolSets {
   test: TensorDataset;
   classes: number[] | undefined;
   forgetSpec: string;
+  /** the first 16 hex digits of the sha256 of D_f's sorted training indices: what the spec selected, pinned */
+  forgetDigest: string;
   description: string;
   dispose(): void;
+}
+
+/**
+ * A forget spec as runs record it: an `indices:FILE` path made absolute, so that the spec in a manifest names the
+ * same file from any working directory. Other specs are returned as they are.
+ */
+export function canonicalForget(spec: string): string {
+  const m = /^indices:(.+)$/s.exec(spec.trim());
+  return m === null || isAbsolute(m[1]!) ? spec : `indices:${resolve(m[1]!)}`;
 }
 
 export function protocolSets(d: LoadedData, forget: string): ProtocolSets {
@@ -243,6 +255,7 @@ export function protocolSets(d: LoadedData, forget: string): ProtocolSets {
     test,
     classes: split.classes,
     forgetSpec: forget,
+    forgetDigest: createHash('sha256').update(new Uint8Array(split.forget.buffer, split.forget.byteOffset, split.forget.byteLength)).digest('hex').slice(0, 16),
     description:
       split.description +
       (owned ? `; test without class(es) ${split.classes!.join(',')}: ${test.size}` : '') +

@@ -28,6 +28,8 @@ export interface RunRecord {
   miaViews?: Record<string, number>;
   /** the original's record only: its train/val/test accuracy, so a finished seed can be tabled without its models */
   accuracy?: OriginalAccuracy;
+  /** why the run has no metrics: it diverged (every number NaN; it ranks last, a sweep skips it) */
+  diverged?: string;
   /** the weights the run was made with (absent in records written before they were kept) */
   models?: ModelDigests;
 }

@@ -13,7 +13,9 @@ import { configHash } from './cache.js';
 import type { DataConfig } from './data.js';
 import { numberFromJson, type ModelDigests, type RunRecord } from './results.js';
 import type { RunSummary } from './unlearning.js';
-import { getMethod } from '../unlearn/index.js';
+import type { Reporter } from './progress.js';
+import { getMethod, NonFiniteLossError } from '../unlearn/index.js';
+import { NonFiniteOutputError } from '../eval/outputs.js';
 
 export interface RunIdentity {
   run: { method: string; forget: string; options: Record<string, unknown>; blocks: unknown; seed: number };
@@ -116,6 +118,55 @@ export function setAside(file: string): string {
 export function storeRun(cacheDir: string, method: string, hash: string, record: RunRecord): void {
   mkdirSync(join(cacheDir, 'runs'), { recursive: true });
   writeJsonAtomic(storeFile(cacheDir, method, hash), record);
+}
+
+/**
+ * Whether an error says that the run diverged (a NaN or infinite loss, or outputs that overflowed), which is a
+ * result (the lr is past the method's cliff), not a mistake in the request.
+ */
+export function isDivergence(e: unknown): e is Error {
+  return e instanceof NonFiniteLossError || e instanceof NonFiniteOutputError;
+}
+
+/** The record of a run that diverged: every number NaN, so it ranks last in a table and a sweep passes over it. */
+export function divergedRecord(seed: number, run: { method: string; options: Record<string, unknown>; blocks: unknown }, why: Error, models: ModelDigests): RunRecord {
+  return {
+    method: run.method,
+    seed,
+    UA: NaN,
+    RA: NaN,
+    TA: NaN,
+    MIA: NaN,
+    avgGap: NaN,
+    seconds: NaN,
+    timeRatio: NaN,
+    trainableShare: NaN,
+    perClassTest: [],
+    options: run.options,
+    blocks: run.blocks,
+    diverged: why.message,
+    models,
+  };
+}
+
+/**
+ * Makes a run's record with `make`; a run that diverges is a result too (the lr is past the method's cliff): its
+ * record says so, with every number NaN, and a table or a sweep goes on with the next run.
+ */
+export async function runOrDiverge(
+  seed: number,
+  run: { method: string; options: Record<string, unknown>; blocks: unknown },
+  models: ModelDigests,
+  reporter: Reporter,
+  make: () => Promise<RunRecord>,
+): Promise<RunRecord> {
+  try {
+    return await make();
+  } catch (e) {
+    if (!isDivergence(e)) throw e;
+    reporter.log(`${run.method} (seed ${seed}): diverged, recorded without metrics (it ranks last): ${e.message}`);
+    return divergedRecord(seed, run, e, models);
+  }
 }
 
 /** A finished run's record, as bench tables it and the store keeps it. */

@@ -165,7 +165,7 @@ export async function trainCheckpoint(
         dataset: { name: data.kind, ...job.data, numClasses: data.numClasses, classNames: data.classNames ?? null },
         split: { seed: job.data.seed, valFraction: job.data.valFraction, description: sets?.description ?? pset!.description },
         sizes: { train: trainOn.size, val: val.size, test: data.test.size },
-        ...(job.forget === undefined ? {} : { forget: job.forget }),
+        ...(job.forget === undefined ? {} : { forget: job.forget, forgetDigest: pset!.forgetDigest }),
         seed: job.seed,
         recipe: result.recipe,
         history: result.history,

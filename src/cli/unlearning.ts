@@ -4,14 +4,14 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
-import { getMethod, methodNames, resolveOptions, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+import { getMethod, methodNames, resolveOptions, runBlocks, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
 import { MANIFEST, isCompleteCheckpoint, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { tidy } from '../torch/index.js';
 import { UsageError } from './errors.js';
 import { dataConfigOf, openCheckpoint, sameData } from './checkpoints.js';
-import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
+import { canonicalForget, describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import type { BlocksSetting } from './recipes.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
@@ -115,6 +115,11 @@ export async function runMethod(
     }
   })();
   const blocks = blockRunOptions(job.blocks);
+  try {
+    runBlocks(job.method, blocks, sets.forget.size);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const label = o.label ?? job.method;
   const result = await unlearn(original, spec, { forget: sets.forget, retain: sets.retain }, {
     method: job.method,
@@ -124,8 +129,7 @@ export async function runMethod(
     progress: progressHandler(o.reporter, label, options.batchSize),
     ...(o.signal === undefined ? {} : { signal: o.signal }),
     ...(o.parallel === undefined ? {} : { parallel: o.parallel.wrap }),
-  });
-  o.reporter.done();
+  }).finally(() => o.reporter.done());
   try {
     o.reporter.log(`${label}: unlearned in ${result.seconds.toFixed(1)} s; evaluating`);
     const evaluation = evaluateUnlearning(result.model, { forget: sets.forget, retain: sets.retain, test: sets.test }, {
@@ -158,6 +162,10 @@ export async function runMethod(
 export function referenceMetrics(dir: string, data: DataConfig, sets: ProtocolSets, flag = '--reference'): { metrics: HeadlineMetrics; manifest: CheckpointManifest } {
   const { model, manifest } = openCheckpoint(dir, flag);
   try {
+    if (manifest['kind'] !== 'retrain') {
+      const what = manifest['kind'] === 'original' ? 'an original model' : manifest['kind'] === 'unlearned' ? 'an unlearned model' : `a '${String(manifest['kind'])}' checkpoint`;
+      throw new UsageError(`${flag}: '${dir}' is ${what}, not a retrain reference; make one with lethe train --forget ${sets.forgetSpec} --out DIR (same data and seed as the original)`);
+    }
     const refData = dataConfigOf(manifest, dir);
     if (!sameData(refData, data)) {
       throw new UsageError(`${flag}: '${dir}' was trained on other data (${JSON.stringify(refData)}); it must share the dataset, sizes and seed`);
@@ -165,6 +173,10 @@ export function referenceMetrics(dir: string, data: DataConfig, sets: ProtocolSe
     const refForget = manifest['forget'];
     if (typeof refForget === 'string' && refForget !== sets.forgetSpec) {
       throw new UsageError(`${flag}: '${dir}' retrained without '${refForget}', but this run forgets '${sets.forgetSpec}'`);
+    }
+    const refDigest = manifest['forgetDigest'];
+    if (typeof refDigest === 'string' && refDigest !== sets.forgetDigest) {
+      throw new UsageError(`${flag}: '${dir}' was retrained without the samples '${sets.forgetSpec}' selected then; its file now selects others`);
     }
     const r = evaluateUnlearning(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
     return { metrics: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA }, manifest };
@@ -187,10 +199,16 @@ export function prepareFromCheckpoint(dir: string, forget: string | undefined, o
   const { model, manifest } = openCheckpoint(dir, o.flag);
   let data: LoadedData | null = null;
   try {
-    const spec = forget ?? (typeof manifest['forget'] === 'string' ? (manifest['forget'] as string) : undefined);
+    const spec = forget !== undefined ? canonicalForget(forget) : typeof manifest['forget'] === 'string' ? (manifest['forget'] as string) : undefined;
     if (spec === undefined) throw new UsageError(`--forget: '${dir}' is an original model; say what to forget, e.g. --forget random:0.1`);
     data = loadData(dataConfigOf(manifest, dir, { dataDir: o.dataDir }));
     const sets = protocolSets(data, spec);
+    // the spec from the manifest must still select what it selected then (an indices file can change)
+    const pinned = manifest['forgetDigest'];
+    if (forget === undefined && typeof pinned === 'string' && pinned !== sets.forgetDigest) {
+      sets.dispose();
+      throw new UsageError(`--forget: '${spec}' no longer selects the forget set ${dir} was made with (its file changed); pass --forget to use it as it is now`);
+    }
     const protocol = describeData(data, [`forget ${spec}: ${sets.description}`]);
     const d = data;
     return {
@@ -222,6 +240,7 @@ export function saveUnlearned(out: string, model: Module, run: PreparedRun, summ
     saveCheckpoint(out, model, run.manifest.model, {
       kind: 'unlearned',
       dataConfig: run.data.config,
+      forgetDigest: run.sets.forgetDigest,
       protocol: run.protocol,
       ...summary,
       ...extra,

@@ -10,7 +10,7 @@ import type { ImageClassifier } from '../models/classifier.js';
 import { cat, keep, noGrad, tidy, zerosLike, type Tensor } from '../torch/index.js';
 import { indicesOfClasses, toClassifierInput } from './data.js';
 import { frechetDistance } from './frechet.js';
-import { sampleImages, type SampleOptions } from './samplers.js';
+import { defaultDdimSteps, sampleImages, type SampleOptions } from './samplers.js';
 import { timestepTensor, type NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 
@@ -130,7 +130,7 @@ export async function evaluateGenerator(
   const labels = [...new Array<number>(nf).fill(f), ...gridLabels(remaining, np)];
   const crop = realTest.imageShape[1];
   const { onProgress, onImages, forgetClass: _f, samplesForget: _n, samplesPerClass: _p, realPerClass: _r, ...sampleOpts } = o;
-  const steps = o.sampler === 'ddpm' ? schedule.timesteps : (o.steps ?? 100);
+  const steps = o.sampler === 'ddpm' ? schedule.timesteps : (o.steps ?? defaultDdimSteps(schedule.timesteps));
   const images = await sampleImages(model, schedule, labels, {
     ...sampleOpts,
     ...(onProgress ? { onStep: (p) => onProgress({ done: (p.batch - 1) * steps + p.step, total: p.batches * steps }) } : {}),

@@ -3,7 +3,7 @@
 // PNG = signature, IHDR, IDAT (zlib stream of the rows, each prefixed by filter byte 0), IEND; every chunk is
 // length, type, data, CRC-32 of type+data. zlib comes from node:zlib; the CRC table is computed here.
 import { deflateSync } from 'node:zlib';
-import { writeFileAtomic, writeAll } from '../io/atomic.js';
+import { writeBytesAtomic } from '../io/artifacts.js';
 import { tidy, type Tensor } from '../torch/index.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -80,7 +80,7 @@ export function pngSize(bytes: Uint8Array): { width: number; height: number } | 
 /** Writes a PNG atomically (temporary file + rename). */
 export function writePng(path: string, img: RasterImage): void {
   const bytes = encodePng(img);
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
+  writeBytesAtomic(path, bytes);
 }
 
 /**

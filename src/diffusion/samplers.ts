@@ -107,7 +107,7 @@ export async function sampleImages(
     const y = labels[i]!;
     if (!Number.isInteger(y) || y < 0 || y >= model.nullClass) throw new RangeError(`sampleImages: label ${y} at position ${i} is not a class in [0, ${model.nullClass})`);
   }
-  const seq = sampler === 'ddim' ? ddimTimesteps(schedule.timesteps, o.steps ?? 100) : Array.from({ length: schedule.timesteps }, (_, i) => i);
+  const seq = sampler === 'ddim' ? ddimTimesteps(schedule.timesteps, o.steps ?? defaultDdimSteps(schedule.timesteps)) : Array.from({ length: schedule.timesteps }, (_, i) => i);
   if (o.seed !== undefined) manualSeed(o.seed);
   const { inChannels: c, imageSize: s } = model.config;
   const wasTraining = model.training;
@@ -152,4 +152,9 @@ export async function sampleImages(
     for (const t of chunks) t.dispose();
     model.train(wasTraining);
   }
+}
+
+/** DDIM's default number of steps: 100, or every timestep of a schedule shorter than that. */
+export function defaultDdimSteps(timesteps: number): number {
+  return Math.min(100, timesteps);
 }

@@ -5,6 +5,17 @@ import { DataLoader } from '../data/loader.js';
 import { noGrad, tidy } from '../torch/index.js';
 import type { SplitOutputs } from './mia.js';
 
+/**
+ * Thrown when a model's outputs are not finite: its weights have blown up (a run that diverged without a NaN loss,
+ * e.g. gradient ascent at a large learning rate), so no metric of it means anything.
+ */
+export class NonFiniteOutputError extends Error {
+  constructor() {
+    super('the model\u2019s outputs are not finite (its weights have blown up): the run diverged. Lower the learning rate (--lr); the original model is unchanged.');
+    this.name = 'NonFiniteOutputError';
+  }
+}
+
 export interface EvaluatedSplit extends SplitOutputs {
   /** top-1 accuracy in percent (NaN for an empty split) */
   accuracy: number;
@@ -37,6 +48,7 @@ export function evaluateSplit(model: Module, data: TensorDataset, o: { batchSize
             return [sm.toTypedArray() as Float32Array, logits.argmax(1).toTypedArray() as BigInt64Array] as const;
           }),
         );
+        for (const v of p) if (Number.isNaN(v)) throw new NonFiniteOutputError(); // softmax of overflowed logits
         const width = p.length / batch.indices.length;
         if (width !== C) {
           // a model with a different head (e.g. boundary expanding's shadow class): keep its width

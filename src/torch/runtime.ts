@@ -54,8 +54,20 @@ export const libtorch = {
 
 // libtorch starts with one intra-op thread here; using every core is ~20% faster on 2 cores.
 // LETHE_NUM_THREADS overrides (e.g. 1 per process in data-parallel runs).
-const envThreads = Number(process.env['LETHE_NUM_THREADS'] ?? '');
-setNumThreads(Number.isInteger(envThreads) && envThreads > 0 ? envThreads : availableParallelism());
+// A bad value is said out loud: the thread count changes libtorch's reduction order, hence the results' last bits.
+setNumThreads(threadsFromEnv(process.env['LETHE_NUM_THREADS'], availableParallelism(), (m) => process.stderr.write(`lethe: ${m}\n`)));
+
+/** The thread count LETHE_NUM_THREADS asks for; unset → every core; a bad value → every core, with a warning. */
+export function threadsFromEnv(value: string | undefined, cores: number, warn: (message: string) => void): number {
+  if (value === undefined || value.trim() === '') return cores;
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !(n >= 1)) {
+    warn(`LETHE_NUM_THREADS must be a positive integer, got '${value}'; using all ${cores} cores`);
+    return cores;
+  }
+  if (n > cores) warn(`LETHE_NUM_THREADS=${n} is more threads than this machine's ${cores} cores; they will compete for them`);
+  return n;
+}
 
 // Large tensor buffers (activations, gradients) are allocated and freed every step. glibc would hand each one back
 // to the kernel and fault it in again next step; keeping up to 32 MB blocks in the heap (the largest mmap threshold

@@ -32,12 +32,16 @@ export const PROTOCOL_RECIPE: TrainRecipe = {
 /** Fills a partial recipe from the protocol's, scaling the default milestones to the epoch count when not given. */
 export function resolveRecipe(partial: Partial<TrainRecipe> = {}): TrainRecipe {
   const epochs = partial.epochs ?? PROTOCOL_RECIPE.epochs;
-  const milestones = partial.milestones ?? (epochs === 20 ? PROTOCOL_RECIPE.milestones : [Math.round(epochs / 2), Math.round((3 * epochs) / 4)]);
+  // half and three quarters of the run; for short runs the two can round to the same epoch, which would apply γ twice
+  const milestones = partial.milestones ?? (epochs === 20 ? PROTOCOL_RECIPE.milestones : [...new Set([Math.round(epochs / 2), Math.round((3 * epochs) / 4)])]);
   const r: TrainRecipe = { ...PROTOCOL_RECIPE, ...partial, epochs, milestones };
   if (!Number.isInteger(r.epochs) || r.epochs < 1) throw new RangeError(`recipe: epochs must be a positive integer, got ${r.epochs}`);
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new RangeError(`recipe: batchSize must be a positive integer, got ${r.batchSize}`);
   if (!(r.lr > 0)) throw new RangeError(`recipe: lr must be positive, got ${r.lr}`);
   if (!['sgd', 'adam'].includes(r.optimizer)) throw new Error(`recipe: optimizer must be 'sgd' or 'adam', got '${r.optimizer}'`);
+  if (!r.milestones.every((m, i) => Number.isInteger(m) && m >= 1 && (i === 0 || m > r.milestones[i - 1]!))) {
+    throw new RangeError(`recipe: milestones must be increasing positive epochs, got [${r.milestones.join(', ')}]`);
+  }
   if (!['multistep', 'cosine', 'constant'].includes(r.schedule)) throw new Error(`recipe: schedule must be multistep, cosine or constant, got '${r.schedule}'`);
   return r;
 }

@@ -11,12 +11,12 @@ import type { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import type { ModelSpec } from '../models/spec.js';
 import type { MaskMode } from '../optim/optimizer.js';
-import { crossEntropy, manualSeed } from '../torch/index.js';
+import { crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.js';
 import { deriveSeed } from '../data/random.js';
 import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
-import { SvdSubspace, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
-import { buildCurriculum, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
+import { SvdSubspace, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
+import { buildCurriculum, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { getMethod } from './registry.js';
 import { oneOf, type Blocks, type CommonOptions, type MethodContext, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
@@ -90,11 +90,52 @@ export function resolveOptions<O extends CommonOptions>(method: string, defaults
   return out as unknown as O;
 }
 
+/**
+ * The blocks a run of `method` uses (its defaults, or as asked), every setting checked before any work: a misspelt
+ * or out-of-range setting is an error now, not after the gradients and SVDs that come before its use.
+ */
+export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'>, forgetSize: number) {
+  const def = getMethod(method);
+  const maskOpts = blockSetting<MaskBlockOptions>(o.mask, def.defaultBlocks?.mask);
+  const subspaceOpts = blockSetting<SubspaceBlockOptions>(o.subspace, def.defaultBlocks?.subspace);
+  const curriculumOpts = blockSetting<CurriculumOptions>(o.curriculum, def.defaultBlocks?.curriculum);
+  if (maskOpts && subspaceOpts) throw new Error('choose either a saliency mask or an SVD subspace for a run, not both');
+  if (subspaceOpts) {
+    subspaceSettings(subspaceOpts);
+    subspaceBnMode(subspaceOpts);
+  }
+  if (curriculumOpts) curriculumSettings(curriculumOpts, forgetSize);
+  return { maskOpts, subspaceOpts, curriculumOpts };
+}
+
 function blockSetting<T extends object>(given: T | boolean | undefined, byDefault: boolean | undefined): T | null {
   if (given === false) return null;
   if (given === true) return {} as T;
   if (given !== undefined) return given;
   return byDefault ? ({} as T) : null;
+}
+
+/**
+ * The spec's class count must be the model's number of outputs and cover the data's labels: otherwise random labels
+ * would be drawn from the wrong range, or libtorch would stop on a target out of bounds.
+ */
+function checkClasses(original: Module, spec: ModelSpec, data: { forget: TensorDataset; retain: TensorDataset }): void {
+  for (const [name, d] of [['forget', data.forget], ['retain', data.retain]] as const) {
+    if (d.size > 0 && d.numClasses > spec.numClasses) throw new RangeError(`the ${name} set has ${d.numClasses} classes, but spec.numClasses is ${spec.numClasses}; give the model's own spec`);
+  }
+  const wasTraining = original.training;
+  original.eval();
+  try {
+    const batch = new DataLoader(data.forget, { batchSize: 1 }).batch([0]);
+    try {
+      const width = tidy(() => noGrad(() => original.forward(batch.x).shape[1]));
+      if (width !== spec.numClasses) throw new RangeError(`the model has ${width} outputs, but spec.numClasses is ${spec.numClasses}; give the model's own spec`);
+    } finally {
+      batch.dispose();
+    }
+  } finally {
+    original.train(wasTraining);
+  }
 }
 
 /** Unlearns D_f from `original`; returns a new model (the caller owns and disposes it). */
@@ -110,16 +151,14 @@ export async function unlearn(
   if (data.forget.size === 0) throw new Error('the forget set is empty: nothing to unlearn');
   const usesRetain = typeof def.usesRetain === 'function' ? def.usesRetain(options) : def.usesRetain;
   if (data.retain.size === 0 && usesRetain) throw new Error(`method '${def.name}' needs retain data, but the retain set is empty`);
+  checkClasses(original, spec, data);
   const numClasses = spec.numClasses;
   const progress = o.progress ?? (() => {});
   const checkAbort = (): void => o.signal?.throwIfAborted();
   const start = performance.now();
   manualSeed(seed);
 
-  const maskOpts = blockSetting<MaskBlockOptions>(o.mask, def.defaultBlocks?.mask);
-  const subspaceOpts = blockSetting<SubspaceBlockOptions>(o.subspace, def.defaultBlocks?.subspace);
-  const curriculumOpts = blockSetting<CurriculumOptions>(o.curriculum, def.defaultBlocks?.curriculum);
-  if (maskOpts && subspaceOpts) throw new Error('choose either a saliency mask or an SVD subspace for a run, not both');
+  const { maskOpts, subspaceOpts, curriculumOpts } = runBlocks(o.method, o, data.forget.size);
 
   const model = original.clone();
   const blocks: Blocks = {};
@@ -248,10 +287,14 @@ export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: n
   }
 }
 
+function subspaceBnMode(o: SubspaceBlockOptions): 'eval' | 'train' {
+  return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? 'eval', ['eval', 'train'] as const, { train: 'the reference' });
+}
+
 /** SEMU's subspace from the working copy's conv/linear weight gradients of CE with true labels on D_f. */
 export function buildSubspace(model: Module, forget: DataLoader, o: SubspaceBlockOptions, signal?: AbortSignal, allReduce?: (sums: Tensor[]) => void): SvdSubspace {
   const wasTraining = model.training;
-  model.train(oneOf('SEMU subspace', 'bnMode', o.bnMode ?? 'eval', ['eval', 'train'] as const, { train: 'the reference' }) === 'train');
+  model.train(subspaceBnMode(o) === 'train');
   try {
     const grads = accumulateGradients(model, forget, (b) => crossEntropy(model.forward(b.x), b.y), {
       params: subspaceWeights(model),

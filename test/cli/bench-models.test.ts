@@ -125,3 +125,31 @@ test('runHash: a method whose code changed its results (revision above 1) gets n
   assert.equal(runHash(id('cufg')), configHash({ ...id('cufg'), revision: 2 }));
   assert.notEqual(runHash(id('cufg')), configHash(id('cufg')), 'a CUFG run of the code before the reordering is not reused');
 });
+
+test('a run that diverges is a result: sweep and bench record it without metrics and go on', async () => {
+  const d = tempDir('lethe-diverge-');
+  const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
+  const sweep = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.001,1e6', '--no-write', '--out', 'sw', '--json'], d);
+  assert.equal(sweep.code, 0, sweep.stderr);
+  assert.match(sweep.stderr, /ga \(seed 1\): diverged, recorded without metrics \(it ranks last\): .*(loss became|outputs are not finite)/);
+  const trials = (JSON.parse(sweep.stdout) as Rec).sweep.trials as Rec[];
+  assert.deepEqual(trials.map((t) => t['value']), [0.001, 1e6]);
+  assert.equal(trials[1]!['avgGap'], null, 'NaN in JSON');
+  assert.equal((JSON.parse(sweep.stdout) as Rec).options.lr, 0.001, 'the winner is the finite trial');
+  const again = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '1e6', '--no-write', '--out', 'sw'], d);
+  assert.equal(again.code, 1, 'every value diverged');
+  assert.match(again.stderr, /done before, skipping/);
+  assert.match(again.stderr, /every lr value diverged or failed for 'ga'/);
+
+  // bench with a recipe past the cliff: the other method and the table are still made
+  mkdirSync(join(d, 'rec'));
+  writeFileSync(join(d, 'rec', 'ga.json'), JSON.stringify({ method: 'ga', tuned: true, options: { lr: 1e6 } }));
+  const bench = await runCli(['bench', ...MODEL, '--methods', 'ga,bs', '--seeds', '1', '--out', 'b', '--json'], d, { LETHE_RECIPES: join(d, 'rec') });
+  assert.equal(bench.code, 0, bench.stderr);
+  const doc = JSON.parse(bench.stdout) as Rec;
+  const ga = (doc.runs as Rec[]).find((r) => r['method'] === 'ga')!;
+  assert.equal(ga['avgGap'], null);
+  assert.match(ga['diverged'] as string, /loss became|outputs are not finite/);
+  assert.ok(Number.isFinite(((doc.rows as Rec[]).find((r) => r['method'] === 'bs')!['avgGap'] as { mean: number }).mean));
+  assert.match(readFileSync(join(d, 'b', 'results.md'), 'utf8'), /\| ga \|/);
+});

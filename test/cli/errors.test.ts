@@ -1,7 +1,7 @@
 // Bad usage exits 2 with one line naming the flag or file; failures (a corrupt checkpoint) exit 1. No stacks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 
@@ -76,4 +76,80 @@ test('unknown method, forget spec out of range, corrupt checkpoint', async () =>
   const debug = await runCli(['eval', 'corrupt', '--forget', 'random:0.1'], dir, { LETHE_DEBUG: '1' });
   assert.equal(debug.code, 1);
   assert.match(debug.stderr, /\n\s+at /);
+});
+
+test('inputs are never overwritten, a reference must be a retrain, output files are checked first', async () => {
+  const d = tempDir();
+  const train = await runCli(['train', '--model', 'mlp', ...TINY, '--epochs', '1', '--out', 'orig', '--quiet'], d);
+  assert.equal(train.code, 0, train.stderr);
+  const sha = (): string => (JSON.parse(readFileSync(join(d, 'orig', 'manifest.json'), 'utf8')) as { weights: { sha256: string } }).weights.sha256;
+  const before = sha();
+  // not even --force writes the unlearned model over the model it reads (nor over the reference)
+  for (const out of ['orig', './orig/', join(d, 'orig')]) {
+    const r = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', out, '--force'], d);
+    assert.equal(r.code, 2, out);
+    assert.match(errorLine(r), /--out: '.*orig' is the --from checkpoint; the unlearned model must go elsewhere/);
+  }
+  const asRef = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--reference', 'orig', '--out', 'orig', '--force'], d);
+  assert.equal(asRef.code, 2);
+  assert.equal(sha(), before, 'the original is untouched');
+
+  // block settings are checked before any gradient or SVD: a usage error
+  const gamma = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'semu', '--subspace', 'gamma=5', '--out', 'x'], d);
+  assert.equal(gamma.code, 2);
+  assert.match(errorLine(gamma), /SEMU subspace: gamma must be in \(0, 1\], got 5/);
+  const stages = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'cufg', '--curriculum', 'order=easy', '--out', 'x'], d);
+  assert.equal(stages.code, 2);
+  assert.match(errorLine(stages), /curriculum: order must be 'easy-first' or 'hard-first', got 'easy'/);
+
+  const twice = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--lr', '0.02', '--opt', 'lr=0.01', '--out', 'x'], d);
+  assert.equal(twice.code, 2);
+  assert.match(errorLine(twice), /--opt lr: also given as --lr; give it once/);
+
+  // --reference must be a retrain reference, not the original (or an unlearned model)
+  const ref = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--reference', 'orig'], d);
+  assert.equal(ref.code, 2);
+  assert.match(errorLine(ref), /--reference: '.*orig' is an original model, not a retrain reference; make one with lethe train --forget random:0\.1 --out DIR/);
+
+  // --csv and --html: a missing directory or a directory path is a usage error before any work
+  const csv = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'nowhere/out.csv'], d);
+  assert.equal(csv.code, 2);
+  assert.match(errorLine(csv), /--csv: directory '.*nowhere' does not exist/);
+  const csvDir = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'orig'], d);
+  assert.equal(csvDir.code, 2);
+  assert.match(errorLine(csvDir), /--csv: '.*orig' is a directory; give a file name/);
+
+  // a bench rejected for its forget spec leaves the folder's config as it was
+  const bench = await runCli(['bench', '--model', 'mlp', ...TINY, '--epochs', '1', '--methods', 'ga', '--forget', 'class:10', '--out', 'b'], d);
+  assert.equal(bench.code, 2);
+  assert.ok(!existsSync(join(d, 'b', 'config.json')), 'no config for a run that never started');
+
+  // a bad LETHE_NUM_THREADS is said, not silently replaced
+  const threads = await runCli(['doctor'], d, { LETHE_NUM_THREADS: 'abc' });
+  assert.equal(threads.code, 0);
+  assert.match(threads.stderr, /LETHE_NUM_THREADS must be a positive integer, got 'abc'; using all \d+ cores/);
+});
+
+test('indices:FILE is recorded as an absolute path, and a changed file is noticed', async () => {
+  const d = tempDir();
+  writeFileSync(join(d, 'forget.json'), JSON.stringify([3, 14, 15, 92, 65]));
+  const train = await runCli(['train', '--model', 'mlp', ...TINY, '--epochs', '1', '--out', 'orig', '--quiet'], d);
+  assert.equal(train.code, 0, train.stderr);
+  const un = await runCli(['unlearn', '--from', 'orig', '--forget', 'indices:forget.json', '--method', 'ga', '--epochs', '1', '--out', 'u', '--quiet'], d);
+  assert.equal(un.code, 0, un.stderr);
+  const manifest = JSON.parse(readFileSync(join(d, 'u', 'manifest.json'), 'utf8')) as { forget: string; forgetDigest: string };
+  assert.equal(manifest.forget, `indices:${join(d, 'forget.json')}`);
+  assert.match(manifest.forgetDigest, /^[0-9a-f]{16}$/);
+  // from another directory the manifest's spec still names the file
+  mkdirSync(join(d, 'elsewhere'));
+  const ev = await runCli(['eval', join(d, 'u'), '--json'], join(d, 'elsewhere'));
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.equal((JSON.parse(ev.stdout) as { sizes: { forget: number } }).sizes.forget, 5);
+  // the file changed: the model's own forget set is no longer what the spec selects
+  writeFileSync(join(d, 'forget.json'), JSON.stringify([3, 14, 15, 92, 66]));
+  const changed = await runCli(['eval', 'u'], d);
+  assert.equal(changed.code, 2);
+  assert.match(errorLine(changed), /--forget: 'indices:.*forget\.json' no longer selects the forget set .*u was made with \(its file changed\); pass --forget/);
+  const explicit = await runCli(['eval', 'u', '--forget', 'indices:forget.json'], d);
+  assert.equal(explicit.code, 0, explicit.stderr);
 });

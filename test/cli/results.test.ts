@@ -2,7 +2,11 @@
 // checked on hand-computed ranks (ties share their mean rank; a diverged or missing run ranks last).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { renderHtml } from '../../src/cli/report/html.js';
+import { resultsDocProblem } from '../../src/cli/report/read.js';
+import { ROOT, errorLine, runCli, tempDir } from './helpers.js';
 import { aggregate, resultsMarkdown, seedGaps, seedGapTable, type ResultsDoc, type RunRecord } from '../../src/cli/results.js';
 
 const run = (method: string, seed: number, avgGap: number): RunRecord => ({ method, seed, UA: 0, RA: 0, TA: 0, MIA: 0, avgGap, seconds: 1, timeRatio: 1, trainableShare: 1, perClassTest: [] });
@@ -50,4 +54,26 @@ test('the per-seed table lists methods best rank first, and results.md carries i
   const html = renderHtml({ ...doc, definitions: {}, config: {}, created: 'now' }, []);
   assert.match(html, /<table class="results" id="seed-gap-table">/);
   assert.match(html, /<td>b<\/td><td>2\.00<\/td><td>2\.00<\/td><td>1\.00<\/td><td>1\.8<\/td>/);
+});
+
+test('a damaged results.json names the field that is wrong instead of failing inside the report', async () => {
+  const committed = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'protocol-full', 'random-seeds123', 'results.json'), 'utf8')) as Record<string, any>;
+  assert.equal(resultsDocProblem(committed), null);
+  const damaged = (edit: (d: Record<string, any>) => void): string | null => {
+    const d = structuredClone(committed);
+    edit(d);
+    return resultsDocProblem(d);
+  };
+  assert.equal(damaged((d) => (d.rows = null)), 'rows is not a list');
+  assert.equal(damaged((d) => (d.rows[2].UA = 'abc')), 'rows[2].UA is not a {mean, std} pair');
+  assert.equal(damaged((d) => (d.rows[0].method = 5)), 'rows[0] has no method name');
+  assert.equal(damaged((d) => (d.runs = null)), 'runs is not a list');
+  assert.equal(damaged((d) => (d.original = null)), 'original is not the original model\u2019s summary');
+  assert.equal(damaged((d) => (d.definitions = null)), 'definitions is not an object');
+  // through the CLI: a failure (exit 1) with that message
+  const dir = tempDir();
+  writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...committed, runs: null }));
+  const r = await runCli(['report', dir, '--html', join(dir, 'r.html')], dir);
+  assert.equal(r.code, 1);
+  assert.match(errorLine(r), /report: '.*results\.json' is damaged: runs is not a list; rerun the bench/);
 });

@@ -315,3 +315,13 @@ test('readTarget and withValue: method options, block settings, and the errors t
   assert.deepEqual(parseValues('0.3,0.5', undefined), [0.3, 0.5], 'an unset block setting: numbers when every item is one');
   assert.deepEqual(parseValues('update,grad', undefined), ['update', 'grad']);
 });
+
+test('a sweep that replaces a recipe tuned under another protocol says so', async () => {
+  mkdirSync(join(dir, 'shipped'), { recursive: true });
+  writeFileSync(join(dir, 'shipped', 'ga.json'), JSON.stringify({ method: 'ga', tuned: true, protocol: 'fmnist resnet20 random:0.1, original/retrain 20 epochs, seed 1', options: { lr: 0.001 } }));
+  const r = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.001', '--recipes-dir', 'shipped'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /note: .*shipped\/ga\.json was tuned under 'fmnist resnet20 random:0\.1, original\/retrain 20 epochs, seed 1'; it now holds this sweep's winner under 'fmnist mlp random:0\.1 train-size 1200/);
+  const again = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.001', '--recipes-dir', 'shipped'], dir);
+  assert.doesNotMatch(again.stderr, /note: .*was tuned under/, 'the same protocol extends the recipe quietly');
+});

@@ -60,6 +60,9 @@ test('train → eval → unlearn → sample on Fashion-MNIST (tiny UNet, few ste
     const s = await diffusionSampleCommand({ model: out, out: join(dir, 'samples', 's.png'), perClass: 3, classes: [0, 5], steps: 2 }, progress);
     assert.deepEqual([s.width, s.height], [3 * 32 + 4 * 2, 2 * 32 + 3 * 2]);
     assert.deepEqual(pngSize(s.path), [s.width, s.height]);
+    // no --steps on a 20-timestep model: DDIM takes every timestep (the default 100 does not fit)
+    const all = await diffusionSampleCommand({ model: out, out: join(dir, 'samples', 'all.png'), perClass: 1, classes: [0] }, progress);
+    assert.deepEqual([all.width, all.height], [32 + 2 * 2, 32 + 2 * 2]);
     assert.deepEqual([...phases].sort(), ['eval', 'gradient', 'sample', 'train', 'unlearn']);
 
     await assert.rejects(diffusionEvalCommand({ model: ddpm, classifier: join(dir, 'none'), forgetClass: 0 }), /no evaluation classifier at .*lethe diffusion classifier/);

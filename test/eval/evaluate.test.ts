@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Module } from '../../src/nn/module.js';
 import { TensorDataset } from '../../src/data/dataset.js';
 import { evaluateUnlearning } from '../../src/eval/evaluate.js';
-import { evaluateSplit, perClassAccuracy } from '../../src/eval/outputs.js';
+import { evaluateSplit, NonFiniteOutputError, perClassAccuracy } from '../../src/eval/outputs.js';
 import { memory, oneHot, type Tensor } from '../../src/index.js';
 
 const C = 3;
@@ -53,4 +53,18 @@ test('an MIA with fewer members than non-members is flagged', () => {
   assert.equal(r.warnings.length, 1);
   assert.match(r.warnings[0]!, /only 3/);
   for (const d of [forget, retain, test]) d.dispose();
+});
+
+test('a model whose outputs overflow (blown-up weights) is reported as diverged, not as a broken MIA', () => {
+  const base = memory();
+  // logits of ±inf (weights that blew up without a NaN loss): softmax gives NaN
+  class Overflowed extends Module {
+    forward(x: Tensor): Tensor {
+      return oneHot(x.flatten(1).mul(255).round().long().squeeze(1), C).to('float32').mul(2).sub(1).mul(Infinity);
+    }
+  }
+  const d = dataset('forget', [0, 1, 2], [0, 1, 2]);
+  assert.throws(() => evaluateSplit(new Overflowed(), d), (e: Error) => e instanceof NonFiniteOutputError && /outputs are not finite.*diverged.*Lower the learning rate/.test(e.message));
+  d.dispose();
+  assert.deepEqual(memory(), base);
 });

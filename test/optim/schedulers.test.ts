@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { tensor } from '../../src/index.js';
 import { SGD, MultiStepLR, StepLR, CosineAnnealingLR, LambdaLR, LinearWarmup, type LRScheduler } from '../../src/optim/index.js';
 import { TORCH_LR } from './reference-values.js';
+import { resolveRecipe } from '../../src/train/recipe.js';
 
 /** Two groups with lr 0.1 and 0.02, as in the reference script; returns the lr sequence. */
 function sequence(make: (opt: SGD) => LRScheduler, epochs: number): number[][] {
@@ -111,4 +112,13 @@ test('bad schedule options give clear errors', () => {
   assert.throws(() => new LambdaLR(opt, [(e) => e, (e) => e]), /one function or 1 functions/);
   opt.dispose();
   p.dispose();
+});
+
+test('resolveRecipe: default milestones at half and three quarters, never the same epoch twice; given ones must increase', () => {
+  assert.deepEqual(resolveRecipe({ epochs: 20 }).milestones, [10, 15]);
+  assert.deepEqual(resolveRecipe({ epochs: 8 }).milestones, [4, 6]);
+  assert.deepEqual(resolveRecipe({ epochs: 3 }).milestones, [2], 'round(1.5) = round(2.25) = 2: one drop of γ, not γ²');
+  assert.deepEqual(resolveRecipe({ epochs: 1 }).milestones, [1]);
+  assert.throws(() => resolveRecipe({ milestones: [5, 1] }), /recipe: milestones must be increasing positive epochs, got \[5, 1\]/);
+  assert.throws(() => resolveRecipe({ milestones: [2, 2] }), /milestones must be increasing/);
 });

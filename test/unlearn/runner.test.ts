@@ -175,6 +175,8 @@ test('bad requests give clear errors', async () => {
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'ft', options: { lrr: 1 } }), /method 'ft' has no option 'lrr'/);
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'ft', options: { epochs: 'x' } }), /option 'epochs' must be a number/);
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', subspace: true }), /mask or an SVD subspace/);
+  await assert.rejects(unlearn(s.original, { ...s.spec, numClasses: 3 }, s, { method: 'rl' }), /the forget set has 4 classes, but spec.numClasses is 3; give the model's own spec/);
+  await assert.rejects(unlearn(s.original, { ...s.spec, numClasses: 5 }, s, { method: 'rl' }), /the model has 4 outputs, but spec.numClasses is 5/);
   const empty = s.forget.subset([]);
   await assert.rejects(unlearn(s.original, s.spec, { forget: empty, retain: s.retain }, { method: 'ft' }), /forget set is empty/);
   empty.dispose();

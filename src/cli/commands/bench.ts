@@ -1,6 +1,7 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
 import { resolve } from 'node:path';
 import { runBench, parseMethods } from '../bench.js';
+import { canonicalForget } from '../data.js';
 import { cacheDir } from '../cache.js';
 import { required, type Opts } from '../options.js';
 import { renderResults } from '../results.js';
@@ -13,7 +14,7 @@ export default async function bench(o: Opts): Promise<void> {
   const cfg = {
     data: readDataConfig(o, first),
     model: readModel(o),
-    forget: o.string('forget', 'random:0.1'),
+    forget: canonicalForget(o.string('forget', 'random:0.1')),
     methods: parseMethods(o.string('methods', 'all')),
     seeds,
     trainRecipe: readTrainRecipe(o),

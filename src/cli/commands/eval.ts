@@ -1,13 +1,13 @@
 // lethe eval: every metric of a checkpoint with its definition; JSON with --json, CSV with --csv.
 import { resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { evaluateUnlearning, type EvaluationReport } from '../../eval/evaluate.js';
 import type { HeadlineMetrics } from '../../eval/gap.js';
 import { UsageError } from '../errors.js';
 import type { Opts } from '../options.js';
 import { prepareFromCheckpoint, referenceMetrics } from '../unlearning.js';
 import { renderTable, toCsv } from '../table.js';
-import { print, printJson, withRun } from './shared.js';
+import { outputFile, print, printJson, withRun } from './shared.js';
+import { writeBytesAtomic } from '../../io/artifacts.js';
 
 /** The metrics as rows: name, value, (retrain value), definition. */
 export function metricRows(r: EvaluationReport, ref?: HeadlineMetrics): { name: string; value: number; reference?: number; definition: string }[] {
@@ -36,6 +36,7 @@ export default async function evalCommand(o: Opts, args: string[]): Promise<void
   if (dirArg === undefined) throw new UsageError('eval: give the checkpoint directory, e.g. lethe eval runs/salun');
   const dir = resolve(dirArg);
   const refDir = o.has('reference') ? resolve(o.string('reference')!) : null;
+  const csvPath = o.has('csv') ? outputFile('--csv', o.string('csv')!) : undefined;
   const result = await withRun(o, async ({ reporter }) => {
     const run = prepareFromCheckpoint(dir, o.string('forget'), { dataDir: o.string('dataDir'), flag: 'eval DIR' });
     try {
@@ -48,10 +49,9 @@ export default async function evalCommand(o: Opts, args: string[]): Promise<void
     }
   });
   const { report, ref } = result;
-  const csvPath = o.string('csv');
   if (csvPath !== undefined) {
     const rows = metricRows(report, ref);
-    writeFileSync(csvPath, toCsv(['metric', 'value', 'retrain', 'definition'], rows.map((x) => [x.name, x.value, x.reference, x.definition])));
+    writeBytesAtomic(csvPath, Buffer.from(toCsv(['metric', 'value', 'retrain', 'definition'], rows.map((x) => [x.name, x.value, x.reference, x.definition]))));
   }
   if (o.bool('json')) {
     printJson({ checkpoint: dir, kind: result.kind, method: result.method, protocol: result.protocol, ...report, reference: ref ? { dir: refDir, metrics: ref } : null, classNames: result.classNames });

@@ -1,6 +1,5 @@
 // lethe report: a self-contained HTML page of a results directory: a bench or demo (inline SVG charts), or the
 // diffusion benchmark (tables and the sample grids).
-import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { required, type Opts } from '../options.js';
@@ -10,19 +9,20 @@ import { renderDiffusionHtml } from '../report/diffusion-html.js';
 import { readGrids } from '../report/grids.js';
 import { renderHtml } from '../report/html.js';
 import { readReportSource } from '../report/read.js';
-import { print } from './shared.js';
+import { outputFile, print } from './shared.js';
+import { writeBytesAtomic } from '../../io/artifacts.js';
 
 async function classifierReport(doc: ResultsDoc, html: string, png: boolean): Promise<void> {
   const charts = buildCharts(doc);
   const rendered = [];
   for (const c of charts) rendered.push({ id: c.id, title: c.title, svg: await renderSvg(c) });
-  writeFileSync(html, renderHtml(doc, rendered));
+  writeBytesAtomic(html, Buffer.from(renderHtml(doc, rendered)));
   print(`report → ${html} (${rendered.length} charts)`);
   if (png) {
     const stem = join(dirname(html), basename(html, extname(html)));
     for (const c of rendered) {
       const file = `${stem}-${c.id}.png`;
-      writeFileSync(file, await svgToPng(c.svg));
+      writeBytesAtomic(file, await svgToPng(c.svg));
       print(`png → ${file}`);
     }
   }
@@ -30,13 +30,12 @@ async function classifierReport(doc: ResultsDoc, html: string, png: boolean): Pr
 
 export default async function report(o: Opts, args: string[]): Promise<void> {
   const dir = resolve(args[0] ?? '.');
-  const html = resolve(required(o, 'html', 'the HTML file to write'));
-  if (!existsSync(dirname(html))) throw new UsageError(`--html: directory '${dirname(html)}' does not exist`);
+  const html = outputFile('--html', required(o, 'html', 'the HTML file to write'));
   const source = readReportSource(dir);
   if (source.kind === 'classifier') return classifierReport(source.doc, html, o.bool('png'));
   // every grid is read (and checked) before the page is written, so a missing one leaves no half-made report
   const grids = readGrids(source.dir, source.doc);
-  writeFileSync(html, renderDiffusionHtml(source.doc, grids));
+  writeBytesAtomic(html, Buffer.from(renderDiffusionHtml(source.doc, grids)));
   print(`report → ${html} (diffusion results, ${source.doc.rows.length} models, ${grids.size} sample grids)`);
   // the page has no charts to rasterise, and the grids are PNG files already
   if (o.bool('png')) print(`--png: ignored for diffusion results; the sample grids are PNG files in ${source.dir}`);

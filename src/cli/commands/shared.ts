@@ -2,6 +2,8 @@
 import type { ModelName } from '../../models/index.js';
 import { MODEL_NAMES } from '../../models/spec.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { dataConfig, type DataConfig } from '../data.js';
 import { parseKeyValues, scalarValue, type Opts } from '../options.js';
@@ -42,7 +44,7 @@ export function readTrainRecipe(o: Opts, base: Partial<TrainRecipe> = {}): Train
   if (o.has('milestones')) {
     const raw = o.raw['milestones'];
     const list = Array.isArray(raw) ? raw.map(Number) : String(raw).split(',').map((s) => Number(s.trim()));
-    if (list.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--milestones: expected epochs like 10,15, got '${String(raw)}'`);
+    if (list.some((x, i) => !Number.isInteger(x) || x < 1 || (i > 0 && x <= list[i - 1]!))) throw new UsageError(`--milestones: expected increasing epochs like 10,15, got '${String(raw)}'`);
     r.milestones = list;
   }
   if (o.bool('augment')) r.augment = true;
@@ -112,4 +114,13 @@ export function withOptFlags(o: Opts, method: string, base: Record<string, unkno
     out[k] = coerce(k, v, defaults[k]);
   }
   return out;
+}
+
+/** A file a command will write (--csv, --html), checked before any work: its directory exists, and it is not one. */
+export function outputFile(flag: string, path: string): string {
+  const p = resolve(path);
+  const isDir = (q: string): boolean => existsSync(q) && statSync(q).isDirectory();
+  if (!isDir(dirname(p))) throw new UsageError(`${flag}: directory '${dirname(p)}' does not exist`);
+  if (isDir(p)) throw new UsageError(`${flag}: '${p}' is a directory; give a file name`);
+  return p;
 }

@@ -9,9 +9,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
-import { madeWith, readRunRecord, readStoredRun, runHash, runRecord, storeRun } from '../run-store.js';
+import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storeRun } from '../run-store.js';
 import { cacheDir, configHash } from '../cache.js';
-import { loadData, protocolSets, type ProtocolSets } from '../data.js';
+import { canonicalForget, loadData, protocolSets, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
 import type { ModelDigests, RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
@@ -247,7 +247,7 @@ function meanFields<K extends string>(rows: readonly Record<K, number>[], keys: 
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
   checkMethod(method);
-  const forget = o.string('forget', 'random:0.1');
+  const forget = canonicalForget(o.string('forget', 'random:0.1'));
   const recipe0 = recipeForMethod(method, forget);
   // --opt fixes other options for every trial (and in the written recipe), e.g. bnLeak=true or epochs=5: the
   // sweep's --epochs/--lr/--batch-size belong to the original and retrain models
@@ -313,9 +313,11 @@ export default async function sweep(o: Opts): Promise<void> {
           const { model: orig, spec } = loadCheckpoint(originalDir);
           try {
             reporter.log(label);
-            const { model: unlearned, summary } = await runMethod(orig, spec, sets, run, { reporter, signal, reference, allMiaViews: false, label: `${method} ${param} ${value}` });
-            unlearned.dispose();
-            const record = runRecord(seed, summary, retrainSeconds, digests);
+            const record = await runOrDiverge(seed, run, digests, reporter, async () => {
+              const { model: unlearned, summary } = await runMethod(orig, spec, sets, run, { reporter, signal, reference, allMiaViews: false, label: `${method} ${param} ${value}` });
+              unlearned.dispose();
+              return runRecord(seed, summary, retrainSeconds, digests);
+            });
             storeRun(cache, method, hash, record);
             const trial = seedTrial(record);
             writeJsonAtomic(file, trial);
@@ -357,6 +359,12 @@ export default async function sweep(o: Opts): Promise<void> {
     ...(history.length > 0 ? { history } : {}),
   };
   if (recipePath !== null) {
+    // a recipe tuned under another protocol (e.g. the shipped full-scale one, by a quick small-data sweep) is
+    // replaced, not merged: said on stderr, with the way to keep it; its sweep stays on record in the history
+    const was = (earlier as { protocol?: unknown } | null)?.protocol;
+    if (typeof was === 'string' && was !== protocol) {
+      process.stderr.write(`note: ${recipePath} was tuned under '${was}'; it now holds this sweep's winner under '${protocol}' (the earlier sweep is kept in its history; --no-write or --recipes-dir DIR leave a recipe alone)\n`);
+    }
     mkdirSync(dirname(recipePath), { recursive: true });
     writeJsonAtomic(recipePath, recipe);
   }

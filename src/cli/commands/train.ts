@@ -4,7 +4,7 @@ import { required, type Opts } from '../options.js';
 import { trainCheckpoint } from '../training.js';
 import { runDistributed } from '../distributed.js';
 import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
-import { describeData, loadData } from '../data.js';
+import { canonicalForget, describeData, loadData } from '../data.js';
 import { renderTable } from '../table.js';
 import { EXTRA_DEFINITIONS } from '../results.js';
 
@@ -13,7 +13,8 @@ export default async function train(o: Opts): Promise<void> {
   const data = readDataConfig(o, seed);
   const model = readModel(o);
   const recipe = readTrainRecipe(o);
-  const forget = o.string('forget');
+  const forgetFlag = o.string('forget');
+  const forget = forgetFlag === undefined ? undefined : canonicalForget(forgetFlag);
   const out = resolve(required(o, 'out', 'the checkpoint directory to write'));
   const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const loaded = loadData(data);

@@ -24,6 +24,37 @@ function restoreNaN(doc: ResultsDoc): ResultsDoc {
   return doc;
 }
 
+/**
+ * Where a classifier results document departs from the shape the report reads (a hand-edited or damaged file), or
+ * null: so the report says which field is wrong instead of failing inside the renderer.
+ */
+export function resultsDocProblem(raw: Record<string, unknown>): string | null {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isNumber = (v: unknown): boolean => v === null || typeof v === 'number';
+  const isPair = (v: unknown): boolean => isObject(v) && isNumber(v['mean']) && isNumber(v['std']);
+  const numbers = (v: unknown): boolean => Array.isArray(v) && v.every(isNumber);
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!strings(raw['protocol'])) return 'protocol is not a list of lines';
+  if (!isObject(raw['config'])) return 'config is not an object';
+  if (!strings(raw['classNames'])) return 'classNames is not a list of names';
+  if (!isObject(raw['definitions'])) return 'definitions is not an object';
+  const original = raw['original'];
+  if (!isObject(original) || !Array.isArray(original['perSeed'])) return 'original is not the original model\u2019s summary';
+  for (const k of ['train', 'test', 'memorisationGap']) if (!isPair(original[k])) return `original.${k} is not a {mean, std} pair`;
+  if (!Array.isArray(raw['rows'])) return 'rows is not a list';
+  for (const [i, r] of (raw['rows'] as unknown[]).entries()) {
+    if (!isObject(r) || typeof r['method'] !== 'string') return `rows[${i}] has no method name`;
+    for (const k of ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio']) if (!isPair(r[k])) return `rows[${i}].${k} is not a {mean, std} pair`;
+    if (!numbers(r['perClassTest']) || !isNumber(r['trainableShare'])) return `rows[${i}] has no per-class accuracies or trainable share`;
+  }
+  if (!Array.isArray(raw['runs'])) return 'runs is not a list';
+  for (const [i, r] of (raw['runs'] as unknown[]).entries()) {
+    if (!isObject(r) || typeof r['method'] !== 'string' || typeof r['seed'] !== 'number') return `runs[${i}] has no method and seed`;
+    for (const k of ['UA', 'RA', 'TA', 'MIA', 'avgGap']) if (!isNumber(r[k])) return `runs[${i}].${k} is not a number`;
+  }
+  return null;
+}
+
 export function readReportSource(dir: string): ReportSource {
   const path = existsSync(dir) && !dir.endsWith('.json') ? join(dir, 'results.json') : dir;
   if (!existsSync(path)) {
@@ -37,6 +68,8 @@ export function readReportSource(dir: string): ReportSource {
   }
   const resultsDir = dirname(path);
   if (typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === 'lethe-results') {
+    const problem = resultsDocProblem(raw as Record<string, unknown>);
+    if (problem !== null) throw new Error(`report: '${path}' is damaged: ${problem}; rerun the bench (or lethe demo) to rewrite it`);
     return { kind: 'classifier', doc: restoreNaN(raw as ResultsDoc), dir: resultsDir };
   }
   const diffusion = readDiffusionResults(raw, path);

@@ -86,15 +86,22 @@ export function difficultyScores(model: Module, forget: TensorDataset, score: Di
   return out;
 }
 
-/** Builds the curriculum from the original model's scores on D_f. */
-export function buildCurriculum(original: Module, forget: TensorDataset, o: CurriculumOptions = {}): Curriculum {
+/** The curriculum's settings with their defaults, checked against a forget set of `forgetSize` samples. */
+export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
   const K = o.stages ?? 3;
   const epochsPerStage = o.epochsPerStage ?? 2;
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`curriculum: stages must be a positive integer, got ${K}`);
   if (!Number.isInteger(epochsPerStage) || epochsPerStage < 1) throw new RangeError(`curriculum: epochsPerStage must be a positive integer, got ${epochsPerStage}`);
-  if (forget.size < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forget.size}`);
+  if (forgetSize < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forgetSize}`);
   const direction = oneOf('curriculum', 'order', o.order ?? 'easy-first', ['easy-first', 'hard-first'] as const);
-  const scores = difficultyScores(original, forget, o.score ?? 'loss', o.batchSize ?? 256);
+  const score = oneOf('curriculum', 'score', o.score ?? 'loss', ['loss', 'confidence', 'entropy'] as const);
+  return { K, epochsPerStage, direction, score };
+}
+
+/** Builds the curriculum from the original model's scores on D_f. */
+export function buildCurriculum(original: Module, forget: TensorDataset, o: CurriculumOptions = {}): Curriculum {
+  const { K, epochsPerStage, direction, score } = curriculumSettings(o, forget.size);
+  const scores = difficultyScores(original, forget, score, o.batchSize ?? 256);
   // ascending score, ties by index: a stable, documented order
   const order = Int32Array.from({ length: forget.size }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
   const chunks: Int32Array[] = [];

@@ -91,17 +91,27 @@ function perChannelCoreMask(ks: number[], k: number): Tensor {
   return tensor(data, { shape: [ks.length, k, k] });
 }
 
+/**
+ * The subspace's settings with their defaults, checked (the runner checks them before any gradient is taken). A
+ * misspelt choice would silently select another variant of the algorithm: every one is checked.
+ */
+export function subspaceSettings(o: SubspaceOptions) {
+  const gamma = o.gamma === undefined ? 0.95 : o.gamma;
+  if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
+  return {
+    gamma,
+    projection: oneOf('SEMU subspace', 'projection', o.projection ?? 'orthogonal', ['orthogonal', 'reference', 'none'] as const, { reference: "the reference code's ‖W‖" }),
+    rule: oneOf('SEMU subspace', 'rankRule', o.rankRule ?? 'reference', ['reference', 'reach'] as const),
+    channelRanks: oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? 'max', ['max', 'per-channel'] as const),
+  };
+}
+
 export class SvdSubspace {
   private constructor(readonly layers: SubspaceLayer[]) {}
 
   /** Builds the subspace from forget-set gradients of the subspaceWeights (the caller keeps `grads`). */
   static fromGradients(model: Module, grads: Gradients, o: SubspaceOptions = {}): SvdSubspace {
-    const gamma = o.gamma === undefined ? 0.95 : o.gamma;
-    if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
-    // a misspelt choice would silently select another variant of the algorithm: every one is checked
-    const projection = oneOf('SEMU subspace', 'projection', o.projection ?? 'orthogonal', ['orthogonal', 'reference', 'none'] as const, { reference: "the reference code's ‖W‖" });
-    const rule = oneOf('SEMU subspace', 'rankRule', o.rankRule ?? 'reference', ['reference', 'reach'] as const);
-    const channelRanks = oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? 'max', ['max', 'per-channel'] as const);
+    const { gamma, projection, rule, channelRanks } = subspaceSettings(o);
     const perChannel = channelRanks === 'per-channel';
     const layers: SubspaceLayer[] = [];
     try {

@@ -10,6 +10,7 @@
 import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/index.js';
 import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
+import { NonFiniteLossError } from '../trainer.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';
 import { correctGradients, CORRECTOR_DEFAULTS, forgetWeight, gateThreshold } from '../blocks/corrector.js';
 import type { Module } from '../../nn/module.js';
@@ -63,7 +64,7 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
           const gr = tidy(() => {
             const loss = crossEntropy(model.forward(batch.x), batch.y);
             const value = loss.item();
-            if (!Number.isFinite(value)) throw new Error(`${name}: the loss became ${value}; lower the learning rate`);
+            if (!Number.isFinite(value)) throw new NonFiniteLossError(value, name);
             const g = autograd.grad(loss, params.map(([, p]) => p), { allowUnused: true });
             // the corrector is non-linear: in data-parallel runs it must see the global g_r, not this rank's
             ctx.parallel?.averageTensors_(g.filter((t): t is Tensor => t !== null));
