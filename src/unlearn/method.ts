@@ -106,5 +106,10 @@ export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
    * from before (the run store, sweep trials) are not taken for runs of the current code.
    */
   revision?: number;
+  /**
+   * Checks the method's own options (after the common ones: lr, momentum, weight decay) before any work, so a bad
+   * value is an error before a mask or a subspace is built; run() may rely on it.
+   */
+  check?(options: O): void;
   run(ctx: MethodContext<O>): Promise<Module>;
 }

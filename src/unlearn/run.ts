@@ -18,7 +18,7 @@ import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
 import { SvdSubspace, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 import { buildCurriculum, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { getMethod } from './registry.js';
-import { oneOf, type Blocks, type CommonOptions, type MethodContext, type ProgressEvent } from './method.js';
+import { oneOf, type Blocks, type CommonOptions, type MethodContext, type MethodDefinition, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
@@ -87,7 +87,14 @@ export function resolveOptions<O extends CommonOptions>(method: string, defaults
     const v = out[k] as number;
     if (!Number.isInteger(v) || v < (k === 'epochs' ? 0 : 1)) throw new RangeError(`method '${method}': ${k} must be a ${k === 'epochs' ? 'non-negative' : 'positive'} integer, got ${v}`);
   }
-  return out as unknown as O;
+  const o = out as unknown as O;
+  // (a method without steps, IU, has no learning rate: its default is 0)
+  if (defaults.lr > 0 && !(o.lr > 0)) throw new RangeError(`${method}: lr must be positive, got ${o.lr}`);
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`${method}: momentum must be in [0, 1), got ${o.momentum}`);
+  if (!(o.weightDecay >= 0)) throw new RangeError(`${method}: weightDecay must be ≥ 0, got ${o.weightDecay}`);
+  // the method's own options, checked now rather than after the blocks are built
+  (getMethod(method) as unknown as MethodDefinition<O>).check?.(o);
+  return o;
 }
 
 /**

@@ -107,3 +107,13 @@ test('RL\u2019s mixed variant augments its batches when the run asks (as the ref
   };
   assert.notDeepEqual(await run(true), await run(false));
 });
+
+test('the common options and a method\u2019s own are checked before any block is built (no mask gradient for a typo)', async () => {
+  const phases: string[] = [];
+  const progress = (e: { phase: string }): number => phases.push(e.phase);
+  await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'salun', options: { labels: misspelt('worng') }, progress }), /salun: labels must be 'uniform' or 'wrong', got 'worng'/);
+  await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'cufg', options: { normalization: misspelt('unit') }, progress }), /cufg: normalization must be 'reference' or 'weighted'/);
+  await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'ft', options: { lr: -1 }, progress }), /ft: lr must be positive, got -1/);
+  await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'semu', options: { momentum: 1 }, progress }), /semu: momentum must be in \[0, 1\), got 1/);
+  assert.deepEqual(phases, [], 'nothing ran');
+});

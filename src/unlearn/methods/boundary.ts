@@ -28,12 +28,6 @@ export interface BoundaryExpandOptions extends CommonOptions {
   keepShadow: boolean;
 }
 
-function checkCommon(name: string, o: CommonOptions): void {
-  if (!(o.lr > 0)) throw new RangeError(`${name}: lr must be positive, got ${o.lr}`);
-  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`${name}: momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(o.weightDecay >= 0)) throw new RangeError(`${name}: weightDecay must be ≥ 0, got ${o.weightDecay}`);
-}
-
 /**
  * One FGSM step of `model` on (x, y) in [0, 1] pixel space, quantised to 1/255 (the reference's discretize).
  * The model's parameters get no gradient (only ∇_x is computed).
@@ -62,10 +56,11 @@ export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
     'training on the clean images with the new labels, D_f only; SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr 1e-5 (range 1e-6..1e-4).',
   defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, epsilon: 0.1 },
   usesRetain: false,
+  check(o) {
+    if (!(o.epsilon > 0 && o.epsilon <= 1)) throw new RangeError(`bs: epsilon must be in (0, 1] (pixel units of [0, 1] images), got ${o.epsilon}`);
+  },
   async run(ctx) {
     const { model, original, options: o } = ctx;
-    checkCommon('bs', o);
-    if (!(o.epsilon > 0 && o.epsilon <= 1)) throw new RangeError(`bs: epsilon must be in (0, 1] (pixel units of [0, 1] images), got ${o.epsilon}`);
     const originalWasTraining = original.training;
     const trainer = ctx.trainer();
     try {
@@ -139,7 +134,6 @@ export function pruneHead(model: ImageClassifier, numClasses: number): void {
 
 async function boundaryExpanding(ctx: MethodContext<BoundaryExpandOptions>): Promise<Module> {
   const { model, options: o, numClasses } = ctx;
-  checkCommon('be', o);
   if (!(model instanceof ImageClassifier)) throw new TypeError('be: the model must be an image classifier with a Linear head (resnet18, resnet20, smallcnn, mlp)');
   if (ctx.blocks.mask || ctx.blocks.subspace) {
     throw new Error('be changes the shape of the classifier head, which a saliency mask or an SVD subspace built for the original model cannot cover (drop those options)');

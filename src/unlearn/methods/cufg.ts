@@ -32,17 +32,22 @@ export interface CufgOptions extends CommonOptions {
   forgetBatchSize: number;
 }
 
-async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string): Promise<Module> {
-  const { model, options } = ctx;
+/** The corrector's settings from the options, every one checked (UFG and CUFG share them). */
+function correctorSettings(name: string, options: CufgOptions) {
   if (!Number.isInteger(options.refreshEvery) || options.refreshEvery < 1) throw new RangeError(`${name}: refreshEvery must be a positive integer`);
   if (!Number.isInteger(options.stageEpochs) || options.stageEpochs < 1) throw new RangeError(`${name}: stageEpochs must be a positive integer, got ${options.stageEpochs}`);
-  const corrector = {
+  return {
     tau0: options.tau0,
     tauStep: options.tauStep,
     decay: options.decay,
     normalization: oneOf(name, 'normalization', options.normalization, ['reference', 'weighted'] as const),
     stepNorm: oneOf(name, 'stepNorm', options.stepNorm, ['unit', 'retain'] as const, { unit: 'the reference' }),
   };
+}
+
+async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string): Promise<Module> {
+  const { model, options } = ctx;
+  const corrector = correctorSettings(name, options);
   const params = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
   const curriculum = ctx.blocks.curriculum;
   const trainer = ctx.trainer();
@@ -146,6 +151,7 @@ export const ufg: MethodDefinition<CufgOptions> = {
   defaults: DEFAULTS,
   usesRetain: true,
   revision: REVISION,
+  check: (o) => void correctorSettings('ufg', o),
   run: (ctx) => correctedFineTuning(ctx, 'ufg'),
 };
 registerMethod(ufg);
@@ -160,6 +166,7 @@ export const cufg: MethodDefinition<CufgOptions> = {
   defaultBlocks: { curriculum: true },
   usesRetain: true,
   revision: REVISION,
+  check: (o) => void correctorSettings('cufg', o),
   run: (ctx) => correctedFineTuning(ctx, 'cufg'),
 };
 registerMethod(cufg);

@@ -118,13 +118,16 @@ async function woodfisher(ctx: MethodContext<IuOptions>, v: Tensor, params: Name
   }
 }
 
-async function influenceUnlearn(ctx: MethodContext<IuOptions>): Promise<Module> {
-  const { model, options: o, blocks } = ctx;
+function checkIu(o: IuOptions): void {
   for (const key of ['epochs', 'lr', 'momentum', 'weightDecay'] as const) {
     if (o[key] !== DEFAULTS[key]) throw new Error(`iu is a one-shot update without training steps: option '${key}' has no effect (use alpha to scale the update)`);
   }
   if (!(o.alpha > 0)) throw new RangeError(`iu: alpha must be positive, got ${o.alpha}`);
   if (!Number.isInteger(o.woodfisherN) || o.woodfisherN < 1) throw new RangeError(`iu: woodfisherN must be a positive integer, got ${o.woodfisherN}`);
+}
+
+async function influenceUnlearn(ctx: MethodContext<IuOptions>): Promise<Module> {
+  const { model, options: o, blocks } = ctx;
   if (blocks.subspace) throw new Error('iu updates the weights in one shot; it cannot run inside an SVD subspace (drop the subspace option)');
   if (blocks.curriculum) throw new Error('iu has no epochs for a curriculum to schedule (drop the curriculum option)');
 
@@ -181,6 +184,7 @@ export const iu: MethodDefinition<IuOptions> = {
   defaults: DEFAULTS,
   usesRetain: true,
   tunedOption: 'alpha',
+  check: checkIu,
   run: influenceUnlearn,
 };
 registerMethod(iu);

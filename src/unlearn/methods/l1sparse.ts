@@ -45,12 +45,14 @@ export const l1Sparse: MethodDefinition<L1SparseOptions> = {
     'alpha 1e-4 (range 1e-6..1e-4; Scissorhands 1e-4, the upper end, since short runs need the strongest push to sparsity), decayed linearly to 0, noL1Epochs 0.',
   defaults: { epochs: 10, lr: 0.01, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, alpha: 1e-4, noL1Epochs: 0 },
   usesRetain: true,
-  async run(ctx) {
-    const { model, options: o } = ctx;
+  check(o) {
     if (!(o.alpha >= 0)) throw new RangeError(`l1-sparse: alpha must be ≥ 0, got ${o.alpha}`);
     if (!Number.isInteger(o.noL1Epochs) || o.noL1Epochs < 0 || (o.epochs > 0 && o.noL1Epochs >= o.epochs)) {
       throw new RangeError(`l1-sparse: noL1Epochs must be an integer in [0, epochs) = [0, ${o.epochs}), got ${o.noL1Epochs}`);
     }
+  },
+  async run(ctx) {
+    const { model, options: o } = ctx;
     await trainEpochs(ctx, 'l1-sparse', ctx.retainLoader, (b, e) => {
       const weight = l1Weight(o.alpha, e, o.epochs, o.noL1Epochs);
       const ce = crossEntropy(model.forward(b.x), b.y);

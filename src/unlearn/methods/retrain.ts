@@ -31,6 +31,17 @@ export function parseMilestones(text: string, epochs: number, where: string): nu
   return out;
 }
 
+/** The retrain options checked, the categorical ones narrowed and the milestones parsed. */
+function retrainSettings(o: RetrainOptions) {
+  if (o.epochs < 1) throw new RangeError(`retrain: epochs must be at least 1, got ${o.epochs}`);
+  if (!(o.gamma > 0 && o.gamma <= 1)) throw new RangeError(`retrain: gamma must be in (0, 1], got ${o.gamma}`);
+  return {
+    optimizer: oneOf('retrain', 'optimizer', o.optimizer, ['sgd', 'adam'] as const),
+    schedule: oneOf('retrain', 'schedule', o.schedule, ['multistep', 'cosine', 'constant'] as const),
+    milestones: parseMilestones(o.milestones, o.epochs, 'retrain'),
+  };
+}
+
 export const retrain: MethodDefinition<RetrainOptions> = {
   name: 'retrain',
   summary: 'train a freshly initialised model from scratch on D_r (exact unlearning; the reference every gap is measured against)',
@@ -50,19 +61,13 @@ export const retrain: MethodDefinition<RetrainOptions> = {
     gamma: PROTOCOL_RECIPE.gamma,
   },
   usesRetain: true,
+  check: (o) => void retrainSettings(o),
   async run(ctx) {
     const { options: o, blocks } = ctx;
     if (blocks.mask || blocks.subspace || blocks.curriculum) {
       throw new Error('retrain trains a fresh model on D_r from scratch; it cannot use a saliency mask, an SVD subspace or a curriculum (drop those options)');
     }
-    if (o.epochs < 1) throw new RangeError(`retrain: epochs must be at least 1, got ${o.epochs}`);
-    if (!(o.lr > 0)) throw new RangeError(`retrain: lr must be positive, got ${o.lr}`);
-    if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`retrain: momentum must be in [0, 1), got ${o.momentum}`);
-    if (!(o.weightDecay >= 0)) throw new RangeError(`retrain: weightDecay must be ≥ 0, got ${o.weightDecay}`);
-    if (!(o.gamma > 0 && o.gamma <= 1)) throw new RangeError(`retrain: gamma must be in (0, 1], got ${o.gamma}`);
-    const optimizer = oneOf('retrain', 'optimizer', o.optimizer, ['sgd', 'adam'] as const);
-    const schedule = oneOf('retrain', 'schedule', o.schedule, ['multistep', 'cosine', 'constant'] as const);
-    const milestones = parseMilestones(o.milestones, o.epochs, 'retrain');
+    const { optimizer, schedule, milestones } = retrainSettings(o);
     const recipe: Partial<TrainRecipe> = {
       epochs: o.epochs,
       lr: o.lr,

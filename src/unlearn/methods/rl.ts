@@ -17,16 +17,20 @@ export interface RlOptions extends CommonOptions {
   labels: string;
 }
 
+/** RL's categorical options, checked and narrowed (RL, SalUn and SalUn-soft share them). */
+export function rlChoices(name: string, o: RlOptions): { variant: 'sequential' | 'mixed'; labels: 'uniform' | 'wrong' } {
+  return { variant: oneOf(name, 'variant', o.variant, ['sequential', 'mixed'] as const), labels: oneOf(name, 'labels', o.labels, ['uniform', 'wrong'] as const) };
+}
+
 export async function randomLabelEpochs(ctx: MethodContext<RlOptions>, name: string): Promise<Module> {
   const { model, options, numClasses } = ctx;
-  oneOf(name, 'variant', options.variant, ['sequential', 'mixed'] as const);
-  const labels = oneOf(name, 'labels', options.labels, ['uniform', 'wrong'] as const);
+  const { variant, labels } = rlChoices(name, options);
   const relabel = (indices: Int32Array, y: Tensor, epoch: number): Tensor => randomLabels(indices, y, numClasses, ctx.seed, epoch, labels);
   const trainer = ctx.trainer();
   try {
     model.train();
     for (let e = 0; e < options.epochs; e++) {
-      if (options.variant === 'sequential') {
+      if (variant === 'sequential') {
         await trainPass(ctx, trainer, ctx.forgetLoader(e), (b) => crossEntropy(model.forward(b.x), relabel(b.indices, b.y, e)), `${name} forget`, e, options.epochs);
         await trainPass(ctx, trainer, ctx.retainLoader(e), (b) => crossEntropy(model.forward(b.x), b.y), `${name} retain`, e, options.epochs);
       } else {
@@ -51,6 +55,7 @@ export const rl: MethodDefinition<RlOptions> = {
   reference: 'Unlearn-Saliency RL.py: SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr in 1e-3..1e-1 (0.01 here); labels uniform incl. the true one (quirk, option labels=wrong)',
   defaults: { epochs: 10, lr: 0.01, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, variant: 'sequential', labels: 'uniform' },
   usesRetain: true,
+  check: (o) => void rlChoices('rl', o),
   run: (ctx) => randomLabelEpochs(ctx, 'rl'),
 };
 registerMethod(rl);
@@ -64,6 +69,7 @@ export const salun: MethodDefinition<RlOptions> = {
   defaults: { epochs: 10, lr: 0.013, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, variant: 'sequential', labels: 'uniform' },
   defaultBlocks: { mask: true },
   usesRetain: true,
+  check: (o) => void rlChoices('salun', o),
   run: (ctx) => randomLabelEpochs(ctx, 'salun'),
 };
 registerMethod(salun);

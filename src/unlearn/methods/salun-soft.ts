@@ -13,10 +13,10 @@
 // wrapping the trainer the method receives, so RL's variants, label rules and the curriculum all carry over.
 import { cat, keep, noGrad, tidy, where, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
-import { oneOf, type MethodContext, type MethodDefinition } from '../method.js';
+import type { MethodContext, MethodDefinition } from '../method.js';
 import type { OptimRecipe, UnlearnTrainer } from '../trainer.js';
 import { registerMethod } from '../registry.js';
-import { randomLabelEpochs, type RlOptions } from './rl.js';
+import { randomLabelEpochs, rlChoices, type RlOptions } from './rl.js';
 
 export interface SalunSoftOptions extends RlOptions {
   /** share of entries held at the anchor at the start of the run (reference mask_ratio; 0.5 as the third-party re-run) */
@@ -98,9 +98,8 @@ function offsets(counts: readonly number[]): { starts: number[]; total: number }
 
 async function salunSoft(ctx: MethodContext<SalunSoftOptions>): Promise<Module> {
   const { model, options: o } = ctx;
-  if (!(o.maskRatio >= 0 && o.maskRatio <= 1)) throw new RangeError(`salun-soft: maskRatio must be in [0, 1], got ${o.maskRatio}`);
   if (ctx.blocks.subspace) throw new Error('salun-soft soft-thresholds the weights directly; it cannot run inside an SVD subspace (drop the subspace option)');
-  const variant = oneOf('salun-soft', 'variant', o.variant, ['sequential', 'mixed'] as const);
+  const { variant } = rlChoices('salun-soft', o);
 
   const params = [...model.parameters()];
   const n = params.reduce((s, p) => s + p.numel(), 0);
@@ -146,6 +145,10 @@ export const salunSoftMethod: MethodDefinition<SalunSoftOptions> = {
     'for CIFAR, so variant defaults to mixed here; SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr 0.013 (SalUn\u2019s README value; the release ships no RL_proximal recipe).',
   defaults: { epochs: 10, lr: 0.013, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, variant: 'mixed', labels: 'uniform', maskRatio: 0.5 },
   usesRetain: true,
+  check(o) {
+    if (!(o.maskRatio >= 0 && o.maskRatio <= 1)) throw new RangeError(`salun-soft: maskRatio must be in [0, 1], got ${o.maskRatio}`);
+    rlChoices('salun-soft', o);
+  },
   run: salunSoft,
 };
 registerMethod(salunSoftMethod);

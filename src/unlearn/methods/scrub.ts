@@ -51,7 +51,6 @@ function parseEpochList(text: string, where: string): number[] {
 }
 
 function checkOptions(o: ScrubOptions): number[] {
-  if (!(o.lr > 0)) throw new RangeError(`scrub: lr must be positive, got ${o.lr}`);
   oneOf('scrub', 'optimizer', o.optimizer, ['adam', 'sgd'] as const);
   if (!Number.isInteger(o.msteps) || o.msteps < 0) throw new RangeError(`scrub: msteps must be a non-negative integer, got ${o.msteps}`);
   if (!(o.kdT > 0)) throw new RangeError(`scrub: kdT must be positive, got ${o.kdT}`);
@@ -60,8 +59,6 @@ function checkOptions(o: ScrubOptions): number[] {
   if (o.alpha === 0 && o.gamma === 0) throw new RangeError('scrub: alpha and gamma are both 0, so the min step would train nothing');
   if (!Number.isInteger(o.forgetBatchSize) || o.forgetBatchSize < 1) throw new RangeError(`scrub: forgetBatchSize must be a positive integer, got ${o.forgetBatchSize}`);
   if (!(o.lrDecayRate > 0 && o.lrDecayRate <= 1)) throw new RangeError(`scrub: lrDecayRate must be in (0, 1], got ${o.lrDecayRate}`);
-  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`scrub: momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(o.weightDecay >= 0)) throw new RangeError(`scrub: weightDecay must be ≥ 0, got ${o.weightDecay}`);
   return parseEpochList(o.lrDecayEpochs, 'scrub');
 }
 
@@ -127,6 +124,7 @@ export const scrubMethod: MethodDefinition<ScrubOptions> = {
     lrDecayRate: 0.1,
   },
   usesRetain: true,
+  check: (o) => void checkOptions(o),
   run: scrub,
 };
 registerMethod(scrubMethod);
