@@ -106,6 +106,11 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   assert.equal(twice.code, 2);
   assert.match(errorLine(twice), /--opt lr: also given as --lr; give it once/);
 
+  writeFileSync(join(d, 'afile'), 'x');
+  const file = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', 'afile'], d);
+  assert.equal(file.code, 2);
+  assert.match(errorLine(file), /--out: '.*afile' is a file, not a directory; choose another --out/);
+
   // --reference must be a retrain reference, not the original (or an unlearned model)
   const ref = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--reference', 'orig'], d);
   assert.equal(ref.code, 2);

@@ -325,3 +325,14 @@ test('a sweep that replaces a recipe tuned under another protocol says so', asyn
   const again = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.001', '--recipes-dir', 'shipped'], dir);
   assert.doesNotMatch(again.stderr, /note: .*was tuned under/, 'the same protocol extends the recipe quietly');
 });
+
+test('a sweep checks every value before it trains anything', async () => {
+  const d = tempDir('lethe-sweep-check-');
+  const r = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '-1,0.001', '--no-write'], d);
+  assert.equal(r.code, 2);
+  assert.match(errorLine(r), /--values: lr -1: ga: lr must be positive, got -1/);
+  assert.ok(!existsSync(join(d, 'cache', 'models')), 'no model was trained');
+  const c = await runCli(['sweep', '--method', 'cufg', ...MODEL, '--param', 'normalization', '--values', 'reference,bogus', '--no-write'], d);
+  assert.equal(c.code, 2);
+  assert.match(errorLine(c), /normalization bogus: cufg: normalization must be 'reference' or 'weighted'/);
+});

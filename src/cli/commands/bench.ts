@@ -1,11 +1,10 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
-import { resolve } from 'node:path';
 import { runBench, parseMethods } from '../bench.js';
 import { canonicalForget } from '../data.js';
 import { cacheDir } from '../cache.js';
 import { required, type Opts } from '../options.js';
 import { renderResults } from '../results.js';
-import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 
 export default async function bench(o: Opts): Promise<void> {
   const first = readSeed(o);
@@ -19,7 +18,7 @@ export default async function bench(o: Opts): Promise<void> {
     seeds,
     trainRecipe: readTrainRecipe(o),
     cacheDir: cacheDir(o.string('cacheDir')),
-    out: resolve(required(o, 'out', 'the results directory')),
+    out: outputDir('--out', required(o, 'out', 'the results directory')),
     allMia: o.bool('allMia'),
     fresh: o.bool('fresh'),
   };

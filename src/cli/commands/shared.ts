@@ -124,3 +124,10 @@ export function outputFile(flag: string, path: string): string {
   if (isDir(p)) throw new UsageError(`${flag}: '${p}' is a directory; give a file name`);
   return p;
 }
+
+/** A directory a command will write (--out): a path that is taken by a file is a usage error, before any work. */
+export function outputDir(flag: string, path: string): string {
+  const p = resolve(path);
+  if (existsSync(p) && !statSync(p).isDirectory()) throw new UsageError(`${flag}: '${p}' is a file, not a directory; choose another ${flag}`);
+  return p;
+}

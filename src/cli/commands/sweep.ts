@@ -17,10 +17,10 @@ import type { ModelDigests, RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
 import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
-import { getMethod } from '../../unlearn/index.js';
+import { getMethod, resolveOptions } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
 import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
-import { print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
+import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
   const a = Math.log10(from);
@@ -258,6 +258,14 @@ export default async function sweep(o: Opts): Promise<void> {
     throw new UsageError(`--opt: '${param}' is the option this sweep tunes; give its candidates with --values or --range instead`);
   }
   const grid = readGrid(o, method, target);
+  // every value's options are checked now, not when its turn comes after the models are trained
+  for (const value of grid) {
+    try {
+      resolveOptions(method, getMethod(method).defaults, withValue(base, target, value).options);
+    } catch (e) {
+      throw new UsageError(`--values: ${param} ${String(value)}: ${(e as Error).message}`);
+    }
+  }
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
   const first = readSeed(o);
   const seeds = Array.from({ length: o.int('seeds', { min: 1 }, 1) }, (_, i) => first + i);
@@ -266,7 +274,7 @@ export default async function sweep(o: Opts): Promise<void> {
   // --lr is the sweep range here, so the original/retrain recipe takes only --epochs, --batch-size, --milestones
   const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'], batchSize: o.raw['batchSize'], milestones: o.raw['milestones'] }));
   const cache = cacheDir(o.string('cacheDir'));
-  const out = resolve(o.string('out') ?? join(cache, 'sweeps', method));
+  const out = outputDir('--out', o.string('out') ?? join(cache, 'sweeps', method));
   const recipePath = o.raw['write'] !== false ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
   // read the recipe this sweep will update before the runs, so a broken file stops it now rather than after them
   const earlier = recipePath !== null && existsSync(recipePath) ? parseRecipeJson(recipePath, 'sweep: the recipe to update') : null;

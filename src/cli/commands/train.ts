@@ -1,9 +1,8 @@
 // lethe train: an original model (or the retrain reference with --forget), resumable, reused when finished.
-import { resolve } from 'node:path';
 import { required, type Opts } from '../options.js';
 import { trainCheckpoint } from '../training.js';
 import { runDistributed } from '../distributed.js';
-import { print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 import { canonicalForget, describeData, loadData } from '../data.js';
 import { renderTable } from '../table.js';
 import { EXTRA_DEFINITIONS } from '../results.js';
@@ -15,7 +14,7 @@ export default async function train(o: Opts): Promise<void> {
   const recipe = readTrainRecipe(o);
   const forgetFlag = o.string('forget');
   const forget = forgetFlag === undefined ? undefined : canonicalForget(forgetFlag);
-  const out = resolve(required(o, 'out', 'the checkpoint directory to write'));
+  const out = outputDir('--out', required(o, 'out', 'the checkpoint directory to write'));
   const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const loaded = loadData(data);
     try {

@@ -8,7 +8,7 @@ import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
 import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf } from '../checkpoints.js';
-import { print, printJson, readOptFlags, withOptFlags, withRun } from './shared.js';
+import { outputDir, print, printJson, readOptFlags, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
 
 export function readMethodOptions(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
@@ -70,7 +70,7 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
   if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
   const options = readMethodOptions(o, method, recipe?.options ?? {});
   const blocks = readBlocks(o, method, recipe?.blocks ?? {});
-  const out = o.has('out') ? resolve(o.string('out')!) : null;
+  const out = o.has('out') ? outputDir('--out', o.string('out')!) : null;
   const referenceDir = o.has('reference') ? resolve(o.string('reference')!) : null;
   // inputs are never modified: not even --force may write the unlearned model over the model it reads
   if (out !== null) {
