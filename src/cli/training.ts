@@ -4,6 +4,7 @@
 // matches the configuration is reused as it is.
 import { writeJsonAtomic } from '../io/artifacts.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { sha256 } from '../io/artifacts.js';
 import { join } from 'node:path';
 import { createModel, type ModelName, type ModelSpec } from '../models/index.js';
 import { fit, type ResumeState } from '../train/fit.js';
@@ -43,7 +44,10 @@ export interface TrainJob {
 
 /** What identifies a trained model: everything that changes its weights. */
 export function trainIdentity(job: Omit<TrainJob, 'dir' | 'force' | 'label'>): Record<string, unknown> {
-  return { kind: job.forget === undefined ? 'original' : 'retrain', data: job.data, model: job.model, recipe: job.recipe, seed: job.seed, forget: job.forget ?? null };
+  const id = { kind: job.forget === undefined ? 'original' : 'retrain', data: job.data, model: job.model, recipe: job.recipe, seed: job.seed, forget: job.forget ?? null };
+  // an index file names its samples by content: the same path with other indices is another retrain
+  const file = /^indices:(.+)$/s.exec(job.forget ?? '')?.[1];
+  return file !== undefined && existsSync(file) ? { ...id, forgetFile: sha256(readFileSync(file)) } : id;
 }
 
 export interface TrainOutcome {

@@ -157,4 +157,12 @@ test('indices:FILE is recorded as an absolute path, and a changed file is notice
   assert.match(errorLine(changed), /--forget: 'indices:.*forget\.json' no longer selects the forget set .*u was made with \(its file changed\); pass --forget/);
   const explicit = await runCli(['eval', 'u', '--forget', 'indices:forget.json'], d);
   assert.equal(explicit.code, 0, explicit.stderr);
+  // a retrain under that spec is another model when the file's indices change: not reused from before
+  const args = ['train', '--model', 'mlp', ...TINY, '--epochs', '1', '--forget', 'indices:forget.json', '--out', 're', '--json'];
+  const first = await runCli(args, d);
+  assert.equal(first.code, 0, first.stderr);
+  writeFileSync(join(d, 'forget.json'), JSON.stringify([3, 14, 15, 92, 67]));
+  const second = await runCli(args, d);
+  assert.equal(second.code, 2, 'the finished retrain in re/ is of another configuration now');
+  assert.match(errorLine(second), /--out: '.*re' already holds a model trained with other settings/);
 });
