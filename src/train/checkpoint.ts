@@ -85,6 +85,9 @@ export function readManifest(dir: string): CheckpointManifest {
     throw new CheckpointError(dir, `${MANIFEST} is not valid JSON (${(e as Error).message}); the checkpoint is corrupt`);
   }
   const man = m as Partial<CheckpointManifest>;
+  if ((man.format as string | undefined) === 'lethe-diffusion') {
+    throw new CheckpointError(dir, 'it is a diffusion model; use lethe diffusion eval / sample / unlearn for it');
+  }
   if (man.format !== 'lethe-checkpoint') throw new CheckpointError(dir, `${MANIFEST} is not a Lethe checkpoint manifest`);
   if (man.formatVersion !== 1) throw new CheckpointError(dir, `unsupported checkpoint format version ${String(man.formatVersion)}`);
   try {

@@ -129,6 +129,17 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   assert.equal(bench.code, 2);
   assert.ok(!existsSync(join(d, 'b', 'config.json')), 'no config for a run that never started');
 
+  const zero = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ft', '--epochs', '0', '--out', 'x'], d);
+  assert.equal(zero.code, 2);
+  assert.match(errorLine(zero), /--epochs/);
+
+  // a diffusion checkpoint given to a classifier command points to the right one
+  mkdirSync(join(d, 'ddpm'));
+  writeFileSync(join(d, 'ddpm', 'manifest.json'), JSON.stringify({ format: 'lethe-diffusion', formatVersion: 1 }));
+  const diffusion = await runCli(['eval', 'ddpm', '--forget', 'random:0.1'], d);
+  assert.equal(diffusion.code, 1);
+  assert.match(errorLine(diffusion), /it is a diffusion model; use lethe diffusion eval \/ sample \/ unlearn for it/);
+
   // a bad LETHE_NUM_THREADS is said, not silently replaced
   const threads = await runCli(['doctor'], d, { LETHE_NUM_THREADS: 'abc' });
   assert.equal(threads.code, 0);

@@ -18,7 +18,7 @@ export function readMethodOptions(o: Opts, method: string, base: Record<string, 
     if (o.has(key) && key in opt) throw new UsageError(`--opt ${key}: also given as --${flag}; give it once`);
   }
   const out: Record<string, unknown> = { ...base };
-  const epochs = o.int('epochs', { min: 0 });
+  const epochs = o.int('epochs', { min: 1 }); // 0 would write the original back under a new name
   if (epochs !== undefined) out['epochs'] = epochs;
   const lr = o.positive('lr');
   if (lr !== undefined) out['lr'] = lr;
