@@ -169,10 +169,10 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     let sets: ProtocolSets | null = null;
     try {
       sets = protocolSets(data, cfg.forget);
-      // written once the forget spec has proved valid, so a rejected run leaves an earlier table's config as it was
-      if (protocol.length === 0) writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
       classNames = data.classNames ? [...data.classNames] : Array.from({ length: data.numClasses }, (_, i) => String(i));
       if (protocol.length === 0) {
+        // written once the forget spec has proved valid, so a rejected run leaves an earlier table's config as it was
+        writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
         protocol = [
           ...describeData(data, [`forget ${cfg.forget}: ${sets.description}`]).map((l) => l.replace(/^split seed \d+/, `split seeds ${cfg.seeds.join(',')}`)),
           `model ${cfg.model}; original and retrain: ${cfg.trainRecipe.epochs} epochs ${cfg.trainRecipe.optimizer} lr ${cfg.trainRecipe.lr} batch ${cfg.trainRecipe.batchSize}; seeds ${cfg.seeds.join(', ')}`,

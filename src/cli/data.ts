@@ -4,7 +4,7 @@
 // stores the DataConfig, so `unlearn` and `eval` rebuild exactly the same split.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../io/artifacts.js';
 import {
   DatasetFileError,
   FASHION_MNIST_DEBIAN_DIR,
@@ -226,8 +226,13 @@ export interface ProtocolSets {
  * same file from any working directory. Other specs are returned as they are.
  */
 export function canonicalForget(spec: string): string {
-  const m = /^indices:(.+)$/s.exec(spec.trim());
-  return m === null || isAbsolute(m[1]!) ? spec : `indices:${resolve(m[1]!)}`;
+  const file = indicesFile(spec);
+  return file === undefined || isAbsolute(file) ? spec : `indices:${resolve(file)}`;
+}
+
+/** The file an `indices:FILE` spec names, or undefined for any other spec. */
+export function indicesFile(spec: string): string | undefined {
+  return /^indices:(.+)$/s.exec(spec.trim())?.[1];
 }
 
 export function protocolSets(d: LoadedData, forget: string): ProtocolSets {
@@ -255,7 +260,7 @@ export function protocolSets(d: LoadedData, forget: string): ProtocolSets {
     test,
     classes: split.classes,
     forgetSpec: forget,
-    forgetDigest: createHash('sha256').update(new Uint8Array(split.forget.buffer, split.forget.byteOffset, split.forget.byteLength)).digest('hex').slice(0, 16),
+    forgetDigest: sha256(new Uint8Array(split.forget.buffer, split.forget.byteOffset, split.forget.byteLength)).slice(0, 16),
     description:
       split.description +
       (owned ? `; test without class(es) ${split.classes!.join(',')}: ${test.size}` : '') +

@@ -124,12 +124,12 @@ export function storeRun(cacheDir: string, method: string, hash: string, record:
  * Whether an error says that the run diverged (a NaN or infinite loss, or outputs that overflowed), which is a
  * result (the lr is past the method's cliff), not a mistake in the request.
  */
-export function isDivergence(e: unknown): e is Error {
+function isDivergence(e: unknown): e is Error {
   return e instanceof NonFiniteLossError || e instanceof NonFiniteOutputError;
 }
 
 /** The record of a run that diverged: every number NaN, so it ranks last in a table and a sweep passes over it. */
-export function divergedRecord(seed: number, run: { method: string; options: Record<string, unknown>; blocks: unknown }, why: Error, models: ModelDigests): RunRecord {
+function divergedRecord(seed: number, run: { method: string; options: Record<string, unknown>; blocks: unknown }, why: Error, models: ModelDigests): RunRecord {
   return {
     method: run.method,
     seed,
@@ -170,7 +170,7 @@ export async function runOrDiverge(
 }
 
 /** A finished run's record, as bench tables it and the store keeps it. */
-export function runRecord(seed: number, summary: RunSummary, retrainSeconds: number, models: ModelDigests, recipe?: RunRecord['recipe']): RunRecord {
+export function runRecord(seed: number, summary: RunSummary, retrainSeconds: number, models: ModelDigests): RunRecord {
   const e = summary.evaluation;
   return {
     method: summary.method,
@@ -186,7 +186,6 @@ export function runRecord(seed: number, summary: RunSummary, retrainSeconds: num
     perClassTest: e.perClassTest,
     options: summary.options,
     blocks: summary.blocks,
-    ...(recipe === undefined ? {} : { recipe }),
     miaViews: e.miaViews,
     models,
   };

@@ -2,9 +2,8 @@
 // resumable: after every epoch the weights and optimizer state are saved (resume.*), a rerun of the same
 // configuration continues from there, and the manifest is written last. A finished directory whose manifest
 // matches the configuration is reused as it is.
-import { writeJsonAtomic } from '../io/artifacts.js';
+import { sha256, writeJsonAtomic } from '../io/artifacts.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { sha256 } from '../io/artifacts.js';
 import { join } from 'node:path';
 import { createModel, type ModelName, type ModelSpec } from '../models/index.js';
 import { fit, type ResumeState } from '../train/fit.js';
@@ -23,7 +22,7 @@ import { evaluateSplit } from '../eval/outputs.js';
 import { manualSeed, tidy } from '../torch/index.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
-import { loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
+import { indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
 
@@ -46,7 +45,7 @@ export interface TrainJob {
 export function trainIdentity(job: Omit<TrainJob, 'dir' | 'force' | 'label'>): Record<string, unknown> {
   const id = { kind: job.forget === undefined ? 'original' : 'retrain', data: job.data, model: job.model, recipe: job.recipe, seed: job.seed, forget: job.forget ?? null };
   // an index file names its samples by content: the same path with other indices is another retrain
-  const file = /^indices:(.+)$/s.exec(job.forget ?? '')?.[1];
+  const file = job.forget === undefined ? undefined : indicesFile(job.forget);
   return file !== undefined && existsSync(file) ? { ...id, forgetFile: sha256(readFileSync(file)) } : id;
 }
 

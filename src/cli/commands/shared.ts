@@ -116,18 +116,19 @@ export function withOptFlags(o: Opts, method: string, base: Record<string, unkno
   return out;
 }
 
+const isDirectory = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
+
 /** A file a command will write (--csv, --html), checked before any work: its directory exists, and it is not one. */
 export function outputFile(flag: string, path: string): string {
   const p = resolve(path);
-  const isDir = (q: string): boolean => existsSync(q) && statSync(q).isDirectory();
-  if (!isDir(dirname(p))) throw new UsageError(`${flag}: directory '${dirname(p)}' does not exist`);
-  if (isDir(p)) throw new UsageError(`${flag}: '${p}' is a directory; give a file name`);
+  if (!isDirectory(dirname(p))) throw new UsageError(`${flag}: directory '${dirname(p)}' does not exist`);
+  if (isDirectory(p)) throw new UsageError(`${flag}: '${p}' is a directory; give a file name`);
   return p;
 }
 
 /** A directory a command will write (--out): a path that is taken by a file is a usage error, before any work. */
 export function outputDir(flag: string, path: string): string {
   const p = resolve(path);
-  if (existsSync(p) && !statSync(p).isDirectory()) throw new UsageError(`${flag}: '${p}' is a file, not a directory; choose another ${flag}`);
+  if (existsSync(p) && !isDirectory(p)) throw new UsageError(`${flag}: '${p}' is a file, not a directory; choose another ${flag}`);
   return p;
 }

@@ -12,7 +12,13 @@ import type { TensorDataset } from '../../data/dataset.js';
 import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
 import { oneOf } from '../method.js';
 
-export type DifficultyScore = 'loss' | 'confidence' | 'entropy';
+const DIFFICULTY_SCORES = ['loss', 'confidence', 'entropy'] as const;
+export type DifficultyScore = (typeof DIFFICULTY_SCORES)[number];
+
+/** A difficulty score's name, checked. */
+function difficultyScore(value: unknown): DifficultyScore {
+  return oneOf('curriculum', 'score', value, DIFFICULTY_SCORES);
+}
 
 export interface CurriculumOptions {
   /** number of stages K (default 3) */
@@ -57,7 +63,7 @@ export class Curriculum {
 
 /** Per-sample difficulty scores of the forget set under `model` (eval mode, no augmentation). */
 export function difficultyScores(model: Module, forget: TensorDataset, score: DifficultyScore = 'loss', batchSize = 256): Float32Array {
-  oneOf('curriculum', 'score', score, ['loss', 'confidence', 'entropy'] as const);
+  difficultyScore(score);
   const wasTraining = model.training;
   model.eval();
   const out = new Float32Array(forget.size);
@@ -94,7 +100,7 @@ export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
   if (!Number.isInteger(epochsPerStage) || epochsPerStage < 1) throw new RangeError(`curriculum: epochsPerStage must be a positive integer, got ${epochsPerStage}`);
   if (forgetSize < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forgetSize}`);
   const direction = oneOf('curriculum', 'order', o.order ?? 'easy-first', ['easy-first', 'hard-first'] as const);
-  const score = oneOf('curriculum', 'score', o.score ?? 'loss', ['loss', 'confidence', 'entropy'] as const);
+  const score = difficultyScore(o.score ?? 'loss');
   return { K, epochsPerStage, direction, score };
 }
 
