@@ -95,7 +95,16 @@ for (const method of methods) {
     continue;
   }
   const { result } = await diffusionUnlearnCommand(
-    { model: ddpmDir, out: dir, method, forgetClass, iterations: num('unlearn-iterations'), batchSize: num('unlearn-batch'), gradientSamples: num('gradient-samples') },
+    {
+      model: ddpmDir,
+      out: dir,
+      method,
+      forgetClass,
+      iterations: num('unlearn-iterations'),
+      batchSize: num('unlearn-batch'),
+      // only SalUn's mask and SEMU's subspace take a gradient pass; the others refuse the option
+      ...(method === 'salun' || method === 'semu' ? { gradientSamples: num('gradient-samples') } : {}),
+    },
     progress(method),
   );
   runs[method] = { seconds: result.seconds, trainable: result.trainable, total: result.totalParameters };

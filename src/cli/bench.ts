@@ -2,7 +2,8 @@
 // of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
 // Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
 import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { ensureDirectory } from '../io/atomic.js';
 import { basename, join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
 import { evaluateUnlearning } from '../eval/evaluate.js';
@@ -102,7 +103,7 @@ function evaluateDir(dir: string, sets: ProtocolSets, reference: HeadlineMetrics
 export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal?: AbortSignal }): Promise<ResultsDoc> {
   const { reporter } = o;
   const runsDir = join(cfg.out, 'runs');
-  mkdirSync(runsDir, { recursive: true });
+  ensureDirectory(runsDir);
   const recipes = Object.fromEntries(cfg.methods.map((m) => [m, cfg.recipes?.[m] ?? recipeForMethod(m, cfg.forget)]));
   const configRecord = {
     data: { ...cfg.data, seed: undefined },

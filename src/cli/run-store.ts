@@ -3,7 +3,8 @@
 // model, the original's and retrain's training recipe, the original checkpoint and the retrain reference). So
 // `lethe bench` reuses the run a `lethe sweep` made for the winning value (minutes to hours at full scale) and a
 // sweep reuses a bench run, whatever folder either writes its own files to.
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { ensureDirectory } from '../io/atomic.js';
 import { basename, dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../io/artifacts.js';
 import { avgGap, HEADLINE_KEYS, type HeadlineMetrics } from '../eval/gap.js';
@@ -107,7 +108,7 @@ export function sameMetrics(a: HeadlineMetrics, b: HeadlineMetrics): boolean {
  */
 export function setAside(file: string): string {
   const dir = join(dirname(file), 'stale');
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const name = basename(file, '.json');
   let to = join(dir, `${name}.json`);
   for (let i = 2; existsSync(to); i++) to = join(dir, `${name}-${i}.json`);
@@ -116,7 +117,7 @@ export function setAside(file: string): string {
 }
 
 export function storeRun(cacheDir: string, method: string, hash: string, record: RunRecord): void {
-  mkdirSync(join(cacheDir, 'runs'), { recursive: true });
+  ensureDirectory(join(cacheDir, 'runs'));
   writeJsonAtomic(storeFile(cacheDir, method, hash), record);
 }
 

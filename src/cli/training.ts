@@ -3,7 +3,8 @@
 // configuration continues from there, and the manifest is written last. A finished directory whose manifest
 // matches the configuration is reused as it is.
 import { sha256, writeJsonAtomic } from '../io/artifacts.js';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { ensureDirectory } from '../io/atomic.js';
 import { join } from 'node:path';
 import { createModel, type ModelName, type ModelSpec } from '../models/index.js';
 import { fit, type ResumeState } from '../train/fit.js';
@@ -90,7 +91,7 @@ export async function trainCheckpoint(
     }
     if (writer) rmSync(join(dir, MANIFEST), { force: true }); // from here on the directory is incomplete until the new manifest
   }
-  if (writer) mkdirSync(dir, { recursive: true });
+  if (writer) ensureDirectory(dir);
   const runPath = join(dir, RUN_FILE);
   if (existsSync(runPath)) {
     let prior: { configHash?: string } = {};

@@ -3,7 +3,8 @@
 // classification checkpoints (src/train/checkpoint.ts): tensors first, manifest last, atomic writes, SHA-256 of
 // every weights file in the manifest, so a partial directory never looks complete. Resume state for training
 // lives beside it (resume.safetensors + resume.json).
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { ensureDirectory } from '../io/atomic.js';
 import { join } from 'node:path';
 import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
 import { parseSafetensors } from '../io/safetensors.js';
@@ -54,7 +55,7 @@ export function saveDiffusionCheckpoint(
   schedule: NoiseSchedule,
   info: { kind: string; ema?: Ema } & Record<string, unknown>,
 ): DiffusionManifest {
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const { ema, ...rest } = info;
   const sd = model.stateDict();
   let modelEntry: TensorsFileEntry;
@@ -161,7 +162,7 @@ export interface DiffusionResume {
 
 /** Saves model, EMA and optimizer state after `iteration` (tensors first, JSON last). */
 export function saveDiffusionResume(dir: string, model: UNet, ema: Ema, state: DiffusionResume & { options: Record<string, unknown> }): void {
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const tensors = new Map<string, Tensor>();
   const sd = model.stateDict();
   for (const [k, v] of sd) tensors.set(`model.${k}`, v);

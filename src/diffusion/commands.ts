@@ -1,7 +1,8 @@
 // What the `lethe diffusion train|unlearn|sample|eval|classifier` subcommands call: plain options in, results
 // out, progress through a callback, cancellation through an AbortSignal. Outputs are checkpoint directories
 // (atomic, manifest last) and PNG files (atomic).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensureDirectory } from '../io/atomic.js';
 import { dirname, join } from 'node:path';
 import type { TrainTest } from '../data/idx.js';
 import { loadFashionMnist, loadImageDataset } from '../data/datasets.js';
@@ -216,7 +217,7 @@ export async function diffusionSampleCommand(
     });
     try {
       const grid = imageGrid(images, perClass);
-      mkdirSync(dirname(o.out), { recursive: true });
+      ensureDirectory(dirname(o.out));
       writePng(o.out, grid);
       return { path: o.out, width: grid.width, height: grid.height, rows: classes.length, cols: perClass, seconds: (performance.now() - start) / 1000 };
     } finally {
@@ -315,7 +316,7 @@ export async function diffusionEvalCommand(o: DiffusionEvalCommandOptions, progr
       ...(signal ? { signal } : {}),
     });
     if (o.grid === undefined || grid === null) return report;
-    mkdirSync(dirname(o.grid), { recursive: true });
+    ensureDirectory(dirname(o.grid));
     writePng(o.grid, grid);
     return { ...report, grid: o.grid };
   } finally {

@@ -122,6 +122,29 @@ export function diffusionGradients(
   }
 }
 
+/**
+ * An option the method would ignore, as an error message (null when every given option applies). A silently ignored
+ * option is a run the user did not ask for: `--mask-ratio` with semu, or α with GA, which never sees retain data.
+ */
+export function inapplicableOption(
+  method: DiffusionUnlearnMethod,
+  o: Omit<DiffusionUnlearnOptions, 'method'>,
+): { option: 'mask' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance'; problem: string } | null {
+  const retainLoss = (method === 'salun' || method === 'semu') && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
+  const gradientPass = method === 'semu' || (method === 'salun' && o.mask === undefined);
+  const rules: [NonNullable<ReturnType<typeof inapplicableOption>>['option'], boolean, string][] = [
+    ['mask', o.mask !== undefined, method === 'salun' ? '' : 'applies to salun only'],
+    ['maskRatio', o.maskRatio !== undefined, method === 'salun' ? (o.mask === undefined ? '' : 'has no effect with a precomputed mask') : 'applies to salun only'],
+    ['subspace', o.subspace !== undefined, method === 'semu' ? '' : 'applies to semu only'],
+    ['useRetain', o.useRetain !== undefined, method === 'salun' || method === 'semu' ? '' : `applies to salun and semu only (${method} ${method === 'ft' ? 'always trains on' : 'never sees'} the remaining classes)`],
+    ['alpha', o.alpha !== undefined, retainLoss ? '' : `weighs the remaining-class loss, which ${method} ${method === 'semu' ? 'adds only with useRetain' : method === 'salun' ? 'does not add with useRetain false' : 'does not have'}`],
+    ['gradientSamples', o.gradientSamples !== undefined, gradientPass ? '' : `sizes the mask/subspace gradient pass, which ${method} does not make`],
+    ['gradientGuidance', o.gradientGuidance !== undefined, gradientPass ? '' : `weighs the mask/subspace gradient pass, which ${method} does not make`],
+  ];
+  for (const [option, given, problem] of rules) if (given && problem !== '') return { option, problem: `${problem}; leave it out for ${method}` };
+  return null;
+}
+
 /** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
 export async function unlearnDiffusion(
   model: UNet,
@@ -136,7 +159,8 @@ export async function unlearnDiffusion(
   const f = o.forgetClass;
   if (!Number.isInteger(f) || f < 0 || f >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${f}`);
   if (train.numClasses !== C) throw new Error(`the data has ${train.numClasses} classes but the UNet was built for ${C}`);
-  if (o.mask && method !== 'salun') throw new Error(`a saliency mask applies to salun only, not ${method}`);
+  const inapplicable = inapplicableOption(method, o);
+  if (inapplicable) throw new Error(`${inapplicable.option} ${inapplicable.problem}`);
   const iterations = o.iterations ?? defaults.iterations;
   const batchSize = o.batchSize ?? defaults.batchSize;
   const lr = o.lr ?? defaults.lr;

@@ -2,8 +2,8 @@
 //
 // The data goes to a temporary file in the destination's own directory (rename is only atomic within one file
 // system), is fsync'ed, and is then renamed over the destination. Any failure removes the temporary file.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** Writes `data` fully to `fd` (writeSync may write less than asked). */
@@ -60,5 +60,31 @@ function syncDirectory(dir: string): void {
     // see above
   } finally {
     if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * `path` and its missing parents as directories (mkdir -p). Node 20's `mkdirSync(p, { recursive: true })` never
+ * returns under a directory that refuses new entries with ENOENT (/proc, /sys), so each missing level is made
+ * one at a time, and a failure names the path.
+ */
+export function ensureDirectory(path: string): void {
+  const missing: string[] = [];
+  let p = resolve(path);
+  while (!existsSync(p)) {
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  if (existsSync(p) && !statSync(p).isDirectory()) throw new Error(`cannot create directory '${path}': '${p}' is a file`);
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      // another process may have made it meanwhile
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(dir).isDirectory()) continue;
+      throw new Error(`cannot create directory '${path}': ${(e as Error).message}`);
+    }
   }
 }

@@ -4,7 +4,8 @@
 // Writes are atomic and ordered: weights first (temp file + rename), the manifest last. A directory without a
 // manifest, or whose weights do not match the manifest's hash, is not a checkpoint: partial outputs never look
 // complete. Resume state (optimizer, epoch, history) lives beside it in resume.{safetensors,json}.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { ensureDirectory } from '../io/atomic.js';
 import { join } from 'node:path';
 import { disposeStateDict, type Module } from '../nn/module.js';
 import { createModel } from '../models/registry.js';
@@ -48,7 +49,7 @@ export class CheckpointError extends Error {
 
 /** Saves a model and its manifest into `dir` (created if needed). Returns the manifest. */
 export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const sd = model.stateDict();
   let written: TensorsFileEntry;
   try {
@@ -135,7 +136,7 @@ export function isCompleteCheckpoint(dir: string): boolean {
 
 /** Saves model weights + optimizer state after an epoch, so a killed run can resume (tensors first, JSON last). */
 export function saveResumeState(dir: string, model: Module, state: ResumeState): void {
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const sd = model.stateDict();
   const tensors = new Map<string, Tensor>();
   for (const [k, v] of sd) tensors.set(`model.${k}`, v);

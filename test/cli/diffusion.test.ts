@@ -31,3 +31,25 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   const missing = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'nope'), '--out', join(dir, 'x')], dir);
   assert.notEqual(missing.code, 0);
 });
+
+test('lethe diffusion: a flag the subcommand or the method would ignore is a usage error, before any work', async () => {
+  const dir = tempDir('lethe-diffusion-flags-');
+  const out = join(dir, 'x');
+  const cases: [string[], RegExp][] = [
+    [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--lr', '0.1'], /--lr does not apply to 'lethe diffusion sample' \(it is read by train, unlearn\)/],
+    [['classifier', '--out', out, '--sampler', 'ddpm'], /--sampler does not apply to 'lethe diffusion classifier' \(it is read by sample, eval\)/],
+    [['train', '--out', out, '--forget-class', '2'], /--forget-class does not apply to 'lethe diffusion train'/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--mask-ratio', '0.3'], /--mask-ratio applies to salun only; leave it out for semu/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'salun', '--gamma', '0.9'], /--gamma applies to semu only/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ga', '--alpha', '0.01'], /--alpha weighs the remaining-class loss, which ga does not have/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--alpha', '0.01'], /--alpha .* semu adds only with --use-retain/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--use-retain'], /--use-retain applies to salun and semu only \(ft always trains on the remaining classes\)/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--gradient-samples', '8'], /--gradient-samples sizes the mask\/subspace gradient pass, which ft does not make/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(['diffusion', ...args], dir);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  assert.ok(!existsSync(out), 'nothing is written');
+});

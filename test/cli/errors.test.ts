@@ -110,6 +110,13 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const file = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', 'afile'], d);
   assert.equal(file.code, 2);
   assert.match(errorLine(file), /--out: '.*afile' is a file, not a directory; choose another --out/);
+  // under a file, or where nothing can be created (Node 20's recursive mkdir used to hang on /proc), before any work
+  const under = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', 'afile/x/y'], d);
+  assert.equal(under.code, 2);
+  assert.match(errorLine(under), /--out: '.*afile' is a file, so '.*afile\/x\/y' cannot be made; choose another --out/);
+  const proc = await runCli(['train', '--out', '/proc/lethe-x/y'], d);
+  assert.equal(proc.code, 2);
+  assert.match(errorLine(proc), /--out: cannot create anything in '\/proc' \(ENOENT/);
 
   // --reference must be a retrain reference, not the original (or an unlearned model)
   const ref = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--reference', 'orig'], d);

@@ -114,6 +114,10 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
   });
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 3 }), /forgetClass must be a class in \[0, 3\)/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'nope' as 'ft', forgetClass: 0 }), /unknown diffusion unlearning method 'nope'/);
+  // an option the method would ignore is refused, before any work
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ga', forgetClass: 0, alpha: 0.1 }), /alpha weighs the remaining-class loss, which ga does not have/);
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, maskRatio: 0.3 }), /maskRatio applies to salun only/);
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, useRetain: false, alpha: 0.1 }), /salun does not add with useRetain false/);
   teardown(model, data, before, ft.model, ga.model);
   assert.deepEqual(memory(), base);
 });

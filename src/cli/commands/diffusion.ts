@@ -1,13 +1,39 @@
 // lethe diffusion train|unlearn|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
 // work; this file only maps flags to its options, with the same progress, Ctrl-C and error behaviour as the rest).
 import { diffusionClassifierCommand, diffusionEvalCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
-import { required, type Opts } from '../options.js';
+import { inapplicableOption } from '../../diffusion/unlearn.js';
+import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
 import { print, printJson, withRun } from './shared.js';
 
 const METHODS = ['salun', 'semu', 'ft', 'ga'] as const;
 const SAMPLERS = ['ddim', 'ddpm'] as const;
+const SAMPLING = ['sampler', 'steps', 'eta', 'guidance'] as const;
+const COMMON = new Set(['config', 'json', 'quiet']);
+
+/** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
+const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
+  train: ['out', 'data', 'iterations', 'batchSize', 'lr', 'timesteps', 'unet', 'seed'],
+  unlearn: ['from', 'out', 'data', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'seed'],
+  sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
+  eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
+  classifier: ['out', 'data', 'epochs', 'seed'],
+};
+
+/** A flag the subcommand would ignore is a usage error naming the subcommands that read it. */
+function checkFlags(o: Opts, sub: string): void {
+  const own = SUBCOMMAND_FLAGS[sub];
+  if (own === undefined) return; // the unknown subcommand is reported below
+  for (const key of Object.keys(o.raw)) {
+    if (!o.has(key) || COMMON.has(key) || own.includes(key)) continue;
+    const users = Object.keys(SUBCOMMAND_FLAGS).filter((s) => SUBCOMMAND_FLAGS[s]!.includes(key));
+    throw new UsageError(`${flagName(key)} does not apply to 'lethe diffusion ${sub}' (it is read by ${users.join(', ') || 'no subcommand'}); leave it out`);
+  }
+}
+
+/** The flag behind each library option the chosen unlearning method may not use. */
+const UNLEARN_FLAG = { mask: 'maskRatio', maskRatio: 'maskRatio', subspace: 'gamma', useRetain: 'useRetain', alpha: 'alpha', gradientSamples: 'gradientSamples', gradientGuidance: 'gradientSamples' } as const;
 
 function progressTo(reporter: Reporter): (p: DiffusionProgress) => void {
   return (p) => reporter.update({ label: `diffusion ${p.phase}`, done: p.step, total: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) });
@@ -30,6 +56,7 @@ function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; 
 
 export default async function diffusion(o: Opts, args: string[]): Promise<void> {
   const sub = args[0];
+  checkFlags(o, String(sub));
   const result = await withRun(o, async ({ reporter, signal }) => {
     const progress = progressTo(reporter);
     switch (sub) {
@@ -50,29 +77,37 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           progress,
           signal,
         );
-      case 'unlearn':
+      case 'unlearn': {
+        const method = o.choice('method', METHODS, 'salun');
+        const methodOptions = given({
+          alpha: o.number('alpha'),
+          maskRatio: o.number('maskRatio'),
+          gradientSamples: o.int('gradientSamples', { min: 1 }),
+          useRetain: o.has('useRetain') ? o.bool('useRetain') : undefined,
+        });
+        const gamma = o.number('gamma');
+        const inapplicable = inapplicableOption(method, { forgetClass: 0, ...methodOptions, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
+        if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${inapplicable.problem.replace('useRetain', '--use-retain')}`);
         return diffusionUnlearnCommand(
           {
             model: required(o, 'from', 'the trained diffusion checkpoint'),
             out: required(o, 'out', 'where to write the unlearned checkpoint'),
-            method: o.choice('method', METHODS, 'salun'),
+            method,
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
+            ...methodOptions,
             ...given({
               data: o.string('data'),
               iterations: o.int('iterations', { min: 1 }),
               batchSize: o.int('batchSize', { min: 1 }),
               lr: o.number('lr'),
-              alpha: o.number('alpha'),
-              maskRatio: o.number('maskRatio'),
-              gamma: o.number('gamma'),
-              gradientSamples: o.int('gradientSamples', { min: 1 }),
+              gamma,
               seed: o.int('seed', { min: 0 }),
-              useRetain: o.has('useRetain') ? o.bool('useRetain') : undefined,
             }),
           },
           progress,
           signal,
         );
+      }
       case 'sample':
         return diffusionSampleCommand(
           {

@@ -2,8 +2,8 @@
 import type { ModelName } from '../../models/index.js';
 import { MODEL_NAMES } from '../../models/spec.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { dataConfig, type DataConfig } from '../data.js';
 import { parseKeyValues, scalarValue, type Opts } from '../options.js';
@@ -126,9 +126,21 @@ export function outputFile(flag: string, path: string): string {
   return p;
 }
 
-/** A directory a command will write (--out): a path that is taken by a file is a usage error, before any work. */
+/**
+ * A directory a command will write (--out), checked before any work: a path taken by a file, or one whose nearest
+ * existing directory takes no new entries (read-only, /proc), is a usage error now rather than after the training.
+ */
 export function outputDir(flag: string, path: string): string {
   const p = resolve(path);
   if (existsSync(p) && !isDirectory(p)) throw new UsageError(`${flag}: '${p}' is a file, not a directory; choose another ${flag}`);
+  let base = p;
+  while (!existsSync(base) && dirname(base) !== base) base = dirname(base);
+  if (!isDirectory(base)) throw new UsageError(`${flag}: '${base}' is a file, so '${p}' cannot be made; choose another ${flag}`);
+  try {
+    // a real probe: permission bits say nothing of read-only mounts or pseudo file systems
+    rmdirSync(mkdtempSync(join(base, '.lethe-probe-')));
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot create anything in '${base}' (${(e as Error).message}); choose another ${flag}`);
+  }
   return p;
 }

@@ -4,7 +4,8 @@
 // (recipes/<method>.json, or recipes/class-wise/<method>.json) with "tuned": true and the whole sweep inside it.
 // Resumable like bench: every finished (value, seed) trial is a file in <out>/trials/, and a rerun skips it.
 import { writeJsonAtomic } from '../../io/artifacts.js';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { ensureDirectory } from '../../io/atomic.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
@@ -278,7 +279,7 @@ export default async function sweep(o: Opts): Promise<void> {
   const recipePath = o.raw['write'] !== false ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
   // read the recipe this sweep will update before the runs, so a broken file stops it now rather than after them
   const earlier = recipePath !== null && existsSync(recipePath) ? parseRecipeJson(recipePath, 'sweep: the recipe to update') : null;
-  mkdirSync(join(out, 'trials'), { recursive: true });
+  ensureDirectory(join(out, 'trials'));
 
   const result = await withRun(o, async ({ reporter, signal }) => {
     // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
@@ -373,7 +374,7 @@ export default async function sweep(o: Opts): Promise<void> {
     if (typeof was === 'string' && was !== protocol) {
       process.stderr.write(`note: ${recipePath} was tuned under '${was}'; it now holds this sweep's winner under '${protocol}' (the earlier sweep is kept in its history; --no-write or --recipes-dir DIR leave a recipe alone)\n`);
     }
-    mkdirSync(dirname(recipePath), { recursive: true });
+    ensureDirectory(dirname(recipePath));
     writeJsonAtomic(recipePath, recipe);
   }
   if (o.bool('json')) {
