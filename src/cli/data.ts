@@ -65,13 +65,16 @@ const NORMALIZATION: Record<string, { mean: number[]; std: number[] }> = {
   cifar100: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
 };
 
-export function dataConfig(o: { data: string; dataDir?: string | undefined; trainSize?: number | undefined; testSize?: number | undefined; seed: number }): DataConfig {
+export function dataConfig(o: { data: string; dataDir?: string | undefined; trainSize?: number | undefined; testSize?: number | undefined; seed: number; valFraction?: number | undefined }): DataConfig {
   const isName = (DATA_NAMES as readonly string[]).includes(o.data);
   if (!isName && !(existsSync(o.data) && statSync(o.data).isDirectory())) {
     throw new UsageError(`--data: '${o.data}' is neither ${DATA_NAMES.join(', ')} nor an existing directory with IDX/CIFAR files`);
   }
   if (o.dataDir !== undefined && !(existsSync(o.dataDir) && statSync(o.dataDir).isDirectory())) {
     throw new UsageError(`--data-dir: '${o.dataDir}' is not an existing directory`);
+  }
+  if (o.valFraction !== undefined && !(o.valFraction >= 0 && o.valFraction <= 0.5)) {
+    throw new UsageError(`--val-fraction: expected a share of each class in [0, 0.5], got ${o.valFraction}`);
   }
   if ((o.data === 'cifar10' || o.data === 'cifar100') && o.dataDir === undefined) {
     throw new UsageError(`--data ${o.data}: Debian does not package CIFAR and nothing is downloaded; pass --data-dir with the binary-version batches`);
@@ -82,7 +85,7 @@ export function dataConfig(o: { data: string; dataDir?: string | undefined; trai
     trainSize: o.trainSize ?? null,
     testSize: o.testSize ?? null,
     seed: o.seed,
-    valFraction: VAL_FRACTION,
+    valFraction: o.valFraction ?? VAL_FRACTION,
   };
 }
 

@@ -85,6 +85,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--model <name>', 'resnet20 | resnet18 | smallcnn | mlp (default resnet20)')
     .option('--seed <n>', 'seed of the split, the forget set, the initialisation and the batch order (default 1)')
     .option('--forget <spec>', 'train the retrain reference: on D_r only, for this forget set (random:0.1, class:3, ...)')
+    .option('--val-fraction <x>', 'share of each class held out for validation (protocol: 0.1; 0 trains on every image)')
     .option('--out <dir>', 'checkpoint directory, required (resumable; a finished one is reused)')
     .option('--force', 'retrain even if --out holds a finished model'));
   examples(train, [
@@ -94,6 +95,21 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     'lethe train --model resnet20 --out runs/original --nproc 2   # data-parallel, 2 local processes',
   ]);
   action(train, () => import('./commands/train.js'));
+
+  const imp = commonOptions(dataOptions(program.command('import').description('make a classifier trained elsewhere (PyTorch .pt/.pth state dict or safetensors) a Lethe original checkpoint').argument('<file>', 'the weights file')))
+    .option('--model <name>', 'resnet20 | resnet18 | smallcnn | mlp: the architecture the weights are for (default resnet20)')
+    .option('--normalize <how>', 'when the file has no normalize.mean/std: data | none | MEAN:STD (per channel)')
+    .option('--key <path>', 'where the state dict sits inside a PyTorch checkpoint dict, e.g. state_dict (found automatically)')
+    .option('--seed <n>', 'seed of the validation hold-out and of the forget sets drawn later (default 1)')
+    .option('--val-fraction <x>', 'share of each class held out for validation (default 0.1; 0 when the model trained on every image)')
+    .option('--out <dir>', 'checkpoint directory, required')
+    .option('--force', 'replace a finished checkpoint in --out');
+  examples(imp, [
+    'lethe import salun_resnet20.pth --model resnet20 --out runs/original        # SalUn\'s checkpoint: state_dict with normalize.*',
+    'lethe import model.safetensors --model smallcnn --normalize data --val-fraction 0 --out runs/original',
+    'lethe unlearn --from runs/original --forget indices:delete.json --method salun --out runs/salun',
+  ]);
+  action(imp, () => import('./commands/import.js'));
 
   const unlearn = distributedOptions(commonOptions(program.command('unlearn').description('unlearn a forget set from a trained checkpoint with any method and blocks'))
     .option('--from <dir>', 'the original checkpoint (from lethe train), required')

@@ -127,7 +127,8 @@ export async function trainCheckpoint(
     const result = await fit(model, trainOn, {
       recipe: job.recipe,
       seed: job.seed,
-      validation: val,
+      // (no validation part with --val-fraction 0)
+      ...(val.size > 0 ? { validation: val } : {}),
       ...(resume === null ? {} : { resume }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
       ...(o.parallel === undefined ? {} : { parallel: o.parallel.wrap(model) }),
@@ -157,7 +158,7 @@ export async function trainCheckpoint(
     });
     if (!writer) return { manifest: null, reused: false, resumedFrom: resume?.epoch ?? 0 };
     const trainAcc = evaluateSplit(model, trainOn).accuracy;
-    const valAcc = evaluateSplit(model, val).accuracy;
+    const valAcc = val.size > 0 ? evaluateSplit(model, val).accuracy : null;
     const testAcc = evaluateSplit(model, data.test).accuracy;
     const seconds = result.history.reduce((a, h) => a + h.seconds, 0);
     const manifest = tidy(() =>

@@ -19,6 +19,8 @@ export function readDataConfig(o: Opts, seed: number): DataConfig {
     trainSize: o.int('trainSize', { min: 1 }),
     testSize: o.int('testSize', { min: 1 }),
     seed,
+    // only train and import offer --val-fraction: bench and sweep follow the protocol's 10%
+    valFraction: o.number('valFraction'),
   });
 }
 

@@ -35,7 +35,7 @@ export default async function train(o: Opts): Promise<void> {
   // a launcher (--nproc) has nothing to print beyond its workers' output; ranks other than 0 print nothing
   if (outcome === null || outcome.manifest === null) return;
   const m = outcome.manifest;
-  const acc = m['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
+  const acc = m['accuracy'] as { train: number; val: number | null; test: number; memorisationGap: number };
   if (o.bool('json')) {
     printJson({ checkpoint: out, reused: outcome.reused, resumedFrom: outcome.resumedFrom, kind: m.kind, model: m.model, protocol: outcome.protocol, recipe: m['recipe'], accuracy: acc, seconds: m['seconds'], history: m['history'] });
     return;
@@ -47,7 +47,7 @@ export default async function train(o: Opts): Promise<void> {
       ['split', 'accuracy (%)'],
       [
         ['train', acc.train],
-        ['validation', acc.val],
+        ['validation', acc.val ?? NaN], // none with --val-fraction 0
         ['test', acc.test],
         ['memorisation gap', acc.memorisationGap],
       ],

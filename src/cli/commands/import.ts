@@ -1,0 +1,196 @@
+// lethe import: a classifier trained elsewhere becomes a Lethe original checkpoint, so that lethe unlearn, eval and
+// the comparison with a retrain reference work on it. The weights come from a torch.save state dict (or a checkpoint
+// dict holding one, e.g. SalUn's {'state_dict': ...}) or a safetensors file, with PyTorch's state-dict names; the
+// models are the SalUn reference's (resnet18, resnet20) and Lethe's own (smallcnn, mlp).
+//
+// What the checkpoint records about its data is what Lethe will use: the dataset, and the seeded split that holds
+// out --val-fraction of each class (default 10%). D_f and D_r are drawn from the rest, and `indices:FILE` lists
+// positions in it; a model trained on the whole training set is imported with --val-fraction 0, so that those
+// positions are the dataset's own indices.
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import { loadWeightsFile } from '../../io/weights.js';
+import { sha256 } from '../../io/artifacts.js';
+import { createModel, type ModelName, type ModelSpec } from '../../models/index.js';
+import type { Module } from '../../nn/module.js';
+import { tensor, tidy, type Tensor } from '../../torch/index.js';
+import { evaluateSplit } from '../../eval/outputs.js';
+import { MANIFEST, isCompleteCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
+import { configHash } from '../cache.js';
+import { UsageError } from '../errors.js';
+import { required, type Opts } from '../options.js';
+import { describeData, loadData, trainSets, type LoadedData } from '../data.js';
+import { modelSpecFor } from '../training.js';
+import { renderTable } from '../table.js';
+import { EXTRA_DEFINITIONS } from '../results.js';
+import { outputDir, print, printJson, readDataConfig, readModel, readSeed, withRun } from './shared.js';
+
+const NORMALIZE_HELP = '--normalize data (the dataset\u2019s per-channel mean/std, as Lethe trains), none (pixels in [0, 1]) or MEAN:STD (per channel, e.g. 0.4914,0.4822,0.4465:0.247,0.2435,0.2616)';
+
+/** A DataParallel checkpoint prefixes every name with 'module.'; the model's own names do not have it. */
+function stripModulePrefix(tensors: Map<string, Tensor>): boolean {
+  const keys = [...tensors.keys()];
+  if (keys.length === 0 || !keys.every((k) => k.startsWith('module.'))) return false;
+  for (const k of keys) {
+    tensors.set(k.slice('module.'.length), tensors.get(k)!);
+    tensors.delete(k);
+  }
+  return true;
+}
+
+function numbers(t: Tensor): number[] {
+  return tidy(() => Array.from(t.to('float64').flatten().toTypedArray() as Float64Array));
+}
+
+function parseNormalize(text: string, channels: number): { mean: number[]; std: number[] } {
+  const parts = text.split(':');
+  const lists = parts.map((p) => p.split(',').map((v) => Number(v.trim())));
+  if (parts.length !== 2 || lists.some((l) => l.length !== channels || l.some((v) => !Number.isFinite(v)))) {
+    throw new UsageError(`--normalize: '${text}' is not MEAN:STD with ${channels} number(s) each; use ${NORMALIZE_HELP}`);
+  }
+  if (lists[1]!.some((v) => v <= 0)) throw new UsageError(`--normalize: the std in '${text}' must be positive`);
+  return { mean: lists[0]!, std: lists[1]! };
+}
+
+/**
+ * The model spec the file's weights need: the data's channels, classes and image size; the input normalisation
+ * the file carries (normalize.mean/std, as the SalUn reference saves it) or the one --normalize names; an mlp's
+ * hidden widths read from its fc layers.
+ */
+function importedSpec(name: ModelName, d: LoadedData, tensors: Map<string, Tensor>, normalize: string | undefined, file: string): ModelSpec {
+  const spec = modelSpecFor(name, d);
+  delete spec.mean;
+  delete spec.std;
+  // the architecture first: a wrong --model is the problem to report, not the normalisation
+  if (name === 'mlp') {
+    const widths: number[] = [];
+    for (let i = 1; tensors.has(`fc${i}.weight`); i++) widths.push(tensors.get(`fc${i}.weight`)!.shape[0]!);
+    if (widths.length === 0) throw new Error(`'${file}' has no fc1.weight: not an mlp's state dict (is --model right?)`);
+    spec.hiddenSizes = widths.slice(0, -1);
+  }
+  const fileMean = tensors.get('normalize.mean');
+  const fileStd = tensors.get('normalize.std');
+  if (fileMean !== undefined && fileStd !== undefined) {
+    if (normalize !== undefined && normalize !== 'file') {
+      throw new UsageError(`--normalize: '${file}' carries its own input normalisation (normalize.mean/std); leave --normalize out`);
+    }
+    spec.mean = numbers(fileMean);
+    spec.std = numbers(fileStd);
+  } else if (normalize === undefined || normalize === 'file') {
+    throw new UsageError(`--normalize: '${file}' has no normalize.mean/normalize.std, so say how the model saw its inputs: ${NORMALIZE_HELP}`);
+  } else if (normalize === 'data') {
+    spec.mean = d.mean;
+    spec.std = d.std;
+  } else if (normalize !== 'none') {
+    Object.assign(spec, parseNormalize(normalize, d.inChannels));
+  }
+  return spec;
+}
+
+/** Loads the weights into a fresh model of `spec`; the model's own normalisation buffers fill in when the file has none. */
+function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): Module {
+  const model = createModel(spec);
+  const added: Tensor[] = [];
+  try {
+    if (spec.mean !== undefined && !tensors.has('normalize.mean')) {
+      added.push(tensor(spec.mean, { dtype: 'float32' }), tensor(spec.std!, { dtype: 'float32' }));
+      tensors.set('normalize.mean', added[0]!);
+      tensors.set('normalize.std', added[1]!);
+    }
+    try {
+      model.loadStateDict(tensors);
+    } catch (e) {
+      throw new Error(`the weights do not fit ${what}: ${(e as Error).message.replace(/ Pass \{ strict: false \}.*$/, '')}`);
+    }
+    const bad = tidy(() => [...model.stateDict()].find(([, t]) => t.isFloatingPoint() && !t.isfinite().all().item())?.[0]);
+    if (bad !== undefined) throw new Error(`the weights hold NaN or infinite values (first in '${bad}'): the model diverged before it was saved`);
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    added.forEach((t) => t.dispose());
+  }
+}
+
+export default async function importCommand(o: Opts, args: string[]): Promise<void> {
+  if (args[0] === undefined) throw new UsageError('import: give the weights file, e.g. lethe import model.pth --model resnet20 --out runs/original');
+  const file = resolve(args[0]);
+  if (!existsSync(file)) throw new UsageError(`import: '${file}' does not exist`);
+  const seed = readSeed(o);
+  const data = readDataConfig(o, seed);
+  const modelName = readModel(o);
+  const out = outputDir('--out', required(o, 'out', 'the checkpoint directory to write'));
+  const inside = relative(out, file);
+  if (!inside.startsWith('..') && !inside.startsWith(sep) && inside !== file) {
+    throw new UsageError(`--out: '${out}' holds the file being imported; choose another --out`);
+  }
+  if (existsSync(resolve(out, MANIFEST)) && isCompleteCheckpoint(out) && !o.bool('force')) {
+    throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
+  }
+  const normalize = o.string('normalize');
+  const key = o.string('key');
+
+  const outcome = await withRun(o, async ({ reporter }) => {
+    const loaded = loadData(data);
+    const sets = trainSets(loaded);
+    let model: Module | null = null;
+    let tensors: Map<string, Tensor> | null = null;
+    try {
+      const weights = loadWeightsFile(file, key === undefined ? {} : { key });
+      tensors = weights.tensors;
+      const stripped = stripModulePrefix(tensors);
+      const spec = importedSpec(modelName, loaded, tensors, normalize, file);
+      model = loadInto(spec, tensors, `--model ${modelName} for ${loaded.kind} (${loaded.inChannels} channel(s), ${loaded.numClasses} classes)`);
+      reporter.log(`import: ${weights.format} weights${weights.key === null ? '' : ` under '${weights.key}'`}${stripped ? " (the 'module.' prefix of DataParallel removed)" : ''} → ${modelName}; evaluating`);
+      const accuracy = {
+        train: evaluateSplit(model, sets.train).accuracy,
+        val: sets.val.size > 0 ? evaluateSplit(model, sets.val).accuracy : null,
+        test: evaluateSplit(model, loaded.test).accuracy,
+      };
+      const source = { file, sha256: sha256(readFileSync(file)), format: weights.format, key: weights.key, strippedPrefix: stripped ? 'module.' : null, normalize: normalize ?? 'file' };
+      const identity = { kind: 'original', imported: source.sha256, data, model: spec };
+      const m = model;
+      const manifest = tidy(() =>
+        saveCheckpoint(out, m, spec, {
+          kind: 'original',
+          configHash: configHash(identity),
+          identity,
+          imported: source,
+          dataConfig: data,
+          dataset: { name: loaded.kind, ...data, numClasses: loaded.numClasses, classNames: loaded.classNames ?? null },
+          split: { seed: data.seed, valFraction: data.valFraction, description: sets.description },
+          sizes: { train: sets.train.size, val: sets.val.size, test: loaded.test.size },
+          seed,
+          accuracy: { ...accuracy, memorisationGap: accuracy.train - accuracy.test },
+        }),
+      );
+      return { manifest, protocol: describeData(loaded), accuracy };
+    } finally {
+      model?.dispose();
+      tensors?.forEach((t) => t.dispose());
+      sets.dispose();
+      loaded.dispose();
+    }
+  });
+  const { accuracy } = outcome;
+  if (o.bool('json')) {
+    printJson({ checkpoint: out, kind: 'original', model: outcome.manifest.model, imported: outcome.manifest['imported'], protocol: outcome.protocol, accuracy });
+    return;
+  }
+  print(outcome.protocol.map((l) => `# ${l}`).join('\n'));
+  print(`# imported ${file} as an original ${modelName} → ${out}`);
+  print(
+    renderTable(
+      ['split', 'accuracy (%)'],
+      [
+        ['train (D_f ∪ D_r)', accuracy.train],
+        ['validation', accuracy.val ?? NaN],
+        ['test', accuracy.test],
+        ['memorisation gap', accuracy.train - accuracy.test],
+      ],
+    ),
+  );
+  print(`memorisation gap: ${EXTRA_DEFINITIONS['memorisationGap']}`);
+  print(`next: lethe unlearn --from ${out} --forget random:0.1 --method salun --out DIR`);
+}

@@ -1,0 +1,46 @@
+// A model's weights from a file in either format Lethe reads, told apart by content rather than by extension:
+// a torch.save zip (`.pt`/`.pth`, PyTorch >= 1.6) or safetensors.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import type { Tensor } from '../torch/tensor.js';
+import { loadPytorchCheckpoint } from './pytorch.js';
+import { loadSafetensors } from './safetensors.js';
+import { looksLikeZip } from './zip.js';
+
+export interface WeightsFile {
+  /** the tensors by state-dict name; the caller owns them */
+  tensors: Map<string, Tensor>;
+  format: 'pytorch' | 'safetensors';
+  /** where the state dict sat inside a PyTorch checkpoint dict ('state_dict', ...), null at its root */
+  key: string | null;
+}
+
+function head(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(n);
+    return b.subarray(0, readSync(fd, b, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads `path` as a torch.save file or a safetensors file; `key` picks the state dict inside a PyTorch checkpoint. */
+export function loadWeightsFile(path: string, o: { key?: string } = {}): WeightsFile {
+  if (!existsSync(path)) throw new Error(`weights file '${path}' does not exist`);
+  if (!statSync(path).isFile()) throw new Error(`weights file '${path}' is not a file`);
+  if (looksLikeZip(head(path, 4))) {
+    const c = loadPytorchCheckpoint(path, o.key === undefined ? {} : { key: o.key });
+    return { tensors: c.tensors, format: 'pytorch', key: c.key };
+  }
+  let content;
+  try {
+    content = loadSafetensors(path);
+  } catch (e) {
+    throw new Error(`weights file '${path}' is neither a torch.save file (.pt/.pth from PyTorch >= 1.6: a zip archive) nor a safetensors file (${(e as Error).message})`);
+  }
+  if (o.key !== undefined) {
+    for (const t of content.tensors.values()) t.dispose();
+    throw new Error(`weights file '${path}' is a safetensors file, which holds one flat set of tensors: a key ('${o.key}') applies to PyTorch checkpoints only`);
+  }
+  return { tensors: content.tensors, format: 'safetensors', key: null };
+}
