@@ -168,7 +168,8 @@ export function referenceMetrics(dir: string, data: DataConfig, sets: ProtocolSe
     }
     const refData = dataConfigOf(manifest, dir);
     if (!sameData(refData, data)) {
-      throw new UsageError(`${flag}: '${dir}' was trained on other data (${JSON.stringify(refData)}); it must share the dataset, sizes and seed`);
+      const differ = (['data', 'trainSize', 'testSize', 'seed', 'valFraction'] as const).filter((k) => refData[k] !== data[k]).map((k) => `${k} ${String(refData[k])} against ${String(data[k])}`);
+      throw new UsageError(`${flag}: '${dir}' was trained on other data (${differ.join(', ')}); it must share the dataset, sizes, seed and validation split`);
     }
     const refForget = manifest['forget'];
     if (typeof refForget === 'string' && refForget !== sets.forgetSpec) {

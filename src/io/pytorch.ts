@@ -306,6 +306,11 @@ function buildTensors(dict: PyDict, zip: ZipReader, prefix: string, path: string
   });
 }
 
+/** True when the bytes start like a pre-1.6 torch.save file: a pickle opening with the magic number 0x1950a86a20f9469cfc6c (as LONG1). */
+export function looksLikeLegacyTorchSave(buf: Uint8Array): boolean {
+  return buf.length >= 14 && buf[0] === 0x80 && buf[2] === 0x8a && buf[3] === 0x0a && buf[4] === 0x6c && buf[5] === 0xfc && buf[6] === 0x9c && buf[7] === 0x46;
+}
+
 /** Loads a torch.save file; see loadPytorchStateDict. Also returns where the tensors were found and the other entries. */
 export function loadPytorchCheckpoint(path: string, opts: LoadPytorchOptions = {}): PytorchCheckpoint {
   let buf: Buffer;
@@ -315,9 +320,7 @@ export function loadPytorchCheckpoint(path: string, opts: LoadPytorchOptions = {
     throw new Error(`PyTorch file '${path}': cannot be read (${(e as Error).message})`);
   }
   if (!looksLikeZip(buf)) {
-    // Pre-1.6 torch.save files are a pickle starting with the magic number 0x1950a86a20f9469cfc6c (as LONG1).
-    const legacy = buf.length >= 14 && buf[0] === 0x80 && buf[2] === 0x8a && buf[3] === 0x0a && buf[4] === 0x6c && buf[5] === 0xfc && buf[6] === 0x9c && buf[7] === 0x46;
-    if (legacy) {
+    if (looksLikeLegacyTorchSave(buf)) {
       throw pyErr(path, 'it uses the legacy (pre-1.6, non-zip) torch.save format, which Lethe does not read',
         'Re-save it with a current PyTorch: torch.save(torch.load(f), "weights.pt")');
     }

@@ -2,7 +2,7 @@
 // a torch.save zip (`.pt`/`.pth`, PyTorch >= 1.6) or safetensors.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { Tensor } from '../torch/tensor.js';
-import { loadPytorchCheckpoint } from './pytorch.js';
+import { loadPytorchCheckpoint, looksLikeLegacyTorchSave } from './pytorch.js';
 import { loadSafetensors } from './safetensors.js';
 import { looksLikeZip } from './zip.js';
 
@@ -28,7 +28,9 @@ function head(path: string, n: number): Buffer {
 export function loadWeightsFile(path: string, o: { key?: string } = {}): WeightsFile {
   if (!existsSync(path)) throw new Error(`weights file '${path}' does not exist`);
   if (!statSync(path).isFile()) throw new Error(`weights file '${path}' is not a file`);
-  if (looksLikeZip(head(path, 4))) {
+  const start = head(path, 16);
+  // (a legacy torch.save pickle goes to the PyTorch reader too, which says how to re-save it)
+  if (looksLikeZip(start) || looksLikeLegacyTorchSave(start)) {
     const c = loadPytorchCheckpoint(path, o.key === undefined ? {} : { key: o.key });
     return { tensors: c.tensors, format: 'pytorch', key: c.key };
   }

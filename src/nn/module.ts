@@ -291,9 +291,11 @@ export abstract class Module implements Disposable {
       }
     }
     const parts: string[] = [];
-    if (problems.length > 0) parts.push(`${problems.length} mismatched ${plural(problems.length, 'entry', 'entries')} (${problems.join('; ')})`);
-    if (strict && missingKeys.length > 0) parts.push(`${missingKeys.length} missing ${plural(missingKeys.length, 'key', 'keys')} (${missingKeys.join(', ')})`);
-    if (strict && unexpectedKeys.length > 0) parts.push(`${unexpectedKeys.length} unexpected ${plural(unexpectedKeys.length, 'key', 'keys')} (${unexpectedKeys.join(', ')})`);
+    // a wholly different model lists hundreds of keys: the first few say enough
+    const some = (items: string[], sep: string): string => (items.length <= 8 ? items.join(sep) : `${items.slice(0, 8).join(sep)}${sep}… and ${items.length - 8} more`);
+    if (problems.length > 0) parts.push(`${problems.length} mismatched ${plural(problems.length, 'entry', 'entries')} (${some(problems, '; ')})`);
+    if (strict && missingKeys.length > 0) parts.push(`${missingKeys.length} missing ${plural(missingKeys.length, 'key', 'keys')} (${some(missingKeys, ', ')})`);
+    if (strict && unexpectedKeys.length > 0) parts.push(`${unexpectedKeys.length} unexpected ${plural(unexpectedKeys.length, 'key', 'keys')} (${some(unexpectedKeys, ', ')})`);
     if (parts.length > 0) {
       const hint = problems.length === 0 ? ' Pass { strict: false } to load the matching keys only.' : ' Nothing was loaded.';
       throw new Error(`${this.typeName}.loadStateDict: ${parts.join('; ')}.${hint}`);

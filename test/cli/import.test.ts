@@ -3,10 +3,10 @@
 // (--val-fraction 0) and every kind of bad file get a clear answer.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
-import { memory, type Tensor } from '../../src/index.js';
+import { createModel, memory, tidy, type Tensor } from '../../src/index.js';
 import { ROOT, TINY, errorLine, runCli, tempDir } from './helpers.js';
 
 let dir: string;
@@ -18,7 +18,7 @@ const manifest = (d: string): Record<string, unknown> => JSON.parse(readFileSync
 function variant(name: string, edit: (m: Map<string, Tensor>) => Map<string, Tensor>): string {
   const base = memory();
   const { tensors } = loadSafetensors(join(dir, 'orig', 'model.safetensors'));
-  const out = edit(tensors);
+  const out = tidy(() => edit(tensors)); // intermediate results are freed
   const path = join(dir, name);
   saveSafetensors(path, out);
   for (const t of new Set([...tensors.values(), ...out.values()])) t.dispose();
@@ -45,10 +45,16 @@ test('a Lethe model exported as safetensors imports to the same accuracies, and 
   assert.equal((m['imported'] as { format: string }).format, 'safetensors');
   const un = await runCli(['unlearn', '--from', 'imp', '--forget', 'random:0.1', '--method', 'ga', '--epochs', '1', '--out', 'ga', '--quiet'], dir);
   assert.equal(un.code, 0, un.stderr);
-  // the imported file is never a place to write
+  // the imported file is never overwritten, whatever link leads to it
   const self = await runCli(['import', join(dir, 'imp', 'model.safetensors'), '--model', 'mlp', ...TINY, '--out', 'imp', '--force'], dir);
   assert.equal(self.code, 2);
-  assert.match(errorLine(self), /--out: '.*imp' holds the file being imported/);
+  assert.match(errorLine(self), /--out: '.*imp' would overwrite the file being imported/);
+  mkdirSync(join(dir, 'plain'));
+  copyFileSync(join(dir, 'orig', 'model.safetensors'), join(dir, 'plain', 'model.safetensors'));
+  symlinkSync(join(dir, 'plain'), join(dir, 'link'));
+  const viaLink = await runCli(['import', join(dir, 'link', 'model.safetensors'), '--model', 'mlp', ...TINY, '--out', 'plain'], dir);
+  assert.equal(viaLink.code, 2);
+  assert.match(errorLine(viaLink), /would overwrite the file being imported/);
 });
 
 test("DataParallel's 'module.' prefix is removed; a file without normalize.* needs --normalize", async () => {
@@ -69,9 +75,15 @@ test("DataParallel's 'module.' prefix is removed; a file without normalize.* nee
   assert.equal(raw.code, 0, raw.stderr);
   assert.equal((manifest('raw')['model'] as { mean?: number[] }).mean, undefined);
   assert.notEqual((manifest('raw')['accuracy'] as typeof sourceAccuracy).train, sourceAccuracy.train);
-  const bad = await runCli(['import', bare, '--model', 'mlp', ...TINY, '--normalize', '0.3,0.1:0.3', '--out', 'x'], dir);
-  assert.equal(bad.code, 2);
-  assert.match(errorLine(bad), /--normalize: '0\.3,0\.1:0\.3' is not MEAN:STD with 1 number\(s\) each/);
+  for (const [value, message] of [
+    ['0.3,0.1:0.3', /--normalize: '0\.3,0\.1:0\.3' is not MEAN:STD with 1 number\(s\) each/],
+    [' :0.3', /is not MEAN:STD/], // an empty entry is not 0
+    ['0.3:1e-50', /needs each std in \[1e-6, 1e6\]/], // 0 in float32
+  ] as const) {
+    const bad = await runCli(['import', bare, '--model', 'mlp', ...TINY, '--normalize', value, '--out', 'x'], dir);
+    assert.equal(bad.code, 2, value);
+    assert.match(errorLine(bad), message);
+  }
   const twice = await runCli(['import', join(dir, 'orig', 'model.safetensors'), '--model', 'mlp', ...TINY, '--normalize', 'data', '--out', 'x'], dir);
   assert.equal(twice.code, 2);
   assert.match(errorLine(twice), /carries its own input normalisation/);
@@ -95,7 +107,7 @@ test('--val-fraction 0: D_f ∪ D_r is the whole training set, and there is no v
   assert.equal(other.code, 0, other.stderr);
   const refused = await runCli(['unlearn', '--from', 'all', '--forget', 'random:0.1', '--method', 'ga', '--epochs', '1', '--reference', 'retrain10', '--out', 'ga10'], dir);
   assert.equal(refused.code, 2);
-  assert.match(errorLine(refused), /--reference: '.*retrain10' was trained on other data/);
+  assert.match(errorLine(refused), /--reference: '.*retrain10' was trained on other data \(valFraction 0\.1 against 0\)/);
   const wild = await runCli(['import', join(dir, 'orig', 'model.safetensors'), '--model', 'mlp', ...TINY, '--val-fraction', '0.9', '--out', 'x'], dir);
   assert.equal(wild.code, 2);
   assert.match(errorLine(wild), /--val-fraction: expected a share of each class in \[0, 0\.5\], got 0\.9/);
@@ -119,9 +131,33 @@ test('bad files: not weights, weights of another model, NaN weights, a key in a 
     return out;
   });
   cases.push([[nan, '--model', 'mlp'], 1, /the weights hold NaN or infinite values \(first in 'fc1\.weight'\)/]);
+  const ints = variant('int.safetensors', (m) => new Map([...m].map(([k, v]) => [k, k === 'fc1.weight' ? v.mul(1000).to('int32') : v])));
+  cases.push([[ints, '--model', 'mlp'], 1, /'fc1\.weight' holds int32 values where the model has floating-point weights/]);
+  const huge = variant('huge.safetensors', (m) => new Map([...m].map(([k, v]) => [k, k.startsWith('fc') ? v.mul(1e30) : v])));
+  cases.push([[huge, '--model', 'mlp'], 1, /the imported model's outputs on train are NaN or infinite/]);
+  const half = variant('half.safetensors', (m) => new Map([...m].filter(([k]) => k !== 'normalize.std')));
+  cases.push([[half, '--model', 'mlp'], 1, /has normalize\.mean but not normalize\.std/]);
+  cases.push([[join(ROOT, 'test', 'fixtures', 'pytorch', 'legacy.pt'), '--model', 'mlp'], 1, /legacy \(pre-1\.6, non-zip\) torch\.save format/]);
+  cases.push([[dir, '--model', 'mlp'], 2, /import: '.*' is not a file/]);
   for (const [args, code, message] of cases) {
     const r = await runCli(['import', ...args, ...TINY, '--out', 'x'], dir);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(errorLine(r), message);
   }
+});
+
+test('a resnet20 state dict without BatchNorm step counters (older PyTorch) loads with them at 0', async () => {
+  const base = memory();
+  const model = createModel({ name: 'resnet20', inChannels: 1, numClasses: 10, mean: [0.286], std: [0.353] });
+  const path = join(dir, 'old-resnet20.safetensors');
+  tidy(() => saveSafetensors(path, new Map([...model.stateDict()].filter(([k]) => !k.endsWith('num_batches_tracked')))));
+  model.dispose();
+  assert.deepEqual(memory(), base);
+  const r = await runCli(['import', path, '--model', 'resnet20', ...TINY, '--out', 'r20'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const { tensors } = loadSafetensors(join(dir, 'r20', 'model.safetensors'));
+  const counters = [...tensors].filter(([k]) => k.endsWith('num_batches_tracked'));
+  assert.equal(counters.length, 19);
+  for (const [, t] of counters) assert.equal(Number(t.item()), 0);
+  for (const t of tensors.values()) t.dispose();
 });

@@ -7,19 +7,21 @@
 // out --val-fraction of each class (default 10%). D_f and D_r are drawn from the rest, and `indices:FILE` lists
 // positions in it; a model trained on the whole training set is imported with --val-fraction 0, so that those
 // positions are the dataset's own indices.
-import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadWeightsFile } from '../../io/weights.js';
 import { sha256 } from '../../io/artifacts.js';
 import { createModel, type ModelName, type ModelSpec } from '../../models/index.js';
 import type { Module } from '../../nn/module.js';
-import { tensor, tidy, type Tensor } from '../../torch/index.js';
-import { evaluateSplit } from '../../eval/outputs.js';
-import { MANIFEST, isCompleteCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
+import { tensor, tidy, zeros, type Tensor } from '../../torch/index.js';
+import { evaluateSplit, NonFiniteOutputError } from '../../eval/outputs.js';
+import { MANIFEST, WEIGHTS, isCompleteCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
 import { configHash } from '../cache.js';
 import { UsageError } from '../errors.js';
 import { required, type Opts } from '../options.js';
 import { describeData, loadData, trainSets, type LoadedData } from '../data.js';
+import type { TensorDataset } from '../../data/dataset.js';
 import { modelSpecFor } from '../training.js';
 import { renderTable } from '../table.js';
 import { EXTRA_DEFINITIONS } from '../results.js';
@@ -44,11 +46,15 @@ function numbers(t: Tensor): number[] {
 
 function parseNormalize(text: string, channels: number): { mean: number[]; std: number[] } {
   const parts = text.split(':');
-  const lists = parts.map((p) => p.split(',').map((v) => Number(v.trim())));
+  // (Number('') is 0: an empty entry must not pass as one)
+  const lists = parts.map((p) => p.split(',').map((v) => (v.trim() === '' ? NaN : Number(v.trim()))));
   if (parts.length !== 2 || lists.some((l) => l.length !== channels || l.some((v) => !Number.isFinite(v)))) {
     throw new UsageError(`--normalize: '${text}' is not MEAN:STD with ${channels} number(s) each; use ${NORMALIZE_HELP}`);
   }
-  if (lists[1]!.some((v) => v <= 0)) throw new UsageError(`--normalize: the std in '${text}' must be positive`);
+  // the model computes in float32: a std that rounds to 0 there, or a mean beyond its range, is not a normalisation
+  if (lists[1]!.some((v) => !(v >= 1e-6 && v <= 1e6)) || lists[0]!.some((v) => Math.abs(v) > 1e6)) {
+    throw new UsageError(`--normalize: '${text}' needs each std in [1e-6, 1e6] and each |mean| ≤ 1e6 (pixel statistics, e.g. 0.286:0.353)`);
+  }
   return { mean: lists[0]!, std: lists[1]! };
 }
 
@@ -70,12 +76,22 @@ function importedSpec(name: ModelName, d: LoadedData, tensors: Map<string, Tenso
   }
   const fileMean = tensors.get('normalize.mean');
   const fileStd = tensors.get('normalize.std');
+  if ((fileMean === undefined) !== (fileStd === undefined)) {
+    throw new Error(`'${file}' has ${fileMean === undefined ? 'normalize.std but not normalize.mean' : 'normalize.mean but not normalize.std'}: the input normalisation is incomplete`);
+  }
   if (fileMean !== undefined && fileStd !== undefined) {
     if (normalize !== undefined && normalize !== 'file') {
       throw new UsageError(`--normalize: '${file}' carries its own input normalisation (normalize.mean/std); leave --normalize out`);
     }
     spec.mean = numbers(fileMean);
     spec.std = numbers(fileStd);
+    const problem =
+      spec.mean.length !== d.inChannels || spec.std.length !== d.inChannels
+        ? `${spec.mean.length} and ${spec.std.length} entries for data with ${d.inChannels} channel(s)`
+        : spec.std.some((v) => !(v >= 1e-6)) || [...spec.mean, ...spec.std].some((v) => !Number.isFinite(v))
+          ? `mean [${spec.mean.join(', ')}], std [${spec.std.join(', ')}] (each std must be at least 1e-6, every value finite)`
+          : null;
+    if (problem !== null) throw new Error(`'${file}': normalize.mean/normalize.std hold ${problem}`);
   } else if (normalize === undefined || normalize === 'file') {
     throw new UsageError(`--normalize: '${file}' has no normalize.mean/normalize.std, so say how the model saw its inputs: ${NORMALIZE_HELP}`);
   } else if (normalize === 'data') {
@@ -92,13 +108,25 @@ function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): 
   const model = createModel(spec);
   const added: Tensor[] = [];
   try {
+    const entries = new Map(tensors);
     if (spec.mean !== undefined && !tensors.has('normalize.mean')) {
       added.push(tensor(spec.mean, { dtype: 'float32' }), tensor(spec.std!, { dtype: 'float32' }));
-      tensors.set('normalize.mean', added[0]!);
-      tensors.set('normalize.std', added[1]!);
+      entries.set('normalize.mean', added[0]!);
+      entries.set('normalize.std', added[1]!);
+    }
+    for (const [k, own] of tidy(() => [...model.stateDict()].map(([k, t]) => [k, t.isFloatingPoint()] as const))) {
+      const given = entries.get(k);
+      // older state dicts have no BatchNorm step counters; PyTorch loads them as 0, and so does this
+      if (given === undefined && k.endsWith('.num_batches_tracked')) {
+        const counter = zeros([], { dtype: 'int64' });
+        added.push(counter);
+        entries.set(k, counter);
+      }
+      // a cast would hide a file that is not what it seems (integer or boolean tensors where weights belong)
+      if (given !== undefined && own && !given.isFloatingPoint()) throw new Error(`'${k}' holds ${given.dtype} values where the model has floating-point weights`);
     }
     try {
-      model.loadStateDict(tensors);
+      model.loadStateDict(entries);
     } catch (e) {
       throw new Error(`the weights do not fit ${what}: ${(e as Error).message.replace(/ Pass \{ strict: false \}.*$/, '')}`);
     }
@@ -113,17 +141,26 @@ function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): 
   }
 }
 
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest (the path may not exist yet). */
+function realPathOf(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  const parent = dirname(path);
+  return parent === path ? path : join(realPathOf(parent), basename(path));
+}
+
 export default async function importCommand(o: Opts, args: string[]): Promise<void> {
   if (args[0] === undefined) throw new UsageError('import: give the weights file, e.g. lethe import model.pth --model resnet20 --out runs/original');
   const file = resolve(args[0]);
   if (!existsSync(file)) throw new UsageError(`import: '${file}' does not exist`);
+  if (!statSync(file).isFile()) throw new UsageError(`import: '${file}' is not a file; give the .pt/.pth or .safetensors file itself`);
   const seed = readSeed(o);
   const data = readDataConfig(o, seed);
   const modelName = readModel(o);
   const out = outputDir('--out', required(o, 'out', 'the checkpoint directory to write'));
-  const inside = relative(out, file);
-  if (!inside.startsWith('..') && !inside.startsWith(sep) && inside !== file) {
-    throw new UsageError(`--out: '${out}' holds the file being imported; choose another --out`);
+  // the files the checkpoint is made of may not be the input, whatever links lead there
+  const outReal = realPathOf(out);
+  if ([WEIGHTS, MANIFEST].some((f) => join(outReal, f) === realpathSync(file))) {
+    throw new UsageError(`--out: '${out}' would overwrite the file being imported; choose another --out`);
   }
   if (existsSync(resolve(out, MANIFEST)) && isCompleteCheckpoint(out) && !o.bool('force')) {
     throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
@@ -131,26 +168,48 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
   const normalize = o.string('normalize');
   const key = o.string('key');
 
-  const outcome = await withRun(o, async ({ reporter }) => {
-    const loaded = loadData(data);
-    const sets = trainSets(loaded);
-    let model: Module | null = null;
+  const outcome = await withRun(o, async ({ reporter, signal }) => {
+    // every phase is synchronous: yield between them so that Ctrl-C is seen, and stop there
+    const checkpoint = async (): Promise<void> => {
+      await yieldToLoop();
+      signal.throwIfAborted();
+    };
     let tensors: Map<string, Tensor> | null = null;
+    let loaded: LoadedData | null = null;
+    let sets: ReturnType<typeof trainSets> | null = null;
+    let model: Module | null = null;
     try {
+      // the file first: a bad file is found before the data is read
       const weights = loadWeightsFile(file, key === undefined ? {} : { key });
       tensors = weights.tensors;
       const stripped = stripModulePrefix(tensors);
+      await checkpoint();
+      loaded = loadData(data);
+      sets = trainSets(loaded);
       const spec = importedSpec(modelName, loaded, tensors, normalize, file);
       model = loadInto(spec, tensors, `--model ${modelName} for ${loaded.kind} (${loaded.inChannels} channel(s), ${loaded.numClasses} classes)`);
       reporter.log(`import: ${weights.format} weights${weights.key === null ? '' : ` under '${weights.key}'`}${stripped ? " (the 'module.' prefix of DataParallel removed)" : ''} → ${modelName}; evaluating`);
-      const accuracy = {
-        train: evaluateSplit(model, sets.train).accuracy,
-        val: sets.val.size > 0 ? evaluateSplit(model, sets.val).accuracy : null,
-        test: evaluateSplit(model, loaded.test).accuracy,
+      const accuracyOn = async (set: TensorDataset): Promise<number> => {
+        await checkpoint();
+        try {
+          return evaluateSplit(model!, set).accuracy;
+        } catch (e) {
+          if (!(e instanceof NonFiniteOutputError)) throw e;
+          throw new Error(`the imported model's outputs on ${set.name} are NaN or infinite: weights too large, a BatchNorm running_var ≤ 0, or an input normalisation that does not fit; check '${file}' and --normalize`);
+        }
       };
+      const accuracy = {
+        train: await accuracyOn(sets.train),
+        val: sets.val.size > 0 ? await accuracyOn(sets.val) : null,
+        test: await accuracyOn(loaded.test),
+      };
+      await checkpoint();
       const source = { file, sha256: sha256(readFileSync(file)), format: weights.format, key: weights.key, strippedPrefix: stripped ? 'module.' : null, normalize: normalize ?? 'file' };
       const identity = { kind: 'original', imported: source.sha256, data, model: spec };
       const m = model;
+      const l = loaded;
+      const trainSplit = sets;
+      rmSync(join(out, MANIFEST), { force: true }); // a replaced checkpoint stops looking complete before new weights land
       const manifest = tidy(() =>
         saveCheckpoint(out, m, spec, {
           kind: 'original',
@@ -158,9 +217,9 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
           identity,
           imported: source,
           dataConfig: data,
-          dataset: { name: loaded.kind, ...data, numClasses: loaded.numClasses, classNames: loaded.classNames ?? null },
-          split: { seed: data.seed, valFraction: data.valFraction, description: sets.description },
-          sizes: { train: sets.train.size, val: sets.val.size, test: loaded.test.size },
+          dataset: { name: l.kind, ...data, numClasses: l.numClasses, classNames: l.classNames ?? null },
+          split: { seed: data.seed, valFraction: data.valFraction, description: trainSplit.description },
+          sizes: { train: trainSplit.train.size, val: trainSplit.val.size, test: l.test.size },
           seed,
           accuracy: { ...accuracy, memorisationGap: accuracy.train - accuracy.test },
         }),
@@ -169,8 +228,8 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
     } finally {
       model?.dispose();
       tensors?.forEach((t) => t.dispose());
-      sets.dispose();
-      loaded.dispose();
+      sets?.dispose();
+      loaded?.dispose();
     }
   });
   const { accuracy } = outcome;
