@@ -7,7 +7,8 @@ Needs Debian's python3-torch (any PyTorch >= 1.6 works). Everything is seeded, s
 tensor values (zip timestamps may differ, which the tests do not look at).
 
 - test/fixtures/pytorch/*.pt are written by torch.save itself, each with <name>.expected.json describing what
-  Lethe must load (exact values) or the error it must raise.
+  Lethe must load (exact values) or the error it must raise. One exception: expanded_huge.pt (a stride-0 view of
+  4 EiB) is written by scripts/make-expanded-fixture.py with the standard library alone.
 - test/fixtures/safetensors/handmade.safetensors is built byte by byte here, following the layout of the
   official safetensors writer (no library involved), so the TypeScript writer can be compared byte for byte.
 """

@@ -8,6 +8,7 @@
 // raw bytes. The unpickler only knows the handful of globals a state dict uses; anything else is refused, so
 // loading a file never runs code from it.
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { fromBuffer } from '../torch/creation.js';
 import { aten } from '../torch/aten.js';
 import { type DType, ITEM_SIZE } from '../torch/dtype.js';
@@ -295,6 +296,12 @@ function buildTensors(dict: PyDict, zip: ZipReader, prefix: string, path: string
       const last = r.offset + r.size.reduce((acc, d, i) => acc + (d > 0 ? (d - 1) * r.stride[i]! : 0), 0);
       if (numel > 0 && last >= storage.numel()) {
         throw pyErr(path, `tensor '${name}' (offset ${r.offset}, size [${r.size}], stride [${r.stride}]) reaches past its storage of ${storage.numel()} elements`, 'The file is corrupt');
+      }
+      // A view with stride 0 (a saved expand()) is materialised in full below: refuse what memory cannot hold,
+      // before libtorch's allocator fails with a raw message.
+      const bytes = numel * ITEM_SIZE[r.dtype];
+      if (bytes > totalmem()) {
+        throw pyErr(path, `tensor '${name}' (size [${r.size}], stride [${r.stride}]) would take ${(bytes / 2 ** 30).toFixed(1)} GiB when copied out of its ${storage.numel()}-element storage, more than this machine's memory`, 'The file is corrupt, or save t.clone() instead of an expanded view');
       }
       const view = call(aten('as_strided'), storage, r.size, r.stride, r.offset);
       // An independent contiguous copy (memory_format 0 = contiguous): callers own each tensor separately, and
