@@ -30,14 +30,10 @@ import { outputDir, print, printJson, readDataConfig, readModel, readSeed, withR
 const NORMALIZE_HELP = '--normalize data (the dataset\u2019s per-channel mean/std, as Lethe trains), none (pixels in [0, 1]) or MEAN:STD (per channel, e.g. 0.4914,0.4822,0.4465:0.247,0.2435,0.2616)';
 
 /** A DataParallel checkpoint prefixes every name with 'module.'; the model's own names do not have it. */
-function stripModulePrefix(tensors: Map<string, Tensor>): boolean {
-  const keys = [...tensors.keys()];
-  if (keys.length === 0 || !keys.every((k) => k.startsWith('module.'))) return false;
-  for (const k of keys) {
-    tensors.set(k.slice('module.'.length), tensors.get(k)!);
-    tensors.delete(k);
-  }
-  return true;
+function withoutModulePrefix(tensors: Map<string, Tensor>): Map<string, Tensor> | null {
+  const entries = [...tensors];
+  if (entries.length === 0 || !entries.every(([k]) => k.startsWith('module.'))) return null;
+  return new Map(entries.map(([k, t]) => [k.slice('module.'.length), t]));
 }
 
 function numbers(t: Tensor): number[] {
@@ -181,8 +177,9 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
     try {
       // the file first: a bad file is found before the data is read
       const weights = loadWeightsFile(file, key === undefined ? {} : { key });
-      tensors = weights.tensors;
-      const stripped = stripModulePrefix(tensors);
+      const renamed = withoutModulePrefix(weights.tensors);
+      const stripped = renamed !== null;
+      tensors = renamed ?? weights.tensors;
       await checkpoint();
       loaded = loadData(data);
       sets = trainSets(loaded);
