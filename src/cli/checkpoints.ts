@@ -1,11 +1,12 @@
 // Opening checkpoints given on the command line, with errors that say which flag and what to do: a missing
 // directory or one without a manifest is a usage error (2); a manifest whose weights fail the hash check is a
-// failure (1): the file is corrupt.
-import { existsSync, statSync } from 'node:fs';
+// failure (1): the file is corrupt. And replacing the one in --out, only when asked to.
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { ModelSpec } from '../models/index.js';
-import { MANIFEST, loadCheckpoint, readManifest, type CheckpointManifest } from '../train/checkpoint.js';
+import { MANIFEST, isCompleteCheckpoint, loadCheckpoint, readManifest, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
+import { tidy } from '../torch/index.js';
 import { UsageError } from './errors.js';
 import { VAL_FRACTION, type DataConfig } from './data.js';
 
@@ -50,4 +51,17 @@ export function dataConfigOf(m: CheckpointManifest, dir: string, override: { dat
 /** True when two data configurations select the same samples (the directory may differ). */
 export function sameData(a: DataConfig, b: DataConfig): boolean {
   return a.data === b.data && a.trainSize === b.trainSize && a.testSize === b.testSize && a.seed === b.seed && a.valFraction === b.valFraction;
+}
+
+/** A finished checkpoint in --out is replaced only with --force. */
+export function refuseFinished(out: string, force: boolean): void {
+  if (!force && existsSync(out) && isCompleteCheckpoint(out)) {
+    throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
+  }
+}
+
+/** Writes a checkpoint over whatever --out held: the old one stops looking complete before the new weights land. */
+export function replaceCheckpoint(out: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
+  rmSync(join(out, MANIFEST), { force: true });
+  return tidy(() => saveCheckpoint(out, model, spec, info));
 }

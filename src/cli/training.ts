@@ -21,6 +21,7 @@ import {
 } from '../train/checkpoint.js';
 import { evaluateSplit } from '../eval/outputs.js';
 import { manualSeed, tidy } from '../torch/index.js';
+import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
 import { indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
@@ -57,6 +58,22 @@ export interface TrainOutcome {
   resumedFrom: number;
 }
 
+
+/** What a trained or imported model's manifest says about its data, its split and its accuracy on each part. */
+export function dataRecord(
+  c: DataConfig,
+  data: LoadedData,
+  split: { description: string; train: TensorDataset; val: TensorDataset },
+  accuracy: { train: number; val: number | null; test: number },
+): Record<string, unknown> {
+  return {
+    dataConfig: c,
+    dataset: { name: data.kind, ...c, numClasses: data.numClasses, classNames: data.classNames ?? null },
+    split: { seed: c.seed, valFraction: c.valFraction, description: split.description },
+    sizes: { train: split.train.size, val: split.val.size, test: data.test.size },
+    accuracy: { ...accuracy, memorisationGap: accuracy.train - accuracy.test },
+  };
+}
 
 export function modelSpecFor(name: ModelName, d: LoadedData): ModelSpec {
   const spec: ModelSpec = { name, inChannels: d.inChannels, numClasses: d.numClasses, mean: d.mean, std: d.std };
@@ -166,16 +183,12 @@ export async function trainCheckpoint(
         kind: job.forget === undefined ? 'original' : 'retrain',
         configHash: hash,
         identity,
-        dataConfig: job.data,
-        dataset: { name: data.kind, ...job.data, numClasses: data.numClasses, classNames: data.classNames ?? null },
-        split: { seed: job.data.seed, valFraction: job.data.valFraction, description: sets?.description ?? pset!.description },
-        sizes: { train: trainOn.size, val: val.size, test: data.test.size },
+        ...dataRecord(job.data, data, { description: sets?.description ?? pset!.description, train: trainOn, val }, { train: trainAcc, val: valAcc, test: testAcc }),
         ...(job.forget === undefined ? {} : { forget: job.forget, forgetDigest: pset!.forgetDigest }),
         seed: job.seed,
         recipe: result.recipe,
         history: result.history,
         seconds,
-        accuracy: { train: trainAcc, val: valAcc, test: testAcc, memorisationGap: trainAcc - testAcc },
       }),
     );
     clearResumeState(dir);

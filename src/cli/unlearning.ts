@@ -1,16 +1,13 @@
 // One unlearning run as the CLI does it: open the original checkpoint, rebuild its split with the forget spec,
 // run the method (with its blocks), evaluate, and optionally save the result as a checkpoint whose manifest
 // says exactly what produced it.
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import { getMethod, methodNames, resolveOptions, runBlocks, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
-import { MANIFEST, isCompleteCheckpoint, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
-import { tidy } from '../torch/index.js';
+import type { CheckpointManifest } from '../train/checkpoint.js';
 import { UsageError } from './errors.js';
-import { dataConfigOf, openCheckpoint, sameData } from './checkpoints.js';
+import { dataConfigOf, openCheckpoint, refuseFinished, replaceCheckpoint, sameData } from './checkpoints.js';
 import { canonicalForget, describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import type { BlocksSetting } from './recipes.js';
 import type { Parallel } from './distributed.js';
@@ -233,18 +230,13 @@ export function prepareFromCheckpoint(dir: string, forget: string | undefined, o
 
 /** Saves an unlearned model with a manifest describing the run. Refuses to overwrite a finished one unless forced. */
 export function saveUnlearned(out: string, model: Module, run: PreparedRun, summary: RunSummary, extra: Record<string, unknown>, force: boolean): CheckpointManifest {
-  if (existsSync(out) && isCompleteCheckpoint(out) && !force) {
-    throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
-  }
-  rmSync(join(out, MANIFEST), { force: true }); // the old checkpoint stops looking complete before new weights land
-  return tidy(() =>
-    saveCheckpoint(out, model, run.manifest.model, {
-      kind: 'unlearned',
-      dataConfig: run.data.config,
-      forgetDigest: run.sets.forgetDigest,
-      protocol: run.protocol,
-      ...summary,
-      ...extra,
-    }),
-  );
+  refuseFinished(out, force);
+  return replaceCheckpoint(out, model, run.manifest.model, {
+    kind: 'unlearned',
+    dataConfig: run.data.config,
+    forgetDigest: run.sets.forgetDigest,
+    protocol: run.protocol,
+    ...summary,
+    ...extra,
+  });
 }

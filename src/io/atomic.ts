@@ -3,7 +3,7 @@
 // The data goes to a temporary file in the destination's own directory (rename is only atomic within one file
 // system), is fsync'ed, and is then renamed over the destination. Any failure removes the temporary file.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** Writes `data` fully to `fd` (writeSync may write less than asked). */
@@ -63,22 +63,25 @@ function syncDirectory(dir: string): void {
   }
 }
 
+/** The longest prefix of the absolute `path` that exists (the root at worst). */
+export function nearestExisting(path: string): string {
+  let p = path;
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
 /**
  * `path` and its missing parents as directories (mkdir -p). Node 20's `mkdirSync(p, { recursive: true })` never
  * returns under a directory that refuses new entries with ENOENT (/proc, /sys), so each missing level is made
  * one at a time, and a failure names the path.
  */
 export function ensureDirectory(path: string): void {
-  const missing: string[] = [];
-  let p = resolve(path);
-  while (!existsSync(p)) {
-    missing.push(p);
-    const parent = dirname(p);
-    if (parent === p) break;
-    p = parent;
-  }
-  if (existsSync(p) && !statSync(p).isDirectory()) throw new Error(`cannot create directory '${path}': '${p}' is a file`);
-  for (const dir of missing.reverse()) {
+  const target = resolve(path);
+  const base = nearestExisting(target);
+  if (!statSync(base).isDirectory()) throw new Error(`cannot create directory '${path}': '${base}' is a file`);
+  let dir = base;
+  for (const part of relative(base, target).split(sep).filter((s) => s !== '')) {
+    dir = join(dir, part);
     try {
       mkdirSync(dir);
     } catch (e) {

@@ -7,25 +7,25 @@
 // out --val-fraction of each class (default 10%). D_f and D_r are drawn from the rest, and `indices:FILE` lists
 // positions in it; a model trained on the whole training set is imported with --val-fraction 0, so that those
 // positions are the dataset's own indices.
-import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { nearestExisting } from '../../io/atomic.js';
 import { loadWeightsFile } from '../../io/weights.js';
 import { sha256 } from '../../io/artifacts.js';
 import { createModel, type ModelName, type ModelSpec } from '../../models/index.js';
 import type { Module } from '../../nn/module.js';
 import { tensor, tidy, zeros, type Tensor } from '../../torch/index.js';
 import { evaluateSplit, NonFiniteOutputError } from '../../eval/outputs.js';
-import { MANIFEST, WEIGHTS, isCompleteCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
+import { MANIFEST, WEIGHTS } from '../../train/checkpoint.js';
+import { refuseFinished, replaceCheckpoint } from '../checkpoints.js';
 import { configHash } from '../cache.js';
 import { UsageError } from '../errors.js';
 import { required, type Opts } from '../options.js';
 import { describeData, loadData, trainSets, type LoadedData } from '../data.js';
 import type { TensorDataset } from '../../data/dataset.js';
-import { modelSpecFor } from '../training.js';
-import { renderTable } from '../table.js';
-import { EXTRA_DEFINITIONS } from '../results.js';
-import { outputDir, print, printJson, readDataConfig, readModel, readSeed, withRun } from './shared.js';
+import { dataRecord, modelSpecFor } from '../training.js';
+import { outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, withRun } from './shared.js';
 
 const NORMALIZE_HELP = '--normalize data (the dataset\u2019s per-channel mean/std, as Lethe trains), none (pixels in [0, 1]) or MEAN:STD (per channel, e.g. 0.4914,0.4822,0.4465:0.247,0.2435,0.2616)';
 
@@ -137,11 +137,10 @@ function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): 
   }
 }
 
-/** The real path of `path`, or of its nearest existing ancestor joined with the rest (the path may not exist yet). */
+/** The real path of the absolute `path`, which may not exist yet: its nearest existing part's, with the rest. */
 function realPathOf(path: string): string {
-  if (existsSync(path)) return realpathSync(path);
-  const parent = dirname(path);
-  return parent === path ? path : join(realPathOf(parent), basename(path));
+  const base = nearestExisting(path);
+  return join(realpathSync(base), relative(base, path));
 }
 
 export default async function importCommand(o: Opts, args: string[]): Promise<void> {
@@ -158,9 +157,7 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
   if ([WEIGHTS, MANIFEST].some((f) => join(outReal, f) === realpathSync(file))) {
     throw new UsageError(`--out: '${out}' would overwrite the file being imported; choose another --out`);
   }
-  if (existsSync(resolve(out, MANIFEST)) && isCompleteCheckpoint(out) && !o.bool('force')) {
-    throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
-  }
+  refuseFinished(out, o.bool('force'));
   const normalize = o.string('normalize');
   const key = o.string('key');
 
@@ -203,24 +200,14 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
       await checkpoint();
       const source = { file, sha256: sha256(readFileSync(file)), format: weights.format, key: weights.key, strippedPrefix: stripped ? 'module.' : null, normalize: normalize ?? 'file' };
       const identity = { kind: 'original', imported: source.sha256, data, model: spec };
-      const m = model;
-      const l = loaded;
-      const trainSplit = sets;
-      rmSync(join(out, MANIFEST), { force: true }); // a replaced checkpoint stops looking complete before new weights land
-      const manifest = tidy(() =>
-        saveCheckpoint(out, m, spec, {
-          kind: 'original',
-          configHash: configHash(identity),
-          identity,
-          imported: source,
-          dataConfig: data,
-          dataset: { name: l.kind, ...data, numClasses: l.numClasses, classNames: l.classNames ?? null },
-          split: { seed: data.seed, valFraction: data.valFraction, description: trainSplit.description },
-          sizes: { train: trainSplit.train.size, val: trainSplit.val.size, test: l.test.size },
-          seed,
-          accuracy: { ...accuracy, memorisationGap: accuracy.train - accuracy.test },
-        }),
-      );
+      const manifest = replaceCheckpoint(out, model, spec, {
+        kind: 'original',
+        configHash: configHash(identity),
+        identity,
+        imported: source,
+        ...dataRecord(data, loaded, sets, accuracy),
+        seed,
+      });
       return { manifest, protocol: describeData(loaded), accuracy };
     } finally {
       model?.dispose();
@@ -236,17 +223,6 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
   }
   print(outcome.protocol.map((l) => `# ${l}`).join('\n'));
   print(`# imported ${file} as an original ${modelName} → ${out}`);
-  print(
-    renderTable(
-      ['split', 'accuracy (%)'],
-      [
-        ['train (D_f ∪ D_r)', accuracy.train],
-        ['validation', accuracy.val ?? NaN],
-        ['test', accuracy.test],
-        ['memorisation gap', accuracy.train - accuracy.test],
-      ],
-    ),
-  );
-  print(`memorisation gap: ${EXTRA_DEFINITIONS['memorisationGap']}`);
+  printAccuracy(accuracy);
   print(`next: lethe unlearn --from ${out} --forget random:0.1 --method salun --out DIR`);
 }

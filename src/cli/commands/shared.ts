@@ -5,12 +5,15 @@ import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
 import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { nearestExisting } from '../../io/atomic.js';
 import { dataConfig, type DataConfig } from '../data.js';
 import { parseKeyValues, scalarValue, type Opts } from '../options.js';
 import { getMethod } from '../../unlearn/index.js';
 import { makeReporter, type Reporter } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
 import { recipeFrom } from '../training.js';
+import { renderTable } from '../table.js';
+import { EXTRA_DEFINITIONS } from '../results.js';
 
 export function readDataConfig(o: Opts, seed: number): DataConfig {
   return dataConfig({
@@ -135,8 +138,7 @@ export function outputFile(flag: string, path: string): string {
 export function outputDir(flag: string, path: string): string {
   const p = resolve(path);
   if (existsSync(p) && !isDirectory(p)) throw new UsageError(`${flag}: '${p}' is a file, not a directory; choose another ${flag}`);
-  let base = p;
-  while (!existsSync(base) && dirname(base) !== base) base = dirname(base);
+  const base = nearestExisting(p);
   if (!isDirectory(base)) throw new UsageError(`${flag}: '${base}' is a file, so '${p}' cannot be made; choose another ${flag}`);
   try {
     // a real probe: permission bits say nothing of read-only mounts or pseudo file systems
@@ -145,4 +147,20 @@ export function outputDir(flag: string, path: string): string {
     throw new UsageError(`${flag}: cannot create anything in '${base}' (${(e as Error).message}); choose another ${flag}`);
   }
   return p;
+}
+
+/** A trained or imported model's accuracy on each part of the data, and the memorisation gap with its definition. */
+export function printAccuracy(acc: { train: number; val: number | null; test: number }): void {
+  print(
+    renderTable(
+      ['split', 'accuracy (%)'],
+      [
+        ['train', acc.train],
+        ['validation', acc.val ?? NaN], // none with --val-fraction 0
+        ['test', acc.test],
+        ['memorisation gap', acc.train - acc.test],
+      ],
+    ),
+  );
+  print(`memorisation gap: ${EXTRA_DEFINITIONS['memorisationGap']}`);
 }

@@ -2,10 +2,8 @@
 import { required, type Opts } from '../options.js';
 import { trainCheckpoint } from '../training.js';
 import { runDistributed } from '../distributed.js';
-import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
+import { outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 import { canonicalForget, describeData, loadData } from '../data.js';
-import { renderTable } from '../table.js';
-import { EXTRA_DEFINITIONS } from '../results.js';
 
 export default async function train(o: Opts): Promise<void> {
   const seed = readSeed(o);
@@ -42,16 +40,5 @@ export default async function train(o: Opts): Promise<void> {
   }
   print(outcome.protocol.map((l) => `# ${l}`).join('\n'));
   print(`# ${m.kind} ${m.model.name}: ${outcome.reused ? 'reused the finished checkpoint' : `trained in ${(m['seconds'] as number).toFixed(1)} s`} → ${out}`);
-  print(
-    renderTable(
-      ['split', 'accuracy (%)'],
-      [
-        ['train', acc.train],
-        ['validation', acc.val ?? NaN], // none with --val-fraction 0
-        ['test', acc.test],
-        ['memorisation gap', acc.memorisationGap],
-      ],
-    ),
-  );
-  print(`memorisation gap: ${EXTRA_DEFINITIONS['memorisationGap']}`);
+  printAccuracy(acc);
 }
