@@ -3,11 +3,11 @@
 // (--val-fraction 0) and every kind of bad file get a clear answer.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import { createModel, memory, tidy, type Tensor } from '../../src/index.js';
-import { ROOT, TINY, errorLine, runCli, tempDir } from './helpers.js';
+import { ROOT, TINY, errorLine, runCli, startCli, tempDir } from './helpers.js';
 
 let dir: string;
 let sourceAccuracy: { train: number; val: number; test: number };
@@ -160,4 +160,24 @@ test('a resnet20 state dict without BatchNorm step counters (older PyTorch) load
   assert.equal(counters.length, 19);
   for (const [, t] of counters) assert.equal(Number(t.item()), 0);
   for (const t of tensors.values()) t.dispose();
+});
+
+test('Ctrl-C while the imported model is evaluated exits 130 and writes nothing', async () => {
+  const path = join(dir, 'old-resnet20.safetensors'); // written by the test above
+  let sent = false;
+  // a resnet20 takes about a second over the training split here, and the signal lands within milliseconds of the
+  // log line: it is seen at the boundary after the split being evaluated, before anything is written
+  const r = await startCli(['import', path, '--model', 'resnet20', ...TINY, '--out', 'stopped'], {
+    cwd: dir,
+    onStderr: (text, child) => {
+      if (!sent && /evaluating/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.ok(sent, `never saw the evaluation start:\n${r.stderr}`);
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /interrupted/);
+  assert.ok(!existsSync(join(dir, 'stopped')), 'an interrupted import leaves no checkpoint directory');
 });
