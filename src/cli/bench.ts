@@ -100,10 +100,9 @@ function evaluateDir(dir: string, sets: ProtocolSets, reference: HeadlineMetrics
   }
 }
 
-export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal?: AbortSignal }): Promise<ResultsDoc> {
-  const { reporter } = o;
+/** Where a benchmark keeps its records: the run files of <out>/runs/, keyed by the configuration and each recipe. */
+function benchLayout(cfg: BenchConfig) {
   const runsDir = join(cfg.out, 'runs');
-  ensureDirectory(runsDir);
   const recipes = Object.fromEntries(cfg.methods.map((m) => [m, cfg.recipes?.[m] ?? recipeForMethod(m, cfg.forget)]));
   const configRecord = {
     data: { ...cfg.data, seed: undefined },
@@ -123,6 +122,32 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     const r = recipes[method]!;
     return join(runsDir, `${method}-seed${seed}-${key}-${configHash({ options: r.options, blocks: r.blocks ?? {} })}.json`);
   };
+  return { runsDir, recipes, configRecord, runFile, methodRunFile };
+}
+
+/** The (method, seed) runs a benchmark has not made yet (all of them with `fresh`), seed by seed. */
+export function pendingRuns(cfg: BenchConfig): { method: string; seed: number }[] {
+  const { methodRunFile } = benchLayout(cfg);
+  return cfg.seeds.flatMap((seed) => cfg.methods.filter((method) => cfg.fresh || readRunRecord(methodRunFile(method, seed)) === null).map((method) => ({ method, seed })));
+}
+
+export interface BenchRunOptions {
+  reporter: Reporter;
+  signal?: AbortSignal;
+  /** train (or check) each seed's models even when its every run is on file: `bench --jobs` workers need them */
+  needModels?: boolean;
+  /** write config.json and the results tables (default true; `bench --jobs` writes them once, at the end) */
+  tables?: boolean;
+  /** reuse the original's and retrain's records on file even with `fresh` (a `bench --jobs` worker: its parent remade them) */
+  reuseReferences?: boolean;
+}
+
+export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<ResultsDoc> {
+  const { reporter } = o;
+  const { runsDir, recipes, configRecord, runFile, methodRunFile } = benchLayout(cfg);
+  const tables = o.tables ?? true;
+  const freshReferences = (cfg.fresh ?? false) && !(o.reuseReferences ?? false);
+  ensureDirectory(runsDir);
   /**
    * Every record of a seed (original with its accuracy, retrain, each method's current recipe), all made with one
    * pair of models (the same digests where kept, every Avg.Gap against retrain's numbers), or null.
@@ -146,8 +171,8 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
    * another CPU, a model retrained) is moved to runs/stale/ and not reused; one from before the digests were kept is
    * judged by `older` (its numbers against these models'), and gains the digests when it passes.
    */
-  const current = (file: string, label: string, digests: ModelDigests, older: (r: RunRecord) => boolean): RunRecord | null => {
-    const r = cfg.fresh ? null : readRunRecord(file);
+  const current = (file: string, label: string, digests: ModelDigests, older: (r: RunRecord) => boolean, fresh = cfg.fresh ?? false): RunRecord | null => {
+    const r = fresh ? null : readRunRecord(file);
     if (r === null) return null;
     const same = madeWith(r, digests);
     if (same === true) return r;
@@ -173,7 +198,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       classNames = data.classNames ? [...data.classNames] : Array.from({ length: data.numClasses }, (_, i) => String(i));
       if (protocol.length === 0) {
         // written once the forget spec has proved valid, so a rejected run leaves an earlier table's config as it was
-        writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
+        if (tables) writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
         protocol = [
           ...describeData(data, [`forget ${cfg.forget}: ${sets.description}`]).map((l) => l.replace(/^split seed \d+/, `split seeds ${cfg.seeds.join(',')}`)),
           `model ${cfg.model}; original and retrain: ${cfg.trainRecipe.epochs} epochs ${cfg.trainRecipe.optimizer} lr ${cfg.trainRecipe.lr} batch ${cfg.trainRecipe.batchSize}; seeds ${cfg.seeds.join(', ')}`,
@@ -181,7 +206,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       }
       // A seed whose every run is on file is tabled from the files alone: its models may be long gone from the cache
       // (a new checkout, a cleared cache), and training them again would take as long as the first time.
-      const finished = cfg.fresh ? null : finishedSeed(seed);
+      const finished = cfg.fresh || o.needModels ? null : finishedSeed(seed);
       if (finished !== null) {
         reporter.log(`seed ${seed}: every run is on file (${runsDir}); the models are not needed`);
         perSeed.push(finished.accuracy);
@@ -199,7 +224,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
       };
 
       // Retrain's own metrics (the reference of Avg.Gap), then the original's.
-      let retrain = current(runFile('retrain', seed), `retrain (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.retrainDir)));
+      let retrain = current(runFile('retrain', seed), `retrain (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.retrainDir)), freshReferences);
       if (retrain === null) {
         reporter.log(`retrain (seed ${seed}): evaluating`);
         const r = evaluated(models.retrainDir);
@@ -207,7 +232,7 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
         writeJsonAtomic(runFile('retrain', seed), retrain);
       }
       const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
-      let original = current(runFile('original', seed), `original (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.originalDir, reference)) && gapAgrees(r, reference));
+      let original = current(runFile('original', seed), `original (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.originalDir, reference)) && gapAgrees(r, reference), freshReferences);
       if (original === null) {
         reporter.log(`original (seed ${seed}): evaluating`);
         const r = evaluated(models.originalDir, reference);
@@ -284,9 +309,11 @@ export async function runBench(cfg: BenchConfig, o: { reporter: Reporter; signal
     runs,
     definitions: DEFINITIONS,
   };
-  writeJsonAtomic(join(cfg.out, 'results.json'), doc);
-  writeBytesAtomic(join(cfg.out, 'results.csv'), Buffer.from(resultsCsv(doc)));
-  writeBytesAtomic(join(cfg.out, 'results.md'), Buffer.from(resultsMarkdown(doc)));
+  if (tables) {
+    writeJsonAtomic(join(cfg.out, 'results.json'), doc);
+    writeBytesAtomic(join(cfg.out, 'results.csv'), Buffer.from(resultsCsv(doc)));
+    writeBytesAtomic(join(cfg.out, 'results.md'), Buffer.from(resultsMarkdown(doc)));
+  }
   return doc;
 }
 

@@ -83,7 +83,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function forwardLines(stream: Readable | null, out: Writable | null, prefix: string, tail: string[]): void {
+/** Writes each line of `stream` to `out` behind `prefix`, and keeps the last 20 in `tail` (for error reports). */
+export function forwardLines(stream: Readable | null, out: Writable | null, prefix: string, tail: string[]): void {
   if (stream === null) return;
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   rl.on('line', (line) => {
@@ -93,7 +94,7 @@ function forwardLines(stream: Readable | null, out: Writable | null, prefix: str
   });
 }
 
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 

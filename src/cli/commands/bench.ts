@@ -1,5 +1,6 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
 import { runBench, parseMethods } from '../bench.js';
+import { ENV_BENCH_WORKER, runBenchInJobs } from '../bench-jobs.js';
 import { canonicalForget } from '../data.js';
 import { cacheDir } from '../cache.js';
 import { required, type Opts } from '../options.js';
@@ -22,7 +23,12 @@ export default async function bench(o: Opts): Promise<void> {
     allMia: o.bool('allMia'),
     fresh: o.bool('fresh'),
   };
-  const doc = await withRun(o, ({ reporter, signal }) => runBench(cfg, { reporter, signal }));
+  const jobs = o.int('jobs', { min: 1 }, 1);
+  const worker = process.env[ENV_BENCH_WORKER] === '1';
+  const doc = await withRun(o, ({ reporter, signal }) =>
+    jobs > 1 ? runBenchInJobs(cfg, { jobs, options: o.raw, reporter, signal }) : runBench(cfg, { reporter, signal, tables: !worker, reuseReferences: worker }),
+  );
+  if (worker) return; // its parent prints the table
   if (o.bool('json')) printJson(doc);
   else {
     print(renderResults(doc));

@@ -1,7 +1,6 @@
 // lethe report: a self-contained HTML page of a results directory: a bench or demo (inline SVG charts), or the
 // diffusion benchmark (tables and the sample grids).
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
 import { required, type Opts } from '../options.js';
 import type { ResultsDoc } from '../results.js';
 import { buildCharts, renderSvg, svgToPng } from '../report/charts.js';

@@ -11,7 +11,7 @@ import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
 import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storeRun } from '../run-store.js';
-import { cacheDir, configHash } from '../cache.js';
+import { cacheDir } from '../cache.js';
 import { canonicalForget, loadData, protocolSets, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
 import type { ModelDigests, RunRecord } from '../results.js';
@@ -20,6 +20,7 @@ import { Opts, required } from '../options.js';
 import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
 import { getMethod, resolveOptions } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
+import { runCommandJobs } from '../job-pool.js';
 import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
@@ -245,6 +246,9 @@ function meanFields<K extends string>(rows: readonly Record<K, number>[], keys: 
   return Object.fromEntries(keys.map((k) => [k, meanStd(rows.map((r) => r[k])).mean])) as Record<K, number>;
 }
 
+/** What a worker of `sweep --jobs` must not inherit: it is given its one value and seed, and writes no recipe. */
+const SWEEP_PARENT_ONLY = ['jobs', 'json', 'values', 'range', 'lr', 'points', 'seed', 'seeds', 'write', 'recipesDir'];
+
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
   checkMethod(method);
@@ -268,6 +272,7 @@ export default async function sweep(o: Opts): Promise<void> {
     }
   }
   const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
+  const jobs = o.int('jobs', { min: 1 }, 1);
   const first = readSeed(o);
   const seeds = Array.from({ length: o.int('seeds', { min: 1 }, 1) }, (_, i) => first + i);
   const data = readDataConfig(o, first);
@@ -301,17 +306,34 @@ export default async function sweep(o: Opts): Promise<void> {
           retrain.dispose();
         }
       }
+      /** One (value, seed) trial: its run, and its file, keyed by everything that made it. */
+      const trialOf = (value: GridValue, { seed, originalDir, reference }: (typeof perSeed)[number]) => {
+        const run = { method, forget, ...withValue(base, target, value), seed };
+        // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
+        // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
+        const hash = runHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
+        return { run, hash, file: join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`) };
+      };
+      const finished = (value: GridValue, entry: (typeof perSeed)[number], fresh: boolean) => {
+        const { hash, file } = trialOf(value, entry);
+        return fresh ? null : (findTrial(out, file, hash, entry.digests) ?? storedTrial(cache, method, hash, entry.digests));
+      };
+      if (jobs > 1) {
+        // each trial not on file is a one-value, one-seed sweep of its own, `jobs` at a time; the loop below then
+        // finds them all done and makes the table and the recipe as a rerun would
+        const pending = grid.flatMap((value) => perSeed.filter((e) => finished(value, e, o.bool('fresh')) === null).map((e) => ({ value, seed: e.seed })));
+        const items = pending.map(({ value, seed }) => ({ label: `${param} ${String(value)} s${seed}`, options: { values: String(value), seed, seeds: 1, write: false } }));
+        await runCommandJobs('sweep', o.raw, items, { jobs, drop: SWEEP_PARENT_ONLY, reporter, signal });
+      }
       const trials = [];
       for (const value of grid) {
         const runs: SeedTrial[] = [];
-        for (const { seed, sets, originalDir, retrainSeconds, reference, digests } of perSeed) {
-          const run = { method, forget, ...withValue(base, target, value), seed };
+        for (const entry of perSeed) {
+          const { seed, sets, originalDir, retrainSeconds, reference, digests } = entry;
+          const { run, hash, file } = trialOf(value, entry);
           const label = `${method}: ${param} ${value}${seeds.length > 1 ? ` (seed ${seed})` : ''}`;
-          // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
-          // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
-          const hash = runHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
-          const file = join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`);
-          const done = o.bool('fresh') ? null : (findTrial(out, file, hash, digests) ?? storedTrial(cache, method, hash, digests));
+          // with --jobs the workers made (or remade, with --fresh) every trial: this loop only collects them
+          const done = finished(value, entry, o.bool('fresh') && jobs === 1);
           if (done !== null) {
             // a run found under another name is copied under this sweep's name, so its trials folder is complete
             if (done.from !== file) writeJsonAtomic(file, done.trial);

@@ -1,0 +1,164 @@
+// Runs independent Lethe commands as child processes, a few at a time: `bench --jobs N` gives each (method, seed)
+// run its own process. On a CPU, libtorch's intra-op threads scale poorly on resnet20-sized layers, so N one-thread
+// processes finish N runs in about the time one process with N threads takes for one.
+//
+// Each child writes its results itself (atomically, as every Lethe command does); the pool only schedules them,
+// forwards their output line by line behind a "[label] " prefix and tells how they ended. A child that fails does
+// not stop the others (their runs are independent, and each finished run is kept); no new child starts after it,
+// and the pool rejects once the running ones have ended. Ctrl-C is passed on to the running children, which stop
+// after their current batch, as a single command does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { describeExit, forwardLines } from '../distributed/launch.js';
+import { ENV_THREADS } from '../distributed/protocol.js';
+import { getNumThreads } from '../torch/index.js';
+import { InterruptedError } from './errors.js';
+import type { RawOptions } from './options.js';
+import type { Reporter } from './progress.js';
+
+export interface PoolJob {
+  /** names the job in its output lines and in errors, e.g. "salun s1" */
+  label: string;
+  /** the Lethe command line, e.g. ['bench', '--config', file] */
+  args: string[];
+  /** extra environment */
+  env?: Record<string, string>;
+}
+
+export interface PoolOptions {
+  /** how many children run at once (≥ 1) */
+  parallel: number;
+  /** libtorch intra-op threads of each child (LETHE_NUM_THREADS) */
+  threadsPerJob: number;
+  /** the CLI entry script (default: this process's, process.argv[1]) */
+  entry?: string;
+  signal?: AbortSignal;
+  /** where the children's prefixed output goes (default process.stderr); null drops it */
+  stderr?: Writable | null;
+}
+
+export class JobFailedError extends Error {
+  constructor(
+    message: string,
+    /** the labels of the jobs that failed */
+    readonly failed: string[],
+  ) {
+    super(message);
+    this.name = 'JobFailedError';
+  }
+}
+
+/** Runs every job, `parallel` at a time, in the order given. Resolves when all succeeded. */
+export async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise<void> {
+  if (!Number.isInteger(o.parallel) || o.parallel < 1) throw new RangeError(`runPool: parallel must be a positive integer, got ${o.parallel}`);
+  if (!Number.isInteger(o.threadsPerJob) || o.threadsPerJob < 1) throw new RangeError(`runPool: threadsPerJob must be a positive integer, got ${o.threadsPerJob}`);
+  const entry = o.entry ?? process.argv[1];
+  if (entry === undefined || entry === '') throw new Error('runPool: cannot tell which script to run (process.argv[1] is empty)');
+  const out = o.stderr === undefined ? process.stderr : o.stderr;
+  const running = new Set<ChildProcess>();
+  const failures: { label: string; text: string }[] = [];
+  let next = 0;
+  let interrupted = false;
+
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      interrupted = true;
+      // the children run in their own process groups (a terminal's Ctrl-C reaches only this process): pass it on once
+      for (const c of running) c.kill('SIGINT');
+    };
+    // this process ending while children run (a second Ctrl-C quits at once, or a crash) ends them too: detached,
+    // they would otherwise go on alone; their writes are atomic, so nothing is left half-written
+    const killAll = (): void => {
+      for (const c of running) c.kill('SIGKILL');
+    };
+    const finish = (): void => {
+      o.signal?.removeEventListener('abort', onAbort);
+      process.off('exit', killAll);
+      if (failures.length > 0) {
+        // one line: the CLI prints an error's first line only
+        reject(new JobFailedError(`${failures.length} of ${jobs.length} run(s) failed: ${failures.map((f) => f.text).join('; ')}`, failures.map((f) => f.label)));
+      } else if (interrupted) {
+        reject(new InterruptedError('interrupted'));
+      } else resolve();
+    };
+    const startNext = (): void => {
+      while (running.size < o.parallel && next < jobs.length && failures.length === 0 && !interrupted) {
+        const job = jobs[next++]!;
+        const tail: string[] = [];
+        const child = spawn(process.execPath, [...process.execArgv, entry, ...job.args], {
+          env: { ...process.env, ...job.env, [ENV_THREADS]: String(o.threadsPerJob) },
+          stdio: ['ignore', 'ignore', 'pipe'],
+          detached: true,
+        });
+        running.add(child);
+        forwardLines(child.stderr, out, `[${job.label}] `, tail);
+        let ended = false;
+        const end = (problem: string | null): void => {
+          if (ended) return;
+          ended = true;
+          running.delete(child);
+          if (problem !== null) {
+            const last = tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+            failures.push({ label: job.label, text: `${job.label} ${problem}${last ? ` (its last output: ${last})` : ''}` });
+          }
+          if (running.size === 0 && (next >= jobs.length || failures.length > 0 || interrupted)) finish();
+          else startNext();
+        };
+        child.on('error', (e) => end(`could not be started: ${e.message}`));
+        // 'close', not 'exit': by then its output has been read to the end, so the tail holds its last words
+        child.on('close', (code, signal) => {
+          // an interrupted child exits 130 with its finished work on file: that is the interruption, not a failure
+          const stopped = interrupted && (code === 130 || signal === 'SIGINT');
+          end(code === 0 || stopped ? null : describeExit(code, signal));
+        });
+      }
+    };
+    if (o.signal?.aborted) {
+      reject(new InterruptedError('interrupted'));
+      return;
+    }
+    o.signal?.addEventListener('abort', onAbort);
+    process.on('exit', killAll);
+    if (jobs.length === 0) finish();
+    else startNext();
+  });
+}
+
+/** One run of a command: its label and the options that make it differ from the others. */
+export interface CommandJob {
+  label: string;
+  options: RawOptions;
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs `lethe <command>` once per job, `jobs` at a time, each with this command's `options` (less the keys in
+ * `drop`) overlaid by its own, handed over as a --config file; this process's threads are split between them.
+ */
+export async function runCommandJobs(
+  command: string,
+  options: RawOptions,
+  items: readonly CommandJob[],
+  o: { jobs: number; drop: readonly string[]; reporter: Reporter; signal?: AbortSignal },
+): Promise<void> {
+  if (items.length === 0) return;
+  const parallel = Math.min(o.jobs, items.length);
+  const threads = Math.max(1, Math.floor(getNumThreads() / parallel));
+  const over = parallel > getNumThreads() ? ` (more processes than the ${getNumThreads()} threads this process may use: they will share cores)` : '';
+  o.reporter.log(`${command}: ${items.length} run(s), ${parallel} at a time, ${threads} thread(s) each${over}`);
+  const inherited = Object.fromEntries(Object.entries(options).filter(([k]) => k !== 'config' && !o.drop.includes(k)));
+  const dir = mkdtempSync(join(tmpdir(), `lethe-${command}-jobs-`));
+  try {
+    const jobs = items.map((item, i) => {
+      const file = join(dir, `job${i}.json`);
+      writeFileSync(file, JSON.stringify({ ...inherited, ...item.options }));
+      return { label: item.label, args: [command, '--config', file], ...(item.env ? { env: item.env } : {}) };
+    });
+    await runPool(jobs, { parallel, threadsPerJob: threads, ...(o.signal ? { signal: o.signal } : {}) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
