@@ -17,6 +17,7 @@
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
 #   bench/protocol/run.sh classwise-retune, classwise-heldout   # the class-wise retune and held-out table
 #   DRY=1 bench/protocol/run.sh STAGE   # print the commands instead of running them
+#   JOBS=2 bench/protocol/run.sh STAGE  # two runs at a time, each a process with half the threads (lethe … --jobs)
 #
 # SCALE=full follows shared/PROTOCOL.md exactly (54,000 training images, batch 256: hours per seed on 2 cores).
 # SCALE=reduced (default) is the same protocol on a seeded 4,000-image subset (3,600 train / 400 validation,
@@ -27,6 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCALE=${SCALE:-reduced}
 CLASS=${CLASS:-1}
+JOBS=${JOBS:-1}
 OUT=${OUT:-bench/out/protocol-$SCALE}
 export LETHE_CACHE=${LETHE_CACHE:-.cache/lethe}
 if [ "$SCALE" = reduced ]; then
@@ -221,7 +223,7 @@ sweep_all() { # forget spec, output tag, lines...
     # shellcheck disable=SC2086
     local log="$OUT/sweep$tag-$name.txt"
     if [ -n "${DRY:-}" ]; then log=/dev/null; fi # a dry run must not overwrite a real sweep's log
-    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $flags --out "$OUT/sweeps$tag/$name" | tee "$log"
+    lethe sweep --method "$method" "${DATA[@]}" --forget "$forget" $flags --jobs "$JOBS" --out "$OUT/sweeps$tag/$name" | tee "$log"
   done
 }
 
@@ -233,7 +235,7 @@ tune_all() { # forget spec, output tag, lines...
 
 # one table: every method (METHODS) on SEEDS seeds from FIRST_SEED, each stage with its own defaults
 table() { # forget spec, output name, default seed count, default first seed
-  lethe bench "${DATA[@]}" --forget "$1" --methods "${METHODS:-all}" --seeds "${SEEDS:-$3}" --seed "${FIRST_SEED:-$4}" --out "$OUT/$2"
+  lethe bench "${DATA[@]}" --forget "$1" --methods "${METHODS:-all}" --seeds "${SEEDS:-$3}" --seed "${FIRST_SEED:-$4}" --jobs "$JOBS" --out "$OUT/$2"
 }
 
 case "${1:-}" in
@@ -286,7 +288,7 @@ case "${1:-}" in
     table "class:$CLASS" "class$CLASS" 3 1
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] bench/protocol/run.sh sweeps|full-sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] [JOBS=1] bench/protocol/run.sh sweeps|full-sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
     exit 2
     ;;
 esac

@@ -1,6 +1,7 @@
 // Runs independent Lethe commands as child processes, a few at a time: `bench --jobs N` gives each (method, seed)
-// run its own process. On a CPU, libtorch's intra-op threads scale poorly on resnet20-sized layers, so N one-thread
-// processes finish N runs in about the time one process with N threads takes for one.
+// run its own process. On a CPU, N one-thread processes can beat one N-thread process: libtorch's intra-op threads
+// split small layers poorly, and the serial parts of a run (data preparation, the MIA's single-threaded libsvm SVC)
+// then run side by side. How much depends on the model and the machine (bench/jobs-speedup.ts measures it).
 //
 // Each child writes its results itself (atomically, as every Lethe command does); the pool only schedules them,
 // forwards their output line by line behind a "[label] " prefix and tells how they ended. A child that fails does
