@@ -12,7 +12,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { describeExit, forwardLines } from '../distributed/launch.js';
 import { ENV_THREADS } from '../distributed/protocol.js';
 import { getNumThreads } from '../torch/index.js';
@@ -20,7 +19,7 @@ import { InterruptedError } from './errors.js';
 import type { RawOptions } from './options.js';
 import type { Reporter } from './progress.js';
 
-export interface PoolJob {
+interface PoolJob {
   /** names the job in its output lines and in errors, e.g. "salun s1" */
   label: string;
   /** the Lethe command line, e.g. ['bench', '--config', file] */
@@ -29,38 +28,20 @@ export interface PoolJob {
   env?: Record<string, string>;
 }
 
-export interface PoolOptions {
+interface PoolOptions {
   /** how many children run at once (≥ 1) */
   parallel: number;
   /** libtorch intra-op threads of each child (LETHE_NUM_THREADS) */
   threadsPerJob: number;
-  /** the CLI entry script (default: this process's, process.argv[1]) */
-  entry?: string;
   signal?: AbortSignal;
-  /** where the children's prefixed output goes (default process.stderr); null drops it */
-  stderr?: Writable | null;
 }
 
-export class JobFailedError extends Error {
-  constructor(
-    message: string,
-    /** the labels of the jobs that failed */
-    readonly failed: string[],
-  ) {
-    super(message);
-    this.name = 'JobFailedError';
-  }
-}
-
-/** Runs every job, `parallel` at a time, in the order given. Resolves when all succeeded. */
-export async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise<void> {
-  if (!Number.isInteger(o.parallel) || o.parallel < 1) throw new RangeError(`runPool: parallel must be a positive integer, got ${o.parallel}`);
-  if (!Number.isInteger(o.threadsPerJob) || o.threadsPerJob < 1) throw new RangeError(`runPool: threadsPerJob must be a positive integer, got ${o.threadsPerJob}`);
-  const entry = o.entry ?? process.argv[1];
+/** Runs every job, `parallel` at a time, in the order given, with this process's CLI entry script. Resolves when all succeeded. */
+async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise<void> {
+  const entry = process.argv[1];
   if (entry === undefined || entry === '') throw new Error('runPool: cannot tell which script to run (process.argv[1] is empty)');
-  const out = o.stderr === undefined ? process.stderr : o.stderr;
   const running = new Set<ChildProcess>();
-  const failures: { label: string; text: string }[] = [];
+  const failures: string[] = [];
   let next = 0;
   let interrupted = false;
 
@@ -80,7 +61,7 @@ export async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise
       process.off('exit', killAll);
       if (failures.length > 0) {
         // one line: the CLI prints an error's first line only
-        reject(new JobFailedError(`${failures.length} of ${jobs.length} run(s) failed: ${failures.map((f) => f.text).join('; ')}`, failures.map((f) => f.label)));
+        reject(new Error(`${failures.length} of ${jobs.length} run(s) failed: ${failures.join('; ')}`));
       } else if (interrupted) {
         reject(new InterruptedError('interrupted'));
       } else resolve();
@@ -95,7 +76,7 @@ export async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise
           detached: true,
         });
         running.add(child);
-        forwardLines(child.stderr, out, `[${job.label}] `, tail);
+        forwardLines(child.stderr, process.stderr, `[${job.label}] `, tail);
         let ended = false;
         const end = (problem: string | null): void => {
           if (ended) return;
@@ -103,7 +84,7 @@ export async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise
           running.delete(child);
           if (problem !== null) {
             const last = tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
-            failures.push({ label: job.label, text: `${job.label} ${problem}${last ? ` (its last output: ${last})` : ''}` });
+            failures.push(`${job.label} ${problem}${last ? ` (its last output: ${last})` : ''}`);
           }
           if (running.size === 0 && (next >= jobs.length || failures.length > 0 || interrupted)) finish();
           else startNext();
@@ -147,8 +128,9 @@ export async function runCommandJobs(
 ): Promise<void> {
   if (items.length === 0) return;
   const parallel = Math.min(o.jobs, items.length);
-  const threads = Math.max(1, Math.floor(getNumThreads() / parallel));
-  const over = parallel > getNumThreads() ? ` (more processes than the ${getNumThreads()} threads this process may use: they will share cores)` : '';
+  const available = getNumThreads();
+  const threads = Math.max(1, Math.floor(available / parallel));
+  const over = parallel > available ? ` (more processes than the ${available} threads this process may use: they will share cores)` : '';
   o.reporter.log(`${command}: ${items.length} run(s), ${parallel} at a time, ${threads} thread(s) each${over}`);
   const inherited = Object.fromEntries(Object.entries(options).filter(([k]) => k !== 'config' && !o.drop.includes(k)));
   const dir = mkdtempSync(join(tmpdir(), `lethe-${command}-jobs-`));
