@@ -15,9 +15,6 @@ import type { RawOptions } from './options.js';
 import type { Reporter } from './progress.js';
 import type { ResultsDoc } from './results.js';
 
-/** Set in a worker's environment: it makes its one run and leaves the tables to its parent. */
-export const ENV_BENCH_WORKER = 'LETHE_BENCH_WORKER';
-
 /** The options a worker must not inherit: its own run is given instead, and it writes no JSON to stdout. */
 const PARENT_ONLY = ['jobs', 'json', 'methods', 'seed', 'seeds'];
 
@@ -32,7 +29,7 @@ export async function runBenchInJobs(
     const seeds = [...new Set(pending.map((p) => p.seed))];
     await runBench({ ...cfg, methods: [], seeds }, { ...run, needModels: true, tables: false });
 
-    const jobs = pending.map(({ method, seed }) => ({ label: `${method} s${seed}`, options: { methods: method, seed, seeds: 1 }, env: { [ENV_BENCH_WORKER]: '1' } }));
+    const jobs = pending.map(({ method, seed }) => ({ label: `${method} s${seed}`, options: { methods: method, seed, seeds: 1 } }));
     await runCommandJobs('bench', o.options, jobs, { jobs: o.jobs, drop: PARENT_ONLY, ...run });
   }
   return runBench({ ...cfg, fresh: false }, run);

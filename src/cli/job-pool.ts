@@ -113,7 +113,14 @@ async function runPool(jobs: readonly PoolJob[], o: PoolOptions): Promise<void> 
 export interface CommandJob {
   label: string;
   options: RawOptions;
-  env?: Record<string, string>;
+}
+
+/** Set in every worker's environment: its parent has made the shared references and makes the tables. */
+const ENV_JOB_WORKER = 'LETHE_JOB_WORKER';
+
+/** Whether this process is a worker of `runCommandJobs` (one run of a `bench --jobs` or `sweep --jobs`). */
+export function isJobWorker(): boolean {
+  return process.env[ENV_JOB_WORKER] === '1';
 }
 
 /**
@@ -138,7 +145,7 @@ export async function runCommandJobs(
     const jobs = items.map((item, i) => {
       const file = join(dir, `job${i}.json`);
       writeFileSync(file, JSON.stringify({ ...inherited, ...item.options }));
-      return { label: item.label, args: [command, '--config', file], ...(item.env ? { env: item.env } : {}) };
+      return { label: item.label, args: [command, '--config', file], env: { [ENV_JOB_WORKER]: '1' } };
     });
     await runPool(jobs, { parallel, threadsPerJob: threads, ...(o.signal ? { signal: o.signal } : {}) });
   } finally {

@@ -98,6 +98,8 @@ test('sweep --jobs 2 makes the trials one process makes, and the same table', as
   assert.equal(par.code, 0, par.stderr);
   assert.match(par.stderr, /sweep: 4 run\(s\), 2 at a time, 1 thread\(s\) each/);
   for (const label of ['lr 0.001 s1', 'lr 0.001 s2', 'lr 0.003 s1', 'lr 0.003 s2']) assert.match(par.stderr, new RegExp(`^\\[${label}\\] `, 'm'));
+  // each seed's retrain is evaluated once, by the parent: the workers read its numbers from the reference store
+  assert.deepEqual(par.stderr.match(/^.*retrain \(seed \d\): evaluating/gm), ['retrain (seed 1): evaluating', 'retrain (seed 2): evaluating']);
   const one = await runCli([...sweep, '--fresh', '--out', 'one'], dir, { LETHE_NUM_THREADS: '1' });
   assert.equal(one.code, 0, one.stderr);
   const trials = (out: string): unknown => (JSON.parse(readFileSync(join(dir, out, 'sweep.json'), 'utf8')) as { trials: { perSeed: Run[] }[] }).trials.map((t) => t.perSeed.map((r) => [r.UA, r.RA, r.TA, r.MIA, r.avgGap]));

@@ -84,12 +84,14 @@ test('an interrupted or repeated sweep reuses its finished (value, seed) trials;
   assert.equal(first.code, 0, first.stderr);
   assert.equal((first.stderr.match(/done before, skipping/g) ?? []).length, 2, first.stderr);
   assert.doesNotMatch(first.stderr, /running ga/);
+  assert.doesNotMatch(first.stderr, /retrain \(seed \d\): evaluating/, 'retrain\'s metrics come from the reference store');
   // the metrics of each trial and seed, without the run times
   const trials = (r: { stdout: string }): unknown =>
     JSON.stringify((JSON.parse(r.stdout) as SweepJson).sweep.trials, (k, v: unknown) => (k === 'seconds' ? undefined : v));
   const fresh = await runCli([...args, '--fresh'], dir);
   assert.equal(fresh.code, 0, fresh.stderr);
   assert.doesNotMatch(fresh.stderr, /done before/);
+  assert.equal((fresh.stderr.match(/retrain \(seed \d\): evaluating/g) ?? []).length, 2, '--fresh evaluates each seed\'s retrain anew');
   assert.deepEqual(trials(fresh), trials(first), 'a rerun on the same seeds and thread count reproduces the trials exactly');
   // a trial is the run, not the sweep that made it: seed 2 alone reuses seed 2's trial ...
   const seed2 = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.00316', '--seed', '2', '--no-write', '--json'], dir);
@@ -99,6 +101,35 @@ test('an interrupted or repeated sweep reuses its finished (value, seed) trials;
   const other = await runCli(['sweep', '--method', 'ga', '--model', 'mlp', ...TINY, '--epochs', '2', '--values', '0.00316', '--no-write', '--json'], dir);
   assert.equal(other.code, 0, other.stderr);
   assert.doesNotMatch(other.stderr, /done before/);
+});
+
+test('retrain\'s metrics are kept per retrain model and protocol, and a record of another retrain model is not used', async () => {
+  const d = tempDir('lethe-sweep-reference-');
+  const args = ['sweep', '--method', 'ga', ...MODEL, '--values', '0.001', '--no-write', '--json'];
+  const first = await runCli(args, d);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /retrain \(seed 1\): evaluating/);
+  const refs = join(d, 'cache', 'references');
+  const [name, ...others] = readdirSync(refs);
+  assert.equal(others.length, 0);
+  const file = join(refs, name!);
+  const kept = JSON.parse(readFileSync(file, 'utf8')) as { retrain: string; metrics: Record<string, number> };
+  assert.deepEqual(kept.metrics, (JSON.parse(first.stdout) as SweepJson).sweep.reference);
+  // the kept numbers are what a rerun scores against: changed by hand, they change the reference (and so the trial)
+  writeFileSync(file, JSON.stringify({ ...kept, metrics: { ...kept.metrics, UA: 50 } }));
+  const edited = await runCli(args, d);
+  assert.equal(edited.code, 0, edited.stderr);
+  assert.doesNotMatch(edited.stderr, /retrain \(seed 1\): evaluating/);
+  assert.equal((JSON.parse(edited.stdout) as SweepJson).sweep.reference['UA'], 50);
+  // a record of another retrain model on the same protocol (a cache rebuilt on another CPU) is not this model's:
+  // evaluated again, and the record replaced
+  writeFileSync(file, JSON.stringify({ ...kept, retrain: 'another-model' }));
+  const other = await runCli(args, d);
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stderr, /retrain \(seed 1\): evaluating/);
+  assert.match(other.stderr, /done before, skipping/, 'the trial scored against the true reference is found again');
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), kept);
+  rmSync(d, { recursive: true, force: true });
 });
 
 test('mergeTrials keeps earlier trials only under the same identity, and a repeated value takes the new result', () => {

@@ -1,6 +1,7 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
 import { runBench, parseMethods } from '../bench.js';
-import { ENV_BENCH_WORKER, runBenchInJobs } from '../bench-jobs.js';
+import { runBenchInJobs } from '../bench-jobs.js';
+import { isJobWorker } from '../job-pool.js';
 import { canonicalForget } from '../data.js';
 import { cacheDir } from '../cache.js';
 import { required, type Opts } from '../options.js';
@@ -24,7 +25,8 @@ export default async function bench(o: Opts): Promise<void> {
     fresh: o.bool('fresh'),
   };
   const jobs = o.int('jobs', { min: 1 }, 1);
-  const worker = process.env[ENV_BENCH_WORKER] === '1';
+  // a worker makes its one run and leaves the tables to its parent
+  const worker = isJobWorker();
   const doc = await withRun(o, ({ reporter, signal }) =>
     jobs > 1 ? runBenchInJobs(cfg, { jobs, options: o.raw, reporter, signal }) : runBench(cfg, { reporter, signal, tables: !worker, reuseReferences: worker }),
   );

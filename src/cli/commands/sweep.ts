@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
 import { ensureModels } from '../bench.js';
-import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storeRun } from '../run-store.js';
+import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storedReference, storeRun } from '../run-store.js';
 import { cacheDir } from '../cache.js';
 import { canonicalForget, loadData, protocolSets, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
@@ -20,7 +20,7 @@ import { Opts, required } from '../options.js';
 import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
 import { getMethod, resolveOptions } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
-import { runCommandJobs } from '../job-pool.js';
+import { isJobWorker, runCommandJobs } from '../job-pool.js';
 import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
@@ -298,13 +298,19 @@ export default async function sweep(o: Opts): Promise<void> {
         const sets = protocolSets(loaded, forget);
         owned.push(sets);
         const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
-        const { model: retrain } = loadCheckpoint(models.retrainDir);
-        try {
-          const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
-          perSeed.push({ seed, sets, originalDir: models.originalDir, retrainSeconds: models.retrainSeconds, reference: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA }, digests: models.digests });
-        } finally {
-          retrain.dispose();
-        }
+        // a worker's parent has just evaluated retrain (anew with --fresh) and kept the numbers
+        const referenceId = { data: { ...data, seed }, model, forget, trainRecipe, retrain: models.digests.retrain };
+        const reference = storedReference(cache, referenceId, o.bool('fresh') && !isJobWorker(), () => {
+          reporter.log(`retrain (seed ${seed}): evaluating`);
+          const { model: retrain } = loadCheckpoint(models.retrainDir);
+          try {
+            const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
+            return { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA };
+          } finally {
+            retrain.dispose();
+          }
+        });
+        perSeed.push({ seed, sets, originalDir: models.originalDir, retrainSeconds: models.retrainSeconds, reference, digests: models.digests });
       }
       /** One (value, seed) trial: its run, and its file, keyed by everything that made it. */
       const trialOf = (value: GridValue, { seed, originalDir, reference }: (typeof perSeed)[number]) => {
