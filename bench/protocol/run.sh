@@ -15,6 +15,7 @@
 #   bench/protocol/run.sh heldout       # the same table on seeds 3-7 (SEEDS=5), which the retuned recipes never saw
 #   bench/protocol/run.sh classwise-sweeps  # the same sweeps for class-wise forgetting → recipes/class-wise/*.json
 #   bench/protocol/run.sh classwise     # the class-wise table (class CLASS)
+#   SCALE=full bench/protocol/run.sh full-classwise-sweeps   # the class-wise lrs again at full scale → recipes/full-scale/class-wise/
 #   bench/protocol/run.sh classwise-retune, classwise-heldout   # the class-wise retune and held-out table
 #   DRY=1 bench/protocol/run.sh STAGE   # print the commands instead of running them
 #   JOBS=2 bench/protocol/run.sh STAGE  # two runs at a time, each a process with half the threads (lethe … --jobs)
@@ -46,7 +47,8 @@ else
     fi
   fi
 fi
-lethe() { ${DRY:+echo} node bin/lethe "$@"; }
+# LETHE_BIN: another build of lethe (say, a frozen copy while this checkout is rebuilt), run from this checkout
+lethe() { ${DRY:+echo} node "${LETHE_BIN:-bin/lethe}" "$@"; }
 mkdir -p "$OUT"
 
 # method  grid   (the grid brackets the reference value; GA, SEMU, BS and BE take few steps on D_f
@@ -210,6 +212,21 @@ FULL_SWEEPS=(
   "iu         --values 2,5,10,20"
 )
 
+# Full scale, class-wise (class CLASS, seed 1): the reduced class-wise recipes did not carry over either (first run:
+# RL and SalUn at lr 0.1 and 0.173 removed the class at the cost of 7-11 points of RA; GA collapsed at 3e-3, 1e-3 and
+# 3e-4; IU's alpha 1.71 left UA at 52). Each list keeps the values already run (the run store hands them over), and
+# reaches down: GA, BS and BE by one to two orders of magnitude, RL and SalUn by the ~3x the random-forgetting
+# recipes moved at full scale, SEMU under its 4.64e-5, IU's alpha up.
+FULL_CW_SWEEPS=(
+  "ga         --values 0.00001,0.00003,0.0001,0.0003,0.001,0.003"
+  "semu       --values 0.00002,0.00003,0.0000464"
+  "iu         --values 1.71,3.5,7,14"
+  "bs         --values 0.00001,0.00003,0.0001,0.0003"
+  "be         --values 0.00001,0.00003,0.0001,0.0003"
+  "salun      --values 0.05,0.173"
+  "rl         --values 0.03,0.1"
+)
+
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
 sweep_all() { # forget spec, output tag, lines...
   local forget=$1 tag=$2; shift 2
@@ -278,6 +295,10 @@ case "${1:-}" in
     if [ "$SCALE" != full ]; then echo "full-sweeps: run it with SCALE=full" >&2; exit 2; fi
     sweep_all random:0.1 "" "${FULL_SWEEPS[@]/%/ --recipes-dir recipes/full-scale}"
     ;;
+  full-classwise-sweeps) # SCALE=full: the class-wise lr again at full scale (seed 1) → recipes/full-scale/class-wise/
+    if [ "$SCALE" != full ]; then echo "full-classwise-sweeps: run it with SCALE=full" >&2; exit 2; fi
+    sweep_all "class:$CLASS" "-class$CLASS" "${FULL_CW_SWEEPS[@]/%/ --recipes-dir recipes/full-scale}"
+    ;;
   random)
     table random:0.1 random 3 1
     ;;
@@ -288,7 +309,7 @@ case "${1:-}" in
     table "class:$CLASS" "class$CLASS" 3 1
     ;;
   *)
-    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] [JOBS=1] bench/protocol/run.sh sweeps|full-sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
+    echo "usage: [SCALE=reduced|full] [SEEDS=3 (heldout: 5)] [FIRST_SEED=1 (heldout: 3)] [CLASS=1] [ONLY=m1,m2] [METHODS=all] [JOBS=1] bench/protocol/run.sh sweeps|full-sweeps|full-classwise-sweeps|extend|second|retune|retune-extend|retune-second|retune-ratio|random|heldout|classwise-sweeps|classwise-extend|classwise|classwise-retune|classwise-heldout" >&2
     exit 2
     ;;
 esac
