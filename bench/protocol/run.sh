@@ -216,11 +216,13 @@ FULL_SWEEPS=(
 # RL and SalUn at lr 0.1 and 0.173 removed the class at the cost of 7-11 points of RA; GA collapsed at 3e-3, 1e-3 and
 # 3e-4; IU's alpha 1.71 left UA at 52). Each list keeps the values already run (the run store hands them over), and
 # reaches down: GA, BS and BE by one to two orders of magnitude, RL and SalUn by the ~3x the random-forgetting
-# recipes moved at full scale, SEMU under its 4.64e-5, IU's alpha up.
+# recipes moved at full scale, SEMU under its 4.64e-5, IU's alpha up. GA's and SEMU's winners sat at the bottom of
+# their first lists (1e-5: 7.86; 2e-5: 1.31), so each list goes further down; IU's alpha fell from 14.81 at 1.71 to
+# 3.88 at 3.5 and rose again (24.84 at 7), so 2.5 fills the gap.
 FULL_CW_SWEEPS=(
-  "ga         --values 0.00001,0.00003,0.0001,0.0003,0.001,0.003"
-  "semu       --values 0.00002,0.00003,0.0000464"
-  "iu         --values 1.71,3.5,7,14"
+  "ga         --values 0.000001,0.000003,0.00001,0.00003,0.0001,0.0003,0.001,0.003"
+  "semu       --values 0.000006,0.00001,0.00002,0.00003,0.0000464"
+  "iu         --values 1.71,2.5,3.5,7,14"
   "bs         --values 0.00001,0.00003,0.0001,0.0003"
   "be         --values 0.00001,0.00003,0.0001,0.0003"
   "salun      --values 0.05,0.173"
