@@ -6,6 +6,8 @@ import { TensorDataset } from '../../data/dataset.js';
 import { Rng, deriveSeed } from '../../data/random.js';
 import type { MethodContext } from '../method.js';
 import type { UnlearnTrainer } from '../trainer.js';
+import { BatchNorm2d } from '../../nn/normalization.js';
+import type { Module } from '../../nn/module.js';
 
 /**
  * Runs `loss(batch)` and a trainer step for every batch of `loader`; reports progress and honours abort.
@@ -37,22 +39,31 @@ export async function trainPass(
 
 /**
  * The whole of a one-pass-per-epoch method (FT, GA, l1-sparse, BE): a trainer in the run's training space, the
- * model in train mode, one pass per epoch over `loaderAt(epoch)` with `loss(batch, epoch)`.
+ * model in train mode (with `bnMode: 'eval'`, every BatchNorm on its running statistics, which then stay as they
+ * were), one pass per epoch over `loaderAt(epoch)` with `loss(batch, epoch)`.
  */
 export async function trainEpochs(
   ctx: MethodContext,
   phase: string,
   loaderAt: (epoch: number) => DataLoader,
   loss: (batch: Batch, epoch: number) => Tensor,
+  o: { bnMode?: 'train' | 'eval' } = {},
 ): Promise<void> {
   const trainer = ctx.trainer();
   try {
     ctx.model.train();
+    if (o.bnMode === 'eval') batchNormEval(ctx.model);
     const epochs = ctx.options.epochs;
     for (let e = 0; e < epochs; e++) await trainPass(ctx, trainer, loaderAt(e), (b) => loss(b, e), phase, e, epochs);
   } finally {
     trainer.dispose();
+    ctx.model.train();
   }
+}
+
+/** Puts every BatchNorm of `model` in eval mode (normalise by, and keep, its running statistics); the rest as it is. */
+function batchNormEval(model: Module): void {
+  for (const m of model.modules()) if (m instanceof BatchNorm2d) m.eval();
 }
 
 /**
