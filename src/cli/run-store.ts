@@ -116,15 +116,13 @@ export function setAside(file: string): string {
   return to;
 }
 
-/** What retrain's reference metrics depend on: its weights (by digest) and the sets it is evaluated on. */
-export interface ReferenceIdentity {
+/** The protocol retrain's reference metrics are measured on: its sets, and the configuration that trained it. */
+export interface ReferenceProtocol {
   /** with the seed */
   data: DataConfig;
   model: ModelName;
   forget: string;
   trainRecipe: TrainRecipe;
-  /** the retrain checkpoint's digest */
-  retrain: string;
 }
 
 /**
@@ -133,19 +131,19 @@ export interface ReferenceIdentity {
  * A sweep needs them before it can even name its trials, and at full scale evaluating retrain over 64,000 images
  * takes one to two minutes: every `sweep --jobs` worker, and every rerun, paid that again. `fresh` evaluates anew
  * (as `--fresh` remakes bench's reference records): after a change to the evaluation code, as for every other record.
- * The file is named by the protocol and holds the digest of the retrain it measured: a retrain trained again (a cache
- * rebuilt on another CPU gives other weights) is evaluated, and its numbers replace the old ones.
+ * The file is named by the protocol and holds the digest of the retrain it measured (`retrain`): a retrain trained
+ * again (a cache rebuilt on another CPU gives other weights) is evaluated, and its numbers replace the old ones.
  */
-export function storedReference(cacheDir: string, id: ReferenceIdentity, fresh: boolean, evaluate: () => HeadlineMetrics): HeadlineMetrics {
-  const file = join(cacheDir, 'references', `retrain-${configHash({ ...id, retrain: undefined })}.json`);
+export function storedReference(cacheDir: string, protocol: ReferenceProtocol, retrain: string, fresh: boolean, evaluate: () => HeadlineMetrics): HeadlineMetrics {
+  const file = join(cacheDir, 'references', `retrain-${configHash(protocol)}.json`);
   const kept = fresh ? null : readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(file);
-  const m = kept?.retrain === id.retrain ? kept.metrics : undefined;
+  const m = kept?.retrain === retrain ? kept.metrics : undefined;
   if (typeof m?.UA === 'number' && typeof m.RA === 'number' && typeof m.TA === 'number' && typeof m.MIA === 'number') {
     return { UA: m.UA, RA: m.RA, TA: m.TA, MIA: m.MIA };
   }
   const metrics = evaluate();
   ensureDirectory(dirname(file));
-  writeJsonAtomic(file, { retrain: id.retrain, metrics: { UA: metrics.UA, RA: metrics.RA, TA: metrics.TA, MIA: metrics.MIA } });
+  writeJsonAtomic(file, { retrain, metrics: { UA: metrics.UA, RA: metrics.RA, TA: metrics.TA, MIA: metrics.MIA } });
   return metrics;
 }
 

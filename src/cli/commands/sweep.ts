@@ -299,8 +299,8 @@ export default async function sweep(o: Opts): Promise<void> {
         owned.push(sets);
         const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
         // a worker's parent has just evaluated retrain (anew with --fresh) and kept the numbers
-        const referenceId = { data: { ...data, seed }, model, forget, trainRecipe, retrain: models.digests.retrain };
-        const reference = storedReference(cache, referenceId, o.bool('fresh') && !isJobWorker(), () => {
+        const measuredOn = { data: { ...data, seed }, model, forget, trainRecipe };
+        const reference = storedReference(cache, measuredOn, models.digests.retrain, o.bool('fresh') && !isJobWorker(), () => {
           reporter.log(`retrain (seed ${seed}): evaluating`);
           const { model: retrain } = loadCheckpoint(models.retrainDir);
           try {
