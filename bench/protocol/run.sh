@@ -225,8 +225,8 @@ FULL_CW_SWEEPS=(
   "iu         --values 1.71,2.5,3.5,7,14"
   "bs         --values 0.00001,0.00003,0.0001,0.0003"
   "be         --values 0.00001,0.00003,0.0001,0.0003"
-  "salun      --values 0.05,0.173"
-  "rl         --values 0.03,0.1"
+  "salun      --values 0.02,0.05,0.173"
+  "rl         --values 0.01,0.03,0.1"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
