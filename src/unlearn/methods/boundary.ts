@@ -16,14 +16,14 @@ import { ImageClassifier } from '../../models/classifier.js';
 import { expandClasses } from '../../models/expand.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainEpochs, trainPass } from './loop.js';
+import { bnModeOf, trainEpochs, trainMode, trainPass, type BatchNormOption } from './loop.js';
 
-export interface BoundaryShrinkOptions extends CommonOptions {
+export interface BoundaryShrinkOptions extends CommonOptions, BatchNormOption {
   /** FGSM step in pixel units of [0, 1] (reference: 0.1, hard-coded) */
   epsilon: number;
 }
 
-export interface BoundaryExpandOptions extends CommonOptions {
+export interface BoundaryExpandOptions extends CommonOptions, BatchNormOption {
   /** return the model with the C + 1-way head, as the reference release does (default false: pruned to C) */
   keepShadow: boolean;
 }
@@ -53,17 +53,20 @@ export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
   summary: 'boundary shrink: relabel each forget sample with the original model\u2019s prediction after one FGSM step (the nearest wrong class) and fine-tune on D_f',
   reference:
     'Unlearn-Saliency boundary_sh.py: FGSM epsilon 0.1 (hard-coded) in [0, 1] pixel space, quantised to 1/255, attacker = frozen copy of the original in eval mode; ' +
-    'training on the clean images with the new labels, D_f only; SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr 1e-5 (range 1e-6..1e-4).',
-  defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, epsilon: 0.1 },
+    'training on the clean images with the new labels, D_f only, BatchNorm in train mode (option bnMode=eval keeps the original statistics: a deviation); ' +
+    'SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr 1e-5 (range 1e-6..1e-4).',
+  defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, epsilon: 0.1, bnMode: 'train' },
   usesRetain: false,
   check(o) {
     if (!(o.epsilon > 0 && o.epsilon <= 1)) throw new RangeError(`bs: epsilon must be in (0, 1] (pixel units of [0, 1] images), got ${o.epsilon}`);
+    bnModeOf('bs', o);
   },
   async run(ctx) {
     const { model, original, options: o } = ctx;
     const originalWasTraining = original.training;
     const trainer = ctx.trainer();
     try {
+      trainMode(model, bnModeOf('bs', o));
       for (let e = 0; e < o.epochs; e++) {
         // counted per epoch: the attacker is the frozen original, so this is how many of D_f's labels the epoch moved
         let flipped = 0;
@@ -77,7 +80,6 @@ export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
             const label = nearestWrongLabels(original, b.x, b.y, o.epsilon);
             flipped += noGrad(() => label.ne(b.y).sum().item());
             seen += b.indices.length;
-            model.train();
             return crossEntropy(model.forward(b.x), label);
           },
           'bs',
@@ -89,6 +91,7 @@ export const boundaryShrink: MethodDefinition<BoundaryShrinkOptions> = {
     } finally {
       trainer.dispose();
       original.train(originalWasTraining);
+      model.train();
     }
     return model;
   },
@@ -141,7 +144,7 @@ async function boundaryExpanding(ctx: MethodContext<BoundaryExpandOptions>): Pro
   if (model.numClasses !== numClasses) throw new Error(`be: the model has ${model.numClasses} outputs but the run has ${numClasses} classes`);
   // the working copy is the runner's to discard, so its head may be swapped in place; ctx.trainer() then covers the new head
   expandHeadInPlace(model, 1);
-  await trainEpochs(ctx, 'be', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), fullLike(b.y, numClasses)));
+  await trainEpochs(ctx, 'be', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), fullLike(b.y, numClasses)), { bnMode: bnModeOf('be', o) });
   if (!o.keepShadow) pruneHead(model, numClasses);
   return model;
 }
@@ -152,9 +155,10 @@ export const boundaryExpand: MethodDefinition<BoundaryExpandOptions> = {
   reference:
     'Unlearn-Saliency boundary_ex.py: (C+1)-way head (old rows copied, new row default Linear init), every forget label = C, D_f only; SGD momentum 0.9, wd 5e-4, batch 256, ' +
     '10 epochs, lr 1e-5 (range 1e-6..1e-4; Scissorhands 5e-6). The shadow output is pruned before returning (the original paper and the third-party re-run); ' +
-    'keepShadow=true reproduces the release, which never prunes it.',
-  defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, keepShadow: false },
+    'keepShadow=true reproduces the release, which never prunes it. BatchNorm in train mode (option bnMode=eval keeps the original statistics: a deviation).',
+  defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, keepShadow: false, bnMode: 'train' },
   usesRetain: false,
+  check: (o) => void bnModeOf('be', o),
   run: boundaryExpanding,
 };
 registerMethod(boundaryExpand);

@@ -1,20 +1,14 @@
 // GA: gradient ascent on the forget set (minimise −CE on D_f), no retain data. Reference: Unlearn-Saliency GA.py.
 //
-// The reference ascends in train mode, so BatchNorm's running statistics follow D_f's batches (momentum 0.1: after
-// ~30 steps they are D_f's). For a random D_f that is the training distribution anyway; for a whole class it is
-// one class's, and the model misreads the others whatever the lr (full scale, class 1: lr 1e-6 and 1e-5 cost RA
-// 11-13 points alike). bnMode=eval, a deviation of ours, keeps BatchNorm on the original's statistics.
+// The reference ascends in train mode, so BatchNorm's running statistics become D_f's: for a whole class, the
+// model then misreads the others whatever the lr (full scale, class 1: lr 1e-6 and 1e-5 cost RA 11-13 points
+// alike). bnMode=eval, a deviation of ours, keeps BatchNorm on the original's statistics (see BatchNormOption).
 import { crossEntropy } from '../../torch/index.js';
-import { oneOf, type CommonOptions, type MethodDefinition } from '../method.js';
+import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainEpochs } from './loop.js';
+import { bnModeOf, trainEpochs, type BatchNormOption } from './loop.js';
 
-export interface GaOptions extends CommonOptions {
-  /** BatchNorm while ascending: 'train' (the reference: running statistics move to D_f's) or 'eval' (kept at the original's) */
-  bnMode: string;
-}
-
-const bnModeOf = (o: GaOptions): 'train' | 'eval' => oneOf('ga', 'bnMode', o.bnMode, ['train', 'eval'] as const, { train: 'the reference' });
+export interface GaOptions extends CommonOptions, BatchNormOption {}
 
 export const ga: MethodDefinition<GaOptions> = {
   name: 'ga',
@@ -24,10 +18,10 @@ export const ga: MethodDefinition<GaOptions> = {
     '(option bnMode=eval keeps the original statistics: a deviation)',
   defaults: { epochs: 5, lr: 1e-4, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, bnMode: 'train' },
   usesRetain: false,
-  check: (o) => void bnModeOf(o),
+  check: (o) => void bnModeOf('ga', o),
   async run(ctx) {
     const { model } = ctx;
-    await trainEpochs(ctx, 'ga', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), b.y).neg(), { bnMode: bnModeOf(ctx.options) });
+    await trainEpochs(ctx, 'ga', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), b.y).neg(), { bnMode: bnModeOf('ga', ctx.options) });
     return model;
   },
 };

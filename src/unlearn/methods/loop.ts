@@ -4,7 +4,7 @@ import type { DataLoader } from '../../data/loader.js';
 import { cat, fromBuffer, tidy, type Tensor } from '../../torch/index.js';
 import { TensorDataset } from '../../data/dataset.js';
 import { Rng, deriveSeed } from '../../data/random.js';
-import type { MethodContext } from '../method.js';
+import { oneOf, type MethodContext } from '../method.js';
 import type { UnlearnTrainer } from '../trainer.js';
 import { BatchNorm2d } from '../../nn/normalization.js';
 import type { Module } from '../../nn/module.js';
@@ -39,20 +39,18 @@ export async function trainPass(
 
 /**
  * The whole of a one-pass-per-epoch method (FT, GA, l1-sparse, BE): a trainer in the run's training space, the
- * model in train mode (with `bnMode: 'eval'`, every BatchNorm on its running statistics, which then stay as they
- * were), one pass per epoch over `loaderAt(epoch)` with `loss(batch, epoch)`.
+ * model in train mode (see `trainMode`), one pass per epoch over `loaderAt(epoch)` with `loss(batch, epoch)`.
  */
 export async function trainEpochs(
   ctx: MethodContext,
   phase: string,
   loaderAt: (epoch: number) => DataLoader,
   loss: (batch: Batch, epoch: number) => Tensor,
-  o: { bnMode?: 'train' | 'eval' } = {},
+  o: { bnMode?: BnMode } = {},
 ): Promise<void> {
   const trainer = ctx.trainer();
   try {
-    ctx.model.train();
-    if (o.bnMode === 'eval') batchNormEval(ctx.model);
+    trainMode(ctx.model, o.bnMode);
     const epochs = ctx.options.epochs;
     for (let e = 0; e < epochs; e++) await trainPass(ctx, trainer, loaderAt(e), (b) => loss(b, e), phase, e, epochs);
   } finally {
@@ -61,9 +59,26 @@ export async function trainEpochs(
   }
 }
 
-/** Puts every BatchNorm of `model` in eval mode (normalise by, and keep, its running statistics); the rest as it is. */
-function batchNormEval(model: Module): void {
-  for (const m of model.modules()) if (m instanceof BatchNorm2d) m.eval();
+export type BnMode = 'train' | 'eval';
+
+/**
+ * The `bnMode` option of the methods that train on D_f alone (GA, BS, BE). Their references train in train mode,
+ * so BatchNorm's running statistics follow D_f's batches (momentum 0.1: after ~30 steps they are D_f's). For a
+ * random D_f that is the training distribution anyway; for a whole class it is one class's, and the model then
+ * misreads the other classes whatever the lr. 'eval', a deviation of ours, keeps the original's statistics.
+ */
+export interface BatchNormOption {
+  /** BatchNorm while training: 'train' (the reference: running statistics move to D_f's) or 'eval' (kept at the original's) */
+  bnMode: string;
+}
+
+/** The checked value of a method's `bnMode` option (an error naming the choices otherwise). */
+export const bnModeOf = (method: string, o: BatchNormOption): BnMode => oneOf(method, 'bnMode', o.bnMode, ['train', 'eval'] as const, { train: 'the reference' });
+
+/** Puts `model` in train mode; with bnMode 'eval', every BatchNorm normalises by, and keeps, its running statistics. */
+export function trainMode(model: Module, bnMode: BnMode = 'train'): void {
+  model.train();
+  if (bnMode === 'eval') for (const m of model.modules()) if (m instanceof BatchNorm2d) m.eval();
 }
 
 /**
