@@ -114,7 +114,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
   const unlearn = distributedOptions(commonOptions(program.command('unlearn').description('unlearn a forget set from a trained checkpoint with any method and blocks'))
     .option('--from <dir>', 'the original checkpoint (from lethe train), required')
     .option('--forget <spec>', 'random:0.1 | random:5400 | class:3 | indices:FILE (default: the checkpoint\u2019s, if any)')
-    .option('--method <name>', 'unlearning method (see lethe unlearn --help for the list)')
+    .option('--method <name>', 'unlearning method (listed below; with --help, that method\u2019s options)')
     .option('--recipe <name|file>', 'a recipe from recipes/ (by method name) or a JSON file; flags override it')
     .option('--epochs <n>', 'unlearning epochs')
     .option('--lr <x>', 'learning rate')
@@ -134,7 +134,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--reference <dir>', 'a retrain checkpoint for the same forget set: adds Avg.Gap')
     .option('--out <dir>', 'write the unlearned model and its manifest here')
     .option('--force', 'replace a finished checkpoint in --out'));
-  unlearn.addHelpText('after', () => `\nMethods: ${methodList()}\n`);
+  unlearn.addHelpText('after', () => methodHelpText);
   examples(unlearn, [
     'lethe unlearn --from runs/original --forget random:0.1 --method salun --out runs/salun',
     'lethe unlearn --from runs/original --forget class:3 --method ga --mask 0.5 --lr 1e-4 --out runs/ga-mask',
@@ -192,6 +192,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--no-write', 'do not write the recipe')
     .option('--fresh', 'rerun finished trials instead of reusing them (an interrupted sweep resumes by default)')
     .option('--jobs <n>', 'run n trials at once, each in its own process with 1/n of the threads (default 1); the same results');
+  sweep.addHelpText('after', () => methodHelpText);
   examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --param mask.ratio --values 0.3,0.5,0.7', 'lethe sweep --method salun --forget class:1', 'lethe sweep --method cufg --lr 1e-4:1e-3 --points 3 --opt bnLeak=true --no-write']);
   action(sweep, () => import('./commands/sweep.js'));
 
@@ -253,21 +254,18 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
   return program;
 }
 
-let methodListCache: string | null = null;
-function methodList(): string {
-  return methodListCache ?? '(run a command to load the registry)';
-}
+let methodHelpText = '';
 
-/** Loads the method registry for help texts (it imports libtorch, so only when help is asked for a command). */
-async function loadMethodList(): Promise<void> {
-  const { methodNames, getMethod } = await import('../unlearn/index.js');
-  methodListCache = '\n' + methodNames().map((m) => `  ${m.padEnd(8)} ${getMethod(m).summary}`).join('\n');
+/** The methods' part of the help (it imports libtorch, so it is loaded only when help is asked for a command that takes --method). */
+async function loadMethodHelp(argv: string[]): Promise<void> {
+  const [{ methodNames, getMethod }, { methodHelp }] = await Promise.all([import('../unlearn/index.js'), import('./method-help.js')]);
+  methodHelpText = methodHelp(methodNames().map((m) => getMethod(m)), argv);
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    if (argv.includes('unlearn') && (argv.includes('--help') || argv.includes('-h'))) await loadMethodList();
+    if ((argv.includes('unlearn') || argv.includes('sweep')) && (argv.includes('--help') || argv.includes('-h'))) await loadMethodHelp(argv);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {

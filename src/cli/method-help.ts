@@ -1,0 +1,50 @@
+// The method part of `lethe unlearn --help` and `lethe sweep --help`: every method in one line, and with
+// `--method NAME` that method's reference, blocks and every option with its default, so that options such as
+// bs's bnMode can be found without reading the source.
+import type { CommonOptions, MethodDefinition } from '../unlearn/method.js';
+
+/** The value of `--method NAME` or `--method=NAME` in `argv`, or null. */
+export function methodArgument(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--method' && i + 1 < argv.length) return argv[i + 1]!;
+    if (a.startsWith('--method=')) return a.slice('--method='.length);
+  }
+  return null;
+}
+
+/** One line per method. */
+export function methodTable(methods: readonly MethodDefinition<CommonOptions>[]): string {
+  const width = Math.max(...methods.map((m) => m.name.length));
+  return methods.map((m) => `  ${m.name.padEnd(width)}  ${m.summary}`).join('\n');
+}
+
+/** One method: what it does, where its defaults come from, the blocks it turns on, and each option's default. */
+export function describeMethod(m: MethodDefinition<CommonOptions>): string {
+  const defaults = Object.entries(m.defaults as unknown as Record<string, unknown>);
+  const width = Math.max(...defaults.map(([k]) => k.length));
+  const blocks = Object.entries(m.defaultBlocks ?? {}).filter(([, on]) => on).map(([b]) => b);
+  const retain = typeof m.usesRetain === 'function' ? 'depends on its options' : m.usesRetain ? 'yes' : 'no';
+  return [
+    `Method ${m.name}: ${m.summary}`,
+    `  reference: ${m.reference}`,
+    `  reads D_r: ${retain}`,
+    ...(blocks.length === 0 ? [] : [`  blocks on by default: ${blocks.map((b) => `${b} (off with --no-${b})`).join(', ')}`]),
+    ...(m.tunedOption === undefined ? [] : [`  tuned option (lethe sweep): ${m.tunedOption}`]),
+    '  options and defaults (set with --opt key=value, or the flags above for the common ones):',
+    ...defaults.map(([k, v]) => `    ${k.padEnd(width)}  ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+  ].join('\n');
+}
+
+/** The text after the command's own help: the method table, and the method named in `argv` if any. */
+export function methodHelp(methods: readonly MethodDefinition<CommonOptions>[], argv: readonly string[]): string {
+  const name = methodArgument(argv);
+  const chosen = name === null ? undefined : methods.find((m) => m.name === name);
+  const detail =
+    name === null
+      ? 'Add --method NAME to --help for that method\u2019s options and defaults.'
+      : chosen === undefined
+        ? `Unknown method '${name}': the methods are listed above.`
+        : describeMethod(chosen);
+  return `\nMethods:\n${methodTable(methods)}\n\n${detail}\n`;
+}
