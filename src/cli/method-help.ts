@@ -3,11 +3,11 @@
 // bs's bnMode can be found without reading the source.
 import type { CommonOptions, MethodDefinition } from '../unlearn/method.js';
 
-/** The value of `--method NAME` or `--method=NAME` in `argv`, or null. */
+/** The value of `--method NAME` or `--method=NAME` in `argv`, or null (also when a flag follows `--method`). */
 export function methodArgument(argv: readonly string[]): string | null {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--method' && i + 1 < argv.length) return argv[i + 1]!;
+    if (a === '--method') return i + 1 < argv.length && !argv[i + 1]!.startsWith('-') ? argv[i + 1]! : null;
     if (a.startsWith('--method=')) return a.slice('--method='.length);
   }
   return null;

@@ -10,6 +10,7 @@ test('methodArgument reads --method NAME and --method=NAME, and nothing else', (
   assert.equal(methodArgument(['sweep', '--help', '--method=salun-soft']), 'salun-soft');
   assert.equal(methodArgument(['unlearn', '--help']), null);
   assert.equal(methodArgument(['unlearn', '--help', '--method']), null, 'a trailing --method names nothing');
+  assert.equal(methodArgument(['unlearn', '--method', '--help']), null, 'nor does one followed by a flag');
 });
 
 test('every method: its help names each option with its default, its reference and its default blocks', () => {
