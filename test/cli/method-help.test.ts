@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describeMethod, methodArgument, methodHelp } from '../../src/cli/method-help.js';
 import { getMethod, methodNames } from '../../src/unlearn/index.js';
 import { runCli, tempDir } from './helpers.js';
+import { escapeRegExp } from '../regexp.js';
 
 test('methodArgument reads --method NAME and --method=NAME, and nothing else', () => {
   assert.equal(methodArgument(['unlearn', '--method', 'bs', '--help']), 'bs');
@@ -21,7 +22,7 @@ test('every method: its help names each option with its default, its reference a
     assert.ok(text.includes(m.reference), `${name}: the reference`);
     for (const [k, v] of Object.entries(m.defaults as unknown as Record<string, unknown>)) {
       const shown = typeof v === 'string' ? v : JSON.stringify(v);
-      assert.match(text, new RegExp(`\\n    ${k} +${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\n|$)`), `${name}: option ${k} = ${shown}`);
+      assert.match(text, new RegExp(`\\n    ${k} +${escapeRegExp(shown)}(\\n|$)`), `${name}: option ${k} = ${shown}`);
     }
   }
   assert.match(describeMethod(getMethod('salun')), /blocks on by default: mask \(off with --no-mask\)/);

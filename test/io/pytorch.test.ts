@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { memory, tidy, type Tensor } from '../../src/index.js';
 import { loadPytorchCheckpoint, loadPytorchStateDict } from '../../src/io/index.js';
 import { assertTensorEquals, fixturePath, tempDir, type ExpectedTensor } from './fixtures.js';
+import { escapeRegExp } from '../regexp.js';
 
 type Expected = { key: string | null; tensors: Record<string, ExpectedTensor> } | { error: string };
 
@@ -21,10 +22,6 @@ const fixtures = readdirSync(fixturePath('pytorch'))
 
 function dispose(m: Map<string, Tensor>): void {
   for (const t of m.values()) t.dispose();
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 test('the fixture set is complete', () => {
@@ -137,10 +134,10 @@ test('damaged archives throw errors naming the file and the problem', () => {
   const magic = Buffer.from(good);
   magic.write('XX', 0, 'latin1');
   const pMagic = write('magic.pt', magic);
-  assert.throws(() => loadPytorchStateDict(pMagic), new RegExp(`PyTorch file '${escape(pMagic)}': it is not a zip archive`));
+  assert.throws(() => loadPytorchStateDict(pMagic), new RegExp(`PyTorch file '${escapeRegExp(pMagic)}': it is not a zip archive`));
 
   const pTrunc = write('truncated.pt', good.subarray(0, Math.floor(good.length / 2)));
-  assert.throws(() => loadPytorchStateDict(pTrunc), new RegExp(`zip archive '${escape(pTrunc)}': no end-of-central-directory record.*truncated`));
+  assert.throws(() => loadPytorchStateDict(pTrunc), new RegExp(`zip archive '${escapeRegExp(pTrunc)}': no end-of-central-directory record.*truncated`));
 
   // Flip one byte of the first storage: the CRC check catches it.
   const flipped = Buffer.from(good);

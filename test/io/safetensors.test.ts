@@ -10,6 +10,7 @@ import { aten } from '../../src/torch/aten.js';
 import { dtypeCode } from '../../src/torch/dtype.js';
 import { loadSafetensors, parseSafetensors, saveSafetensors, serializeSafetensors } from '../../src/io/index.js';
 import { assertTensorEquals, fixturePath, tempDir, type ExpectedTensor } from './fixtures.js';
+import { escapeRegExp } from '../regexp.js';
 
 interface HandmadeExpected {
   metadata: Record<string, string>;
@@ -191,7 +192,7 @@ test('malformed files throw errors naming the file and the problem', () => {
   const path = join(dir, 'truncated.safetensors');
   const good = tidy(() => serializeSafetensors({ w: arange(10, undefined, 1, { dtype: 'float32' }) }));
   writeFileSync(path, good.subarray(0, good.length - 3));
-  assert.throws(() => loadSafetensors(path), new RegExp(`safetensors file '${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'.*beyond the end`));
+  assert.throws(() => loadSafetensors(path), new RegExp(`safetensors file '${escapeRegExp(path)}'.*beyond the end`));
   assert.throws(() => loadSafetensors(join(dir, 'missing.safetensors')), /missing\.safetensors': cannot be read \(ENOENT/);
 });
 
