@@ -1,5 +1,5 @@
 // The data setup every command shares: load the dataset, take the seeded --train-size/--test-size subsets, and
-// apply the benchmark protocol (shared/PROTOCOL.md): 10% of each class held out for validation, the forget set
+// apply the benchmark protocol (docs/PROTOCOL.md): 10% of each class held out for validation, the forget set
 // from the same seed, forgotten classes dropped from the test set in class-wise runs. A checkpoint's manifest
 // stores the DataConfig, so `unlearn` and `eval` rebuild exactly the same split.
 import { existsSync, statSync } from 'node:fs';

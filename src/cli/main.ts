@@ -24,17 +24,18 @@ function commonOptions(cmd: Command): Command {
     .option('--quiet', 'no progress output');
 }
 
-function trainRecipeOptions(cmd: Command): Command {
+/** The training recipe's flags; `of` says whose recipe they set where that is not obvious (bench: not the methods'). */
+function trainRecipeOptions(cmd: Command, of = ''): Command {
   return cmd
-    .option('--epochs <n>', 'training epochs (protocol: 20)')
-    .option('--lr <x>', 'learning rate (protocol: 0.1)')
-    .option('--batch-size <n>', 'batch size (protocol: 256)')
-    .option('--momentum <x>', 'SGD momentum (protocol: 0.9)')
-    .option('--weight-decay <x>', 'weight decay (protocol: 5e-4)')
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']))
-    .addOption(new Option('--schedule <name>', 'learning-rate schedule (protocol: multistep)').choices(['multistep', 'cosine', 'constant']))
-    .option('--milestones <list>', 'multistep epochs, e.g. 10,15 (default: half and three quarters of --epochs)')
-    .option('--augment', 'random crop + flip on training batches (the protocol has none)');
+    .option('--epochs <n>', `training epochs${of} (protocol: 20)`)
+    .option('--lr <x>', `learning rate${of} (protocol: 0.1)`)
+    .option('--batch-size <n>', `batch size${of} (protocol: 256)`)
+    .option('--momentum <x>', `SGD momentum${of} (protocol: 0.9)`)
+    .option('--weight-decay <x>', `weight decay${of} (protocol: 5e-4)`)
+    .addOption(new Option('--optimizer <name>', `optimizer${of}`).choices(['sgd', 'adam']))
+    .addOption(new Option('--schedule <name>', `learning-rate schedule${of} (protocol: multistep)`).choices(['multistep', 'cosine', 'constant']))
+    .option('--milestones <list>', `multistep epochs${of}, e.g. 10,15 (default: half and three quarters of --epochs)`)
+    .option('--augment', `random crop + flip on training batches${of} (the protocol has none)`);
 }
 
 function distributedOptions(cmd: Command): Command {
@@ -68,7 +69,9 @@ export function buildProgram(): Command {
     `
 Exit codes: 0 ok, 1 failure (diverged run, corrupt checkpoint, ...), 2 bad usage (unknown flag or method, bad value,
 missing file), 130 interrupted (rerun the same command to resume). LETHE_DEBUG=1 prints stack traces.
-LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
+Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACHE (model cache, default
+./.cache/lethe), LETHE_RECIPES (the recipes directory, default the package's recipes/), LETHE_PROGRESS_SECONDS
+(seconds between plain progress lines when not on a TTY, default 10), LETHE_MALLOC_TUNING=0 (no allocator tuning).`,
   );
 
   const demo = commonOptions(program.command('demo').description('the main job in a few minutes: train original and retrain, run SalUn, FT and GA, compare'))
@@ -121,13 +124,13 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--batch-size <n>', 'batch size')
     .option('--momentum <x>', 'SGD momentum')
     .option('--weight-decay <x>', 'weight decay')
-    .option('--opt <key=value|json>', 'a method option, repeatable: --opt labels=wrong or --opt \'{"variant":"concat"}\'', collect)
+    .option('--opt <key=value|json>', 'a method option, repeatable: --opt labels=wrong or --opt \'{"variant":"mixed"}\'', collect)
     .option('--mask [ratio]', 'saliency mask block: keep this fraction of weights trainable (default 0.5)')
     .option('--no-mask', 'remove the saliency mask (e.g. from salun)')
     .addOption(new Option('--mask-mode <mode>', 'update: exact freeze; grad: the reference\u2019s leaky gradient masking').choices(['update', 'grad']))
     .option('--subspace [settings]', 'SVD subspace block: gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,bnMode=eval|train,channelRanks=max|per-channel,fullRank=NAME')
     .option('--no-subspace', 'remove the SVD subspace (e.g. from semu)')
-    .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first')
+    .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256')
     .option('--no-curriculum', 'remove the curriculum (e.g. from cufg)')
     .option('--seed <n>', 'seed of the method\u2019s randomness (default: the checkpoint\u2019s seed)')
     .option('--data-dir <dir>', 'where the dataset files are now, if they moved since training')
@@ -139,7 +142,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     'lethe unlearn --from runs/original --forget random:0.1 --method salun --out runs/salun',
     'lethe unlearn --from runs/original --forget class:3 --method ga --mask 0.5 --lr 1e-4 --out runs/ga-mask',
     'lethe unlearn --from runs/original --forget random:0.1 --method rl --subspace gamma=0.9 --reference runs/retrain',
-    'lethe unlearn --from runs/original --method cufg --recipe recipes/cufg.json --opt refreshEvery=4 --out runs/cufg',
+    'lethe unlearn --from runs/original --forget random:0.1 --method cufg --recipe recipes/cufg.json --opt refreshEvery=4 --out runs/cufg',
   ]);
   action(unlearn, () => import('./commands/unlearn.js'));
 
@@ -152,7 +155,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
   examples(evalCmd, ['lethe eval runs/salun --reference runs/retrain', 'lethe eval runs/original --forget random:0.1 --json', 'lethe eval runs/salun --csv salun.csv']);
   action(evalCmd, () => import('./commands/eval.js'));
 
-  const bench = commonOptions(trainRecipeOptions(dataOptions(program.command('bench').description('the paper-style table: every method vs retrain over several seeds (resumable)'))))
+  const bench = commonOptions(trainRecipeOptions(dataOptions(program.command('bench').description('the paper-style table: every method vs retrain over several seeds (resumable)')), ' of the original and retrain models'))
     .option('--model <name>', 'resnet20 | resnet18 | smallcnn | mlp (default resnet20)')
     .option('--forget <spec>', 'forget set (default random:0.1)')
     .option('--methods <list>', "'all' or a comma-separated list (default all)")
@@ -162,6 +165,7 @@ LETHE_CACHE sets the model cache (default ./.cache/lethe).`,
     .option('--cache-dir <dir>', 'model cache (default $LETHE_CACHE or ./.cache/lethe)')
     .option('--all-mia', 'compute every MIA feature view (slower)')
     .option('--fresh', 'recompute finished runs instead of skipping them')
+    .option('--defaults', 'run every method with its reference defaults instead of its recipe (untuned; for models and data the recipes were not tuned for)')
     .option('--jobs <n>', 'make n runs at once, each in its own process with 1/n of the threads (default 1); the same results');
   examples(bench, [
     'lethe bench --data fmnist --model resnet20 --forget random:0.1 --methods all --seeds 3 --out bench/fmnist',

@@ -2,6 +2,7 @@
 // `--method NAME` that method's reference, blocks and every option with its default, so that options such as
 // bs's bnMode can be found without reading the source.
 import type { CommonOptions, MethodDefinition } from '../unlearn/method.js';
+import { BLOCK_DEFAULTS, BLOCK_NAMES } from '../unlearn/run.js';
 
 /** The value of `--method NAME` or `--method=NAME` in `argv`, or null (also when a flag follows `--method`). */
 export function methodArgument(argv: readonly string[]): string | null {
@@ -19,20 +20,34 @@ export function methodTable(methods: readonly MethodDefinition<CommonOptions>[])
   return methods.map((m) => `  ${m.name.padEnd(width)}  ${m.summary}`).join('\n');
 }
 
-/** One method: what it does, where its defaults come from, the blocks it turns on, and each option's default. */
+/** A default as the help prints it ('' as (empty): milestones' automatic schedule, no fullRank layer). */
+export const shown = (v: unknown): string => (v === '' ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Each block for this method: on by default, off, or refused (and why), with the block's default settings. */
+function blockLines(m: MethodDefinition<CommonOptions>): string[] {
+  const width = Math.max(...BLOCK_NAMES.map((b) => b.length));
+  return BLOCK_NAMES.map((b) => {
+    const refused = m.refusesBlocks?.[b];
+    const settings = Object.entries(BLOCK_DEFAULTS[b]).map(([k, v]) => `${k} ${shown(v)}`).join(', ');
+    const state = refused !== undefined ? `cannot be used: ${refused}` : m.defaultBlocks?.[b] ? `on by default (off with --no-${b}); ${settings}` : `off (add with --${b}); ${settings}`;
+    return `    ${b.padEnd(width)}  ${state}`;
+  });
+}
+
+/** One method: what it does, where its defaults come from, its blocks, and each option's default. */
 export function describeMethod(m: MethodDefinition<CommonOptions>): string {
   const defaults = Object.entries(m.defaults as unknown as Record<string, unknown>);
   const width = Math.max(...defaults.map(([k]) => k.length));
-  const blocks = Object.entries(m.defaultBlocks ?? {}).filter(([, on]) => on).map(([b]) => b);
   const retain = typeof m.usesRetain === 'function' ? 'depends on its options' : m.usesRetain ? 'yes' : 'no';
   return [
     `Method ${m.name}: ${m.summary}`,
     `  reference: ${m.reference}`,
     `  reads D_r: ${retain}`,
-    ...(blocks.length === 0 ? [] : [`  blocks on by default: ${blocks.map((b) => `${b} (off with --no-${b})`).join(', ')}`]),
     ...(m.tunedOption === undefined ? [] : [`  tuned option (lethe sweep): ${m.tunedOption}`]),
+    '  blocks and their default settings (change them with --mask R, --mask-mode, --subspace k=v,… and --curriculum k=v,…):',
+    ...blockLines(m),
     '  options and defaults (set with --opt key=value, or the flags above for the common ones):',
-    ...defaults.map(([k, v]) => `    ${k.padEnd(width)}  ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+    ...defaults.map(([k, v]) => `    ${k.padEnd(width)}  ${shown(v)}`),
   ].join('\n');
 }
 

@@ -1,4 +1,4 @@
-// The whole data side of the benchmark protocol (shared/PROTOCOL.md) in one call: hold out a validation part of
+// The whole data side of the benchmark protocol (docs/PROTOCOL.md) in one call: hold out a validation part of
 // every class, then pick the forget set from what remains, both from one seed, with every index translated
 // back to the full dataset, so pretraining, retraining and unlearning cannot disagree about who is who.
 import { selectForgetSet, type ForgetSpec } from './forget.js';

@@ -43,6 +43,9 @@ export interface ProgressEvent {
   message?: string;
 }
 
+/** The names of the reusable building blocks (run options, CLI flags and recipe keys alike). */
+export type BlockName = 'mask' | 'subspace' | 'curriculum';
+
 /** The reusable building blocks a run may carry (built by the runner from the original model and D_f). */
 export interface Blocks {
   mask?: SaliencyMask;
@@ -96,7 +99,13 @@ export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
   reference: string;
   defaults: O;
   /** the blocks this method uses by default (e.g. salun: mask) */
-  defaultBlocks?: { mask?: boolean; subspace?: boolean; curriculum?: boolean };
+  defaultBlocks?: Partial<Record<BlockName, boolean>>;
+  /**
+   * The blocks this method cannot use, each with the reason a user who asks for one is told. The runner refuses
+   * them before any work (a block this method would ignore, such as a curriculum over D_f for a method that never
+   * reads D_f, is refused too, rather than recorded as if it had been used).
+   */
+  refusesBlocks?: Partial<Record<BlockName, string>>;
   /** whether the method reads D_r (reported; GA does not, SEMU only with useRetain) */
   usesRetain: boolean | ((options: O) => boolean);
   /** the option the papers tune per setting (`lethe sweep` default): 'lr' unless the method has none (IU: alpha) */

@@ -15,10 +15,11 @@ import { crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.js';
 import { deriveSeed } from '../data/random.js';
 import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
-import { SvdSubspace, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
-import { buildCurriculum, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
+import { SUBSPACE_DEFAULTS, SvdSubspace, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
+import { buildCurriculum, CURRICULUM_DEFAULTS, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
+import { checkMaskMode } from '../optim/optimizer.js';
 import { getMethod } from './registry.js';
-import { oneOf, type Blocks, type CommonOptions, type MethodContext, type MethodDefinition, type ProgressEvent } from './method.js';
+import { oneOf, type BlockName, type Blocks, type CommonOptions, type MethodContext, type MethodDefinition, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
@@ -106,13 +107,41 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
   const maskOpts = blockSetting<MaskBlockOptions>(o.mask, def.defaultBlocks?.mask);
   const subspaceOpts = blockSetting<SubspaceBlockOptions>(o.subspace, def.defaultBlocks?.subspace);
   const curriculumOpts = blockSetting<CurriculumOptions>(o.curriculum, def.defaultBlocks?.curriculum);
+  const asked = { mask: maskOpts, subspace: subspaceOpts, curriculum: curriculumOpts };
+  for (const b of BLOCK_NAMES) {
+    const why = def.refusesBlocks?.[b];
+    if (asked[b] !== null && why !== undefined) throw new Error(`method '${def.name}' cannot use ${BLOCK_TITLES[b]}: ${why} (drop the ${b} option)`);
+  }
   if (maskOpts && subspaceOpts) throw new Error('choose either a saliency mask or an SVD subspace for a run, not both');
+  if (maskOpts) maskSettings(maskOpts);
   if (subspaceOpts) {
     subspaceSettings(subspaceOpts);
     subspaceBnMode(subspaceOpts);
   }
   if (curriculumOpts) curriculumSettings(curriculumOpts, forgetSize);
   return { maskOpts, subspaceOpts, curriculumOpts };
+}
+
+export const BLOCK_NAMES: readonly BlockName[] = ['mask', 'subspace', 'curriculum'];
+
+/** What each block is, in words (errors and help). */
+export const BLOCK_TITLES: Record<BlockName, string> = { mask: 'a saliency mask', subspace: 'an SVD subspace', curriculum: 'a curriculum' };
+
+/** Each block's settings when none are given (`lethe unlearn --method NAME --help` prints them). */
+export const BLOCK_DEFAULTS = {
+  mask: { ratio: 0.5, mode: 'update' },
+  subspace: { ...SUBSPACE_DEFAULTS, bnMode: 'eval' },
+  curriculum: CURRICULUM_DEFAULTS,
+} as const satisfies Record<BlockName, object>;
+
+/** The mask's ratio and mode, checked before the gradient pass that the ratio is applied to. */
+function maskSettings(o: MaskBlockOptions): { ratio: number; mode: MaskMode } {
+  const ratio = o.ratio ?? BLOCK_DEFAULTS.mask.ratio;
+  // (a precomputed mask brings its own ratio)
+  if (!o.precomputed && !(ratio > 0 && ratio <= 1)) throw new RangeError(`saliency mask: ratio must be in (0, 1], got ${ratio}`);
+  const mode = o.mode ?? BLOCK_DEFAULTS.mask.mode;
+  checkMaskMode(mode, 'saliency mask');
+  return { ratio, mode };
 }
 
 function blockSetting<T extends object>(given: T | boolean | undefined, byDefault: boolean | undefined): T | null {
@@ -190,8 +219,9 @@ export async function unlearn(
     const average = (p: ParallelHooks | undefined) => (p ? (sums: Tensor[]) => p.averageTensors_(sums) : undefined);
     if (maskOpts) {
       progress({ phase: 'saliency mask', message: 'gradient of the forget loss over D_f' });
-      blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loaderFor(originalPar)(data.forget, 'mask', 0), maskOpts.ratio ?? 0.5, o.signal, average(originalPar));
-      result.mask = { ratio: blocks.mask.ratio, mode: maskOpts.mode ?? 'update', salient: blocks.mask.count() };
+      const { ratio, mode } = maskSettings(maskOpts);
+      blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loaderFor(originalPar)(data.forget, 'mask', 0), ratio, o.signal, average(originalPar));
+      result.mask = { ratio: blocks.mask.ratio, mode, salient: blocks.mask.count() };
     }
     if (subspaceOpts) {
       progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
@@ -199,8 +229,8 @@ export async function unlearn(
       result.subspace = {
         ranks: blocks.subspace.ranks(),
         trainable: blocks.subspace.trainableCount(),
-        gamma: subspaceOpts.gamma === undefined ? 0.95 : subspaceOpts.gamma,
-        projection: subspaceOpts.projection ?? 'orthogonal',
+        gamma: subspaceSettings(subspaceOpts).gamma,
+        projection: subspaceSettings(subspaceOpts).projection,
       };
     }
     if (curriculumOpts) {
@@ -224,7 +254,7 @@ export async function unlearn(
           model,
           { lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay, ...recipe },
           {
-            ...(blocks.mask ? { mask: blocks.mask, maskMode: maskOpts?.mode ?? 'update' } : {}),
+            ...(blocks.mask && maskOpts ? { mask: blocks.mask, maskMode: maskSettings(maskOpts).mode } : {}),
             ...(blocks.subspace ? { subspace: blocks.subspace } : {}),
           },
           def.name,
@@ -295,7 +325,7 @@ export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: n
 }
 
 function subspaceBnMode(o: SubspaceBlockOptions): 'eval' | 'train' {
-  return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? 'eval', ['eval', 'train'] as const, { train: 'the reference' });
+  return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? BLOCK_DEFAULTS.subspace.bnMode, ['eval', 'train'] as const, { train: 'the reference' });
 }
 
 /** SEMU's subspace from the working copy's conv/linear weight gradients of CE with true labels on D_f. */

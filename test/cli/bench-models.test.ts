@@ -152,4 +152,12 @@ test('a run that diverges is a result: sweep and bench record it without metrics
   assert.match(ga['diverged'] as string, /loss became|outputs are not finite/);
   assert.ok(Number.isFinite(((doc.rows as Rec[]).find((r) => r['method'] === 'bs')!['avgGap'] as { mean: number }).mean));
   assert.match(readFileSync(join(d, 'b', 'results.md'), 'utf8'), /\| ga \|/);
+
+  // --defaults: every method at its reference defaults, the recipes (here one past the cliff) not read
+  const untuned = await runCli(['bench', ...MODEL, '--methods', 'ga', '--seeds', '1', '--defaults', '--out', 'b-defaults', '--json'], d, { LETHE_RECIPES: join(d, 'rec') });
+  assert.equal(untuned.code, 0, untuned.stderr);
+  const gaDefault = ((JSON.parse(untuned.stdout) as Rec).runs as Rec[]).find((r) => r['method'] === 'ga')!;
+  assert.ok(Number.isFinite(gaDefault['avgGap']), 'ga ran at its default lr, not the recipe\u2019s 1e6');
+  const recipe = (JSON.parse(readFileSync(join(d, 'b-defaults', 'config.json'), 'utf8')) as { recipes: Record<string, { options: Rec; tuned: boolean }> }).recipes['ga']!;
+  assert.deepEqual([recipe.options['lr'], recipe.tuned], [1e-4, false]);
 });

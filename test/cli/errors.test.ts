@@ -101,6 +101,9 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const stages = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'cufg', '--curriculum', 'order=easy', '--out', 'x'], d);
   assert.equal(stages.code, 2);
   assert.match(errorLine(stages), /curriculum: order must be 'easy-first' or 'hard-first', got 'easy'/);
+  const refused = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ft', '--curriculum', '--out', 'x'], d);
+  assert.equal(refused.code, 2, 'a block the method cannot use is bad usage');
+  assert.match(errorLine(refused), /method 'ft' cannot use a curriculum: it trains on D_r alone and never reads D_f.*\(drop the curriculum option\)/);
 
   const twice = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--lr', '0.02', '--opt', 'lr=0.01', '--out', 'x'], d);
   assert.equal(twice.code, 2);

@@ -1,7 +1,7 @@
 // `lethe unlearn|sweep --method NAME --help`: the method's options and defaults, read from its registered definition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeMethod, methodArgument, methodHelp } from '../../src/cli/method-help.js';
+import { describeMethod, methodArgument, methodHelp, shown } from '../../src/cli/method-help.js';
 import { getMethod, methodNames } from '../../src/unlearn/index.js';
 import { runCli, tempDir } from './helpers.js';
 import { escapeRegExp } from '../regexp.js';
@@ -14,20 +14,28 @@ test('methodArgument reads --method NAME and --method=NAME, and nothing else', (
   assert.equal(methodArgument(['unlearn', '--method', '--help']), null, 'nor does one followed by a flag');
 });
 
-test('every method: its help names each option with its default, its reference and its default blocks', () => {
+test('every method: its help names each option with its default, its reference and each block\u2019s state', () => {
   for (const name of methodNames()) {
     const m = getMethod(name);
     const text = describeMethod(m);
+    for (const b of ['mask', 'subspace', 'curriculum'] as const) {
+      const refused = m.refusesBlocks?.[b];
+      const state = refused !== undefined ? `cannot be used: ${refused}` : m.defaultBlocks?.[b] ? `on by default (off with --no-${b}); ` : `off (add with --${b}); `;
+      assert.match(text, new RegExp(`\\n    ${b} +${escapeRegExp(state)}`), `${name}: block ${b}`);
+    }
     assert.ok(text.startsWith(`Method ${name}: ${m.summary}`), name);
     assert.ok(text.includes(m.reference), `${name}: the reference`);
     for (const [k, v] of Object.entries(m.defaults as unknown as Record<string, unknown>)) {
-      const shown = typeof v === 'string' ? v : JSON.stringify(v);
-      assert.match(text, new RegExp(`\\n    ${k} +${escapeRegExp(shown)}(\\n|$)`), `${name}: option ${k} = ${shown}`);
+      assert.ok(shown(v).length > 0, `${name}: option ${k} is shown`);
+      assert.match(text, new RegExp(`\\n    ${k} +${escapeRegExp(shown(v))}(\\n|$)`), `${name}: option ${k} = ${shown(v)}`);
     }
   }
-  assert.match(describeMethod(getMethod('salun')), /blocks on by default: mask \(off with --no-mask\)/);
-  assert.match(describeMethod(getMethod('cufg')), /blocks on by default: curriculum \(off with --no-curriculum\)/);
-  assert.doesNotMatch(describeMethod(getMethod('ft')), /blocks on by default/);
+  assert.match(describeMethod(getMethod('salun')), /\n    mask +on by default \(off with --no-mask\); ratio 0\.5, mode update\n/);
+  assert.match(describeMethod(getMethod('cufg')), /\n    curriculum +on by default \(off with --no-curriculum\); stages 3, epochsPerStage 2, score loss, order easy-first, batchSize 256\n/);
+  assert.match(describeMethod(getMethod('ft')), /\n    mask +off \(add with --mask\); ratio 0\.5/);
+  assert.match(describeMethod(getMethod('ft')), /\n    curriculum +cannot be used: it trains on D_r alone and never reads D_f/);
+  // SEMU's BatchNorm setting is the subspace's, not an --opt: the help shows it there, with its default
+  assert.match(describeMethod(getMethod('semu')), /\n    subspace +on by default \(off with --no-subspace\); gamma 0\.95, projection orthogonal, rankRule reference, channelRanks max, fullRank \(empty\), bnMode eval\n/);
   assert.match(describeMethod(getMethod('ga')), /reads D_r: no/);
   assert.match(describeMethod(getMethod('iu')), /tuned option \(lethe sweep\): alpha/);
 });

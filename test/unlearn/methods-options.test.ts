@@ -58,23 +58,23 @@ const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
   ['retrain', { options: { schedule: 'step' } }, /retrain: schedule must be 'multistep', 'cosine' or 'constant'/],
   ['retrain', { options: { milestones: '15,10' } }, /retrain: milestones must be increasing/],
   ['retrain', { options: { epochs: 0 } }, /retrain: epochs must be at least 1/],
-  ['retrain', { mask: true }, /retrain trains a fresh model.*cannot use a saliency mask/],
+  ['retrain', { mask: true }, /method 'retrain' cannot use a saliency mask: it trains a fresh model on D_r from scratch \(drop the mask option\)/],
   ['iu', { options: { alpha: -1 } }, /iu: alpha must be positive/],
   ['iu', { options: { lr: 0.1 } }, /iu is a one-shot update.*'lr' has no effect/],
   ['iu', { options: { woodfisherN: 2.5 } }, /iu: woodfisherN must be a positive integer/],
-  ['iu', { subspace: true }, /iu .*cannot run inside an SVD subspace/],
+  ['iu', { subspace: true }, /method 'iu' cannot use an SVD subspace: it updates the weights in one shot/],
   ['l1-sparse', { options: { alpha: -1e-4 } }, /l1-sparse: alpha must be ≥ 0/],
   ['l1-sparse', { options: { noL1Epochs: 10 } }, /l1-sparse: noL1Epochs must be an integer in \[0, epochs\)/],
   ['bs', { options: { epsilon: 0 } }, /bs: epsilon must be in \(0, 1\]/],
   ['bs', { options: { lr: 0 } }, /bs: lr must be positive/],
-  ['be', { mask: true }, /be changes the shape of the classifier head/],
+  ['be', { mask: true }, /method 'be' cannot use a saliency mask: it changes the shape of the classifier head/],
   ['scrub', { options: { optimizer: 'rmsprop' } }, /scrub: optimizer must be 'adam' or 'sgd'/],
   ['scrub', { options: { lrDecayEpochs: '5,x' } }, /scrub: lrDecayEpochs must be comma-separated positive integers/],
   ['scrub', { options: { kdT: 0 } }, /scrub: kdT must be positive/],
   ['scrub', { options: { alpha: 0, gamma: 0 } }, /scrub: alpha and gamma are both 0/],
   ['salun-soft', { options: { maskRatio: 1.5 } }, /salun-soft: maskRatio must be in \[0, 1\]/],
   ['salun-soft', { options: { variant: 'interleaved' } }, /salun-soft: variant must be 'sequential' or 'mixed'/],
-  ['salun-soft', { subspace: true }, /salun-soft .*cannot run inside an SVD subspace/],
+  ['salun-soft', { subspace: true }, /method 'salun-soft' cannot use an SVD subspace: it soft-thresholds the weights directly/],
   ['ufg', { options: { normalization: 'none' } }, /ufg: normalization must be 'reference' or 'weighted'/],
   ['cufg', { options: { stepNorm: 'global' } }, /cufg: stepNorm must be 'unit' \(the reference\) or 'retain'/],
   ['ufg', { options: { stageEpochs: 0 } }, /ufg: stageEpochs must be a positive integer, got 0/],
@@ -94,6 +94,34 @@ test('unknown option names and bad values: clear errors, the original untouched,
   }
   assertUnchanged(f.original, snap, 'bad options');
   assertMemory(base, 'bad options');
+});
+
+test('a block the method cannot use, or a bad block setting, is refused before any block is built', async () => {
+  const phases: string[] = [];
+  const progress = (e: { phase: string }): number => phases.push(e.phase);
+  const refused: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
+    // ft and l1-sparse never read D_f: a curriculum would change nothing, and would be recorded as if used
+    ['ft', { curriculum: true }, /method 'ft' cannot use a curriculum: it trains on D_r alone and never reads D_f.*\(drop the curriculum option\)/],
+    ['l1-sparse', { curriculum: { stages: 2 } }, /method 'l1-sparse' cannot use a curriculum/],
+    ['iu', { curriculum: true }, /method 'iu' cannot use a curriculum: it has no epochs for a curriculum to schedule/],
+    ['retrain', { curriculum: true }, /method 'retrain' cannot use a curriculum: it trains a fresh model on D_r from scratch, and never reads D_f/],
+    ['retrain', { subspace: true }, /method 'retrain' cannot use an SVD subspace/],
+    ['be', { subspace: true }, /method 'be' cannot use an SVD subspace: it changes the shape of the classifier head/],
+    // the mask's settings, before its gradient pass over D_f
+    ['salun', { mask: { ratio: 1.5 } }, /saliency mask: ratio must be in \(0, 1\], got 1\.5/],
+    ['ga', { mask: { ratio: 0 } }, /saliency mask: ratio must be in \(0, 1\], got 0/],
+    ['salun', { mask: { mode: misspelt('leaky') } }, /saliency mask: maskMode must be 'update' \(exact freeze\) or 'grad'/],
+    ['cufg', { curriculum: { batchSize: 0 } }, /curriculum: batchSize must be a positive integer, got 0/],
+  ];
+  for (const [method, o, message] of refused) {
+    await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method, ...o, progress }), message, `${method} ${JSON.stringify(o)}`);
+  }
+  assert.deepEqual(phases, [], 'no mask, subspace or curriculum was built, nothing trained');
+  // the methods that read D_f take a curriculum; ga and rl take a mask
+  for (const [method, o] of [['ga', { curriculum: true }], ['bs', { curriculum: true }], ['ga', { mask: { ratio: 0.5 } }]] as const) {
+    const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method, ...o, options: { epochs: 1, lr: 1e-6 }, seed: 1 });
+    r.model.dispose();
+  }
 });
 
 test('RL\u2019s mixed variant augments its batches when the run asks (as the reference\u2019s concatenated dataset keeps its transforms)', async () => {

@@ -1,5 +1,6 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
 import { runBench, parseMethods } from '../bench.js';
+import { defaultRecipe } from '../recipes.js';
 import { runBenchInJobs } from '../bench-jobs.js';
 import { isJobWorker } from '../job-pool.js';
 import { canonicalForget } from '../data.js';
@@ -12,17 +13,20 @@ export default async function bench(o: Opts): Promise<void> {
   const first = readSeed(o);
   const n = o.int('seeds', { min: 1 }, 3);
   const seeds = Array.from({ length: n }, (_, i) => first + i);
+  const methods = parseMethods(o.string('methods', 'all'));
   const cfg = {
     data: readDataConfig(o, first),
     model: readModel(o),
     forget: canonicalForget(o.string('forget', 'random:0.1')),
-    methods: parseMethods(o.string('methods', 'all')),
+    methods,
     seeds,
     trainRecipe: readTrainRecipe(o),
     cacheDir: cacheDir(o.string('cacheDir')),
     out: outputDir('--out', required(o, 'out', 'the results directory')),
     allMia: o.bool('allMia'),
     fresh: o.bool('fresh'),
+    // (recipes/ are tuned for resnet20 on the protocol; --defaults runs the reference defaults, as the demo does)
+    ...(o.bool('defaults') ? { recipes: Object.fromEntries(methods.map((m) => [m, defaultRecipe(m)])) } : {}),
   };
   const jobs = o.int('jobs', { min: 1 }, 1);
   // a worker makes its one run and leaves the tables to its parent

@@ -38,7 +38,7 @@ export default async function demo(o: Opts): Promise<void> {
     cacheDir: cache,
     out,
     fresh: true,
-    // recipes/ are tuned for resnet20 on the protocol (e.g. GA's lr 0.03 wipes out this MLP): the demo runs each
+    // recipes/ are tuned for resnet20 on the protocol (GA at the resnet20 recipe's lr wipes out this MLP): the demo runs each
     // method with its reference defaults instead
     recipes: Object.fromEntries(DEMO_METHODS.map((m) => [m, defaultRecipe(m)])),
   };

@@ -92,22 +92,28 @@ export function difficultyScores(model: Module, forget: TensorDataset, score: Di
   return out;
 }
 
+/** The curriculum's settings when none are given. */
+export const CURRICULUM_DEFAULTS = { stages: 3, epochsPerStage: 2, score: 'loss', order: 'easy-first', batchSize: 256 } as const;
+
 /** The curriculum's settings with their defaults, checked against a forget set of `forgetSize` samples. */
 export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
-  const K = o.stages ?? 3;
-  const epochsPerStage = o.epochsPerStage ?? 2;
+  const d = CURRICULUM_DEFAULTS;
+  const K = o.stages ?? d.stages;
+  const epochsPerStage = o.epochsPerStage ?? d.epochsPerStage;
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`curriculum: stages must be a positive integer, got ${K}`);
   if (!Number.isInteger(epochsPerStage) || epochsPerStage < 1) throw new RangeError(`curriculum: epochsPerStage must be a positive integer, got ${epochsPerStage}`);
   if (forgetSize < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forgetSize}`);
-  const direction = oneOf('curriculum', 'order', o.order ?? 'easy-first', ['easy-first', 'hard-first'] as const);
-  const score = difficultyScore(o.score ?? 'loss');
-  return { K, epochsPerStage, direction, score };
+  const direction = oneOf('curriculum', 'order', o.order ?? d.order, ['easy-first', 'hard-first'] as const);
+  const score = difficultyScore(o.score ?? d.score);
+  const batchSize = o.batchSize ?? d.batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`curriculum: batchSize must be a positive integer, got ${batchSize}`);
+  return { K, epochsPerStage, direction, score, batchSize };
 }
 
 /** Builds the curriculum from the original model's scores on D_f. */
 export function buildCurriculum(original: Module, forget: TensorDataset, o: CurriculumOptions = {}): Curriculum {
-  const { K, epochsPerStage, direction, score } = curriculumSettings(o, forget.size);
-  const scores = difficultyScores(original, forget, score, o.batchSize ?? 256);
+  const { K, epochsPerStage, direction, score, batchSize } = curriculumSettings(o, forget.size);
+  const scores = difficultyScores(original, forget, score, batchSize);
   // ascending score, ties by index: a stable, documented order
   const order = Int32Array.from({ length: forget.size }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
   const chunks: Int32Array[] = [];

@@ -91,18 +91,22 @@ function perChannelCoreMask(ks: number[], k: number): Tensor {
   return tensor(data, { shape: [ks.length, k, k] });
 }
 
+/** The subspace's settings when none are given (fullRank '': no layer keeps its full rank). */
+export const SUBSPACE_DEFAULTS = { gamma: 0.95, projection: 'orthogonal', rankRule: 'reference', channelRanks: 'max', fullRank: '' } as const;
+
 /**
  * The subspace's settings with their defaults, checked (the runner checks them before any gradient is taken). A
  * misspelt choice would silently select another variant of the algorithm: every one is checked.
  */
 export function subspaceSettings(o: SubspaceOptions) {
-  const gamma = o.gamma === undefined ? 0.95 : o.gamma;
+  const d = SUBSPACE_DEFAULTS;
+  const gamma = o.gamma === undefined ? d.gamma : o.gamma;
   if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
   return {
     gamma,
-    projection: oneOf('SEMU subspace', 'projection', o.projection ?? 'orthogonal', ['orthogonal', 'reference', 'none'] as const, { reference: "the reference code's ‖W‖" }),
-    rule: oneOf('SEMU subspace', 'rankRule', o.rankRule ?? 'reference', ['reference', 'reach'] as const),
-    channelRanks: oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? 'max', ['max', 'per-channel'] as const),
+    projection: oneOf('SEMU subspace', 'projection', o.projection ?? d.projection, ['orthogonal', 'reference', 'none'] as const, { reference: "the reference code's ‖W‖" }),
+    rule: oneOf('SEMU subspace', 'rankRule', o.rankRule ?? d.rankRule, ['reference', 'reach'] as const),
+    channelRanks: oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? d.channelRanks, ['max', 'per-channel'] as const),
   };
 }
 

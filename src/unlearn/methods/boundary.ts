@@ -135,12 +135,12 @@ export function pruneHead(model: ImageClassifier, numClasses: number): void {
   model._spec = { ...model._spec, numClasses };
 }
 
+/** why be takes no mask or subspace: both are built for the original's C-way head */
+const HEAD_RESHAPED = 'it changes the shape of the classifier head, which a block built for the original model cannot cover';
+
 async function boundaryExpanding(ctx: MethodContext<BoundaryExpandOptions>): Promise<Module> {
   const { model, options: o, numClasses } = ctx;
   if (!(model instanceof ImageClassifier)) throw new TypeError('be: the model must be an image classifier with a Linear head (resnet18, resnet20, smallcnn, mlp)');
-  if (ctx.blocks.mask || ctx.blocks.subspace) {
-    throw new Error('be changes the shape of the classifier head, which a saliency mask or an SVD subspace built for the original model cannot cover (drop those options)');
-  }
   if (model.numClasses !== numClasses) throw new Error(`be: the model has ${model.numClasses} outputs but the run has ${numClasses} classes`);
   // the working copy is the runner's to discard, so its head may be swapped in place; ctx.trainer() then covers the new head
   expandHeadInPlace(model, 1);
@@ -158,6 +158,10 @@ export const boundaryExpand: MethodDefinition<BoundaryExpandOptions> = {
     'keepShadow=true reproduces the release, which never prunes it. BatchNorm in train mode (option bnMode=eval keeps the original statistics: a deviation).',
   defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, keepShadow: false, bnMode: 'train' },
   usesRetain: false,
+  refusesBlocks: {
+    mask: HEAD_RESHAPED,
+    subspace: HEAD_RESHAPED,
+  },
   check: (o) => void bnModeOf('be', o),
   run: boundaryExpanding,
 };

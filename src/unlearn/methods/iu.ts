@@ -128,8 +128,6 @@ function checkIu(o: IuOptions): void {
 
 async function influenceUnlearn(ctx: MethodContext<IuOptions>): Promise<Module> {
   const { model, options: o, blocks } = ctx;
-  if (blocks.subspace) throw new Error('iu updates the weights in one shot; it cannot run inside an SVD subspace (drop the subspace option)');
-  if (blocks.curriculum) throw new Error('iu has no epochs for a curriculum to schedule (drop the curriculum option)');
 
   const params: Named = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
   if (params.length === 0) throw new Error('iu: the model has no trainable parameter');
@@ -183,6 +181,10 @@ export const iu: MethodDefinition<IuOptions> = {
     'o kept parallel to the first sample gradient (reference quirk, kept), alpha = 0.2 (repository default; the papers tune 1..20). A saliency mask restricts the update to salient entries, as the reference does.',
   defaults: DEFAULTS,
   usesRetain: true,
+  refusesBlocks: {
+    subspace: 'it updates the weights in one shot, not through the subspace\u2019s trained cores',
+    curriculum: 'it has no epochs for a curriculum to schedule',
+  },
   tunedOption: 'alpha',
   check: checkIu,
   run: influenceUnlearn,

@@ -9,7 +9,7 @@ import { crossEntropy, tidy, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
 import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
-import { trainEpochs } from './loop.js';
+import { NO_FORGET_PASS, trainEpochs } from './loop.js';
 
 export interface L1SparseOptions extends CommonOptions {
   /** initial ℓ1 weight α (reference range 1e-6..1e-4; default 1e-4, Scissorhands' value) */
@@ -45,6 +45,7 @@ export const l1Sparse: MethodDefinition<L1SparseOptions> = {
     'alpha 1e-4 (range 1e-6..1e-4; Scissorhands 1e-4, the upper end, since short runs need the strongest push to sparsity), decayed linearly to 0, noL1Epochs 0.',
   defaults: { epochs: 10, lr: 0.01, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, alpha: 1e-4, noL1Epochs: 0 },
   usesRetain: true,
+  refusesBlocks: { curriculum: NO_FORGET_PASS },
   check(o) {
     if (!(o.alpha >= 0)) throw new RangeError(`l1-sparse: alpha must be ≥ 0, got ${o.alpha}`);
     if (!Number.isInteger(o.noL1Epochs) || o.noL1Epochs < 0 || (o.epochs > 0 && o.noL1Epochs >= o.epochs)) {

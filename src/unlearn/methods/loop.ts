@@ -37,6 +37,9 @@ export async function trainPass(
   return n === 0 ? NaN : sum / n;
 }
 
+/** why a method that trains on D_r alone (ft, l1-sparse) refuses a curriculum */
+export const NO_FORGET_PASS = 'it trains on D_r alone and never reads D_f, so a curriculum over D_f would change nothing';
+
 /**
  * The whole of a one-pass-per-epoch method (FT, GA, l1-sparse, BE): a trainer in the run's training space, the
  * model in train mode (see `trainMode`), one pass per epoch over `loaderAt(epoch)` with `loss(batch, epoch)`.

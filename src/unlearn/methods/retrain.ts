@@ -11,6 +11,8 @@ import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
 import { oneOf, type CommonOptions, type MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 
+const FROM_SCRATCH = 'it trains a fresh model on D_r from scratch';
+
 export interface RetrainOptions extends CommonOptions {
   /** 'sgd' (protocol) or 'adam' */
   optimizer: string;
@@ -47,7 +49,7 @@ export const retrain: MethodDefinition<RetrainOptions> = {
   summary: 'train a freshly initialised model from scratch on D_r (exact unlearning; the reference every gap is measured against)',
   reference:
     'Unlearn-Saliency retrain.py (fresh init, trained on D_r). Defaults = the protocol pretraining recipe (PROTOCOL_RECIPE): SGD lr 0.1, momentum 0.9, wd 5e-4, batch 256, ' +
-    '20 epochs, lr ×0.1 at epochs 10 and 15 (scaled with epochs), no augmentation; the fresh weights are seeded from the run seed. The paper retrains 182 epochs with cosine lr.',
+    '20 epochs, lr ×0.1 at epochs 10 and 15 (scaled with epochs: the default, empty, milestones), no augmentation; the fresh weights are seeded from the run seed. The paper retrains 182 epochs with cosine lr.',
   defaults: {
     epochs: PROTOCOL_RECIPE.epochs,
     lr: PROTOCOL_RECIPE.lr,
@@ -61,12 +63,14 @@ export const retrain: MethodDefinition<RetrainOptions> = {
     gamma: PROTOCOL_RECIPE.gamma,
   },
   usesRetain: true,
+  refusesBlocks: {
+    mask: FROM_SCRATCH,
+    subspace: FROM_SCRATCH,
+    curriculum: `${FROM_SCRATCH}, and never reads D_f`,
+  },
   check: (o) => void retrainSettings(o),
   async run(ctx) {
-    const { options: o, blocks } = ctx;
-    if (blocks.mask || blocks.subspace || blocks.curriculum) {
-      throw new Error('retrain trains a fresh model on D_r from scratch; it cannot use a saliency mask, an SVD subspace or a curriculum (drop those options)');
-    }
+    const { options: o } = ctx;
     const { optimizer, schedule, milestones } = retrainSettings(o);
     const recipe: Partial<TrainRecipe> = {
       epochs: o.epochs,

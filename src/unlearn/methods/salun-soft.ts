@@ -98,7 +98,6 @@ function offsets(counts: readonly number[]): { starts: number[]; total: number }
 
 async function salunSoft(ctx: MethodContext<SalunSoftOptions>): Promise<Module> {
   const { model, options: o } = ctx;
-  if (ctx.blocks.subspace) throw new Error('salun-soft soft-thresholds the weights directly; it cannot run inside an SVD subspace (drop the subspace option)');
   const { variant } = rlChoices('salun-soft', o);
 
   const params = [...model.parameters()];
@@ -145,6 +144,7 @@ export const salunSoftMethod: MethodDefinition<SalunSoftOptions> = {
     'for CIFAR, so variant defaults to mixed here; SGD momentum 0.9, wd 5e-4, batch 256, 10 epochs, lr 0.013 (SalUn\u2019s README value; the release ships no RL_proximal recipe).',
   defaults: { epochs: 10, lr: 0.013, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, variant: 'mixed', labels: 'uniform', maskRatio: 0.5 },
   usesRetain: true,
+  refusesBlocks: { subspace: 'it soft-thresholds the weights directly, not the subspace\u2019s cores' },
   check(o) {
     if (!(o.maskRatio >= 0 && o.maskRatio <= 1)) throw new RangeError(`salun-soft: maskRatio must be in [0, 1], got ${o.maskRatio}`);
     rlChoices('salun-soft', o);

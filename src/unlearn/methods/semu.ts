@@ -21,8 +21,8 @@ export const semu: MethodDefinition<SemuOptions> = {
   summary: 'SEMU: per-layer SVD of the forget gradient; train only the r×r cores with random labels on D_f (no retain data)',
   reference:
     'gmum/semu own_SVD.py, README: 10 epochs, lr 1e-5, batch 256, SGD momentum 0.9, wd 5e-4 (on the cores), gamma 0.95, projection on. ' +
-    'Defaults follow the paper: orthogonal projection (reference divides by ||W|| instead of ||W||^2: subspace option projection=reference), ' +
-    'BatchNorm in eval mode while collecting the gradient (reference leaves train mode on: option bnMode=train).',
+    'Defaults follow the paper: orthogonal projection (reference divides by ||W|| instead of ||W||^2: --subspace projection=reference), ' +
+    'BatchNorm in eval mode while collecting the gradient (reference leaves train mode on: --subspace bnMode=train).',
   defaults: { epochs: 10, lr: 1e-5, batchSize: 256, momentum: 0.9, weightDecay: 5e-4, augment: false, useRetain: false },
   defaultBlocks: { subspace: true },
   usesRetain: (o) => o.useRetain,
