@@ -2,7 +2,7 @@
 // of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
 // Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
 import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { ensureDirectory } from '../io/atomic.js';
 import { basename, join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
@@ -79,8 +79,8 @@ export async function ensureModels(
   const base = { data: data.config, model: cfg.model, recipe: cfg.trainRecipe, seed };
   const originalDir = modelDir(cfg.cacheDir, 'original', trainIdentity(base), cfg.model);
   const retrainDir = modelDir(cfg.cacheDir, 'retrain', trainIdentity({ ...base, forget: cfg.forget }), cfg.model);
-  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})` }, { ...o, data });
-  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})` }, { ...o, data });
+  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})`, cached: true }, { ...o, data });
+  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})`, cached: true }, { ...o, data });
   const acc = writtenManifest(orig)['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
   return {
     originalDir,
@@ -317,7 +317,37 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
   return doc;
 }
 
-/** Removes a results directory's run files (used by `demo`, which always reruns the unlearning). */
+/** The name of a run record bench writes (`ga-seed1-<config>-<recipe>.json`, `retrain-seed2-<config>.json`). */
+const RUN_RECORD = /^[a-z0-9-]+-seed\d+-[0-9a-f]+(-[0-9a-f]+)?\.json$/;
+
+/**
+ * Removes a results directory's run records (used by `demo`, which always reruns the unlearning), those set aside
+ * in runs/stale/ included; any other file a user keeps there stays.
+ */
 export function clearRuns(out: string): void {
-  rmSync(join(out, 'runs'), { recursive: true, force: true });
+  for (const dir of [join(out, 'runs'), join(out, 'runs', 'stale')]) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir)) if (RUN_RECORD.test(f)) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/**
+ * A results directory is one bench or demo wrote, or a new or empty one: their tables (results.json, .csv, .md) are
+ * replaced, so a directory of other files, or a results.json of another format, is refused before any work.
+ */
+export function refuseForeignResults(out: string): void {
+  if (!existsSync(out)) return;
+  const entries = readdirSync(out);
+  const results = join(out, 'results.json');
+  if (existsSync(results)) {
+    let format: unknown = null;
+    try {
+      format = (JSON.parse(readFileSync(results, 'utf8')) as { format?: unknown }).format;
+    } catch {
+      format = null;
+    }
+    if (format !== 'lethe-results') throw new UsageError(`--out: '${results}' is not a results file Lethe wrote; its tables would be replaced: choose a new or empty --out`);
+  } else if (entries.length > 0 && !entries.includes('config.json') && !entries.includes('runs')) {
+    throw new UsageError(`--out: '${out}' holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}), not a results directory; choose a new or empty --out`);
+  }
 }

@@ -1,7 +1,7 @@
 // Opening checkpoints given on the command line, with errors that say which flag and what to do: a missing
 // directory or one without a manifest is a usage error (2); a manifest whose weights fail the hash check is a
 // failure (1): the file is corrupt. And replacing the one in --out, only when asked to.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { ModelSpec } from '../models/index.js';
@@ -53,10 +53,28 @@ export function sameData(a: DataConfig, b: DataConfig): boolean {
   return a.data === b.data && a.trainSize === b.trainSize && a.testSize === b.testSize && a.seed === b.seed && a.valFraction === b.valFraction;
 }
 
-/** A finished checkpoint in --out is replaced only with --force. */
+/**
+ * A checkpoint in --out, of any kind (a classifier's or a diffusion model's; finished, or failing its hash check), is
+ * replaced only with --force. An interrupted run has no manifest yet, so this lets a rerun resume it.
+ */
 export function refuseFinished(out: string, force: boolean): void {
-  if (!force && existsSync(out) && isCompleteCheckpoint(out)) {
-    throw new UsageError(`--out: '${out}' already holds a finished checkpoint; pass --force to replace it or choose another --out`);
+  if (force || !existsSync(join(out, MANIFEST))) return;
+  throw new UsageError(`--out: '${out}' already holds ${checkpointKind(out)}; pass --force to replace it or choose another --out`);
+}
+
+/** What the checkpoint in `dir` (it has a manifest) is, in words. */
+export function checkpointKind(dir: string): string {
+  if (isCompleteCheckpoint(dir)) return 'a finished checkpoint';
+  return manifestFormat(dir) === 'lethe-diffusion' ? 'a diffusion checkpoint' : 'a checkpoint that fails its hash check';
+}
+
+/** The `format` a manifest declares (null when unreadable). */
+function manifestFormat(dir: string): string | null {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { format?: unknown };
+    return typeof m.format === 'string' ? m.format : null;
+  } catch {
+    return null;
   }
 }
 

@@ -217,6 +217,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
       .argument('<subcommand>', 'train | unlearn | sample | eval | classifier'),
   )
     .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier) or PNG file (sample)')
+    .option('--force', 'train, unlearn, classifier: replace a finished checkpoint in --out (never an input)')
     .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, sample, eval)')
     .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
     .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga')

@@ -2,7 +2,7 @@
 // `--method NAME` that method's reference, blocks and every option with its default, so that options such as
 // bs's bnMode can be found without reading the source.
 import type { CommonOptions, MethodDefinition } from '../unlearn/method.js';
-import { BLOCK_DEFAULTS, BLOCK_NAMES } from '../unlearn/run.js';
+import { BLOCK_DEFAULTS, BLOCK_NAMES } from '../unlearn/index.js';
 
 /** The value of `--method NAME` or `--method=NAME` in `argv`, or null (also when a flag follows `--method`). */
 export function methodArgument(argv: readonly string[]): string | null {

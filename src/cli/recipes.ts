@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getMethod } from '../unlearn/index.js';
+import { BLOCK_NAMES, getMethod } from '../unlearn/index.js';
 import { UsageError } from './errors.js';
 
 export interface BlocksSetting {
@@ -46,6 +46,12 @@ export function validateRecipe(v: unknown, where: string): UnlearnRecipe {
   if (typeof r['method'] !== 'string') throw new UsageError(`${where}: the recipe has no "method" name`);
   const options = r['options'] ?? {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new UsageError(`${where}: "options" must be an object`);
+  // a misspelt block name would otherwise run without that block
+  const blocks = r['blocks'] ?? {};
+  if (typeof blocks !== 'object' || blocks === null || Array.isArray(blocks)) throw new UsageError(`${where}: "blocks" must be an object`);
+  for (const b of Object.keys(blocks)) {
+    if (!(BLOCK_NAMES as readonly string[]).includes(b)) throw new UsageError(`${where}: unknown block '${b}' in "blocks"; the blocks are ${BLOCK_NAMES.join(', ')}`);
+  }
   return { ...(r as object), method: r['method'], options: options as Record<string, unknown>, tuned: r['tuned'] === true } as UnlearnRecipe;
 }
 

@@ -24,6 +24,7 @@ import { manualSeed, tidy } from '../torch/index.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
+import { checkpointKind } from './checkpoints.js';
 import { indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
@@ -41,6 +42,8 @@ export interface TrainJob {
   forget?: string;
   force?: boolean;
   label?: string;
+  /** a model cache's entry (its directory named by the configuration's hash): a damaged one is trained again */
+  cached?: boolean;
 }
 
 /** What identifies a trained model: everything that changes its weights. */
@@ -103,8 +106,10 @@ export async function trainCheckpoint(
       if (!job.force) {
         throw new UsageError(`--out: '${dir}' already holds a model trained with other settings; pass --force to replace it or choose another --out`);
       }
+    } else if (job.cached) {
+      reporter.log(`${label}: the cached model in ${dir} fails its hash check (a damaged file); training it again`);
     } else if (!job.force) {
-      throw new UsageError(`--out: '${dir}' holds a checkpoint that fails its hash check; pass --force to retrain into it or choose another --out`);
+      throw new UsageError(`--out: '${dir}' holds ${checkpointKind(dir)}; pass --force to retrain into it or choose another --out`);
     }
     if (writer) rmSync(join(dir, MANIFEST), { force: true }); // from here on the directory is incomplete until the new manifest
   }

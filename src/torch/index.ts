@@ -1,6 +1,7 @@
 // The tensor engine: everything a user imports from 'lethe' about tensors.
 export { Tensor, type NestedArray, type Reduction, type ScatterReduction, type VarianceOptions } from './tensor.js';
 export type { DType } from './dtype.js';
+export { FLOAT32_MAX } from './dtype.js';
 export { cuda, type Device } from './device.js';
 export * from './creation.js';
 export * from './functional.js';

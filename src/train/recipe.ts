@@ -1,4 +1,5 @@
 // A training recipe: optimizer, schedule, batches, augmentation. Plain JSON, stored in checkpoint manifests.
+import { FLOAT32_MAX } from '../torch/dtype.js';
 
 export interface TrainRecipe {
   epochs: number;
@@ -37,7 +38,9 @@ export function resolveRecipe(partial: Partial<TrainRecipe> = {}): TrainRecipe {
   const r: TrainRecipe = { ...PROTOCOL_RECIPE, ...partial, epochs, milestones };
   if (!Number.isInteger(r.epochs) || r.epochs < 1) throw new RangeError(`recipe: epochs must be a positive integer, got ${r.epochs}`);
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new RangeError(`recipe: batchSize must be a positive integer, got ${r.batchSize}`);
-  if (!(r.lr > 0)) throw new RangeError(`recipe: lr must be positive, got ${r.lr}`);
+  if (!(r.lr > 0 && r.lr <= FLOAT32_MAX)) throw new RangeError(`recipe: lr must be positive and within float32's range, got ${r.lr}`);
+  if (!(r.momentum >= 0 && r.momentum < 1)) throw new RangeError(`recipe: momentum must be in [0, 1), got ${r.momentum}`);
+  if (!(r.weightDecay >= 0 && r.weightDecay <= FLOAT32_MAX)) throw new RangeError(`recipe: weightDecay must be ≥ 0 and within float32's range, got ${r.weightDecay}`);
   if (!['sgd', 'adam'].includes(r.optimizer)) throw new Error(`recipe: optimizer must be 'sgd' or 'adam', got '${r.optimizer}'`);
   if (!r.milestones.every((m, i) => Number.isInteger(m) && m >= 1 && (i === 0 || m > r.milestones[i - 1]!))) {
     throw new RangeError(`recipe: milestones must be increasing positive epochs, got [${r.milestones.join(', ')}]`);

@@ -11,7 +11,7 @@ import type { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import type { ModelSpec } from '../models/spec.js';
 import type { MaskMode } from '../optim/optimizer.js';
-import { crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.js';
+import { crossEntropy, FLOAT32_MAX, manualSeed, noGrad, tidy } from '../torch/index.js';
 import { deriveSeed } from '../data/random.js';
 import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
@@ -78,10 +78,13 @@ export function resolveOptions<O extends CommonOptions>(method: string, defaults
   const out: Record<string, unknown> = { ...(defaults as object) };
   for (const [k, v] of Object.entries(given)) {
     if (v === undefined) continue;
-    if (!(k in defaults)) throw new Error(`method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
+    // (own keys only: `constructor` or `__proto__` are no method's options)
+    if (!Object.hasOwn(defaults, k)) throw new Error(`method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
     const expected = typeof (defaults as unknown as Record<string, unknown>)[k];
     if (typeof v !== expected) throw new TypeError(`method '${method}': option '${k}' must be a ${expected}, got ${JSON.stringify(v)}`);
     if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`method '${method}': option '${k}' must be finite`);
+    // (libtorch's float32 kernels cannot take a larger learning rate, decay or scale: its error would name no option)
+    if (typeof v === 'number' && Math.abs(v) > FLOAT32_MAX) throw new RangeError(`method '${method}': option '${k}' is ${v}, beyond float32's range (±3.4e38)`);
     out[k] = v;
   }
   for (const k of ['epochs', 'batchSize'] as const) {

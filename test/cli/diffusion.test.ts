@@ -25,6 +25,24 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.equal(s.code, 0, s.stderr);
   const { width, height } = pngSize(png);
   assert.ok(width > 0 && height > 0 && height > width / 2, `unexpected grid ${width}x${height}`);
+  // inputs are never overwritten, and a finished checkpoint is replaced only with --force
+  const manifest = readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8');
+  const weights = readFileSync(join(dir, 'salun', 'model.safetensors'));
+  const refusals: [string[], RegExp][] = [
+    [['unlearn', '--from', join(dir, 'ddpm'), '--out', join(dir, 'ddpm')], /--out: '.*ddpm' is the --from input; write the output elsewhere/],
+    [['unlearn', '--from', join(dir, 'ddpm'), '--out', join(dir, 'salun')], /--out: '.*salun' already holds a diffusion checkpoint; pass --force/],
+    [['train', '--out', join(dir, 'ddpm'), ...tiny], /--out: '.*ddpm' already holds a diffusion checkpoint; pass --force/],
+    [['sample', '--from', join(dir, 'salun'), '--out', join(dir, 'salun', 'model.safetensors')], /--out: '.*model\.safetensors' lies inside the --from input/],
+  ];
+  for (const [args, message] of refusals) {
+    const r = await runCli(['diffusion', ...args], dir);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, message);
+  }
+  assert.equal(readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8'), manifest);
+  assert.deepEqual(readFileSync(join(dir, 'salun', 'model.safetensors')), weights);
+  const forced = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'ft', '--iterations', '1', '--batch-size', '8', '--out', join(dir, 'salun'), '--force', '--json'], dir);
+  assert.equal(forced.code, 0, forced.stderr);
   const bad = await runCli(['diffusion', 'bogus'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown subcommand 'bogus'/);

@@ -1,7 +1,7 @@
 // train → retrain → unlearn → eval → bench → report through the real CLI on a tiny Fashion-MNIST subset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TINY, runCli, tempDir } from './helpers.js';
 
@@ -110,8 +110,23 @@ test('train → unlearn → eval → bench → report', async () => {
   assert.match(b3.stdout, /memorisation gap/);
   const rec3 = JSON.parse(readFileSync(join(dir, 'bench', 'runs', originalFile), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(rec3['accuracy'], doc.original.perSeed[0], 'the retrained original is the same model');
+  // a damaged model in the cache is trained again, not a dead end (bench has no --force)
+  const cached = readdirSync(join(dir, 'cache', 'models')).find((f) => f.startsWith('original-'))!;
+  writeFileSync(join(dir, 'cache', 'models', cached, 'model.safetensors'), 'damaged');
+  const b4 = await runCli([...benchArgs, '--fresh'], dir);
+  assert.equal(b4.code, 0, b4.stderr);
+  assert.match(b4.stderr, /original \(seed 1\): the cached model in .* fails its hash check \(a damaged file\); training it again/);
+  // bench refuses a directory of other files (its tables would replace them)
+  mkdirSync(join(dir, 'notes'));
+  writeFileSync(join(dir, 'notes', 'mine.txt'), 'x');
+  const foreign = await runCli([...benchArgs.slice(0, -1), 'notes'], dir);
+  assert.equal(foreign.code, 2);
+  assert.match(foreign.stderr, /--out: '.*notes' holds other files \(mine\.txt\), not a results directory/);
 
-  // report: one self-contained page with the table and inline SVG charts
+  // report: one self-contained page with the table and inline SVG charts, never over the results it reads
+  const over = await runCli(['report', 'bench', '--html', 'bench/results.json'], dir);
+  assert.equal(over.code, 2);
+  assert.match(over.stderr, /--html: '.*results\.json' is the results input/);
   const rep = await runCli(['report', 'bench', '--html', 'report.html'], dir);
   assert.equal(rep.code, 0, rep.stderr);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');

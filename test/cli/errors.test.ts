@@ -88,7 +88,7 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   for (const out of ['orig', './orig/', join(d, 'orig')]) {
     const r = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', out, '--force'], d);
     assert.equal(r.code, 2, out);
-    assert.match(errorLine(r), /--out: '.*orig' is the --from checkpoint; the unlearned model must go elsewhere/);
+    assert.match(errorLine(r), /--out: '.*orig' is the --from input; write the output elsewhere \(inputs are never overwritten\)/);
   }
   const asRef = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--reference', 'orig', '--out', 'orig', '--force'], d);
   assert.equal(asRef.code, 2);
@@ -130,6 +130,20 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const csv = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'nowhere/out.csv'], d);
   assert.equal(csv.code, 2);
   assert.match(errorLine(csv), /--csv: directory '.*nowhere' does not exist/);
+  // nor is an output file written over, or into, an input
+  const csvIn = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'orig/manifest.json'], d);
+  assert.equal(csvIn.code, 2);
+  assert.match(errorLine(csvIn), /--csv: '.*manifest\.json' lies inside the eval DIR input '.*orig'; write the output elsewhere/);
+  const into = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', 'orig/unlearned'], d);
+  assert.equal(into.code, 2);
+  assert.match(errorLine(into), /--out: '.*unlearned' lies inside the --from input/);
+  const huge = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ft', '--lr', '1e300', '--out', 'x'], d);
+  assert.equal(huge.code, 2);
+  assert.match(errorLine(huge), /option 'lr' is 1e\+300, beyond float32's range/);
+  const momentum = await runCli(['train', '--model', 'mlp', ...TINY, '--momentum', '2', '--out', 'x'], d);
+  assert.equal(momentum.code, 2);
+  assert.match(errorLine(momentum), /--momentum: must be in \[0, 1\), got 2/);
+  assert.equal(sha(), before, 'the original is untouched');
   const csvDir = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'orig'], d);
   assert.equal(csvDir.code, 2);
   assert.match(errorLine(csvDir), /--csv: '.*orig' is a directory; give a file name/);

@@ -2,7 +2,7 @@
 // Debian, a seeded subset of the training set, an MLP, the protocol's recipe shortened; original and
 // retrain are cached (a second run reuses them); SalUn and two baselines (FT, GA) are rerun every time.
 import { join } from 'node:path';
-import { clearRuns, runBench } from '../bench.js';
+import { clearRuns, refuseForeignResults, runBench } from '../bench.js';
 import { cacheDir } from '../cache.js';
 import { dataConfig } from '../data.js';
 import type { Opts } from '../options.js';
@@ -10,7 +10,7 @@ import { renderResults } from '../results.js';
 import { formatSeconds } from '../progress.js';
 import { checkMethod } from '../unlearning.js';
 import { defaultRecipe } from '../recipes.js';
-import { print, printJson, withRun } from './shared.js';
+import { outputDir, print, printJson, withRun } from './shared.js';
 import { recipeFrom } from '../training.js';
 import { MODEL_NAMES } from '../../models/spec.js';
 
@@ -20,7 +20,8 @@ export default async function demo(o: Opts): Promise<void> {
   const start = performance.now();
   for (const m of DEMO_METHODS) checkMethod(m, 'demo');
   const cache = cacheDir(o.string('cacheDir'));
-  const out = o.string('out') ?? join(cache, 'demo');
+  const out = outputDir('--out', o.string('out') ?? join(cache, 'demo'));
+  refuseForeignResults(out);
   // Small and long enough to memorise: 2,700 training images for 30 epochs of an MLP give the original model a
   // real memorisation gap (about 12 points, as the protocol's full run has one), in about two minutes on 2 cores
   // (measured under load: 2:21; the small CNN took 8 minutes for a 9-point gap).

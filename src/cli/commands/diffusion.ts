@@ -5,7 +5,19 @@ import { inapplicableOption } from '../../diffusion/unlearn.js';
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
-import { print, printJson, withRun } from './shared.js';
+import { outputDir, outputFile, print, printJson, refuseInputs, withRun } from './shared.js';
+import { refuseFinished } from '../checkpoints.js';
+
+/**
+ * The checkpoint directory a subcommand writes, checked before any work: writable, none of its inputs, and not a
+ * finished checkpoint (of any kind) unless --force. An interrupted training run has no manifest yet and resumes.
+ */
+function checkpointOut(o: Opts, what: string, inputs: [string, string][] = []): string {
+  const out = outputDir('--out', required(o, 'out', what));
+  refuseInputs('--out', out, inputs);
+  refuseFinished(out, o.bool('force'));
+  return out;
+}
 
 const METHODS = ['salun', 'semu', 'ft', 'ga'] as const;
 const SAMPLERS = ['ddim', 'ddpm'] as const;
@@ -14,11 +26,11 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
-  train: ['out', 'data', 'iterations', 'batchSize', 'lr', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'data', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'seed'],
+  train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'timesteps', 'unet', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
-  classifier: ['out', 'data', 'epochs', 'seed'],
+  classifier: ['out', 'force', 'data', 'epochs', 'seed'],
 };
 
 /** A flag the subcommand would ignore is a usage error naming the subcommands that read it. */
@@ -57,13 +69,23 @@ function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; 
 export default async function diffusion(o: Opts, args: string[]): Promise<void> {
   const sub = args[0];
   checkFlags(o, String(sub));
+  // each output is checked before any work (after the flags): no input is overwritten, and no finished checkpoint
+  // without --force
+  const from = o.string('from');
+  const outputs = {
+    train: () => checkpointOut(o, 'where to write the diffusion checkpoint'),
+    unlearn: () => checkpointOut(o, 'where to write the unlearned checkpoint', from === undefined ? [] : [['--from', from]]),
+    classifier: () => checkpointOut(o, 'where to write the evaluation classifier'),
+    sample: () => outputFile('--out', required(o, 'out', 'the PNG grid to write (one row per class)'), [['--from', from ?? null]]),
+    eval: () => (o.has('grid') ? outputFile('--grid', o.string('grid')!, [['--from', from ?? null], ['--classifier', o.string('classifier') ?? null]]) : undefined),
+  } as const;
   const result = await withRun(o, async ({ reporter, signal }) => {
     const progress = progressTo(reporter);
     switch (sub) {
       case 'train':
         return diffusionTrainCommand(
           {
-            out: required(o, 'out', 'where to write the diffusion checkpoint'),
+            out: outputs.train(),
             ...given({
               data: o.string('data'),
               iterations: o.int('iterations', { min: 1 }),
@@ -91,7 +113,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         return diffusionUnlearnCommand(
           {
             model: required(o, 'from', 'the trained diffusion checkpoint'),
-            out: required(o, 'out', 'where to write the unlearned checkpoint'),
+            out: outputs.unlearn(),
             method,
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
             ...methodOptions,
@@ -112,7 +134,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         return diffusionSampleCommand(
           {
             model: required(o, 'from', 'the diffusion checkpoint to sample'),
-            out: required(o, 'out', 'the PNG grid to write (one row per class)'),
+            out: outputs.sample(),
             ...given({ perClass: o.int('perClass', { min: 1 }) }),
             ...samplingOptions(o),
           },
@@ -129,7 +151,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
               data: o.string('data'),
               samplesForget: o.int('samplesForget', { min: 1 }),
               samplesPerClass: o.int('samplesPerClass', { min: 1 }),
-              grid: o.string('grid'),
+              grid: outputs.eval(),
             }),
             ...samplingOptions(o),
           },
@@ -139,7 +161,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
       case 'classifier':
         return diffusionClassifierCommand(
           {
-            out: required(o, 'out', 'where to write the evaluation classifier'),
+            out: outputs.classifier(),
             ...given({ data: o.string('data'), epochs: o.int('epochs', { min: 1 }), seed: o.int('seed', { min: 0 }) }),
           },
           progress,

@@ -36,7 +36,7 @@ export default async function evalCommand(o: Opts, args: string[]): Promise<void
   if (dirArg === undefined) throw new UsageError('eval: give the checkpoint directory, e.g. lethe eval runs/salun');
   const dir = resolve(dirArg);
   const refDir = o.has('reference') ? resolve(o.string('reference')!) : null;
-  const csvPath = o.has('csv') ? outputFile('--csv', o.string('csv')!) : undefined;
+  const csvPath = o.has('csv') ? outputFile('--csv', o.string('csv')!, [['eval DIR', dir], ['--reference', refDir]]) : undefined;
   const result = await withRun(o, async ({ reporter }) => {
     const run = prepareFromCheckpoint(dir, o.string('forget'), { dataDir: o.string('dataDir'), flag: 'eval DIR' });
     try {

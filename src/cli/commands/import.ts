@@ -9,8 +9,7 @@
 // positions are the dataset's own indices.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { join, relative, resolve } from 'node:path';
-import { nearestExisting } from '../../io/atomic.js';
+import { join, resolve } from 'node:path';
 import { loadWeightsFile } from '../../io/weights.js';
 import { sha256 } from '../../io/artifacts.js';
 import { createModel, type ModelName, type ModelSpec } from '../../models/index.js';
@@ -25,7 +24,7 @@ import { required, type Opts } from '../options.js';
 import { describeData, loadData, trainSets, type LoadedData } from '../data.js';
 import type { TensorDataset } from '../../data/dataset.js';
 import { dataRecord, modelSpecFor } from '../training.js';
-import { outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, withRun } from './shared.js';
+import { outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, realPathOf, withRun } from './shared.js';
 
 const NORMALIZE_HELP = '--normalize data (the dataset\u2019s per-channel mean/std, as Lethe trains), none (pixels in [0, 1]) or MEAN:STD (per channel, e.g. 0.4914,0.4822,0.4465:0.247,0.2435,0.2616)';
 
@@ -135,12 +134,6 @@ function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): 
   } finally {
     added.forEach((t) => t.dispose());
   }
-}
-
-/** The real path of the absolute `path`, which may not exist yet: its nearest existing part's, with the rest. */
-function realPathOf(path: string): string {
-  const base = nearestExisting(path);
-  return join(realpathSync(base), relative(base, path));
 }
 
 export default async function importCommand(o: Opts, args: string[]): Promise<void> {

@@ -29,7 +29,8 @@ async function classifierReport(doc: ResultsDoc, html: string, png: boolean): Pr
 
 export default async function report(o: Opts, args: string[]): Promise<void> {
   const dir = resolve(args[0] ?? '.');
-  const html = outputFile('--html', required(o, 'html', 'the HTML file to write'));
+  // (the page may go into the results directory, but not over the results it is made from)
+  const html = outputFile('--html', required(o, 'html', 'the HTML file to write'), [['results', join(dir, 'results.json')]]);
   const source = readReportSource(dir);
   if (source.kind === 'classifier') return classifierReport(source.doc, html, o.bool('png'));
   // every grid is read (and checked) before the page is written, so a missing one leaves no half-made report

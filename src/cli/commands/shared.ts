@@ -1,9 +1,10 @@
 // Helpers the commands share: reading the data and recipe flags, running with Ctrl-C handling, printing.
 import type { ModelName } from '../../models/index.js';
 import { MODEL_NAMES } from '../../models/spec.js';
+import { FLOAT32_MAX } from '../../torch/dtype.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
-import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { nearestExisting } from '../../io/atomic.js';
 import { dataConfig, type DataConfig } from '../data.js';
@@ -37,12 +38,15 @@ export function readTrainRecipe(o: Opts, base: Partial<TrainRecipe> = {}): Train
   const epochs = o.int('epochs', { min: 1 });
   if (epochs !== undefined) r.epochs = epochs;
   const lr = o.positive('lr');
+  if (lr !== undefined && lr > FLOAT32_MAX) throw new UsageError(`--lr: ${lr} is beyond float32's range (±3.4e38)`);
   if (lr !== undefined) r.lr = lr;
   const bs = o.int('batchSize', { min: 1 });
   if (bs !== undefined) r.batchSize = bs;
   const momentum = o.number('momentum');
+  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw new UsageError(`--momentum: must be in [0, 1), got ${momentum}`);
   if (momentum !== undefined) r.momentum = momentum;
   const wd = o.number('weightDecay');
+  if (wd !== undefined && !(wd >= 0 && wd <= FLOAT32_MAX)) throw new UsageError(`--weight-decay: must be ≥ 0 and within float32's range, got ${wd}`);
   if (wd !== undefined) r.weightDecay = wd;
   if (o.has('optimizer')) r.optimizer = o.choice('optimizer', ['sgd', 'adam'] as const, 'sgd');
   if (o.has('schedule')) r.schedule = o.choice('schedule', ['multistep', 'cosine', 'constant'] as const, PROTOCOL_RECIPE.schedule);
@@ -123,11 +127,39 @@ export function withOptFlags(o: Opts, method: string, base: Record<string, unkno
 
 const isDirectory = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 
-/** A file a command will write (--csv, --html), checked before any work: its directory exists, and it is not one. */
-export function outputFile(flag: string, path: string): string {
+/** The real path of `path`, which may not exist yet: its nearest existing part's, with the rest. */
+export function realPathOf(path: string): string {
+  const p = resolve(path);
+  const base = nearestExisting(p);
+  return join(realpathSync(base), relative(base, p));
+}
+
+/** The command's inputs, each named by its flag: a checkpoint or results directory, or a file (null: not given). */
+export type Inputs = readonly (readonly [flag: string, path: string | null | undefined])[];
+
+/**
+ * Inputs are never overwritten: an output (a directory or a file) that is one of the command's inputs, or lies inside
+ * one, is a usage error before any work, whatever links lead there.
+ */
+export function refuseInputs(flag: string, out: string, inputs: Inputs): void {
+  const o = realPathOf(out);
+  for (const [inFlag, input] of inputs) {
+    if (input === null || input === undefined) continue;
+    const i = realPathOf(input);
+    if (o === i) throw new UsageError(`${flag}: '${out}' is the ${inFlag} input; write the output elsewhere (inputs are never overwritten)`);
+    if (o.startsWith(i + sep)) throw new UsageError(`${flag}: '${out}' lies inside the ${inFlag} input '${input}'; write the output elsewhere (inputs are never overwritten)`);
+  }
+}
+
+/**
+ * A file a command will write (--csv, --html, a PNG), checked before any work: its directory exists, it is not one,
+ * and it is none of the command's inputs nor inside one.
+ */
+export function outputFile(flag: string, path: string, inputs: Inputs = []): string {
   const p = resolve(path);
   if (!isDirectory(dirname(p))) throw new UsageError(`${flag}: directory '${dirname(p)}' does not exist`);
   if (isDirectory(p)) throw new UsageError(`${flag}: '${p}' is a directory; give a file name`);
+  refuseInputs(flag, p, inputs);
   return p;
 }
 

@@ -1,14 +1,13 @@
 // lethe unlearn: one method (with any blocks) on a trained checkpoint; saves the result with its manifest.
 import { runDistributed } from '../distributed.js';
 import { resolve } from 'node:path';
-import { existsSync, realpathSync } from 'node:fs';
 import { getMethod } from '../../unlearn/index.js';
 import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
 import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf } from '../checkpoints.js';
-import { outputDir, print, printJson, readOptFlags, withOptFlags, withRun } from './shared.js';
+import { outputDir, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
 
 export function readMethodOptions(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
@@ -72,12 +71,8 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
   const blocks = readBlocks(o, method, recipe?.blocks ?? {});
   const out = o.has('out') ? outputDir('--out', o.string('out')!) : null;
   const referenceDir = o.has('reference') ? resolve(o.string('reference')!) : null;
-  // inputs are never modified: not even --force may write the unlearned model over the model it reads
-  if (out !== null) {
-    for (const [flag, dir] of [['--from', from], ['--reference', referenceDir]] as const) {
-      if (dir !== null && sameLocation(out, dir)) throw new UsageError(`--out: '${out}' is the ${flag} checkpoint; the unlearned model must go elsewhere (inputs are never overwritten)`);
-    }
-  }
+  // inputs are never modified: not even --force may write the unlearned model over (or into) the model it reads
+  if (out !== null) refuseInputs('--out', out, [['--from', from], ['--reference', referenceDir]]);
 
   const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
@@ -131,8 +126,3 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
   if (manifestOut !== null) print(`saved → ${out}`);
 }
 
-/** Whether two paths name the same place (symbolic links resolved where the paths exist). */
-function sameLocation(a: string, b: string): boolean {
-  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : p);
-  return real(a) === real(b);
-}
