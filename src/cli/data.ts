@@ -149,6 +149,16 @@ function measureNormalization(ds: TensorDataset): { mean: number[]; std: number[
 }
 
 /** Loads the data named by the config, with its seeded subsets. The caller disposes the result. */
+/**
+ * A digest of the data a model was made with: its training and test labels, in order (after the seeded subsets).
+ * Another copy or version of a dataset, given with --data-dir, almost surely differs here; checkpoints record it so
+ * that a run on other data is refused instead of unlearning samples the model never saw.
+ */
+export function dataDigest(d: Pick<LoadedData, 'train' | 'test'>): string {
+  const bytes = (a: Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return sha256(Buffer.concat([bytes(d.train.labelArray()), bytes(d.test.labelArray())])).slice(0, 16);
+}
+
 export function loadData(c: DataConfig): LoadedData {
   const raw = loadRaw(c);
   const train = seededSubset(raw.train, c.trainSize, c.seed, 'train-subset', '--train-size');

@@ -25,7 +25,7 @@ import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
 import { checkpointKind } from './checkpoints.js';
-import { indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
+import { dataDigest, indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
 
@@ -71,6 +71,7 @@ export function dataRecord(
 ): Record<string, unknown> {
   return {
     dataConfig: c,
+    dataDigest: dataDigest(data),
     dataset: { name: data.kind, ...c, numClasses: data.numClasses, classNames: data.classNames ?? null },
     split: { seed: c.seed, valFraction: c.valFraction, description: split.description },
     sizes: { train: split.train.size, val: split.val.size, test: data.test.size },

@@ -8,7 +8,7 @@ import type { HeadlineMetrics } from '../eval/gap.js';
 import type { CheckpointManifest } from '../train/checkpoint.js';
 import { UsageError } from './errors.js';
 import { dataConfigOf, openCheckpoint, refuseFinished, replaceCheckpoint, sameData } from './checkpoints.js';
-import { canonicalForget, describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
+import { canonicalForget, dataDigest, describeData, loadData, protocolSets, type LoadedData, type ProtocolSets } from './data.js';
 import type { BlocksSetting } from './recipes.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
@@ -156,7 +156,9 @@ export async function runMethod(
 }
 
 /** The headline metrics of a reference (retrain) checkpoint on the same sets, checked to be comparable. */
-export function referenceMetrics(dir: string, data: DataConfig, sets: ProtocolSets, flag = '--reference'): { metrics: HeadlineMetrics; manifest: CheckpointManifest } {
+export function referenceMetrics(run: Pick<PreparedRun, 'data' | 'sets' | 'manifest'>, dir: string, flag = '--reference'): { metrics: HeadlineMetrics; manifest: CheckpointManifest } {
+  const { sets } = run;
+  const data = run.data.config;
   const { model, manifest } = openCheckpoint(dir, flag);
   try {
     if (manifest['kind'] !== 'retrain') {
@@ -167,6 +169,14 @@ export function referenceMetrics(dir: string, data: DataConfig, sets: ProtocolSe
     if (!sameData(refData, data)) {
       const differ = (['data', 'trainSize', 'testSize', 'seed', 'valFraction'] as const).filter((k) => refData[k] !== data[k]).map((k) => `${k} ${String(refData[k])} against ${String(data[k])}`);
       throw new UsageError(`${flag}: '${dir}' was trained on other data (${differ.join(', ')}); it must share the dataset, sizes, seed and validation split`);
+    }
+    const refLabels = manifest['dataDigest'];
+    if (typeof refLabels === 'string' && refLabels !== dataDigest(run.data)) {
+      throw new UsageError(`${flag}: '${dir}' was trained on another copy or version of the dataset (its labels differ); retrain it on this data`);
+    }
+    // Avg.Gap to a retrain of another architecture measures the architectures, not the unlearning
+    if (manifest.model.name !== run.manifest.model.name) {
+      throw new UsageError(`${flag}: '${dir}' is a ${manifest.model.name}, the model being evaluated a ${run.manifest.model.name}; the reference must retrain the same architecture`);
     }
     const refForget = manifest['forget'];
     if (typeof refForget === 'string' && refForget !== sets.forgetSpec) {
@@ -200,6 +210,13 @@ export function prepareFromCheckpoint(dir: string, forget: string | undefined, o
     const spec = forget !== undefined ? canonicalForget(forget) : typeof manifest['forget'] === 'string' ? (manifest['forget'] as string) : undefined;
     if (spec === undefined) throw new UsageError(`--forget: '${dir}' is an original model; say what to forget, e.g. --forget random:0.1`);
     data = loadData(dataConfigOf(manifest, dir, { dataDir: o.dataDir }));
+    const made = manifest['dataDigest'];
+    if (typeof made === 'string' && made !== dataDigest(data)) {
+      throw new UsageError(
+        `${o.dataDir === undefined ? o.flag : '--data-dir'}: this is not the data '${dir}' was made with (its labels differ: another copy or version of the dataset?); ` +
+          `point --data-dir at that data (the checkpoint's is ${String(dataConfigOf(manifest, dir).dataDir ?? 'the default')})`,
+      );
+    }
     const sets = protocolSets(data, spec);
     // the spec from the manifest must still select what it selected then (an indices file can change)
     const pinned = manifest['forgetDigest'];
@@ -234,6 +251,7 @@ export function saveUnlearned(out: string, model: Module, run: PreparedRun, summ
   return replaceCheckpoint(out, model, run.manifest.model, {
     kind: 'unlearned',
     dataConfig: run.data.config,
+    dataDigest: dataDigest(run.data),
     forgetDigest: run.sets.forgetDigest,
     protocol: run.protocol,
     ...summary,

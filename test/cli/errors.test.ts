@@ -1,9 +1,11 @@
 // Bad usage exits 2 with one line naming the flag or file; failures (a corrupt checkpoint) exit 1. No stacks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
+import { FASHION_MNIST_DEBIAN_DIR } from '../../src/data/datasets.js';
 
 const dir = tempDir();
 
@@ -125,6 +127,12 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const ref = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--reference', 'orig'], d);
   assert.equal(ref.code, 2);
   assert.match(errorLine(ref), /--reference: '.*orig' is an original model, not a retrain reference; make one with lethe train --forget random:0\.1 --out DIR/);
+  // nor a retrain of another architecture: the gap would measure the architectures
+  const cnn = await runCli(['train', '--model', 'smallcnn', ...TINY, '--epochs', '1', '--forget', 'random:0.1', '--out', 'retrain-cnn', '--quiet'], d);
+  assert.equal(cnn.code, 0, cnn.stderr);
+  const arch = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--reference', 'retrain-cnn'], d);
+  assert.equal(arch.code, 2);
+  assert.match(errorLine(arch), /--reference: '.*retrain-cnn' is a smallcnn, the model being evaluated a mlp; the reference must retrain the same architecture/);
 
   // --csv and --html: a missing directory or a directory path is a usage error before any work
   const csv = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'nowhere/out.csv'], d);
@@ -143,6 +151,16 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const momentum = await runCli(['train', '--model', 'mlp', ...TINY, '--momentum', '2', '--out', 'x'], d);
   assert.equal(momentum.code, 2);
   assert.match(errorLine(momentum), /--momentum: must be in \[0, 1\), got 2/);
+  // other data under --data-dir (a copy of Fashion-MNIST with 1,000 training labels changed): refused, not unlearned
+  const other = join(d, 'other-data');
+  mkdirSync(other);
+  for (const f of readdirSync(FASHION_MNIST_DEBIAN_DIR)) copyFileSync(join(FASHION_MNIST_DEBIAN_DIR, f), join(other, f));
+  const labels = gunzipSync(readFileSync(join(FASHION_MNIST_DEBIAN_DIR, 'train-labels-idx1-ubyte.gz')));
+  for (let i = 8; i < 1008; i++) labels[i] = (labels[i]! + 1) % 10;
+  writeFileSync(join(other, 'train-labels-idx1-ubyte.gz'), gzipSync(labels));
+  const elsewhere = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--data-dir', other, '--out', 'x'], d);
+  assert.equal(elsewhere.code, 2);
+  assert.match(errorLine(elsewhere), /--data-dir: this is not the data '.*orig' was made with \(its labels differ/);
   assert.equal(sha(), before, 'the original is untouched');
   const csvDir = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'orig'], d);
   assert.equal(csvDir.code, 2);

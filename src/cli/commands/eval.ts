@@ -40,7 +40,7 @@ export default async function evalCommand(o: Opts, args: string[]): Promise<void
   const result = await withRun(o, async ({ reporter }) => {
     const run = prepareFromCheckpoint(dir, o.string('forget'), { dataDir: o.string('dataDir'), flag: 'eval DIR' });
     try {
-      const ref = refDir === null ? null : referenceMetrics(refDir, run.data.config, run.sets);
+      const ref = refDir === null ? null : referenceMetrics(run, refDir);
       reporter.log(`evaluating ${dir} (${run.manifest.kind}) on D_f ${run.sets.forget.size}, D_r ${run.sets.retain.size}, test ${run.sets.test.size}`);
       const report = evaluateUnlearning(run.original, { forget: run.sets.forget, retain: run.sets.retain, test: run.sets.test }, ref ? { reference: ref.metrics } : {});
       return { report, ref: ref?.metrics, protocol: run.protocol, kind: run.manifest.kind, method: run.manifest['method'] ?? null, classNames: run.data.classNames ?? null };
