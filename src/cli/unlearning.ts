@@ -111,6 +111,9 @@ export async function runMethod(
       throw new UsageError(`--opt: ${(e as Error).message}`);
     }
   })();
+  // (the library takes 0 epochs, the original handed back, for tests of a method's set-up; a command line that asks
+  // for a run of a method that trains gets an error, whether through --epochs or --opt epochs=0)
+  if (def.defaults.epochs > 0 && options.epochs === 0) throw new UsageError(`--opt: method '${def.name}' trains for epochs ≥ 1; epochs=0 would save the original unchanged`);
   const blocks = blockRunOptions(job.blocks);
   try {
     runBlocks(job.method, blocks, sets.forget.size);

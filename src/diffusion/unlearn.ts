@@ -20,7 +20,7 @@ import { deriveSeed } from '../data/random.js';
 import { manualSeed, tidy, type Tensor } from '../torch/index.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../unlearn/blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
-import { SvdSubspace, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
+import { SvdSubspace, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
 import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
@@ -145,6 +145,23 @@ export function inapplicableOption(
   return null;
 }
 
+/**
+ * The settings a run can check without its model or data, before any gradient pass: a flag the method would ignore,
+ * and every number's range (the command line turns the error into a usage error).
+ */
+export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
+  const inapplicable = inapplicableOption(o.method, o);
+  if (inapplicable) throw new Error(`${inapplicable.option} ${inapplicable.problem}`);
+  const defaults = DIFFUSION_UNLEARN_DEFAULTS[o.method];
+  const iterations = o.iterations ?? defaults.iterations;
+  const lr = o.lr ?? defaults.lr;
+  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${iterations}`);
+  if (!(lr > 0)) throw new RangeError(`lr must be positive, got ${lr}`);
+  if (o.alpha !== undefined && !(o.alpha >= 0 && Number.isFinite(o.alpha))) throw new RangeError(`alpha must be a finite weight ≥ 0, got ${o.alpha}`);
+  if (o.maskRatio !== undefined && !(o.maskRatio > 0 && o.maskRatio <= 1)) throw new RangeError(`maskRatio must be in (0, 1], got ${o.maskRatio}`);
+  if (o.subspace) subspaceSettings(o.subspace);
+}
+
 /** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
 export async function unlearnDiffusion(
   model: UNet,
@@ -159,8 +176,7 @@ export async function unlearnDiffusion(
   const f = o.forgetClass;
   if (!Number.isInteger(f) || f < 0 || f >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${f}`);
   if (train.numClasses !== C) throw new Error(`the data has ${train.numClasses} classes but the UNet was built for ${C}`);
-  const inapplicable = inapplicableOption(method, o);
-  if (inapplicable) throw new Error(`${inapplicable.option} ${inapplicable.problem}`);
+  checkDiffusionUnlearnOptions(o);
   const iterations = o.iterations ?? defaults.iterations;
   const batchSize = o.batchSize ?? defaults.batchSize;
   const lr = o.lr ?? defaults.lr;
@@ -168,8 +184,6 @@ export async function unlearnDiffusion(
   const useRetain = o.useRetain ?? defaults.useRetain;
   const clip = o.gradClip ?? 1;
   const seed = o.seed ?? 0;
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${iterations}`);
-  if (!(lr > 0)) throw new RangeError(`lr must be positive, got ${lr}`);
   const start = performance.now();
   const forgetIdx = indicesOfClasses(train, [f]);
   const retainIdx = indicesOfClasses(train, [f], true);

@@ -9,6 +9,7 @@
 //   mode.kind === 'worker' → const group = joinJob(mode); train with distributedFit / the DDP hooks; only
 //                            group.isMaster writes outputs; end through runWorker or destroy();
 //   mode.kind === 'single' → the ordinary 1-process path.
+import { availableParallelism } from 'node:os';
 import { DistributedError, initProcessGroup, parseMaster, type ProcessGroup } from './group.js';
 import { launch, LaunchError, type LaunchResult } from './launch.js';
 import { DEFAULT_TIMEOUT_MS } from './protocol.js';
@@ -67,6 +68,9 @@ export function resolveDistributedMode(o: DistributedCliOptions, env: NodeJS.Pro
     parseMaster(o.master!);
     return { kind: 'worker', rank: rank!, worldSize: worldSize!, master: o.master!, timeoutMs };
   }
+  // each worker runs one thread: more workers than cores only time-slice (and 64 on 2 cores time out joining)
+  const cores = availableParallelism();
+  if (nproc !== undefined && nproc > cores) throw new RangeError(`--nproc ${nproc}: this machine has ${cores} cores and each worker takes one; use at most --nproc ${cores} (several machines: --rank/--world-size/--master)`);
   if (nproc !== undefined && nproc > 1) return { kind: 'launch', nproc, timeoutMs };
   return { kind: 'single' };
 }

@@ -57,7 +57,7 @@ export const libtorch = {
 // A bad value is said out loud: the thread count changes libtorch's reduction order, hence the results' last bits.
 setNumThreads(threadsFromEnv(process.env['LETHE_NUM_THREADS'], availableParallelism(), (m) => process.stderr.write(`lethe: ${m}\n`)));
 
-/** The thread count LETHE_NUM_THREADS asks for; unset → every core; a bad value → every core, with a warning. */
+/** The thread count LETHE_NUM_THREADS asks for; unset → every core; a bad value or more than the cores → every core, with a warning. */
 export function threadsFromEnv(value: string | undefined, cores: number, warn: (message: string) => void): number {
   if (value === undefined || value.trim() === '') return cores;
   const n = Number(value);
@@ -65,7 +65,11 @@ export function threadsFromEnv(value: string | undefined, cores: number, warn: (
     warn(`LETHE_NUM_THREADS must be a positive integer, got '${value}'; using all ${cores} cores`);
     return cores;
   }
-  if (n > cores) warn(`LETHE_NUM_THREADS=${n} is more threads than this machine's ${cores} cores; they will compete for them`);
+  // more threads than cores only compete for them (100,000 of them stall the machine): capped, and said
+  if (n > cores) {
+    warn(`LETHE_NUM_THREADS=${n} is more threads than this machine's ${cores} cores; using ${cores}`);
+    return cores;
+  }
   return n;
 }
 

@@ -6,7 +6,7 @@
 // complete. Resume state (optimizer, epoch, history) lives beside it in resume.{safetensors,json}.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureDirectory } from '../io/atomic.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { disposeStateDict, type Module } from '../nn/module.js';
 import { createModel } from '../models/registry.js';
 import { validateModelSpec, type ModelSpec } from '../models/spec.js';
@@ -85,6 +85,7 @@ export function readManifest(dir: string): CheckpointManifest {
   } catch (e) {
     throw new CheckpointError(dir, `${MANIFEST} is not valid JSON (${(e as Error).message}); the checkpoint is corrupt`);
   }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new CheckpointError(dir, `${MANIFEST} is not a JSON object; the checkpoint is corrupt`);
   const man = m as Partial<CheckpointManifest>;
   if ((man.format as string | undefined) === 'lethe-diffusion') {
     throw new CheckpointError(dir, 'it is a diffusion model; use lethe diffusion eval / sample / unlearn for it');
@@ -96,7 +97,9 @@ export function readManifest(dir: string): CheckpointManifest {
   } catch (e) {
     throw new CheckpointError(dir, (e as Error).message);
   }
-  if (!man.weights || typeof man.weights.sha256 !== 'string') throw new CheckpointError(dir, 'the manifest does not describe its weights file');
+  if (!man.weights || typeof man.weights.sha256 !== 'string' || typeof man.weights.file !== 'string') throw new CheckpointError(dir, 'the manifest does not describe its weights file');
+  // the weights live in the checkpoint's own directory: a path elsewhere is a corrupt (or crafted) manifest
+  if (basename(man.weights.file) !== man.weights.file || man.weights.file === '..') throw new CheckpointError(dir, `the weights file '${man.weights.file}' is not a file of the checkpoint's directory`);
   return man as CheckpointManifest;
 }
 

@@ -1,7 +1,7 @@
 // Bad usage exits 2 with one line naming the flag or file; failures (a corrupt checkpoint) exit 1. No stacks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
@@ -73,6 +73,40 @@ test('unknown method, forget spec out of range, corrupt checkpoint', async () =>
   noStack(corrupt.stderr);
   const ev = await runCli(['eval', 'corrupt', '--forget', 'random:0.1'], dir);
   assert.equal(ev.code, 1);
+
+  // a manifest that is no object, or names a weights file outside its directory: said so, not a TypeError
+  const manifests: [unknown, RegExp][] = [
+    [null, /manifest\.json is not a JSON object; the checkpoint is corrupt/],
+    [[1, 2], /manifest\.json is not a JSON object/],
+    ['orig-weights', /the weights file '\.\.\/orig\/model\.safetensors' is not a file of the checkpoint's directory/],
+  ];
+  for (const [content, message] of manifests) {
+    rmSync(join(dir, 'crafted'), { recursive: true, force: true });
+    cpSync(join(dir, 'orig'), join(dir, 'crafted'), { recursive: true });
+    const m = JSON.parse(readFileSync(join(dir, 'orig', 'manifest.json'), 'utf8')) as { weights: { file: string } };
+    m.weights.file = '../orig/model.safetensors';
+    writeFileSync(join(dir, 'crafted', 'manifest.json'), JSON.stringify(content === 'orig-weights' ? m : content));
+    const r = await runCli(['eval', 'crafted', '--forget', 'random:0.1'], dir);
+    assert.equal(r.code, 1, String(content));
+    assert.match(errorLine(r), message);
+    noStack(r.stderr);
+  }
+
+  // more option checks that come before any work
+  const checks: [string[], RegExp][] = [
+    [['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ft', '--opt', 'epochs=0', '--out', 'x'], /--opt: method 'ft' trains for epochs ≥ 1; epochs=0 would save the original unchanged/],
+    [['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'cufg', '--opt', 'forgetBatchSize=0', '--out', 'x'], /cufg: forgetBatchSize must be a positive integer, got 0/],
+    [['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ft', '--opt', 'constructor=1', '--out', 'x'], /method 'ft' has no option 'constructor'/],
+    [['sweep', '--method', 'retrain', '--model', 'mlp', ...TINY], /--method: 'retrain' is the reference every trial is measured against/],
+    [['train', '--model', 'mlp', ...TINY, '--nproc', '64', '--out', 'x'], /--nproc 64: this machine has \d+ cores and each worker takes one/],
+    [['diffusion', 'unlearn', '--from', 'nowhere', '--alpha', '-1', '--out', 'x'], /diffusion unlearn: alpha must be a finite weight ≥ 0, got -1/],
+    [['diffusion', 'unlearn', '--from', 'nowhere', '--mask-ratio', '2', '--out', 'x'], /diffusion unlearn: maskRatio must be in \(0, 1\], got 2/],
+  ];
+  for (const [args, message] of checks) {
+    const r = await runCli(args, dir);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(errorLine(r), message);
+  }
 
   // LETHE_DEBUG=1 shows the stack
   const debug = await runCli(['eval', 'corrupt', '--forget', 'random:0.1'], dir, { LETHE_DEBUG: '1' });

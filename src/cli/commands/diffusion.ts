@@ -1,7 +1,7 @@
 // lethe diffusion train|unlearn|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
 // work; this file only maps flags to its options, with the same progress, Ctrl-C and error behaviour as the rest).
 import { diffusionClassifierCommand, diffusionEvalCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
-import { inapplicableOption } from '../../diffusion/unlearn.js';
+import { checkDiffusionUnlearnOptions, inapplicableOption } from '../../diffusion/unlearn.js';
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
@@ -110,25 +110,26 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         const gamma = o.number('gamma');
         const inapplicable = inapplicableOption(method, { forgetClass: 0, ...methodOptions, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
         if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${inapplicable.problem.replace('useRetain', '--use-retain')}`);
-        return diffusionUnlearnCommand(
-          {
-            model: required(o, 'from', 'the trained diffusion checkpoint'),
-            out: outputs.unlearn(),
-            method,
-            forgetClass: o.int('forgetClass', { min: 0 }, 0),
-            ...methodOptions,
-            ...given({
-              data: o.string('data'),
-              iterations: o.int('iterations', { min: 1 }),
-              batchSize: o.int('batchSize', { min: 1 }),
-              lr: o.number('lr'),
-              gamma,
-              seed: o.int('seed', { min: 0 }),
-            }),
-          },
-          progress,
-          signal,
-        );
+        const run = {
+          method,
+          forgetClass: o.int('forgetClass', { min: 0 }, 0),
+          ...methodOptions,
+          ...given({
+            data: o.string('data'),
+            iterations: o.int('iterations', { min: 1 }),
+            batchSize: o.int('batchSize', { min: 1 }),
+            lr: o.number('lr'),
+            gamma,
+            seed: o.int('seed', { min: 0 }),
+          }),
+        };
+        // every range before the gradient pass (alpha, --mask-ratio, --gamma, --lr)
+        try {
+          checkDiffusionUnlearnOptions({ ...run, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
+        } catch (e) {
+          throw new UsageError(`diffusion unlearn: ${(e as Error).message}`);
+        }
+        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run }, progress, signal);
       }
       case 'sample':
         return diffusionSampleCommand(

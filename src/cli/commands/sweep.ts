@@ -9,7 +9,7 @@ import { ensureDirectory } from '../../io/atomic.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearning } from '../../eval/evaluate.js';
-import { ensureModels } from '../bench.js';
+import { ensureModels, REFERENCE_METHODS } from '../bench.js';
 import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storedReference, storeRun } from '../run-store.js';
 import { cacheDir } from '../cache.js';
 import { canonicalForget, loadData, protocolSets, type ProtocolSets } from '../data.js';
@@ -252,6 +252,7 @@ const SWEEP_PARENT_ONLY = ['jobs', 'json', 'values', 'range', 'lr', 'points', 's
 export default async function sweep(o: Opts): Promise<void> {
   const method = required(o, 'method', 'the method to tune');
   checkMethod(method);
+  if (REFERENCE_METHODS.includes(method)) throw new UsageError(`--method: '${method}' is the reference every trial is measured against; there is nothing to tune (bench refuses it too)`);
   const forget = canonicalForget(o.string('forget', 'random:0.1'));
   const recipe0 = recipeForMethod(method, forget);
   // --opt fixes other options for every trial (and in the written recipe), e.g. bnLeak=true or epochs=5: the

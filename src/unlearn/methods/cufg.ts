@@ -36,6 +36,7 @@ export interface CufgOptions extends CommonOptions {
 function correctorSettings(name: string, options: CufgOptions) {
   if (!Number.isInteger(options.refreshEvery) || options.refreshEvery < 1) throw new RangeError(`${name}: refreshEvery must be a positive integer`);
   if (!Number.isInteger(options.stageEpochs) || options.stageEpochs < 1) throw new RangeError(`${name}: stageEpochs must be a positive integer, got ${options.stageEpochs}`);
+  if (!Number.isInteger(options.forgetBatchSize) || options.forgetBatchSize < 1) throw new RangeError(`${name}: forgetBatchSize must be a positive integer, got ${options.forgetBatchSize}`);
   return {
     tau0: options.tau0,
     tauStep: options.tauStep,
