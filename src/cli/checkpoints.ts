@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { ModelSpec } from '../models/index.js';
-import { MANIFEST, isCompleteCheckpoint, loadCheckpoint, readManifest, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
+import { CheckpointError, MANIFEST, isCompleteCheckpoint, loadCheckpoint, readManifest, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { tidy } from '../torch/index.js';
 import { UsageError } from './errors.js';
 import { VAL_FRACTION, type DataConfig } from './data.js';
@@ -35,15 +35,22 @@ export function openCheckpoint(dir: string, flag: string): { model: Module; spec
 /** The data configuration a checkpoint was made with (so the split can be rebuilt exactly). */
 export function dataConfigOf(m: CheckpointManifest, dir: string, override: { dataDir?: string | undefined } = {}): DataConfig {
   const c = m['dataConfig'] as Partial<DataConfig> | undefined;
-  if (c === undefined || typeof c.data !== 'string' || typeof c.seed !== 'number') {
+  if (typeof c !== 'object' || c === null || typeof c.data !== 'string') {
     throw new UsageError(`'${dir}': its manifest does not record the data configuration (was it made by lethe train?)`);
   }
+  // a damaged record is named as such, not reported later by the sampler or the split as if a flag were wrong
+  const bad = (field: string, v: unknown, want: string): never => {
+    throw new CheckpointError(dir, `its manifest's dataConfig.${field} is ${JSON.stringify(v)}, not ${want}; the manifest is corrupt`);
+  };
+  if (!Number.isInteger(c.seed) || c.seed! < 0) bad('seed', c.seed, 'a non-negative integer');
+  for (const k of ['trainSize', 'testSize'] as const) if (c[k] != null && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(k, c[k], 'a positive integer or null');
+  if (c.valFraction !== undefined && !(typeof c.valFraction === 'number' && c.valFraction >= 0 && c.valFraction < 1)) bad('valFraction', c.valFraction, 'a fraction in [0, 1)');
   return {
     data: c.data,
     dataDir: override.dataDir ?? c.dataDir ?? null,
     trainSize: c.trainSize ?? null,
     testSize: c.testSize ?? null,
-    seed: c.seed,
+    seed: c.seed!,
     valFraction: c.valFraction ?? VAL_FRACTION,
   };
 }
@@ -51,6 +58,11 @@ export function dataConfigOf(m: CheckpointManifest, dir: string, override: { dat
 /** True when two data configurations select the same samples (the directory may differ). */
 export function sameData(a: DataConfig, b: DataConfig): boolean {
   return a.data === b.data && a.trainSize === b.trainSize && a.testSize === b.testSize && a.seed === b.seed && a.valFraction === b.valFraction;
+}
+
+/** The first weight or buffer of `model` holding NaN or an infinity, or undefined when all are finite. */
+export function nonFiniteWeight(model: Module): string | undefined {
+  return tidy(() => [...model.stateDict()].find(([, t]) => t.isFloatingPoint() && !t.isfinite().all().item())?.[0]);
 }
 
 /**

@@ -101,7 +101,7 @@ export async function trainCheckpoint(
     if (isCompleteCheckpoint(dir)) {
       const m = readManifest(dir);
       if (m['configHash'] === hash && !job.force) {
-        reporter.log(`${label}: reusing the finished model in ${dir} (same configuration; --force retrains)`);
+        reporter.log(`${label}: reusing the finished model in ${dir} (same configuration${job.cached ? '' : '; --force retrains'})`);
         return { manifest: m, reused: true, resumedFrom: 0 };
       }
       if (!job.force) {

@@ -7,7 +7,7 @@ import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
 import type { CheckpointManifest } from '../train/checkpoint.js';
 import { UsageError } from './errors.js';
-import { dataConfigOf, openCheckpoint, refuseFinished, replaceCheckpoint, sameData } from './checkpoints.js';
+import { dataConfigOf, nonFiniteWeight, openCheckpoint, refuseFinished, replaceCheckpoint, sameData } from './checkpoints.js';
 import { canonicalForget, dataDigest, describeData, loadData, protocolSets, type LoadedData, type ProtocolSets } from './data.js';
 import type { BlocksSetting } from './recipes.js';
 import type { Parallel } from './distributed.js';
@@ -210,6 +210,9 @@ export function prepareFromCheckpoint(dir: string, forget: string | undefined, o
   const { model, manifest } = openCheckpoint(dir, o.flag);
   let data: LoadedData | null = null;
   try {
+    // (a run from broken weights would fail with a hint to lower the learning rate)
+    const broken = nonFiniteWeight(model);
+    if (broken !== undefined) throw new Error(`${o.flag}: the weights of '${dir}' hold NaN or infinite values (first in '${broken}'): the model is broken; train or import it again`);
     const spec = forget !== undefined ? canonicalForget(forget) : typeof manifest['forget'] === 'string' ? (manifest['forget'] as string) : undefined;
     if (spec === undefined) throw new UsageError(`--forget: '${dir}' is an original model; say what to forget, e.g. --forget random:0.1`);
     data = loadData(dataConfigOf(manifest, dir, { dataDir: o.dataDir }));

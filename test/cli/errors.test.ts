@@ -6,6 +6,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { FASHION_MNIST_DEBIAN_DIR } from '../../src/data/datasets.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { noGrad } from '../../src/torch/index.js';
 
 const dir = tempDir();
 
@@ -79,18 +81,38 @@ test('unknown method, forget spec out of range, corrupt checkpoint', async () =>
     [null, /manifest\.json is not a JSON object; the checkpoint is corrupt/],
     [[1, 2], /manifest\.json is not a JSON object/],
     ['orig-weights', /the weights file '\.\.\/orig\/model\.safetensors' is not a file of the checkpoint's directory/],
+    ['bad-seed', /its manifest's dataConfig\.seed is "x", not a non-negative integer; the manifest is corrupt/],
+    ['bad-size', /its manifest's dataConfig\.trainSize is "abc", not a positive integer or null/],
   ];
   for (const [content, message] of manifests) {
     rmSync(join(dir, 'crafted'), { recursive: true, force: true });
     cpSync(join(dir, 'orig'), join(dir, 'crafted'), { recursive: true });
-    const m = JSON.parse(readFileSync(join(dir, 'orig', 'manifest.json'), 'utf8')) as { weights: { file: string } };
-    m.weights.file = '../orig/model.safetensors';
-    writeFileSync(join(dir, 'crafted', 'manifest.json'), JSON.stringify(content === 'orig-weights' ? m : content));
+    const m = JSON.parse(readFileSync(join(dir, 'orig', 'manifest.json'), 'utf8')) as Record<string, any>;
+    const crafted = (m: Record<string, any>): unknown => {
+      if (content === 'orig-weights') m['weights'].file = '../orig/model.safetensors';
+      else if (content === 'bad-seed') m['dataConfig'].seed = 'x';
+      else if (content === 'bad-size') m['dataConfig'].trainSize = 'abc';
+      else return content;
+      return m;
+    };
+    writeFileSync(join(dir, 'crafted', 'manifest.json'), JSON.stringify(crafted(m)));
     const r = await runCli(['eval', 'crafted', '--forget', 'random:0.1'], dir);
     assert.equal(r.code, 1, String(content));
     assert.match(errorLine(r), message);
     noStack(r.stderr);
   }
+
+  // a checkpoint whose weights hold NaN: said so before the run, not "lower the learning rate" after it
+  const nanModel = loadCheckpoint(join(dir, 'orig'));
+  try {
+    noGrad(() => [...nanModel.model.parameters()][0]!.fill_(NaN));
+    saveCheckpoint(join(dir, 'nan'), nanModel.model, nanModel.spec, { ...nanModel.manifest, kind: 'original' });
+  } finally {
+    nanModel.model.dispose();
+  }
+  const nan = await runCli(['unlearn', '--from', 'nan', '--forget', 'random:0.1', '--method', 'ft', '--out', 'x'], dir);
+  assert.equal(nan.code, 1);
+  assert.match(errorLine(nan), /--from: the weights of '.*nan' hold NaN or infinite values \(first in '.*'\): the model is broken/);
 
   // more option checks that come before any work
   const checks: [string[], RegExp][] = [

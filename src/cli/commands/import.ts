@@ -17,7 +17,7 @@ import type { Module } from '../../nn/module.js';
 import { tensor, tidy, zeros, type Tensor } from '../../torch/index.js';
 import { evaluateSplit, NonFiniteOutputError } from '../../eval/outputs.js';
 import { MANIFEST, WEIGHTS } from '../../train/checkpoint.js';
-import { refuseFinished, replaceCheckpoint } from '../checkpoints.js';
+import { nonFiniteWeight, refuseFinished, replaceCheckpoint } from '../checkpoints.js';
 import { configHash } from '../cache.js';
 import { UsageError } from '../errors.js';
 import { required, type Opts } from '../options.js';
@@ -125,7 +125,7 @@ function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): 
     } catch (e) {
       throw new Error(`the weights do not fit ${what}: ${(e as Error).message.replace(/ Pass \{ strict: false \}.*$/, '')}`);
     }
-    const bad = tidy(() => [...model.stateDict()].find(([, t]) => t.isFloatingPoint() && !t.isfinite().all().item())?.[0]);
+    const bad = nonFiniteWeight(model);
     if (bad !== undefined) throw new Error(`the weights hold NaN or infinite values (first in '${bad}'): the model diverged before it was saved`);
     return model;
   } catch (e) {
