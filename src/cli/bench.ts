@@ -11,7 +11,7 @@ import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
 import { loadCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import type { ModelName } from '../models/index.js';
-import { configHash } from './cache.js';
+import { configHash, stableJson } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
 import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type ModelDigests, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
@@ -115,7 +115,7 @@ function benchLayout(cfg: BenchConfig) {
     allMia: cfg.allMia ?? false,
   };
   // Results of another configuration must not be mixed in: key the run files by the configuration.
-  const key = configHash({ ...configRecord, methods: undefined, seeds: undefined, recipes: undefined });
+  const key = configKey(configRecord);
   const runFile = (name: string, seed: number): string => join(runsDir, `${name}-seed${seed}-${key}.json`);
   // A method's run is also keyed by its recipe, so a re-tuned recipe is run again instead of reusing old results.
   const methodRunFile = (method: string, seed: number): string => {
@@ -123,6 +123,31 @@ function benchLayout(cfg: BenchConfig) {
     return join(runsDir, `${method}-seed${seed}-${key}-${configHash({ options: r.options, blocks: r.blocks ?? {} })}.json`);
   };
   return { runsDir, recipes, configRecord, runFile, methodRunFile };
+}
+
+/** What makes two tables one configuration: all but the methods, seeds and recipes (a table may grow by those). */
+const configKey = (record: Record<string, unknown>): string => configHash({ ...record, methods: undefined, seeds: undefined, recipes: undefined });
+
+/**
+ * A results directory holds one configuration's table: bench refuses, before any work, to replace the table of
+ * another one (other data, model, forget set or training recipe), which would otherwise vanish without a word.
+ */
+export function refuseOtherConfiguration(cfg: BenchConfig): void {
+  const file = join(cfg.out, 'config.json');
+  if (!existsSync(file)) return;
+  let held: Record<string, unknown>;
+  try {
+    held = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return; // not ours to judge: refuseForeignResults has looked at the directory
+  }
+  const { configRecord } = benchLayout(cfg);
+  if (configKey(held) === configKey(configRecord)) return;
+  const now = configRecord as Record<string, unknown>;
+  const differ = Object.keys(now).filter((k) => !['methods', 'seeds', 'recipes'].includes(k) && stableJson(held[k]) !== stableJson(now[k]));
+  throw new UsageError(
+    `--out: '${cfg.out}' holds the table of another configuration (${differ.join(', ') || 'its record'} differ); choose another --out, or remove its config.json and results.* to replace that table`,
+  );
 }
 
 /** The (method, seed) runs a benchmark has not made yet (all of them with `fresh`), seed by seed. */

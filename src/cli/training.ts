@@ -25,6 +25,7 @@ import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
 import { checkpointKind } from './checkpoints.js';
+import { isJobWorker } from './job-pool.js';
 import { dataDigest, indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
@@ -42,7 +43,10 @@ export interface TrainJob {
   forget?: string;
   force?: boolean;
   label?: string;
-  /** a model cache's entry (its directory named by the configuration's hash): a damaged one is trained again */
+  /**
+   * A model cache's entry (its directory named by the configuration's hash). A damaged one is trained again, except
+   * in a `--jobs` worker: its parent made the models, and two workers must not race to remake one.
+   */
   cached?: boolean;
 }
 
@@ -107,6 +111,8 @@ export async function trainCheckpoint(
       if (!job.force) {
         throw new UsageError(`--out: '${dir}' already holds a model trained with other settings; pass --force to replace it or choose another --out`);
       }
+    } else if (job.cached && isJobWorker()) {
+      throw new Error(`${label}: the cached model in ${dir} fails its hash check (damaged after this command made it); rerun the command to train it again`);
     } else if (job.cached) {
       reporter.log(`${label}: the cached model in ${dir} fails its hash check (a damaged file); training it again`);
     } else if (!job.force) {

@@ -116,6 +116,11 @@ test('train → unlearn → eval → bench → report', async () => {
   const b4 = await runCli([...benchArgs, '--fresh'], dir);
   assert.equal(b4.code, 0, b4.stderr);
   assert.match(b4.stderr, /original \(seed 1\): the cached model in .* fails its hash check \(a damaged file\); training it again/);
+  // nor the table of another configuration (here, another training recipe): before any work
+  const other = await runCli(benchArgs.map((a, i) => (benchArgs[i - 1] === '--epochs' ? '2' : a)), dir);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /--out: '.*bench' holds the table of another configuration \(trainRecipe differ\); choose another --out/);
+  assert.ok(!existsSync(join(dir, 'cache', 'models', 'none')), 'nothing trained');
   // bench refuses a directory of other files (its tables would replace them)
   mkdirSync(join(dir, 'notes'));
   writeFileSync(join(dir, 'notes', 'mine.txt'), 'x');

@@ -1,5 +1,5 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
-import { refuseForeignResults, runBench, parseMethods } from '../bench.js';
+import { refuseForeignResults, refuseOtherConfiguration, runBench, parseMethods } from '../bench.js';
 import { defaultRecipe } from '../recipes.js';
 import { runBenchInJobs } from '../bench-jobs.js';
 import { isJobWorker } from '../job-pool.js';
@@ -29,6 +29,7 @@ export default async function bench(o: Opts): Promise<void> {
     ...(o.bool('defaults') ? { recipes: Object.fromEntries(methods.map((m) => [m, defaultRecipe(m)])) } : {}),
   };
   refuseForeignResults(cfg.out);
+  refuseOtherConfiguration(cfg);
   const jobs = o.int('jobs', { min: 1 }, 1);
   // a worker makes its one run and leaves the tables to its parent
   const worker = isJobWorker();
