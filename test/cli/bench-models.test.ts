@@ -135,6 +135,10 @@ test('a run that diverges is a result: sweep and bench record it without metrics
   const trials = (JSON.parse(sweep.stdout) as Rec).sweep.trials as Rec[];
   assert.deepEqual(trials.map((t) => t['value']), [0.001, 1e6]);
   assert.equal(trials[1]!['avgGap'], null, 'NaN in JSON');
+  assert.match(trials[1]!['diverged'] as string, /^seed 1: .*(loss became|outputs are not finite)/, 'the reason is kept with the trial');
+  const text = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.001,1e6', '--no-write', '--out', 'sw'], d);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /\nlr 1000000 diverged \(no metrics; it ranks last\): seed 1: /);
   assert.equal((JSON.parse(sweep.stdout) as Rec).options.lr, 0.001, 'the winner is the finite trial');
   const again = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '1e6', '--no-write', '--out', 'sw'], d);
   assert.equal(again.code, 1, 'every value diverged');

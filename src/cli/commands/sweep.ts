@@ -190,7 +190,7 @@ export function gridEdge(values: readonly GridValue[], best: GridValue): 'lowest
 }
 
 /** One value's result on one seed: the headline fields of a bench run record. */
-type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds' | 'models'>;
+type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds' | 'models' | 'diverged'>;
 
 /** A finished trial file, its JSON nulls (a diverged metric) back to NaN; null when absent or unreadable. */
 function readTrial(path: string): SeedTrial | null {
@@ -199,7 +199,7 @@ function readTrial(path: string): SeedTrial | null {
 }
 
 function seedTrial(r: RunRecord): SeedTrial {
-  return { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds, ...(r.models ? { models: r.models } : {}) };
+  return { seed: r.seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: r.avgGap, seconds: r.seconds, ...(r.models ? { models: r.models } : {}), ...(r.diverged ? { diverged: r.diverged } : {}) };
 }
 
 /** The same run in the run store (a bench's, or a sweep's in another folder), as a trial. */
@@ -364,7 +364,9 @@ export default async function sweep(o: Opts): Promise<void> {
             orig.dispose();
           }
         }
-        trials.push({ [param]: value, value, ...meanFields(runs, [...HEADLINE_KEYS, 'avgGap', 'seconds']), ...(seeds.length > 1 ? { perSeed: runs } : {}) });
+        // why a trial has no metrics stays with it (the table shows "-" for them, and the reason below it)
+        const diverged = runs.filter((r) => r.diverged !== undefined).map((r) => `seed ${r.seed}: ${r.diverged}`);
+        trials.push({ [param]: value, value, ...meanFields(runs, [...HEADLINE_KEYS, 'avgGap', 'seconds']), ...(seeds.length > 1 ? { perSeed: runs } : {}), ...(diverged.length > 0 ? { diverged: diverged.join('; ') } : {}) });
         writeJsonAtomic(join(out, 'sweep.json'), { method, by, param, grid, seeds, trials });
       }
       const reference = seeds.length === 1 ? perSeed[0]!.reference : meanFields(perSeed.map((p) => p.reference), HEADLINE_KEYS);
@@ -421,6 +423,7 @@ export default async function sweep(o: Opts): Promise<void> {
       trials.map((t, i) => [String(t.value), t.UA, t.RA, t.TA, t.MIA, t.avgGap, ...(withSeeds ? [seedCells[i]!] : []), t.seconds]),
     ),
   );
+  for (const t of trials) if ('diverged' in t && typeof t.diverged === 'string') print(`${param} ${t.value} diverged (no metrics; it ranks last): ${t.diverged}`);
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
   print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
   if (edge !== null) {
