@@ -11,7 +11,7 @@ import type { SplitOutputs } from './mia.js';
  */
 export class NonFiniteOutputError extends Error {
   constructor() {
-    super('the model\u2019s outputs are not finite (its weights have blown up): the run diverged. Lower the learning rate (--lr); the original model is unchanged.');
+    super('the model\u2019s outputs are not finite (its weights have blown up): the run diverged. Lower the learning rate (--lr; for iu, whose one step alpha scales, lower alpha); the original model is unchanged.');
     this.name = 'NonFiniteOutputError';
   }
 }
