@@ -47,7 +47,7 @@ function intOption(name: string, v: number | string | undefined, min: number): n
 }
 
 /** Decides how this process runs from its options (and, for spawned workers, the environment). */
-export function resolveDistributedMode(o: DistributedCliOptions, env: NodeJS.ProcessEnv = process.env): DistributedMode {
+export function resolveDistributedMode(o: DistributedCliOptions, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): DistributedMode {
   const seconds = o.distTimeout === undefined ? undefined : Number(o.distTimeout);
   if (seconds !== undefined && !(seconds > 0)) throw new RangeError(`--dist-timeout must be a positive number of seconds, got '${o.distTimeout}'`);
   const timeoutMs = seconds === undefined ? DEFAULT_TIMEOUT_MS : Math.round(seconds * 1000);
@@ -69,7 +69,6 @@ export function resolveDistributedMode(o: DistributedCliOptions, env: NodeJS.Pro
     return { kind: 'worker', rank: rank!, worldSize: worldSize!, master: o.master!, timeoutMs };
   }
   // each worker runs one thread: more workers than cores only time-slice (and 64 on 2 cores time out joining)
-  const cores = availableParallelism();
   if (nproc !== undefined && nproc > cores) throw new RangeError(`--nproc ${nproc}: this machine has ${cores} cores and each worker takes one; use at most --nproc ${cores} (several machines: --rank/--world-size/--master)`);
   if (nproc !== undefined && nproc > 1) return { kind: 'launch', nproc, timeoutMs };
   return { kind: 'single' };
