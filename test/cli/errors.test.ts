@@ -194,6 +194,11 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const csv = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'nowhere/out.csv'], d);
   assert.equal(csv.code, 2);
   assert.match(errorLine(csv), /--csv: directory '.*nowhere' does not exist/);
+  // a finished checkpoint in --out is refused before the run, not after it
+  const taken = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'ga', '--out', 'retrain-cnn'], d);
+  assert.equal(taken.code, 2);
+  assert.match(errorLine(taken), /--out: '.*retrain-cnn' already holds a finished checkpoint; pass --force/);
+  assert.doesNotMatch(taken.stderr, /\bga\b.*epoch/, 'nothing ran');
   // nor is an output file written over, or into, an input
   const csvIn = await runCli(['eval', 'orig', '--forget', 'random:0.1', '--csv', 'orig/manifest.json'], d);
   assert.equal(csvIn.code, 2);

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
 import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
-import { dataConfigOf } from '../checkpoints.js';
+import { dataConfigOf, refuseFinished } from '../checkpoints.js';
 import { outputDir, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
 
@@ -73,6 +73,8 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
   const referenceDir = o.has('reference') ? resolve(o.string('reference')!) : null;
   // inputs are never modified: not even --force may write the unlearned model over (or into) the model it reads
   if (out !== null) refuseInputs('--out', out, [['--from', from], ['--reference', referenceDir]]);
+  // and a checkpoint already there is refused now, not after the run (saveUnlearned checks again when it writes)
+  if (out !== null) refuseFinished(out, o.bool('force'));
 
   const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
