@@ -125,8 +125,11 @@ function benchLayout(cfg: BenchConfig) {
   return { runsDir, recipes, configRecord, runFile, methodRunFile };
 }
 
-/** What makes two tables one configuration: all but the methods, seeds and recipes (a table may grow by those). */
-const configKey = (record: Record<string, unknown>): string => configHash({ ...record, methods: undefined, seeds: undefined, recipes: undefined });
+/** What a table may grow by without becoming another configuration. */
+const TABLE_GROWS_BY = ['methods', 'seeds', 'recipes'];
+
+/** What makes two tables one configuration: all but what a table may grow by. */
+const configKey = (record: Record<string, unknown>): string => configHash(Object.fromEntries(Object.entries(record).filter(([k]) => !TABLE_GROWS_BY.includes(k))));
 
 /**
  * A results directory holds one configuration's table: bench refuses, before any work, to replace the table of
@@ -144,7 +147,7 @@ export function refuseOtherConfiguration(cfg: BenchConfig): void {
   const { configRecord } = benchLayout(cfg);
   if (configKey(held) === configKey(configRecord)) return;
   const now = configRecord as Record<string, unknown>;
-  const differ = Object.keys(now).filter((k) => !['methods', 'seeds', 'recipes'].includes(k) && stableJson(held[k]) !== stableJson(now[k]));
+  const differ = Object.keys(now).filter((k) => !TABLE_GROWS_BY.includes(k) && stableJson(held[k]) !== stableJson(now[k]));
   throw new UsageError(
     `--out: '${cfg.out}' holds the table of another configuration (${differ.join(', ') || 'its record'} differ); choose another --out, or remove its config.json and results.* to replace that table`,
   );

@@ -108,6 +108,11 @@ export function recipeForMethod(method: string, forget = 'random:0.1'): UnlearnR
   return { ...defaultRecipe(method), file: null };
 }
 
+/** Each method's reference defaults as its recipe (`bench --defaults`, and the demo's MLP the recipes were not tuned for). */
+export function defaultRecipes(methods: readonly string[]): Record<string, UnlearnRecipe> {
+  return Object.fromEntries(methods.map((m) => [m, defaultRecipe(m)]));
+}
+
 /** The method's reference defaults as a recipe (untuned): what runs on models the shipped recipes were not tuned for. */
 export function defaultRecipe(method: string): UnlearnRecipe {
   const def = getMethod(method);

@@ -220,21 +220,18 @@ export async function unlearn(
       };
     const loader = loaderFor(par);
     const average = (p: ParallelHooks | undefined) => (p ? (sums: Tensor[]) => p.averageTensors_(sums) : undefined);
-    if (maskOpts) {
+    const maskSet = maskOpts ? maskSettings(maskOpts) : null;
+    if (maskOpts && maskSet) {
       progress({ phase: 'saliency mask', message: 'gradient of the forget loss over D_f' });
-      const { ratio, mode } = maskSettings(maskOpts);
+      const { ratio, mode } = maskSet;
       blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loaderFor(originalPar)(data.forget, 'mask', 0), ratio, o.signal, average(originalPar));
       result.mask = { ratio: blocks.mask.ratio, mode, salient: blocks.mask.count() };
     }
     if (subspaceOpts) {
       progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
       blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal, average(par));
-      result.subspace = {
-        ranks: blocks.subspace.ranks(),
-        trainable: blocks.subspace.trainableCount(),
-        gamma: subspaceSettings(subspaceOpts).gamma,
-        projection: subspaceSettings(subspaceOpts).projection,
-      };
+      const { gamma, projection } = subspaceSettings(subspaceOpts);
+      result.subspace = { ranks: blocks.subspace.ranks(), trainable: blocks.subspace.trainableCount(), gamma, projection };
     }
     if (curriculumOpts) {
       progress({ phase: 'curriculum', message: 'scoring D_f with the original model' });
@@ -257,7 +254,7 @@ export async function unlearn(
           model,
           { lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay, ...recipe },
           {
-            ...(blocks.mask && maskOpts ? { mask: blocks.mask, maskMode: maskSettings(maskOpts).mode } : {}),
+            ...(blocks.mask && maskSet ? { mask: blocks.mask, maskMode: maskSet.mode } : {}),
             ...(blocks.subspace ? { subspace: blocks.subspace } : {}),
           },
           def.name,

@@ -1,6 +1,6 @@
 // lethe bench: every method vs retrain over seeds; results.json, results.csv, results.md and the terminal table.
 import { refuseForeignResults, refuseOtherConfiguration, runBench, parseMethods } from '../bench.js';
-import { defaultRecipe } from '../recipes.js';
+import { defaultRecipes } from '../recipes.js';
 import { runBenchInJobs } from '../bench-jobs.js';
 import { isJobWorker } from '../job-pool.js';
 import { canonicalForget } from '../data.js';
@@ -26,7 +26,7 @@ export default async function bench(o: Opts): Promise<void> {
     allMia: o.bool('allMia'),
     fresh: o.bool('fresh'),
     // (recipes/ are tuned for resnet20 on the protocol; --defaults runs the reference defaults, as the demo does)
-    ...(o.bool('defaults') ? { recipes: Object.fromEntries(methods.map((m) => [m, defaultRecipe(m)])) } : {}),
+    ...(o.bool('defaults') ? { recipes: defaultRecipes(methods) } : {}),
   };
   refuseForeignResults(cfg.out);
   refuseOtherConfiguration(cfg);

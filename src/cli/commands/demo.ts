@@ -9,7 +9,7 @@ import type { Opts } from '../options.js';
 import { renderResults } from '../results.js';
 import { formatSeconds } from '../progress.js';
 import { checkMethod } from '../unlearning.js';
-import { defaultRecipe } from '../recipes.js';
+import { defaultRecipes } from '../recipes.js';
 import { outputDir, print, printJson, withRun } from './shared.js';
 import { recipeFrom } from '../training.js';
 import { MODEL_NAMES } from '../../models/spec.js';
@@ -41,7 +41,7 @@ export default async function demo(o: Opts): Promise<void> {
     fresh: true,
     // recipes/ are tuned for resnet20 on the protocol (GA at the resnet20 recipe's lr wipes out this MLP): the demo runs each
     // method with its reference defaults instead
-    recipes: Object.fromEntries(DEMO_METHODS.map((m) => [m, defaultRecipe(m)])),
+    recipes: defaultRecipes(DEMO_METHODS),
   };
   const doc = await withRun(o, async ({ reporter, signal }) => {
     reporter.log(
