@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { LETHE_VERSION } from '../version.js';
 import { describeError, exitCodeFor, EXIT_USAGE } from './errors.js';
-import { collect, mergedOptions, Opts } from './options.js';
+import { collect, mergedOptions, Opts, refuseRepeatedFlags } from './options.js';
 import { DATA_NAMES } from './data.js';
 import { DISTRIBUTED_OPTIONS } from '../distributed/cli.js';
 
@@ -256,6 +256,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
   examples(doctor, ['lethe doctor', 'lethe doctor --json']);
   action(doctor, () => import('./commands/doctor.js'));
 
+  refuseRepeatedFlags(program);
   return program;
 }
 

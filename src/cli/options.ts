@@ -130,6 +130,29 @@ export function collect(value: string, previous: string[] | undefined): string[]
 }
 
 /**
+ * Refuses a flag given twice, or with its negation (`--lr 0.1 --lr 0.2`, `--mask 0.3 --no-mask`): commander keeps
+ * the last silently, and which one the user meant is a guess. Repeatable flags (collected into lists) are exempt, and
+ * so is a switch without a value repeated as itself.
+ * Applied to `cmd` and its subcommands; the listeners throw during parsing, before any action runs.
+ */
+export function refuseRepeatedFlags(cmd: Command): void {
+  const given = new Map<string, string>();
+  for (const option of cmd.options) {
+    if (option.parseArg === collect || option.variadic) continue;
+    const flag = option.long ?? option.short ?? option.name();
+    cmd.on(`option:${option.name()}`, () => {
+      const key = option.attributeName();
+      const before = given.get(key);
+      given.set(key, flag);
+      // a plain switch repeated (--quiet --quiet) means the same thing twice
+      if (before === undefined || (before === flag && !option.required && !option.optional)) return;
+      throw new UsageError(before === flag ? `${flag}: given twice; give it once` : `${before} and ${flag}: given together; give one of them`);
+    });
+  }
+  for (const sub of cmd.commands) refuseRepeatedFlags(sub);
+}
+
+/**
  * Parses "key=value,key=value" (or a JSON object) into an object. Values: numbers, true/false, null, otherwise
  * strings. Used by --subspace, --curriculum and --opt.
  */

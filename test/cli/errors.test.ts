@@ -41,6 +41,20 @@ test('usage errors exit 2 and name what is wrong', async () => {
   const badConfig = await runCli(['train', '--config', 'config.json', '--out', 'x'], dir);
   assert.equal(badConfig.code, 2);
   assert.match(errorLine(badConfig), /config\.json' has unknown option 'train-siz'/);
+
+  // a flag given twice, or with its negation: commander would keep the last one without a word
+  const twice = await runCli(['train', '--lr', '0.1', '--lr', '0.2', '--out', 'x'], dir);
+  assert.equal(twice.code, 2);
+  assert.match(errorLine(twice), /--lr: given twice; give it once/);
+  const negated = await runCli(['unlearn', '--mask', '0.3', '--no-mask', '--from', 'x'], dir);
+  assert.equal(negated.code, 2);
+  assert.match(errorLine(negated), /--mask and --no-mask: given together; give one of them/);
+  const nested = await runCli(['diffusion', 'sample', '--steps', '5', '--steps', '6'], dir);
+  assert.equal(nested.code, 2);
+  assert.match(errorLine(nested), /--steps: given twice/);
+  // repeatable flags and a repeated plain switch stay accepted (they fail later, on the missing --from)
+  const repeatable = await runCli(['unlearn', '--opt', 'a=1', '--opt', 'b=2', '--quiet', '--quiet', '--method', 'ft'], dir);
+  assert.match(errorLine(repeatable), /--from: required/);
 });
 
 test('unknown method, forget spec out of range, corrupt checkpoint', async () => {
