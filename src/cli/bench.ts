@@ -1,7 +1,7 @@
 // The paper-style benchmark: per seed, the original and retrain models (trained once and cached under a hash
 // of their full configuration), every method with its recipe, evaluated against retrain; then mean ± std.
 // Resumable: each finished (method, seed) result is its own file in <out>/runs/, and a rerun skips it.
-import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
+import { jsonFormat, writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { ensureDirectory } from '../io/atomic.js';
 import { basename, join } from 'node:path';
@@ -368,13 +368,7 @@ export function refuseForeignResults(out: string): void {
   const entries = readdirSync(out);
   const results = join(out, 'results.json');
   if (existsSync(results)) {
-    let format: unknown = null;
-    try {
-      format = (JSON.parse(readFileSync(results, 'utf8')) as { format?: unknown }).format;
-    } catch {
-      format = null;
-    }
-    if (format !== 'lethe-results') throw new UsageError(`--out: '${results}' is not a results file Lethe wrote; its tables would be replaced: choose a new or empty --out`);
+    if (jsonFormat(results) !== 'lethe-results') throw new UsageError(`--out: '${results}' is not a results file Lethe wrote; its tables would be replaced: choose a new or empty --out`);
   } else if (entries.length > 0 && !entries.includes('config.json') && !entries.includes('runs')) {
     throw new UsageError(`--out: '${out}' holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}), not a results directory; choose a new or empty --out`);
   }

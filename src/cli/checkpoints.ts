@@ -1,12 +1,13 @@
 // Opening checkpoints given on the command line, with errors that say which flag and what to do: a missing
 // directory or one without a manifest is a usage error (2); a manifest whose weights fail the hash check is a
 // failure (1): the file is corrupt. And replacing the one in --out, only when asked to.
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { ModelSpec } from '../models/index.js';
 import { CheckpointError, MANIFEST, isCompleteCheckpoint, loadCheckpoint, readManifest, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { tidy } from '../torch/index.js';
+import { jsonFormat } from '../io/artifacts.js';
 import { UsageError } from './errors.js';
 import { VAL_FRACTION, type DataConfig } from './data.js';
 
@@ -77,17 +78,7 @@ export function refuseFinished(out: string, force: boolean): void {
 /** What the checkpoint in `dir` (it has a manifest) is, in words. */
 export function checkpointKind(dir: string): string {
   if (isCompleteCheckpoint(dir)) return 'a finished checkpoint';
-  return manifestFormat(dir) === 'lethe-diffusion' ? 'a diffusion checkpoint' : 'a checkpoint that fails its hash check';
-}
-
-/** The `format` a manifest declares (null when unreadable). */
-function manifestFormat(dir: string): string | null {
-  try {
-    const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { format?: unknown };
-    return typeof m.format === 'string' ? m.format : null;
-  } catch {
-    return null;
-  }
+  return jsonFormat(join(dir, MANIFEST)) === 'lethe-diffusion' ? 'a diffusion checkpoint' : 'a checkpoint that fails its hash check';
 }
 
 /** Writes a checkpoint over whatever --out held: the old one stops looking complete before the new weights land. */

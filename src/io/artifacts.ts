@@ -2,6 +2,7 @@
 // manifests, each written atomically (temp file + fsync + rename), so readers can tell a complete file from a
 // torn one by its hash.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { writeAll, writeFileAtomic } from './atomic.js';
 import { serializeSafetensors, type TensorDict } from './safetensors.js';
 import { LETHE_VERSION } from '../version.js';
@@ -16,6 +17,20 @@ export function writeBytesAtomic(path: string, bytes: Uint8Array): void {
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeBytesAtomic(path, Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8'));
+}
+
+/**
+ * The `format` a Lethe JSON file declares ('lethe-checkpoint', 'lethe-results', ...), or null when the file is
+ * missing, unreadable, not JSON or declares none: what tells our files from a user's before one is replaced.
+ */
+export function jsonFormat(path: string): string | null {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    const format = typeof v === 'object' && v !== null ? (v as { format?: unknown }).format : undefined;
+    return typeof format === 'string' ? format : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What a manifest records about one tensors file. */

@@ -33,6 +33,12 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
     [['unlearn', '--from', join(dir, 'ddpm'), '--out', join(dir, 'salun')], /--out: '.*salun' already holds a diffusion checkpoint; pass --force/],
     [['train', '--out', join(dir, 'ddpm'), ...tiny], /--out: '.*ddpm' already holds a diffusion checkpoint; pass --force/],
     [['sample', '--from', join(dir, 'salun'), '--out', join(dir, 'salun', 'model.safetensors')], /--out: '.*model\.safetensors' lies inside the --from input/],
+    // ranges that depend on the model are read from its manifest, before the weights and data load
+    [['unlearn', '--from', join(dir, 'ddpm'), '--forget-class', '10', '--iterations', '1', '--out', join(dir, 'x')], /--forget-class: 10 is not a class of '.*ddpm' \(it has classes 0 to 9\)/],
+    [['sample', '--from', join(dir, 'ddpm'), '--steps', '21', '--out', png], /--steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
+    [['sample', '--from', join(dir, 'ddpm'), '--eta', '-1', '--out', png], /--eta: must be ≥ 0/],
+    [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--steps', '5', '--out', png], /--steps applies to the ddim sampler only/],
+    [['sample', '--from', join(dir, 'ddpm'), '--per-class', '101', '--out', png], /--per-class: at most 100 columns, got 101/],
   ];
   for (const [args, message] of refusals) {
     const r = await runCli(['diffusion', ...args], dir);

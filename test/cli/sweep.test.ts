@@ -94,7 +94,8 @@ test('an interrupted or repeated sweep reuses its finished (value, seed) trials;
   assert.equal((fresh.stderr.match(/retrain \(seed \d\): evaluating/g) ?? []).length, 2, '--fresh evaluates each seed\'s retrain anew');
   assert.deepEqual(trials(fresh), trials(first), 'a rerun on the same seeds and thread count reproduces the trials exactly');
   // a trial is the run, not the sweep that made it: seed 2 alone reuses seed 2's trial ...
-  const seed2 = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.00316', '--seed', '2', '--no-write', '--json'], dir);
+  const withSeed2 = MODEL.map((a, i) => (MODEL[i - 1] === '--seed' ? '2' : a)); // (a flag may be given once)
+  const seed2 = await runCli(['sweep', '--method', 'ga', ...withSeed2, '--values', '0.00316', '--no-write', '--json'], dir);
   assert.equal(seed2.code, 0, seed2.stderr);
   assert.equal((seed2.stderr.match(/done before, skipping/g) ?? []).length, 1, seed2.stderr);
   // ... while another original model (trained 2 epochs) is another trial

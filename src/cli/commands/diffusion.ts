@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
 import { outputDir, outputFile, print, printJson, refuseInputs, withRun } from './shared.js';
 import { refuseFinished } from '../checkpoints.js';
+import { readDiffusionManifest } from '../../diffusion/checkpoint.js';
 
 /**
  * The checkpoint directory a subcommand writes, checked before any work: writable, none of its inputs, and not a
@@ -17,6 +18,31 @@ function checkpointOut(o: Opts, what: string, inputs: [string, string][] = []): 
   refuseInputs('--out', out, inputs);
   refuseFinished(out, o.bool('force'));
   return out;
+}
+
+/** Columns of a sample grid at most: 100 per class is already a 2,800-pixel-wide PNG and 1,000 sampled images. */
+const MAX_PER_CLASS = 100;
+
+/**
+ * The flags whose range depends on the model (--forget-class against its classes, --steps against its diffusion
+ * steps), checked from its manifest alone, before the weights and data are loaded. An unreadable --from is left to
+ * the loader, which says what is wrong with it.
+ */
+function checkAgainstModel(o: Opts, from: string | undefined): void {
+  if (from === undefined) return;
+  let numClasses: number;
+  let timesteps: number;
+  try {
+    const m = readDiffusionManifest(from);
+    numClasses = m.unet.numClasses;
+    timesteps = m.schedule.timesteps;
+  } catch {
+    return;
+  }
+  const forgetClass = o.int('forgetClass', { min: 0 });
+  if (forgetClass !== undefined && forgetClass >= numClasses) throw new UsageError(`--forget-class: ${forgetClass} is not a class of '${from}' (it has classes 0 to ${numClasses - 1})`);
+  const steps = o.int('steps', { min: 1 });
+  if (steps !== undefined && steps > timesteps) throw new UsageError(`--steps: ${steps} is more than the ${timesteps} diffusion steps of '${from}'; give at most ${timesteps}`);
 }
 
 const METHODS = ['salun', 'semu', 'ft', 'ga'] as const;
@@ -57,10 +83,17 @@ function given<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; eta?: number; guidance?: number; seed?: number } {
+  const sampler = o.has('sampler') ? o.choice('sampler', SAMPLERS, 'ddim') : undefined;
+  // DDPM walks all T steps with its own variance: a DDIM setting would be ignored
+  for (const key of ['steps', 'eta'] as const) {
+    if (sampler === 'ddpm' && o.has(key)) throw new UsageError(`${flagName(key)} applies to the ddim sampler only; leave it out with --sampler ddpm`);
+  }
+  const eta = o.number('eta');
+  if (eta !== undefined && eta < 0) throw new UsageError(`--eta: must be ≥ 0 (0 is deterministic DDIM, 1 the reference's stochastic steps), got ${eta}`);
   return given({
-    sampler: o.has('sampler') ? o.choice('sampler', SAMPLERS, 'ddim') : undefined,
+    sampler,
     steps: o.int('steps', { min: 1 }),
-    eta: o.number('eta'),
+    eta,
     guidance: o.number('guidance'),
     seed: o.int('seed', { min: 0 }),
   });
@@ -69,9 +102,12 @@ function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; 
 export default async function diffusion(o: Opts, args: string[]): Promise<void> {
   const sub = args[0];
   checkFlags(o, String(sub));
+  const perClass = o.int('perClass', { min: 1 });
+  if (perClass !== undefined && perClass > MAX_PER_CLASS) throw new UsageError(`--per-class: at most ${MAX_PER_CLASS} columns, got ${perClass}`);
   // each output is checked before any work (after the flags): no input is overwritten, and no finished checkpoint
   // without --force
   const from = o.string('from');
+  checkAgainstModel(o, from);
   const outputs = {
     train: () => checkpointOut(o, 'where to write the diffusion checkpoint'),
     unlearn: () => checkpointOut(o, 'where to write the unlearned checkpoint', from === undefined ? [] : [['--from', from]]),
@@ -136,7 +172,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           {
             model: required(o, 'from', 'the diffusion checkpoint to sample'),
             out: outputs.sample(),
-            ...given({ perClass: o.int('perClass', { min: 1 }) }),
+            ...given({ perClass }),
             ...samplingOptions(o),
           },
           progress,
