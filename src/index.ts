@@ -8,7 +8,7 @@ export * from './models/index.js';
 export * from './optim/index.js';
 export { fit, TrainingDivergedError, type FitOptions, type FitResult, type EpochMetrics, type ResumeState } from './train/fit.js';
 export { resolveRecipe, PROTOCOL_RECIPE, type TrainRecipe } from './train/recipe.js';
-export { saveCheckpoint, loadCheckpoint, readManifest, isCompleteCheckpoint, CheckpointError, type CheckpointManifest } from './train/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, readManifest, isCompleteCheckpoint, CheckpointError, saveResumeState, loadResumeState, clearResumeState, type CheckpointManifest } from './train/checkpoint.js';
 export type { ParallelHooks } from './train/parallel.js';
 export * from './unlearn/index.js';
 export { evaluateUnlearning, type EvaluationReport, type EvaluationSets, type EvaluateOptions } from './eval/evaluate.js';

@@ -177,13 +177,8 @@ export async function trainCheckpoint(
             `${m.valAccuracy === undefined ? '' : `  val acc ${m.valAccuracy.toFixed(2)}%`}  ${m.seconds.toFixed(1)} s`,
         );
       },
-      onCheckpoint: (state) => {
-        try {
-          tidy(() => saveResumeState(dir, model, state));
-        } finally {
-          state.optimizer.state.forEach((t) => t.dispose());
-        }
-      },
+      // (fit disposes the state's tensors after the call)
+      onCheckpoint: (state) => tidy(() => saveResumeState(dir, model, state)),
     });
     if (!writer) return { manifest: null, reused: false, resumedFrom: resume?.epoch ?? 0 };
     const trainAcc = evaluateSplit(model, trainOn).accuracy;

@@ -2,7 +2,7 @@
 // run the method (with its blocks), evaluate, and optionally save the result as a checkpoint whose manifest
 // says exactly what produced it.
 import type { Module } from '../nn/module.js';
-import { getMethod, methodNames, resolveOptions, runBlocks, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, runBlocks, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
 import type { CheckpointManifest } from '../train/checkpoint.js';
@@ -18,12 +18,6 @@ export function checkMethod(name: string, flag = '--method'): void {
   if (!methodNames().includes(name)) throw new UsageError(`${flag}: unknown method '${name}'; known methods: ${methodNames().join(', ')}`);
 }
 
-/** The settings each block takes (recipes' `blocks`, --mask/--subspace/--curriculum, sweep's --param BLOCK.KEY). */
-export const BLOCK_KEYS: Record<keyof BlocksSetting, readonly string[]> = {
-  mask: ['ratio', 'mode'],
-  subspace: ['gamma', 'projection', 'rankRule', 'bnMode', 'channelRanks', 'fullRank'],
-  curriculum: ['stages', 'epochsPerStage', 'score', 'order', 'batchSize'],
-};
 
 /** Validates block settings' keys and converts them to unlearn()'s run options. */
 export function blockRunOptions(b: BlocksSetting): Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'> {
@@ -33,7 +27,7 @@ export function blockRunOptions(b: BlocksSetting): Pick<UnlearnRunOptions, 'mask
     if (v === undefined) continue;
     if (typeof v === 'object' && v !== null) {
       for (const key of Object.keys(v)) {
-        if (!BLOCK_KEYS[k].includes(key)) throw new UsageError(`--${k}: unknown setting '${key}'; known: ${BLOCK_KEYS[k].join(', ')}`);
+        if (!(BLOCK_SETTINGS[k] as readonly string[]).includes(key)) throw new UsageError(`--${k}: unknown setting '${key}'; known: ${BLOCK_SETTINGS[k].join(', ')}`);
       }
     }
     (out as Record<string, unknown>)[k] = v;
@@ -116,7 +110,7 @@ export async function runMethod(
   if (def.defaults.epochs > 0 && options.epochs === 0) throw new UsageError(`--opt: method '${def.name}' trains for epochs ≥ 1; epochs=0 would save the original unchanged`);
   const blocks = blockRunOptions(job.blocks);
   try {
-    runBlocks(job.method, blocks, sets.forget.size);
+    runBlocks(job.method, blocks, { forgetSize: sets.forget.size, epochs: options.epochs, model: original });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

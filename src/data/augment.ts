@@ -2,6 +2,7 @@
 // RandomCrop(size, padding) and RandomHorizontalFlip(p), each sample drawing its own offsets / coin flip.
 // Randomness comes from libtorch's generator, so manualSeed(seed) makes a run repeatable.
 import { arange, pad, rand, randint, tidy, where, type Tensor } from '../torch/index.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 /** A batch transform: takes a float32 [B, C, H, W] batch, returns a new tensor (the input is not modified). */
 export type Augmentation = (x: Tensor) => Tensor;
@@ -50,6 +51,7 @@ export interface AugmentOptions {
 
 /** The standard CIFAR training augmentation from options: crop (if cropPadding > 0), then flip. */
 export function augmentation(o: AugmentOptions): Augmentation {
+  refuseUnknownKeys('augment', o, ['cropPadding', 'flip']);
   const padding = o.cropPadding ?? 0;
   const flip = o.flip ?? false;
   if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`augmentation: cropPadding must be a non-negative integer, got ${padding}`);

@@ -42,11 +42,14 @@ export class TensorDataset {
     if (init.classNames !== undefined && init.classNames.length !== numClasses) {
       throw new RangeError(`TensorDataset '${name}': ${init.classNames.length} class names for ${numClasses} classes`);
     }
-    const labelValues = Int32Array.from(labels.toTypedArray() as BigInt64Array, (v) => Number(v));
-    const bad = firstOutOfRange(labelValues, numClasses);
+    // checked as int64, before the narrowing to int32 (2^32 + 1 would wrap to the valid label 1)
+    const raw = labels.toTypedArray() as BigInt64Array;
+    const limit = BigInt(numClasses);
+    const bad = raw.findIndex((v) => v < 0n || v >= limit);
     if (bad !== -1) {
-      throw new RangeError(`TensorDataset '${name}': label ${labelValues[bad]} at index ${bad} is out of range [0, ${numClasses})`);
+      throw new RangeError(`TensorDataset '${name}': label ${raw[bad]} at index ${bad} is out of range [0, ${numClasses})`);
     }
+    const labelValues = Int32Array.from(raw, (v) => Number(v));
     // Only now, with every check passed, take ownership (on an error the caller still owns both tensors).
     this.images = keep(images);
     this.labels = keep(labels);
@@ -75,11 +78,12 @@ export class TensorDataset {
     if (init.labels.length !== n) {
       throw new RangeError(`TensorDataset '${init.name}': ${n} images but ${init.labels.length} labels; the counts must match`);
     }
-    const labels = BigInt64Array.from(init.labels, (v) => BigInt(v));
+    // (checked before BigInt(), which throws its own message on 0.5)
     const bad = firstOutOfRange(init.labels, init.numClasses);
     if (bad !== -1) {
       throw new RangeError(`TensorDataset '${init.name}': label ${init.labels[bad]} at index ${bad} is out of range [0, ${init.numClasses})`);
     }
+    const labels = BigInt64Array.from(init.labels, (v) => BigInt(v));
     const images = fromBuffer(init.pixels, 'uint8', init.shape);
     const labelTensor = fromBuffer(labels, 'int64', [n]);
     try {
@@ -99,7 +103,7 @@ export class TensorDataset {
 
   /** Number of samples. */
   get size(): number {
-    return this.labelArray().length;
+    return this.labelCache.length;
   }
 
   /** [C, H, W] of one image. */
@@ -108,15 +112,15 @@ export class TensorDataset {
     return [s[1]!, s[2]!, s[3]!];
   }
 
-  /** The labels as a JS array (read once at construction; do not modify it). */
+  /** The labels as a JS array: a copy, so that writing to it cannot change the dataset's class counts. */
   labelArray(): Int32Array {
-    return this.labelCache;
+    return this.labelCache.slice();
   }
 
   /** How many samples each class has. */
   classCounts(): Int32Array {
     const counts = new Int32Array(this.numClasses);
-    for (const y of this.labelArray()) counts[y]!++;
+    for (const y of this.labelCache) counts[y]!++;
     return counts;
   }
 

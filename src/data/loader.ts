@@ -18,6 +18,7 @@ import { fromBuffer, tidy, withNumThreads, type Tensor } from '../torch/index.js
 import { augmentation, type Augmentation, type AugmentOptions } from './augment.js';
 import { checkIndices, type TensorDataset } from './dataset.js';
 import { Rng, deriveSeed, type Seed } from './random.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 export interface Batch {
   /** float32 [B, C, H, W] in [0, 1] (augmented if the loader augments) */
@@ -57,6 +58,7 @@ export class DataLoader implements Iterable<Batch> {
   epoch = 0;
 
   constructor(dataset: TensorDataset, o: DataLoaderOptions) {
+    refuseUnknownKeys('DataLoader', o, ['batchSize', 'shuffle', 'seed', 'dropLast', 'augment', 'indices']);
     if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${o.batchSize}`);
     this.dataset = dataset;
     this.batchSize = o.batchSize;

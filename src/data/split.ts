@@ -12,16 +12,18 @@ export interface TrainValSplit {
 
 /** Labels as a JS array of non-negative integers (validated). */
 export function labelValues(labels: Int32Array | Uint8Array | readonly number[], what: string): Int32Array {
-  const out = Int32Array.from(labels);
+  // checked before the narrowing to int32, where 2^32 would wrap to class 0
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i]!;
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${what}: label ${v} at index ${i} is not a non-negative integer`);
+    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new RangeError(`${what}: label ${v} at index ${i} is not a non-negative 32-bit integer`);
   }
-  return out;
+  return Int32Array.from(labels);
 }
 
 /** The indices of each class, ascending, for classes 0 … max label. */
 export function indicesByClass(labels: Int32Array): Int32Array[] {
+  const negative = labels.findIndex((y) => y < 0);
+  if (negative !== -1) throw new RangeError(`indicesByClass: label ${labels[negative]} at index ${negative} is negative`);
   let numClasses = 0;
   for (const y of labels) numClasses = Math.max(numClasses, y + 1);
   const counts = new Int32Array(numClasses);

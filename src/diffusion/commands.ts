@@ -93,8 +93,10 @@ export async function diffusionTrainCommand(
   try {
     const resume = o.resume === false ? null : loadDiffusionResume(o.out, model, ema);
     try {
+      // (the manifest's options also record the schedule's and the EMA's settings, which are not the loop's)
+      const { timesteps: _t, emaDecay: _e, ...loop } = options;
       const result = await trainDiffusion(model, ema, schedule, data.train, {
-        ...options,
+        ...loop,
         checkpointEvery: o.checkpointEvery ?? 500,
         onProgress: (p) => progress?.({ phase: 'train', step: p.iteration, steps: p.iterations, loss: p.loss }),
         onCheckpoint: (s) => saveDiffusionResume(o.out, model, ema, { iteration: s.iteration, optimizer: s.optimizer, lossHistory: s.lossHistory, options }),

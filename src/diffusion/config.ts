@@ -1,4 +1,5 @@
 // The plain-JSON description of a class-conditional UNet: what a diffusion checkpoint stores to rebuild it.
+import { deepFreeze } from '../util/options.js';
 
 export interface UNetConfig {
   /** side of the square input (default 32: Fashion-MNIST padded 28 → 32) */
@@ -26,11 +27,11 @@ export interface UNetConfig {
  * on a 2-core CPU (≈690k parameters, 16/32/64 channels at 32/16/8 pixels, attention at 8×8: a training step of
  * 64 images takes ≈0.9 s on one busy core); 'base' is a wider variant for a faster machine (≈5.6M parameters).
  */
-export const UNET_PRESETS = {
+export const UNET_PRESETS = deepFreeze({
   tiny: { imageSize: 8, inChannels: 1, numClasses: 3, baseChannels: 8, channelMults: [1, 2], numResBlocks: 1, attnResolutions: [4], dropout: 0, groups: 4 },
   small: { imageSize: 32, inChannels: 1, numClasses: 10, baseChannels: 16, channelMults: [1, 2, 4], numResBlocks: 1, attnResolutions: [8], dropout: 0.1, groups: 8 },
   base: { imageSize: 32, inChannels: 1, numClasses: 10, baseChannels: 32, channelMults: [1, 2, 4], numResBlocks: 2, attnResolutions: [8], dropout: 0.1, groups: 16 },
-} as const satisfies Record<string, UNetConfig>;
+} as const satisfies Record<string, UNetConfig>);
 
 export type UNetPreset = keyof typeof UNET_PRESETS;
 

@@ -8,6 +8,7 @@ import { manualSeed, noGrad, randnLike, randn, tensor, tidy, keep, cat, type Ten
 import { guidedPrediction, type NoisePredictor } from './loss.js';
 import type { NoiseSchedule } from './schedule.js';
 import { timestepTensor } from './schedule.js';
+import { oneOf, refuseUnknownKeys } from '../util/options.js';
 
 /** Variance of the DDPM reverse step: the posterior β̃_t (default; DDIM with η = 1 uses the same) or β_t. */
 export type DdpmVariance = 'posterior' | 'beta';
@@ -88,6 +89,8 @@ export interface SampleOptions {
   signal?: AbortSignal;
 }
 
+const SAMPLE_KEYS = ['sampler', 'steps', 'eta', 'guidance', 'clipX0', 'variance', 'batchSize', 'seed', 'onStep', 'signal'] as const satisfies readonly (keyof SampleOptions)[];
+
 /**
  * Generates one image per label (labels in [0, numClasses)); returns float32 [N, C, S, S] clamped to [−1, 1].
  * The model is put in eval mode and restored afterwards.
@@ -98,8 +101,13 @@ export async function sampleImages(
   labels: ArrayLike<number>,
   o: SampleOptions = {},
 ): Promise<Tensor> {
-  const sampler = o.sampler ?? 'ddim';
+  refuseUnknownKeys('sampleImages', o, SAMPLE_KEYS);
+  const sampler = oneOf('sampleImages', 'sampler', o.sampler ?? 'ddim', ['ddim', 'ddpm'] as const);
+  const variance = oneOf('sampleImages', 'variance', o.variance ?? 'posterior', ['posterior', 'beta'] as const);
   const guidance = o.guidance ?? 2;
+  if (!Number.isFinite(guidance)) throw new RangeError(`sampleImages: guidance must be a finite weight, got ${guidance}`);
+  const eta = o.eta ?? 1;
+  if (!(eta >= 0 && Number.isFinite(eta))) throw new RangeError(`sampleImages: eta must be a finite number ≥ 0, got ${eta}`);
   const batchSize = o.batchSize ?? 100;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`sampleImages: batchSize must be a positive integer, got ${batchSize}`);
   if (labels.length === 0) throw new RangeError('sampleImages: no labels given');
@@ -126,8 +134,7 @@ export async function sampleImages(
             tidy(() =>
               noGrad(() => {
                 const eps = guidedPrediction(model, x, timestepTensor(new Array<number>(ys.length).fill(t)), y, guidance);
-                if (sampler === 'ddpm') return ddpmStep(schedule, x, t, eps, t > 0 ? randnLike(x) : null, o.variance ?? 'posterior');
-                const eta = o.eta ?? 1;
+                if (sampler === 'ddpm') return ddpmStep(schedule, x, t, eps, t > 0 ? randnLike(x) : null, variance);
                 return ddimStep(schedule, x, t, i > 0 ? seq[i - 1]! : -1, eps, eta > 0 ? randnLike(x) : null, { eta, clipX0: o.clipX0 ?? true });
               }),
             ),

@@ -3,6 +3,7 @@
 // The schedule is held as float64 JS arrays: the samplers and q_sample read per-timestep scalars, which are
 // turned into [B, 1, 1, 1] coefficient tensors for the batch at hand.
 import { randint, tensor, tidy, type Tensor } from '../torch/index.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 export interface ScheduleOptions {
   /** number of diffusion steps T (default 1000) */
@@ -19,6 +20,7 @@ export class NoiseSchedule {
   readonly alphaBars: Float64Array;
 
   constructor(o: ScheduleOptions = {}) {
+    refuseUnknownKeys('NoiseSchedule', o, ['timesteps', 'betaStart', 'betaEnd']);
     const T = o.timesteps ?? 1000;
     const b0 = o.betaStart ?? 1e-4;
     const b1 = o.betaEnd ?? 0.02;

@@ -12,6 +12,8 @@ import { Ema } from './ema.js';
 import { diffusionLoss } from './loss.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
+import { refuseUnknownKeys } from '../util/options.js';
+import { FLOAT32_MAX } from '../torch/dtype.js';
 
 export interface DiffusionTrainOptions {
   /** optimizer steps (default 6000) */
@@ -26,8 +28,6 @@ export interface DiffusionTrainOptions {
   gradClip?: number;
   /** conditioning dropout to the null class (default 0.1) */
   condDrop?: number;
-  /** EMA decay (default 0.999, with warm-up; see ema.ts) */
-  emaDecay?: number;
   /** seeds batches, timesteps, noise and dropout (default 0) */
   seed?: number;
   /** train on these samples only (default: all) */
@@ -56,6 +56,10 @@ export interface DiffusionTrainResult {
   seconds: number;
 }
 
+const TRAIN_KEYS = [
+  'iterations', 'batchSize', 'lr', 'warmup', 'gradClip', 'condDrop', 'seed', 'indices', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resume', 'signal',
+] as const satisfies readonly (keyof DiffusionTrainOptions)[];
+
 /** Trains `model` in place on [0, 1] images of `data`; the EMA weights are kept in `ema` (created by the caller). */
 export async function trainDiffusion(model: UNet, ema: Ema, schedule: NoiseSchedule, data: TensorDataset, o: DiffusionTrainOptions = {}): Promise<DiffusionTrainResult> {
   const iterations = o.iterations ?? 6000;
@@ -64,8 +68,15 @@ export async function trainDiffusion(model: UNet, ema: Ema, schedule: NoiseSched
   const clip = o.gradClip ?? 1;
   const seed = o.seed ?? 0;
   const every = o.checkpointEvery ?? 500;
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`trainDiffusion: iterations must be a positive integer, got ${iterations}`);
-  if (!(lr > 0)) throw new RangeError(`trainDiffusion: lr must be positive, got ${lr}`);
+  // (the EMA's decay is the Ema's own: new Ema(model, decay))
+  refuseUnknownKeys('trainDiffusion', o, TRAIN_KEYS);
+  for (const [key, v] of [['iterations', iterations], ['batchSize', o.batchSize], ['checkpointEvery', every]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`trainDiffusion: ${key} must be a positive integer, got ${v}`);
+  }
+  if (!(lr > 0 && lr <= FLOAT32_MAX)) throw new RangeError(`trainDiffusion: lr must be positive and within float32's range, got ${lr}`);
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`trainDiffusion: warmup must be an integer ≥ 0, got ${warmup}`);
+  if (!(clip > 0)) throw new RangeError(`trainDiffusion: gradClip must be positive, got ${clip}`);
+  if (o.condDrop !== undefined && !(o.condDrop >= 0 && o.condDrop < 1)) throw new RangeError(`trainDiffusion: condDrop must be in [0, 1), got ${o.condDrop}`);
   if (data.imageShape[0] !== model.config.inChannels) {
     throw new Error(`trainDiffusion: the data has ${data.imageShape[0]} channel(s) but the UNet expects ${model.config.inChannels}`);
   }

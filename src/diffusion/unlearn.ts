@@ -20,7 +20,9 @@ import { deriveSeed } from '../data/random.js';
 import { manualSeed, tidy, type Tensor } from '../torch/index.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../unlearn/blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
-import { SvdSubspace, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
+import { refuseUnknownKeys } from '../util/options.js';
+import { FLOAT32_MAX } from '../torch/dtype.js';
+import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
 import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
@@ -156,11 +158,27 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
   const iterations = o.iterations ?? defaults.iterations;
   const lr = o.lr ?? defaults.lr;
   if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${iterations}`);
-  if (!(lr > 0)) throw new RangeError(`lr must be positive, got ${lr}`);
+  if (!(lr > 0 && lr <= FLOAT32_MAX)) throw new RangeError(`lr must be positive and within float32's range, got ${lr}`);
+  const positiveInt = (key: 'batchSize' | 'gradientSamples', v: number | undefined): void => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`${key} must be a positive integer, got ${v}`);
+  };
+  positiveInt('batchSize', o.batchSize);
+  positiveInt('gradientSamples', o.gradientSamples);
+  if (o.gradientGuidance !== undefined && !Number.isFinite(o.gradientGuidance)) throw new RangeError(`gradientGuidance must be a finite weight, got ${o.gradientGuidance}`);
+  if (o.gradClip !== undefined && !(o.gradClip > 0)) throw new RangeError(`gradClip must be positive, got ${o.gradClip}`);
+  if (o.condDrop !== undefined && !(o.condDrop >= 0 && o.condDrop < 1)) throw new RangeError(`condDrop must be in [0, 1), got ${o.condDrop}`);
   if (o.alpha !== undefined && !(o.alpha >= 0 && Number.isFinite(o.alpha))) throw new RangeError(`alpha must be a finite weight ≥ 0, got ${o.alpha}`);
   if (o.maskRatio !== undefined && !(o.maskRatio > 0 && o.maskRatio <= 1)) throw new RangeError(`maskRatio must be in (0, 1], got ${o.maskRatio}`);
-  if (o.subspace) subspaceSettings(o.subspace);
+  if (o.subspace) {
+    refuseUnknownKeys('subspace', o.subspace, Object.keys(SUBSPACE_DEFAULTS));
+    subspaceSettings(o.subspace);
+  }
 }
+
+const DIFFUSION_UNLEARN_KEYS = [
+  'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'maskRatio', 'mask',
+  'gradientGuidance', 'gradientSamples', 'subspace', 'seed', 'onProgress', 'signal',
+] as const satisfies readonly (keyof DiffusionUnlearnOptions)[];
 
 /** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
 export async function unlearnDiffusion(
@@ -169,6 +187,7 @@ export async function unlearnDiffusion(
   train: TensorDataset,
   o: DiffusionUnlearnOptions,
 ): Promise<{ model: UNet; result: DiffusionUnlearnResult }> {
+  refuseUnknownKeys('unlearnDiffusion', o, DIFFUSION_UNLEARN_KEYS);
   const method = o.method;
   const defaults = DIFFUSION_UNLEARN_DEFAULTS[method];
   if (defaults === undefined) throw new Error(`unknown diffusion unlearning method '${String(method)}'; known: ${DIFFUSION_UNLEARN_METHODS.join(', ')}`);
@@ -177,6 +196,7 @@ export async function unlearnDiffusion(
   if (!Number.isInteger(f) || f < 0 || f >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${f}`);
   if (train.numClasses !== C) throw new Error(`the data has ${train.numClasses} classes but the UNet was built for ${C}`);
   checkDiffusionUnlearnOptions(o);
+  if (method === 'semu') checkFullRank(model, { ...DDPM_SUBSPACE, ...o.subspace }.fullRank);
   const iterations = o.iterations ?? defaults.iterations;
   const batchSize = o.batchSize ?? defaults.batchSize;
   const lr = o.lr ?? defaults.lr;

@@ -60,6 +60,8 @@ export function evaluateSplit(model: Module, data: TensorDataset, o: { batchSize
         const y = batch.y.toTypedArray() as BigInt64Array;
         for (let i = 0; i < batch.indices.length; i++) {
           labels[pos + i] = Number(y[i]);
+          // (its softmax has no entry for that class: the accuracy would be quietly low and the MIA features NaN)
+          if (labels[pos + i]! >= C) throw new RangeError(`evaluateSplit: '${data.name}' has label ${labels[pos + i]}, but the model has only ${C} outputs; evaluate it on data of its own classes`);
           predictions[pos + i] = Number(pred[i]);
           if (predictions[pos + i] === labels[pos + i]) correct++;
         }

@@ -1,5 +1,6 @@
 // An RBF (or linear) C-SVC fitted and applied through libsvm, the library behind scikit-learn's SVC.
 import { native } from '../torch/native.js';
+import { oneOf, refuseUnknownKeys } from '../util/options.js';
 
 interface SvmNative {
   svmFitPredict(
@@ -35,15 +36,16 @@ export function svcFitPredict(trainX: Float64Array, trainY: Float64Array, d: num
   if (testX.length % d !== 0) throw new RangeError(`svcFitPredict: testX length ${testX.length} is not a multiple of ${d}`);
   if (new Set(trainY).size < 2) throw new Error('svcFitPredict: the training labels contain a single class; an SVC needs both members and non-members');
   for (const v of trainX) if (!Number.isFinite(v)) throw new Error('svcFitPredict: training features contain NaN or Infinity');
+  for (const v of testX) if (!Number.isFinite(v)) throw new Error('svcFitPredict: test features contain NaN or Infinity');
+  refuseUnknownKeys('svcFitPredict', o, ['C', 'gamma', 'kernel', 'tol', 'cacheSize', 'shrinking']);
+  // libsvm checks `<= 0` only, which NaN passes; and the addon reads any kernel name but 'linear' as RBF
+  const kernel = oneOf('svcFitPredict', 'kernel', o.kernel ?? 'rbf', ['rbf', 'linear'] as const);
   const gamma = o.gamma === undefined || o.gamma === 'auto' ? 1 / d : o.gamma;
-  return svm.svmFitPredict(trainX, trainY, d, testX, {
-    C: o.C ?? 3,
-    gamma,
-    kernel: o.kernel ?? 'rbf',
-    tol: o.tol ?? 1e-3,
-    cacheSize: o.cacheSize ?? 200,
-    shrinking: o.shrinking ?? true,
-  });
+  const params = { C: o.C ?? 3, gamma, tol: o.tol ?? 1e-3, cacheSize: o.cacheSize ?? 200 };
+  for (const [key, v] of Object.entries(params)) {
+    if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new RangeError(`svcFitPredict: ${key} must be a positive finite number${key === 'gamma' ? " or 'auto'" : ''}, got ${String(v)}`);
+  }
+  return svm.svmFitPredict(trainX, trainY, d, testX, { ...params, kernel, shrinking: o.shrinking ?? true });
 }
 
 export function libsvmVersion(): number {

@@ -6,9 +6,13 @@ import { Module } from '../nn/module.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { type ModelSpec, validateModelSpec } from './spec.js';
+import { deepFreeze } from '../util/options.js';
 
 export abstract class ImageClassifier extends Module {
-  /** @internal the spec this model was built from (numClasses follows expandClasses) */
+  /**
+   * @internal the spec this model was built from (numClasses follows expandClasses). Frozen, so that a caller's
+   * `m._spec.numClasses = 99` cannot make it disagree with the head; code that changes the head replaces it whole.
+   */
   _spec: ModelSpec;
   /** Name of the final Linear layer, e.g. 'fc'. */
   readonly headName: string;
@@ -17,7 +21,7 @@ export abstract class ImageClassifier extends Module {
 
   protected constructor(spec: ModelSpec, headName: string) {
     super();
-    this._spec = validateModelSpec(spec);
+    this._spec = deepFreeze(validateModelSpec(spec));
     this.headName = headName;
   }
 

@@ -3,6 +3,7 @@ import { Linear } from '../nn/linear.js';
 import { noGrad } from '../torch/autograd.js';
 import { tidy } from '../torch/scope.js';
 import type { ImageClassifier } from './classifier.js';
+import { deepFreeze } from '../util/options.js';
 
 /**
  * A copy of `model` whose head has `extra` more outputs (boundary expanding's shadow class). Rows of the
@@ -26,7 +27,7 @@ export function expandClasses<M extends ImageClassifier>(model: M, extra = 1): M
     head.requiresGrad_(old.weight.requiresGrad);
     head.train(old.training);
     copy.setSubmodule(copy.headName, head).dispose();
-    copy._spec = { ...copy._spec, numClasses: head.outFeatures };
+    copy._spec = deepFreeze({ ...copy._spec, numClasses: head.outFeatures });
     return copy;
   } catch (e) {
     copy.dispose();

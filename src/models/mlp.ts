@@ -3,7 +3,8 @@ import { Linear } from '../nn/linear.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import type { ModelOptions, ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 export interface MLPOptions extends ModelOptions {
   /** Side of the square input (default 28). */
@@ -54,5 +55,6 @@ export class MLP extends ImageClassifier {
 }
 
 export function mlp(opts: MLPOptions = {}): MLP {
+  refuseUnknownKeys('mlp', opts, [...MODEL_OPTION_KEYS, 'imageSize', 'hiddenSizes']);
   return new MLP(opts);
 }

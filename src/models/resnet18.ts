@@ -13,7 +13,8 @@ import { Sequential } from '../nn/container.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import type { ModelOptions, ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 /** torchvision's BasicBlock: conv3×3 → BN → ReLU → conv3×3 → BN, plus the (optionally downsampled) input, then ReLU. */
 export class BasicBlock extends Module {
@@ -113,5 +114,6 @@ export class ResNet18 extends ImageClassifier {
 
 /** CIFAR ResNet-18 (11,173,962 parameters for 3 input channels and 10 classes). */
 export function resnet18(opts: ResNet18Options = {}): ResNet18 {
+  refuseUnknownKeys('resnet18', opts, [...MODEL_OPTION_KEYS]);
   return new ResNet18(opts);
 }

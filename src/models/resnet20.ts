@@ -13,7 +13,8 @@ import { avgPool2d, pad } from '../torch/functional.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import type { ModelOptions, ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 /** Option-A shortcut: x[:, :, ::2, ::2] zero-padded from inPlanes to planes channels. No parameters. */
 export class PadShortcut extends Module {
@@ -111,5 +112,6 @@ export class ResNet20 extends ImageClassifier {
 
 /** CIFAR ResNet-20 option A (269,722 parameters for 3 input channels and 10 classes). */
 export function resnet20(opts: ResNet20Options = {}): ResNet20 {
+  refuseUnknownKeys('resnet20', opts, [...MODEL_OPTION_KEYS]);
   return new ResNet20(opts);
 }

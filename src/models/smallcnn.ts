@@ -6,7 +6,8 @@ import { maxPool2d } from '../torch/functional.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import type { ModelOptions, ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { refuseUnknownKeys } from '../util/options.js';
 
 export interface SmallCNNOptions extends ModelOptions {
   /** Side of the square input (default 28). */
@@ -51,5 +52,6 @@ export class SmallCNN extends ImageClassifier {
 }
 
 export function smallCnn(opts: SmallCNNOptions = {}): SmallCNN {
+  refuseUnknownKeys('smallCnn', opts, [...MODEL_OPTION_KEYS, 'imageSize']);
   return new SmallCNN(opts);
 }

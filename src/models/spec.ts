@@ -67,6 +67,9 @@ export function validateModelSpec(spec: unknown): ModelSpec {
   return out;
 }
 
+/** The option names every model factory takes (a misspelt one, `numclasses`, is an error, not a 10-class model). */
+export const MODEL_OPTION_KEYS = ['inChannels', 'numClasses', 'mean', 'std'] as const;
+
 /** Options shared by the model constructors. */
 export interface ModelOptions {
   inChannels?: number;

@@ -440,6 +440,8 @@ function deepCopy(value: unknown, memo: Map<unknown, unknown>): unknown {
     return out;
   }
   if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp) return value;
+  // a frozen plain value (a model's spec) cannot change: the copy may share it, and it stays frozen
+  if (Object.isFrozen(value)) return value;
   const out = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
   memo.set(value, out);
   for (const key of Object.keys(value)) out[key] = deepCopy((value as Record<string, unknown>)[key], memo);

@@ -8,8 +8,14 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
+/**
+ * libtorch's intra-op threads for this process: at most the cores (more only contend for them; 100,000 stalled
+ * the machine). The count is part of a result's reproducibility: reductions split their work by thread.
+ */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
+  const cores = availableParallelism();
+  if (n > cores) throw new RangeError(`setNumThreads: ${n} threads is more than this machine's ${cores} cores`);
   native.setNumThreads(n);
 }
 

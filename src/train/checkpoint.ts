@@ -47,8 +47,56 @@ export class CheckpointError extends Error {
 }
 
 
-/** Saves a model and its manifest into `dir` (created if needed). Returns the manifest. */
+/** Each state entry's shape, by name (the architecture as loadStateDict will see it). */
+function stateShapes(model: Module): Map<string, string> {
+  const sd = model.stateDict();
+  try {
+    return new Map([...sd].map(([k, t]) => [k, t.shape.join('×')]));
+  } finally {
+    disposeStateDict(sd);
+  }
+}
+
+/**
+ * Refuses, before anything is written, a checkpoint that loadCheckpoint could not load: a spec that does not build
+ * this model's architecture, or an `info` that JSON cannot hold (a BigInt would fail only after the weights).
+ */
+function checkSavable(model: Module, spec: ModelSpec, info: Record<string, unknown>): ModelSpec {
+  let checked: ModelSpec;
+  try {
+    checked = validateModelSpec(spec);
+  } catch (e) {
+    throw new TypeError(`saveCheckpoint: ${(e as Error).message}`);
+  }
+  const built = createModel(checked);
+  let expected: Map<string, string>;
+  try {
+    expected = stateShapes(built);
+  } finally {
+    built.dispose();
+  }
+  const actual = stateShapes(model);
+  const wrong = [...new Set([...expected.keys(), ...actual.keys()])].find((k) => expected.get(k) !== actual.get(k));
+  if (wrong !== undefined) {
+    throw new Error(
+      `saveCheckpoint: the spec ${JSON.stringify(checked)} does not describe this model ('${wrong}' is ${actual.get(wrong) ?? 'absent'} in the model, ${expected.get(wrong) ?? 'absent'} in the spec's); give the model's own spec`,
+    );
+  }
+  try {
+    JSON.stringify(info);
+  } catch (e) {
+    throw new TypeError(`saveCheckpoint: info cannot be written as JSON (${(e as Error).message})`);
+  }
+  return checked;
+}
+
+/**
+ * Saves a model and its manifest into `dir` (created if needed). Returns the manifest. The spec must build the
+ * model's architecture (checked first, so a wrong one writes nothing). Numbers that JSON cannot hold (NaN,
+ * Infinity) in `info` are written as null, as JSON.stringify does.
+ */
 export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
+  spec = checkSavable(model, spec, info);
   ensureDirectory(dir);
   const sd = model.stateDict();
   let written: TensorsFileEntry;

@@ -35,7 +35,7 @@ export interface FitProgress {
   imagesPerSecond: number;
 }
 
-/** State a resumed run restarts from (written by the caller's checkpoint hook, e.g. trainCheckpointed). */
+/** State a resumed run restarts from (written by the caller's checkpoint hook, e.g. with saveResumeState). */
 export interface ResumeState {
   /** epochs already completed */
   epoch: number;
@@ -50,7 +50,10 @@ export interface FitOptions {
   validation?: TensorDataset;
   onBatch?: (p: FitProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
-  /** called after every epoch with what a resume needs; the caller writes it atomically */
+  /**
+   * called after every epoch with what a resume needs; the caller writes it atomically (saveResumeState does).
+   * The state's tensors live during the call only: fit disposes them afterwards, so copy what must outlive it.
+   */
   onCheckpoint?: (state: ResumeState) => void;
   /** continue a run from this state (the model must hold the weights of that epoch) */
   resume?: ResumeState;
@@ -174,7 +177,14 @@ export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}
       }
       history.push(metrics);
       o.onEpoch?.(metrics);
-      if (!p || p.isMaster) o.onCheckpoint?.({ epoch: epoch + 1, optimizer: optimizer.stateDict(), history: [...history] });
+      if (o.onCheckpoint && (!p || p.isMaster)) {
+        const state = optimizer.stateDict();
+        try {
+          o.onCheckpoint({ epoch: epoch + 1, optimizer: state, history: [...history] });
+        } finally {
+          for (const t of state.state.values()) t.dispose();
+        }
+      }
       await yieldToLoop();
       o.signal?.throwIfAborted();
     }

@@ -1,5 +1,6 @@
 // A training recipe: optimizer, schedule, batches, augmentation. Plain JSON, stored in checkpoint manifests.
 import { FLOAT32_MAX } from '../torch/dtype.js';
+import { deepFreeze, refuseUnknownKeys } from '../util/options.js';
 
 export interface TrainRecipe {
   epochs: number;
@@ -17,7 +18,7 @@ export interface TrainRecipe {
 }
 
 /** PROTOCOL.md's original/retrain recipe: SGD 0.1, momentum 0.9, wd 5e-4, batch 256, 20 epochs, ×0.1 at 10 and 15, no augmentation. */
-export const PROTOCOL_RECIPE: TrainRecipe = {
+export const PROTOCOL_RECIPE: Readonly<TrainRecipe> = deepFreeze({
   epochs: 20,
   batchSize: 256,
   optimizer: 'sgd',
@@ -28,14 +29,23 @@ export const PROTOCOL_RECIPE: TrainRecipe = {
   milestones: [10, 15],
   gamma: 0.1,
   augment: false,
-};
+});
 
 /** Fills a partial recipe from the protocol's, scaling the default milestones to the epoch count when not given. */
 export function resolveRecipe(partial: Partial<TrainRecipe> = {}): TrainRecipe {
+  refuseUnknownKeys('recipe', partial, Object.keys(PROTOCOL_RECIPE));
+  for (const [k, v] of Object.entries(partial)) {
+    const expected = PROTOCOL_RECIPE[k as keyof TrainRecipe];
+    // ('no' for augment would be truthy, and '20' epochs a string concatenated somewhere)
+    const ok = v === undefined || (Array.isArray(expected) ? Array.isArray(v) : typeof v === typeof expected);
+    if (!ok) throw new TypeError(`recipe: ${k} must be ${Array.isArray(expected) ? 'an array of epochs' : `a ${typeof expected}`}, got ${JSON.stringify(v)}`);
+  }
   const epochs = partial.epochs ?? PROTOCOL_RECIPE.epochs;
   // half and three quarters of the run; for short runs the two can round to the same epoch, which would apply γ twice
-  const milestones = partial.milestones ?? (epochs === 20 ? PROTOCOL_RECIPE.milestones : [...new Set([Math.round(epochs / 2), Math.round((3 * epochs) / 4)])]);
-  const r: TrainRecipe = { ...PROTOCOL_RECIPE, ...partial, epochs, milestones };
+  const milestones = partial.milestones ?? (epochs === 20 ? [...PROTOCOL_RECIPE.milestones] : [...new Set([Math.round(epochs / 2), Math.round((3 * epochs) / 4)])]);
+  // (a field given as undefined takes the default, as an absent one does)
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const r: TrainRecipe = { ...PROTOCOL_RECIPE, ...given, epochs, milestones };
   if (!Number.isInteger(r.epochs) || r.epochs < 1) throw new RangeError(`recipe: epochs must be a positive integer, got ${r.epochs}`);
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new RangeError(`recipe: batchSize must be a positive integer, got ${r.batchSize}`);
   if (!(r.lr > 0 && r.lr <= FLOAT32_MAX)) throw new RangeError(`recipe: lr must be positive and within float32's range, got ${r.lr}`);

@@ -9,17 +9,6 @@ import type { Curriculum } from './blocks/curriculum.js';
 import type { OptimRecipe, UnlearnTrainer } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 
-/**
- * A categorical option, checked: its value narrowed to the choices, or an error that names them all and what was
- * given (`where: key must be 'a', 'b' or 'c', got 'x'`); `notes` adds a word after a choice, e.g. 'the reference'.
- */
-export function oneOf<T extends string>(where: string, key: string, value: unknown, choices: readonly T[], notes: Partial<Record<T, string>> = {}): T {
-  if ((choices as readonly unknown[]).includes(value)) return value as T;
-  const named = choices.map((c) => `'${c}'${notes[c] === undefined ? '' : ` (${notes[c]})`}`);
-  const list = named.length === 1 ? named[0]! : `${named.slice(0, -1).join(', ')} or ${named[named.length - 1]!}`;
-  throw new RangeError(`${where}: ${key} must be ${list}, got '${String(value)}'`);
-}
-
 /** Options every method understands (each method documents its own defaults). */
 export interface CommonOptions {
   epochs: number;

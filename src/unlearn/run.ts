@@ -15,11 +15,13 @@ import { crossEntropy, FLOAT32_MAX, manualSeed, noGrad, tidy } from '../torch/in
 import { deriveSeed } from '../data/random.js';
 import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
 import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
-import { SUBSPACE_DEFAULTS, SvdSubspace, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
+import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 import { buildCurriculum, CURRICULUM_DEFAULTS, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { checkMaskMode } from '../optim/optimizer.js';
 import { getMethod } from './registry.js';
-import { oneOf, type BlockName, type Blocks, type CommonOptions, type MethodContext, type MethodDefinition, type ProgressEvent } from './method.js';
+import type { OptionsOf } from './method-options.js';
+import { deepFreeze, oneOf, refuseUnknownKeys } from '../util/options.js';
+import { type BlockName, type Blocks, type CommonOptions, type MethodContext, type MethodDefinition, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
@@ -38,10 +40,10 @@ export interface SubspaceBlockOptions extends SubspaceOptions {
   bnMode?: 'eval' | 'train';
 }
 
-export interface UnlearnRunOptions {
-  method: string;
-  /** the method's options (epochs, lr, ...) over its defaults */
-  options?: Record<string, unknown>;
+export interface UnlearnRunOptions<M extends string = string> {
+  method: M;
+  /** the method's options (epochs, lr, ...) over its defaults; typed per method (MethodOptions) when `method` is a literal */
+  options?: OptionsOf<M>;
   /** add (or, with false, remove) the saliency mask block */
   mask?: MaskBlockOptions | boolean;
   subspace?: SubspaceBlockOptions | boolean;
@@ -56,6 +58,8 @@ export interface UnlearnRunOptions {
    */
   parallel?: (model: Module) => ParallelHooks;
 }
+
+const UNLEARN_RUN_KEYS = ['method', 'options', 'mask', 'subspace', 'curriculum', 'seed', 'progress', 'signal', 'parallel'] as const satisfies readonly (keyof UnlearnRunOptions)[];
 
 export interface UnlearnResult {
   model: Module;
@@ -103,10 +107,16 @@ export function resolveOptions<O extends CommonOptions>(method: string, defaults
 
 /**
  * The blocks a run of `method` uses (its defaults, or as asked), every setting checked before any work: a misspelt
- * or out-of-range setting is an error now, not after the gradients and SVDs that come before its use.
+ * or out-of-range setting is an error now, not after the gradients and SVDs that come before its use. With the
+ * `model`, the settings that name its layers are checked too.
  */
-export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'>, forgetSize: number) {
+export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'>, run: { forgetSize: number; epochs?: number; model?: Module }) {
   const def = getMethod(method);
+  for (const b of BLOCK_NAMES) {
+    const given = o[b];
+    // (a precomputed mask is the library's alone: it is no text setting)
+    if (typeof given === 'object') refuseUnknownKeys(`${BLOCK_TITLES[b]} block`.replace(/^an? /, ''), given, b === 'mask' ? [...BLOCK_SETTINGS.mask, 'precomputed'] : BLOCK_SETTINGS[b]);
+  }
   const maskOpts = blockSetting<MaskBlockOptions>(o.mask, def.defaultBlocks?.mask);
   const subspaceOpts = blockSetting<SubspaceBlockOptions>(o.subspace, def.defaultBlocks?.subspace);
   const curriculumOpts = blockSetting<CurriculumOptions>(o.curriculum, def.defaultBlocks?.curriculum);
@@ -120,8 +130,16 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
   if (subspaceOpts) {
     subspaceSettings(subspaceOpts);
     subspaceBnMode(subspaceOpts);
+    if (run.model) checkFullRank(run.model, subspaceOpts.fullRank);
   }
-  if (curriculumOpts) curriculumSettings(curriculumOpts, forgetSize);
+  if (curriculumOpts) {
+    const { K, epochsPerStage } = curriculumSettings(curriculumOpts, run.forgetSize);
+    // the stages are disjoint thirds (say) of D_f: a stage that starts after the last epoch is never forgotten
+    const lastStart = (K - 1) * epochsPerStage;
+    if (run.epochs !== undefined && run.epochs <= lastStart) {
+      throw new RangeError(`curriculum: its stage ${K} starts at epoch ${lastStart + 1}, after the run's ${run.epochs}, so its forget samples would never be used; give epochs ≥ ${lastStart + 1}, or fewer stages or epochsPerStage`);
+    }
+  }
   return { maskOpts, subspaceOpts, curriculumOpts };
 }
 
@@ -131,17 +149,27 @@ export const BLOCK_NAMES: readonly BlockName[] = ['mask', 'subspace', 'curriculu
 export const BLOCK_TITLES: Record<BlockName, string> = { mask: 'a saliency mask', subspace: 'an SVD subspace', curriculum: 'a curriculum' };
 
 /** Each block's settings when none are given (`lethe unlearn --method NAME --help` prints them). */
-export const BLOCK_DEFAULTS = {
+export const BLOCK_DEFAULTS = deepFreeze({
   mask: { ratio: 0.5, mode: 'update' },
   subspace: { ...SUBSPACE_DEFAULTS, bnMode: 'eval' },
   curriculum: CURRICULUM_DEFAULTS,
-} as const satisfies Record<BlockName, object>;
+} as const satisfies Record<BlockName, object>);
+
+/** The settings each block takes as text or JSON (recipes' `blocks`, --mask/--subspace/--curriculum, sweep's --param BLOCK.KEY). */
+export const BLOCK_SETTINGS = {
+  mask: Object.keys(BLOCK_DEFAULTS.mask),
+  subspace: Object.keys(BLOCK_DEFAULTS.subspace),
+  curriculum: Object.keys(BLOCK_DEFAULTS.curriculum),
+} as const satisfies Record<BlockName, readonly string[]>;
 
 /** The mask's ratio and mode, checked before the gradient pass that the ratio is applied to. */
 function maskSettings(o: MaskBlockOptions): { ratio: number; mode: MaskMode } {
   const ratio = o.ratio ?? BLOCK_DEFAULTS.mask.ratio;
   // (a precomputed mask brings its own ratio)
   if (!o.precomputed && !(ratio > 0 && ratio <= 1)) throw new RangeError(`saliency mask: ratio must be in (0, 1], got ${ratio}`);
+  if (o.precomputed?.isDisposed) throw new Error('saliency mask: the precomputed mask was disposed; pass a live one');
+  // (an all-zero mask would run the method with nothing trainable and hand back the original)
+  if (o.precomputed && o.precomputed.count() === 0) throw new RangeError('saliency mask: the precomputed mask selects no weight; nothing could change');
   const mode = o.mode ?? BLOCK_DEFAULTS.mask.mode;
   checkMaskMode(mode, 'saliency mask');
   return { ratio, mode };
@@ -178,12 +206,13 @@ function checkClasses(original: Module, spec: ModelSpec, data: { forget: TensorD
 }
 
 /** Unlearns D_f from `original`; returns a new model (the caller owns and disposes it). */
-export async function unlearn(
+export async function unlearn<M extends string>(
   original: Module,
   spec: ModelSpec,
   data: { forget: TensorDataset; retain: TensorDataset },
-  o: UnlearnRunOptions,
+  o: UnlearnRunOptions<M>,
 ): Promise<UnlearnResult> {
+  refuseUnknownKeys('unlearn', o, UNLEARN_RUN_KEYS);
   const def = getMethod(o.method);
   const options = resolveOptions(def.name, def.defaults, o.options);
   const seed = o.seed ?? 0;
@@ -197,7 +226,7 @@ export async function unlearn(
   const start = performance.now();
   manualSeed(seed);
 
-  const { maskOpts, subspaceOpts, curriculumOpts } = runBlocks(o.method, o, data.forget.size);
+  const { maskOpts, subspaceOpts, curriculumOpts } = runBlocks(o.method, o, { forgetSize: data.forget.size, epochs: options.epochs, model: original });
 
   const model = original.clone();
   const blocks: Blocks = {};

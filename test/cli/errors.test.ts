@@ -42,6 +42,11 @@ test('usage errors exit 2 and name what is wrong', async () => {
   assert.equal(badConfig.code, 2);
   assert.match(errorLine(badConfig), /config\.json' has unknown option 'train-siz'/);
 
+  // one image per class at 0.5 rounds to all validation: said as such, not as fit's "the training set is empty"
+  const allVal = await runCli(['train', '--model', 'mlp', '--train-size', '2', '--val-fraction', '0.5', '--out', 'x'], dir);
+  assert.equal(allVal.code, 2);
+  assert.match(errorLine(allVal), /--val-fraction: 0\.5 of each class leaves no training image of the 2 loaded/);
+
   // a flag given twice, or with its negation: commander would keep the last one without a word
   const twice = await runCli(['train', '--lr', '0.1', '--lr', '0.2', '--out', 'x'], dir);
   assert.equal(twice.code, 2);
@@ -170,6 +175,9 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   const gamma = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'semu', '--subspace', 'gamma=5', '--out', 'x'], d);
   assert.equal(gamma.code, 2);
   assert.match(errorLine(gamma), /SEMU subspace: gamma must be in \(0, 1\], got 5/);
+  const fullRank = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'semu', '--subspace', 'fullRank=nolayer', '--out', 'x'], d);
+  assert.equal(fullRank.code, 2);
+  assert.match(errorLine(fullRank), /fullRank 'nolayer' matches no Conv2d or Linear layer/);
   const stages = await runCli(['unlearn', '--from', 'orig', '--forget', 'random:0.1', '--method', 'cufg', '--curriculum', 'order=easy', '--out', 'x'], d);
   assert.equal(stages.code, 2);
   assert.match(errorLine(stages), /curriculum: order must be 'easy-first' or 'hard-first', got 'easy'/);

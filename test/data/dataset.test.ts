@@ -48,11 +48,18 @@ test('TensorDataset validation: dtypes, shapes, counts, label range (the caller 
     assert.throws(() => new TensorDataset({ images: img, labels: tensor([0, 1, 2]), numClasses: 2, name: 'f' }), /label 2 at index 2 is out of range \[0, 2\)/);
     assert.throws(() => new TensorDataset({ images: img, labels: tensor([0, -1, 0]), numClasses: 2, name: 'f' }), /label -1 at index 1/);
     assert.throws(() => new TensorDataset({ images: img, labels: labels.int(), numClasses: 2, name: 'f' }), /labels must be an int64 tensor/);
+    // checked as int64: 2^32 + 1 must not wrap to the valid label 1
+    const wrapping = fromBuffer(BigInt64Array.from([0n, 4294967297n, 1n]), 'int64', [3]);
+    assert.throws(() => new TensorDataset({ images: img, labels: wrapping, numClasses: 4, name: 'f' }), /label 4294967297 at index 1 is out of range \[0, 4\)/);
     assert.equal(img.isDisposed, false);
   });
   assert.throws(
     () => TensorDataset.fromArrays({ pixels: new Uint8Array(7), shape: [2, 1, 2, 2], labels: [0, 1], numClasses: 2, name: 'g' }),
     /7 pixel bytes do not fill \[2, 1, 2, 2\]/,
+  );
+  assert.throws(
+    () => TensorDataset.fromArrays({ pixels: new Uint8Array(8), shape: [2, 1, 2, 2], labels: [0, 0.5], numClasses: 2, name: 'g' }),
+    /label 0\.5 at index 1 is out of range \[0, 2\)/,
   );
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainValSplit } from '../../src/data/split.js';
+import { indicesByClass, trainValSplit } from '../../src/data/split.js';
 import { formatForgetSpec, indicesWithoutClasses, parseForgetSpec, selectForgetSet } from '../../src/data/forget.js';
 import { Rng, deriveSeed } from '../../src/data/random.js';
 import { protocolSplit } from '../../src/data/protocol.js';
@@ -187,4 +187,9 @@ test('protocolSplit: the Fashion-MNIST protocol sizes, indices into the full dat
   assert.equal(c.forget.length, 5400);
   assert.ok([...c.forget].every((i) => ys[i] === 4));
   assert.deepEqual(c.classes, [4]);
+});
+
+test('labels are checked before the narrowing to int32: 2^32 is not class 0', () => {
+  assert.throws(() => selectForgetSet('class:0', [1, 2 ** 32, 0], { seed: 1 }), /label 4294967296 at index 1 is not a non-negative 32-bit integer/);
+  assert.throws(() => indicesByClass(Int32Array.from([0, -1])), /indicesByClass: label -1 at index 1 is negative/);
 });

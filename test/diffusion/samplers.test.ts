@@ -89,6 +89,12 @@ test('sampleImages with the tiny UNet: shape, range, batching, seeded determinis
   for (const t of [a, b, d, a2]) t.dispose();
   assert.equal(m.training, true, 'train mode restored');
   await assert.rejects(sampleImages(m, s, [3], {}), /label 3 at position 0 is not a class in \[0, 3\)/);
+  // a misspelt choice would take another branch ('DDPM' ran DDIM over all T steps), NaN guidance gives NaN images
+  await assert.rejects(sampleImages(m, s, [0], { sampler: 'DDPM' as 'ddpm' }), /sampleImages: sampler must be 'ddim' or 'ddpm', got 'DDPM'/);
+  await assert.rejects(sampleImages(m, s, [0], { sampler: 'ddpm', variance: 'bta' as 'beta' }), /sampleImages: variance must be 'posterior' or 'beta', got 'bta'/);
+  await assert.rejects(sampleImages(m, s, [0], { guidance: Number.NaN }), /sampleImages: guidance must be a finite weight, got NaN/);
+  await assert.rejects(sampleImages(m, s, [0], { eta: -1 }), /sampleImages: eta must be a finite number ≥ 0, got -1/);
+  await assert.rejects(sampleImages(m, s, [0], { step: 4 } as never), /sampleImages: unknown option 'step'; the options are sampler, steps/);
   const ac = new AbortController();
   ac.abort();
   await assert.rejects(sampleImages(m, s, [0], { steps: 4, signal: ac.signal }), /abort/i);

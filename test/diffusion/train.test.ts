@@ -119,3 +119,24 @@ test('checkpoints: EMA or model weights on load, schedule restored, corruption a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('trainDiffusion refuses a misspelt or out-of-range option before any step (the EMA decay is the Ema\u2019s own)', async () => {
+  const data = syntheticDataset({ n: 12, classes: 3, size: 8, seed: 2 });
+  const schedule = new NoiseSchedule({ timesteps: 10 });
+  manualSeed(1);
+  const m = new UNet('tiny');
+  const ema = new Ema(m, 0.99);
+  const base = memory();
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ emaDecay: 2 }, /trainDiffusion: unknown option 'emaDecay'; the options are iterations/],
+    [{ iteration: 3 }, /trainDiffusion: unknown option 'iteration'/],
+    [{ batchSize: 0 }, /trainDiffusion: batchSize must be a positive integer, got 0/],
+    [{ lr: 1e40 }, /trainDiffusion: lr must be positive and within float32's range/],
+    [{ condDrop: 1 }, /trainDiffusion: condDrop must be in \[0, 1\), got 1/],
+  ];
+  for (const [o, message] of bad) await assert.rejects(trainDiffusion(m, ema, schedule, data, o as never), message);
+  assert.deepEqual(memory(), base);
+  ema.dispose();
+  m.dispose();
+  data.dispose();
+});

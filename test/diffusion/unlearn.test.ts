@@ -118,6 +118,17 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ga', forgetClass: 0, alpha: 0.1 }), /alpha weighs the remaining-class loss, which ga does not have/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, maskRatio: 0.3 }), /maskRatio applies to salun only/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, useRetain: false, alpha: 0.1 }), /salun does not add with useRetain false/);
+  // misspelt names and out-of-range values, named, before any work (a misspelt iterations ran the default 100 steps)
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ method: 'ga', forgetClass: 0, iteration: 3 }, /unlearnDiffusion: unknown option 'iteration'; the options are method, forgetClass, iterations/],
+    [{ method: 'semu', forgetClass: 0, subspace: { gama: 0.5 } }, /subspace: unknown option 'gama'/],
+    [{ method: 'salun', forgetClass: 0, gradientSamples: -2 }, /gradientSamples must be a positive integer, got -2/],
+    [{ method: 'ft', forgetClass: 0, lr: 1e40 }, /lr must be positive and within float32's range, got 1e\+40/],
+    [{ method: 'salun', forgetClass: 0, gradientGuidance: Number.NaN }, /gradientGuidance must be a finite weight, got NaN/],
+    [{ method: 'ft', forgetClass: 0, batchSize: 2.5 }, /batchSize must be a positive integer, got 2.5/],
+    [{ method: 'semu', forgetClass: 0, subspace: { fullRank: 'nolayer' } }, /fullRank 'nolayer' matches no Conv2d or Linear layer/],
+  ];
+  for (const [o, message] of bad) await assert.rejects(unlearnDiffusion(model, schedule, data, o as never), message, JSON.stringify(o));
   teardown(model, data, before, ft.model, ga.model);
   assert.deepEqual(memory(), base);
 });

@@ -68,3 +68,11 @@ test('a model whose outputs overflow (blown-up weights) is reported as diverged,
   d.dispose();
   assert.deepEqual(memory(), base);
 });
+
+test('labels beyond the model\u2019s outputs are an error naming both, not a quietly low accuracy or a NaN MIA', () => {
+  const base = memory();
+  const wide = TensorDataset.fromArrays({ pixels: Uint8Array.from([0, 1, 2]), shape: [3, 1, 1, 1], labels: [0, 1, 4], numClasses: 5, name: 'wide' });
+  assert.throws(() => evaluateSplit(new PixelOracle(), wide), /evaluateSplit: 'wide' has label 4, but the model has only 3 outputs/);
+  wide.dispose();
+  assert.deepEqual(memory(), base);
+});

@@ -42,6 +42,13 @@ test('bad MIA input gives clear errors', () => {
   assert.throws(() => miaEfficacy({ ...inputs, forget: { ...inputs.forget, probs: new Float32Array(0), labels: new Int32Array(0) } }), /forget set is empty/);
   assert.throws(() => svcFitPredict(Float64Array.from([1, 2]), Float64Array.from([1, 1]), 1, Float64Array.from([1])), /single class/);
   assert.throws(() => svcFitPredict(Float64Array.from([1, NaN]), Float64Array.from([0, 1]), 1, Float64Array.from([1])), /NaN/);
+  // libsvm's own checks are `<= 0`, which NaN passes, and an unknown kernel name would run RBF
+  const two = [Float64Array.from([0, 1]), Float64Array.from([0, 1]), 1] as const;
+  assert.throws(() => svcFitPredict(...two, Float64Array.from([NaN])), /svcFitPredict: test features contain NaN or Infinity/);
+  assert.throws(() => svcFitPredict(...two, Float64Array.from([1]), { kernel: 'poly' as 'rbf' }), /svcFitPredict: kernel must be 'rbf' or 'linear', got 'poly'/);
+  assert.throws(() => svcFitPredict(...two, Float64Array.from([1]), { gamma: NaN }), /svcFitPredict: gamma must be a positive finite number or 'auto', got NaN/);
+  assert.throws(() => svcFitPredict(...two, Float64Array.from([1]), { C: 0 }), /svcFitPredict: C must be a positive finite number, got 0/);
+  assert.throws(() => svcFitPredict(...two, Float64Array.from([1]), { c: 3 } as never), /svcFitPredict: unknown option 'c'/);
 });
 
 test('Avg.Gap reproduces SalUn Table 1 (10% random): SalUn vs Retrain = 1.15', () => {

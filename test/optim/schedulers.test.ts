@@ -122,3 +122,11 @@ test('resolveRecipe: default milestones at half and three quarters, never the sa
   assert.throws(() => resolveRecipe({ milestones: [5, 1] }), /recipe: milestones must be increasing positive epochs, got \[5, 1\]/);
   assert.throws(() => resolveRecipe({ milestones: [2, 2] }), /milestones must be increasing/);
 });
+
+test('resolveRecipe: a misspelt or mistyped setting is an error, not the default run silently (what fit() resolves)', () => {
+  assert.throws(() => resolveRecipe({ epoch: 1 } as never), /recipe: unknown option 'epoch'; the options are epochs, batchSize, optimizer, lr/);
+  assert.throws(() => resolveRecipe({ augment: 'no' } as never), /recipe: augment must be a boolean, got "no"/);
+  assert.throws(() => resolveRecipe({ epochs: '3' } as never), /recipe: epochs must be a number, got "3"/);
+  assert.throws(() => resolveRecipe({ milestones: 5 } as never), /recipe: milestones must be an array of epochs, got 5/);
+  assert.equal(resolveRecipe({ epochs: 3, lr: undefined }).lr, 0.1, 'an undefined field takes the default');
+});

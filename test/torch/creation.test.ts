@@ -212,6 +212,7 @@ test('thread count defaults to the machine and validates input', () => {
   assert.equal(getNumThreads(), n);
   assert.throws(() => setNumThreads(0), /positive integer/);
   assert.throws(() => setNumThreads(1.5), /positive integer/);
+  assert.throws(() => setNumThreads(1e9), /setNumThreads: 1000000000 threads is more than this machine's \d+ cores/);
 });
 
 test('creation functions leave nothing behind inside tidy', () => {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createModel, manualSeed, memory, tidy, type ModelSpec, type Tensor } from '../../src/index.js';
-import { unlearn, methodNames, buildSaliencyMask } from '../../src/unlearn/index.js';
+import { unlearn, methodNames, buildSaliencyMask, maskFromTensors } from '../../src/unlearn/index.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { evaluateSplit } from '../../src/eval/outputs.js';
 import type { Module } from '../../src/nn/module.js';
@@ -64,6 +64,11 @@ test('SalUn: mask has floor(0.5·N) ones and non-salient weights stay bit-identi
   assert.ok(moved > 0.9 * mask.count(), 'salient weights should train');
   r.model.dispose();
   mask.dispose();
+  // a disposed mask, or one that selects nothing, is refused before any work
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: mask } }), /saliency mask: the precomputed mask was disposed; pass a live one/);
+  const none = maskFromTensors(s.original, new Map());
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: none } }), /saliency mask: the precomputed mask selects no weight/);
+  none.dispose();
   assertOriginalUntouched();
 });
 
@@ -172,7 +177,10 @@ test('a diverging run stops with a clear error and leaves the original untouched
 
 test('bad requests give clear errors', async () => {
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'nope' }), /unknown unlearning method 'nope'; known methods: .*salun/);
+  // (compile errors in TypeScript, since the options are typed per method; a JS caller meets these)
+  // @ts-expect-error a misspelt option
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'ft', options: { lrr: 1 } }), /method 'ft' has no option 'lrr'/);
+  // @ts-expect-error a mistyped option
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'ft', options: { epochs: 'x' } }), /option 'epochs' must be a number/);
   await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', subspace: true }), /mask or an SVD subspace/);
   await assert.rejects(unlearn(s.original, { ...s.spec, numClasses: 3 }, s, { method: 'rl' }), /the forget set has 4 classes, but spec.numClasses is 3; give the model's own spec/);

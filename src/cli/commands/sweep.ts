@@ -21,7 +21,8 @@ import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSet
 import { getMethod, resolveOptions } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
 import { isJobWorker, runCommandJobs } from '../job-pool.js';
-import { BLOCK_KEYS, checkMethod, runMethod } from '../unlearning.js';
+import { checkMethod, runMethod } from '../unlearning.js';
+import { BLOCK_SETTINGS } from '../../unlearn/index.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
@@ -81,9 +82,9 @@ export function readTarget(param: string, method: string, base: Pick<UnlearnReci
   }
   const block = param.slice(0, dot);
   const key = param.slice(dot + 1);
-  if (!Object.hasOwn(BLOCK_KEYS, block)) throw new UsageError(`--param: '${block}' is not a block (blocks: ${Object.keys(BLOCK_KEYS).join(', ')})`);
+  if (!Object.hasOwn(BLOCK_SETTINGS, block)) throw new UsageError(`--param: '${block}' is not a block (blocks: ${Object.keys(BLOCK_SETTINGS).join(', ')})`);
   const b = block as keyof BlocksSetting;
-  if (!BLOCK_KEYS[b].includes(key)) throw new UsageError(`--param: the ${b} block has no setting '${key}' (its settings: ${BLOCK_KEYS[b].join(', ')})`);
+  if (!BLOCK_SETTINGS[b].includes(key)) throw new UsageError(`--param: the ${b} block has no setting '${key}' (its settings: ${BLOCK_SETTINGS[b].join(', ')})`);
   const setting = base.blocks?.[b];
   const used = setting === undefined ? getMethod(method).defaultBlocks?.[b] === true : setting !== false;
   if (!used) throw new UsageError(`--param: '${method}' runs without the ${b} block; enable it in the recipe's "blocks" before tuning ${param}`);

@@ -10,7 +10,7 @@ import type { Module } from '../../nn/module.js';
 import { DataLoader } from '../../data/loader.js';
 import type { TensorDataset } from '../../data/dataset.js';
 import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
-import { oneOf } from '../method.js';
+import { oneOf } from '../../util/options.js';
 
 const DIFFICULTY_SCORES = ['loss', 'confidence', 'entropy'] as const;
 export type DifficultyScore = (typeof DIFFICULTY_SCORES)[number];

@@ -35,7 +35,15 @@ export class SaliencyMask {
     return n;
   }
 
+  /** True once dispose() has run: its tensors are gone. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private disposed = false;
+
   dispose(): void {
+    this.disposed = true;
     for (const m of this.masks.values()) m.dispose();
     this.masks.clear();
   }

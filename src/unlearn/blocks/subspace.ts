@@ -12,7 +12,7 @@ import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
 import { keep, linalg, noGrad, tidy, zeros, tensor, type Tensor } from '../../torch/index.js';
 import type { Gradients } from './gradients.js';
-import { oneOf } from '../method.js';
+import { oneOf } from '../../util/options.js';
 
 export interface SubspaceOptions {
   /** explained-variance ratio γ of the rank rule; null keeps the full thin SVD (reference default 0.95 in its README) */
@@ -65,6 +65,18 @@ export function subspaceWeights(model: Module): [string, Tensor][] {
     if (m instanceof Conv2d || m instanceof Linear) out.push([prefix === '' ? 'weight' : `${prefix}.weight`, m.weight]);
   }
   return out;
+}
+
+/**
+ * Refuses a `fullRank` that names no adapted layer of `model`: a misspelt name would keep every layer at its
+ * reduced rank without a word. Called before the gradient pass.
+ */
+export function checkFullRank(model: Module, fullRank: string | undefined): void {
+  if (fullRank === undefined || fullRank === '') return;
+  const names = subspaceWeights(model).map(([name]) => name);
+  if (names.some((n) => n.includes(fullRank))) return;
+  const shown = names.length > 6 ? [...names.slice(0, 6), '…'] : names;
+  throw new Error(`SEMU subspace: fullRank '${fullRank}' matches no Conv2d or Linear layer of the model (its layers: ${shown.join(', ')})`);
 }
 
 /** k for each row of singular values (one row for a linear layer, one per input channel for a convolution). */

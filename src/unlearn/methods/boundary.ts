@@ -17,6 +17,7 @@ import { expandClasses } from '../../models/expand.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { bnModeOf, trainEpochs, trainMode, trainPass, type BatchNormOption } from './loop.js';
+import { deepFreeze } from '../../util/options.js';
 
 export interface BoundaryShrinkOptions extends CommonOptions, BatchNormOption {
   /** FGSM step in pixel units of [0, 1] (reference: 0.1, hard-coded) */
@@ -105,7 +106,7 @@ function expandHeadInPlace(model: ImageClassifier, extra: number): void {
     // swap heads: the model takes the expanded one, the temporary copy takes the old one and frees it
     const old = model.setSubmodule(model.headName, expanded.head);
     expanded.setSubmodule(expanded.headName, old);
-    model._spec = { ...model._spec, numClasses: model.head.outFeatures };
+    model._spec = deepFreeze({ ...model._spec, numClasses: model.head.outFeatures });
   } finally {
     expanded.dispose();
   }
@@ -132,7 +133,7 @@ export function pruneHead(model: ImageClassifier, numClasses: number): void {
     throw e;
   }
   model.setSubmodule(model.headName, head).dispose();
-  model._spec = { ...model._spec, numClasses };
+  model._spec = deepFreeze({ ...model._spec, numClasses });
 }
 
 /** why be takes no mask or subspace: both are built for the original's C-way head */

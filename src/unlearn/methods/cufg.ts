@@ -8,7 +8,8 @@
 // switches back, so only the first retain pass of each epoch runs in train mode. Default: the paper's intent (train mode
 // restored after each forget pass); bnLeak=true reproduces the reference.
 import { autograd, crossEntropy, noGrad, tidy, type Tensor } from '../../torch/index.js';
-import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
+import { type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
+import { oneOf } from '../../util/options.js';
 import { registerMethod } from '../registry.js';
 import { NonFiniteLossError } from '../trainer.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';

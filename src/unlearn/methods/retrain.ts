@@ -8,7 +8,8 @@ import { manualSeed } from '../../torch/index.js';
 import { createModel } from '../../models/registry.js';
 import { fit } from '../../train/fit.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
-import { oneOf, type CommonOptions, type MethodDefinition } from '../method.js';
+import { type CommonOptions, type MethodDefinition } from '../method.js';
+import { oneOf } from '../../util/options.js';
 import { registerMethod } from '../registry.js';
 
 const FROM_SCRATCH = 'it trains a fresh model on D_r from scratch';

@@ -5,7 +5,8 @@
 // with true labels. variant 'mixed' is the older code (and CIFAR-100's): D_f relabelled once per epoch,
 // concatenated with D_r and shuffled together.
 import { crossEntropy, type Tensor } from '../../torch/index.js';
-import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
+import { type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
+import { oneOf } from '../../util/options.js';
 import { registerMethod } from '../registry.js';
 import { randomLabels, relabelledUnion, trainPass } from './loop.js';
 import type { Module } from '../../nn/module.js';

@@ -10,7 +10,8 @@
 // divided by the batch size). One optimizer serves both passes; the student is in train mode throughout.
 import { crossEntropy, klDiv, noGrad, tidy, type Tensor } from '../../torch/index.js';
 import type { Module } from '../../nn/module.js';
-import { oneOf, type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
+import { type CommonOptions, type MethodContext, type MethodDefinition } from '../method.js';
+import { oneOf } from '../../util/options.js';
 import { registerMethod } from '../registry.js';
 import { trainPass } from './loop.js';
 

@@ -31,7 +31,6 @@ await runWorker(async () => {
         saveCheckpoint(checkpointDir, model, FIT_CASE.spec, { kind: 'test', epoch: state.epoch });
         notifyLauncher({ type: 'result', rank: 0, data: { checkpoint: state.epoch } });
       }
-      for (const t of state.optimizer.state.values()) t.dispose();
     },
   });
   const weights: Record<string, number[]> = {};
