@@ -15,6 +15,10 @@ export interface TensorDatasetInit {
   name: string;
 }
 
+/**
+ * Images and labels in memory: `subset(indices)` copies samples out, `labelArray()` and `classCounts()` read the
+ * labels, `dispose()` frees both tensors. Build one from tensors (the dataset takes them) or with `fromArrays`.
+ */
 export class TensorDataset {
   readonly images: Tensor;
   readonly labels: Tensor;

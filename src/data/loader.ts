@@ -46,6 +46,11 @@ export interface DataLoaderOptions {
   indices?: Int32Array | readonly number[];
 }
 
+/**
+ * Iterates a dataset in mini-batches of float32 images in [0, 1] and int64 labels: seeded shuffling per epoch
+ * (set `epoch` before each pass), optional dropLast, optional batch augmentation, optional subset `indices`.
+ * Each yielded Batch is the consumer's to dispose.
+ */
 export class DataLoader implements Iterable<Batch> {
   readonly dataset: TensorDataset;
   readonly batchSize: number;

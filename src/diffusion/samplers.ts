@@ -58,7 +58,11 @@ export function ddimStep(schedule: NoiseSchedule, xt: Tensor, t: number, tPrev: 
   });
 }
 
-/** The DDIM timestep sequence with `steps` uniformly skipped steps: 0, k, 2k, … (k = ⌊T/steps⌋), as the reference. */
+/**
+ * The DDIM timestep sequence with `steps` uniformly skipped steps: 0, k, 2k, … < T (k = ⌊T/steps⌋), as the
+ * reference's range(0, T, skip). When steps does not divide T this is more than `steps` timesteps (T = 1000,
+ * steps = 3: 0, 333, 666, 999), exactly as the reference samples.
+ */
 export function ddimTimesteps(timesteps: number, steps: number): number[] {
   if (!Number.isInteger(steps) || steps < 1 || steps > timesteps) throw new RangeError(`DDIM: steps must be an integer in [1, ${timesteps}], got ${steps}`);
   const skip = Math.floor(timesteps / steps);

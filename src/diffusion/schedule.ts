@@ -12,6 +12,7 @@ export interface ScheduleOptions {
   betaEnd?: number;
 }
 
+/** β_t, α_t and ᾱ_t for T steps (default 1000, β linear from 1e-4 to 0.02, as the DDPM reference), and q(x_t | x_0). */
 export class NoiseSchedule {
   readonly timesteps: number;
   readonly betas: Float64Array;

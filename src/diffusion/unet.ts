@@ -148,6 +148,11 @@ class Upsample extends Module {
   }
 }
 
+/**
+ * The class-conditional DDPM noise predictor ε(x_t, t, y) of the SalUn/SEMU diffusion references: a UNet with
+ * residual blocks, attention at `attnResolutions` and a class embedding with one extra row, the null class that
+ * classifier-free guidance uses. Built from a preset name ('tiny', 'small', 'base') or a UNetConfig.
+ */
 export class UNet extends Module {
   readonly config: UNetConfig;
   /** the class index of the learned null class (= numClasses) */

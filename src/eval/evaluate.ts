@@ -33,9 +33,17 @@ export interface EvaluateOptions {
   reference?: HeadlineMetrics;
   /** compute every MIA view (default true); false computes only 'confidence' */
   allMiaViews?: boolean;
+  /** images per forward pass (default 512; it changes no metric, only memory and speed) */
   batchSize?: number;
 }
 
+/**
+ * The papers' evaluation of an unlearned model: UA = 100 − accuracy on D_f, RA on D_r, TA on the test set, and
+ * MIA-efficacy (an RBF SVC on true-class confidence, members = the first |test| retain samples, non-members = the
+ * test set; the share of D_f predicted non-member), with the other MIA feature views, per-class test accuracy,
+ * and Avg.Gap when retrain's metrics are given as `reference`. Each definition is in the report's `definitions`.
+ * The model's train/eval mode is restored afterwards; nothing is modified.
+ */
 export function evaluateUnlearning(model: Module, sets: EvaluationSets, o: EvaluateOptions = {}): EvaluationReport {
   const bs = o.batchSize ?? 512;
   const numClasses = sets.test.numClasses;

@@ -39,6 +39,7 @@ export interface CheckpointManifest {
   [key: string]: unknown;
 }
 
+/** A checkpoint directory that cannot be read: missing or corrupt manifest, missing or modified weights. */
 export class CheckpointError extends Error {
   constructor(dir: string, problem: string) {
     super(`checkpoint '${dir}': ${problem}`);
