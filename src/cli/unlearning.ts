@@ -18,7 +18,6 @@ export function checkMethod(name: string, flag = '--method'): void {
   if (!methodNames().includes(name)) throw new UsageError(`${flag}: unknown method '${name}'; known methods: ${methodNames().join(', ')}`);
 }
 
-
 /** Validates block settings' keys and converts them to unlearn()'s run options. */
 export function blockRunOptions(b: BlocksSetting): Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'> {
   const out: Pick<UnlearnRunOptions, 'mask' | 'subspace' | 'curriculum'> = {};

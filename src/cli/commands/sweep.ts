@@ -18,11 +18,10 @@ import type { ModelDigests, RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
 import { Opts, required } from '../options.js';
 import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSettings, recipesDir, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
-import { getMethod, resolveOptions } from '../../unlearn/index.js';
+import { BLOCK_SETTINGS, getMethod, resolveOptions } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
 import { isJobWorker, runCommandJobs } from '../job-pool.js';
 import { checkMethod, runMethod } from '../unlearning.js';
-import { BLOCK_SETTINGS } from '../../unlearn/index.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
