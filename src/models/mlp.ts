@@ -3,7 +3,7 @@ import { Linear } from '../nn/linear.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, withNormalization, type ModelOptions, type ModelSpec } from './spec.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
 export interface MLPOptions extends ModelOptions {
@@ -17,16 +17,20 @@ export class MLP extends ImageClassifier {
   /** The hidden layers fc1 … fcK, in order. */
   hidden: Linear[] = [];
 
-  constructor(opts: MLPOptions = {}) {
-    const spec: ModelSpec = {
+  /** The spec a model built from `opts` has: the defaults filled in (resolveModelSpec, without building one). */
+  static specOf(opts: MLPOptions = {}): ModelSpec {
+    const base: ModelSpec = {
       name: 'mlp',
       inChannels: opts.inChannels ?? 1,
       numClasses: opts.numClasses ?? 10,
       imageSize: opts.imageSize ?? 28,
       hiddenSizes: opts.hiddenSizes ?? [256, 128],
     };
-    if (opts.mean !== undefined) spec.mean = opts.mean;
-    if (opts.std !== undefined) spec.std = opts.std;
+    return withNormalization(base, opts);
+  }
+
+  constructor(opts: MLPOptions = {}) {
+    const spec = MLP.specOf(opts);
     const sizes = spec.hiddenSizes ?? [];
     super(spec, `fc${sizes.length + 1}`);
     this.addNormalize();

@@ -13,6 +13,22 @@ const FACTORIES: Record<ModelName, (s: ModelSpec) => ImageClassifier> = {
   mlp: (s) => new MLP(s),
 };
 
+const SPECS: Record<ModelName, (s: ModelSpec) => ModelSpec> = {
+  resnet18: (s) => ResNet18.specOf(s),
+  resnet20: (s) => ResNet20.specOf(s),
+  smallcnn: (s) => SmallCNN.specOf(s),
+  mlp: (s) => MLP.specOf(s),
+};
+
+/**
+ * The spec that createModel(spec).spec would report (defaults filled in, fields the model ignores dropped),
+ * without building the model: two specs describe the same architecture when these agree. Draws no random numbers.
+ */
+export function resolveModelSpec(spec: ModelSpec): ModelSpec {
+  const s = validateModelSpec(spec);
+  return validateModelSpec(SPECS[s.name](s));
+}
+
 /** The names createModel accepts. */
 export function modelNames(): ModelName[] {
   return [...MODEL_NAMES];

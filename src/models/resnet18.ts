@@ -13,7 +13,7 @@ import { Sequential } from '../nn/container.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, withNormalization, type ModelOptions, type ModelSpec } from './spec.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
 /** torchvision's BasicBlock: conv3×3 → BN → ReLU → conv3×3 → BN, plus the (optionally downsampled) input, then ReLU. */
@@ -62,11 +62,13 @@ export class ResNet18 extends ImageClassifier {
   avgpool: AdaptiveAvgPool2d;
   fc: Linear;
 
+  /** The spec a model built from `opts` has: the defaults filled in, imageSize dropped (the network takes any size). */
+  static specOf(opts: ResNet18Options = {}): ModelSpec {
+    return withNormalization({ name: 'resnet18', inChannels: opts.inChannels ?? 3, numClasses: opts.numClasses ?? 10 }, opts);
+  }
+
   constructor(opts: ResNet18Options = {}) {
-    const spec: ModelSpec = { name: 'resnet18', inChannels: opts.inChannels ?? 3, numClasses: opts.numClasses ?? 10 };
-    if (opts.mean !== undefined) spec.mean = opts.mean;
-    if (opts.std !== undefined) spec.std = opts.std;
-    super(spec, 'fc');
+    super(ResNet18.specOf(opts), 'fc');
     this.addNormalize();
     const inChannels = this._spec.inChannels;
     this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, 64, 3, { stride: 1, padding: 1, bias: false }));

@@ -13,7 +13,7 @@ import { avgPool2d, pad } from '../torch/functional.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, withNormalization, type ModelOptions, type ModelSpec } from './spec.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
 /** Option-A shortcut: x[:, :, ::2, ::2] zero-padded from inPlanes to planes channels. No parameters. */
@@ -69,11 +69,13 @@ export class ResNet20 extends ImageClassifier {
   layer3: Sequential;
   fc: Linear;
 
+  /** The spec a model built from `opts` has: the defaults filled in, imageSize dropped (the network takes any size). */
+  static specOf(opts: ResNet20Options = {}): ModelSpec {
+    return withNormalization({ name: 'resnet20', inChannels: opts.inChannels ?? 3, numClasses: opts.numClasses ?? 10 }, opts);
+  }
+
   constructor(opts: ResNet20Options = {}) {
-    const spec: ModelSpec = { name: 'resnet20', inChannels: opts.inChannels ?? 3, numClasses: opts.numClasses ?? 10 };
-    if (opts.mean !== undefined) spec.mean = opts.mean;
-    if (opts.std !== undefined) spec.std = opts.std;
-    super(spec, 'fc');
+    super(ResNet20.specOf(opts), 'fc');
     this.addNormalize();
     this.conv1 = this.registerModule('conv1', new Conv2d(this._spec.inChannels, 16, 3, { stride: 1, padding: 1, bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(16));

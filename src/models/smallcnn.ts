@@ -6,7 +6,7 @@ import { maxPool2d } from '../torch/functional.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkImageInput, ImageClassifier } from './classifier.js';
-import { MODEL_OPTION_KEYS, type ModelOptions, type ModelSpec } from './spec.js';
+import { MODEL_OPTION_KEYS, withNormalization, type ModelOptions, type ModelSpec } from './spec.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
 export interface SmallCNNOptions extends ModelOptions {
@@ -20,11 +20,13 @@ export class SmallCNN extends ImageClassifier {
   fc1: Linear;
   fc2: Linear;
 
+  /** The spec a model built from `opts` has: the defaults filled in (resolveModelSpec, without building one). */
+  static specOf(opts: SmallCNNOptions = {}): ModelSpec {
+    return withNormalization({ name: 'smallcnn', inChannels: opts.inChannels ?? 1, numClasses: opts.numClasses ?? 10, imageSize: opts.imageSize ?? 28 }, opts);
+  }
+
   constructor(opts: SmallCNNOptions = {}) {
-    const spec: ModelSpec = { name: 'smallcnn', inChannels: opts.inChannels ?? 1, numClasses: opts.numClasses ?? 10, imageSize: opts.imageSize ?? 28 };
-    if (opts.mean !== undefined) spec.mean = opts.mean;
-    if (opts.std !== undefined) spec.std = opts.std;
-    super(spec, 'fc2');
+    super(SmallCNN.specOf(opts), 'fc2');
     const size = this._spec.imageSize ?? 28;
     if (size < 6) throw new RangeError(`smallcnn: imageSize must be at least 6 (two 3×3 convs and a 2×2 pool), got ${size}`);
     this.addNormalize();

@@ -70,6 +70,11 @@ export function validateModelSpec(spec: unknown): ModelSpec {
 /** The option names every model factory takes (a misspelt one, `numclasses`, is an error, not a 10-class model). */
 export const MODEL_OPTION_KEYS = ['inChannels', 'numClasses', 'mean', 'std'] as const;
 
+/** `base` with the input normalisation of `opts`, when given: how every model's spec ends. */
+export function withNormalization(base: ModelSpec, opts: ModelOptions): ModelSpec {
+  return { ...base, ...(opts.mean !== undefined ? { mean: opts.mean } : {}), ...(opts.std !== undefined ? { std: opts.std } : {}) };
+}
+
 /** Options shared by the model constructors. */
 export interface ModelOptions {
   inChannels?: number;

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureDirectory } from '../io/atomic.js';
 import { basename, join } from 'node:path';
 import { disposeStateDict, type Module } from '../nn/module.js';
-import { createModel } from '../models/registry.js';
+import { createModel, resolveModelSpec } from '../models/registry.js';
+import { ImageClassifier } from '../models/classifier.js';
 import { validateModelSpec, type ModelSpec } from '../models/spec.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
@@ -60,7 +61,8 @@ function stateShapes(model: Module): Map<string, string> {
 
 /**
  * Refuses, before anything is written, a checkpoint that loadCheckpoint could not load: a spec that does not build
- * this model's architecture, or an `info` that JSON cannot hold (a BigInt would fail only after the weights).
+ * this classifier (its resolved form differs from the model's own spec) or, for another module, its state shapes;
+ * or an `info` that JSON cannot hold (a BigInt would fail only after the weights).
  */
 function checkSavable(model: Module, spec: ModelSpec, info: Record<string, unknown>): ModelSpec {
   let checked: ModelSpec;
@@ -69,6 +71,26 @@ function checkSavable(model: Module, spec: ModelSpec, info: Record<string, unkno
   } catch (e) {
     throw new TypeError(`saveCheckpoint: ${(e as Error).message}`);
   }
+  if (model instanceof ImageClassifier) {
+    // the spec createModel would resolve it to, against the model's own: no model is built, so no random number is
+    // drawn (building one to compare shapes would move the global generator under the caller)
+    const own = validateModelSpec(model.spec);
+    if (JSON.stringify(resolveModelSpec(checked)) !== JSON.stringify(own)) {
+      throw new Error(`saveCheckpoint: the spec ${JSON.stringify(checked)} does not build this model, whose own spec is ${JSON.stringify(own)}; give model.spec`);
+    }
+  } else {
+    checkShapes(model, checked);
+  }
+  try {
+    JSON.stringify(info);
+  } catch (e) {
+    throw new TypeError(`saveCheckpoint: info cannot be written as JSON (${(e as Error).message})`);
+  }
+  return checked;
+}
+
+/** A module that is not an ImageClassifier: the spec must build its exact state shapes (building one draws weights). */
+function checkShapes(model: Module, checked: ModelSpec): void {
   const built = createModel(checked);
   let expected: Map<string, string>;
   try {
@@ -83,17 +105,11 @@ function checkSavable(model: Module, spec: ModelSpec, info: Record<string, unkno
       `saveCheckpoint: the spec ${JSON.stringify(checked)} does not describe this model ('${wrong}' is ${actual.get(wrong) ?? 'absent'} in the model, ${expected.get(wrong) ?? 'absent'} in the spec's); give the model's own spec`,
     );
   }
-  try {
-    JSON.stringify(info);
-  } catch (e) {
-    throw new TypeError(`saveCheckpoint: info cannot be written as JSON (${(e as Error).message})`);
-  }
-  return checked;
 }
 
 /**
  * Saves a model and its manifest into `dir` (created if needed). Returns the manifest. The spec must build the
- * model's architecture (checked first, so a wrong one writes nothing). Numbers that JSON cannot hold (NaN,
+ * model (`model.spec` always does; checked first, so a wrong one writes nothing). Numbers that JSON cannot hold (NaN,
  * Infinity) in `info` are written as null, as JSON.stringify does.
  */
 export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, noGrad, rand, randn, tidy } from '../../src/index.js';
-import { createModel, expandClasses, modelNames, resnet18, resnet20, type ModelSpec } from '../../src/models/index.js';
+import { createModel, expandClasses, modelNames, resolveModelSpec, resnet18, resnet20, type ModelSpec } from '../../src/models/index.js';
 import { MLP, ResNet20, SmallCNN } from '../../src/models/index.js';
 
 // Counts and key lists printed by Debian's python3-torch 1.13.1 for PyTorch definitions of the reference
@@ -218,4 +218,19 @@ test('clone() keeps field aliases consistent (MLP.hidden points at the cloned la
   m.dispose();
   c.dispose();
   assert.deepEqual(memory(), base);
+});
+
+test('resolveModelSpec: what createModel(spec).spec reports, without building (defaults in, ignored fields out)', () => {
+  const specs: ModelSpec[] = [
+    { name: 'mlp', inChannels: 1, numClasses: 4, imageSize: 8 },
+    { name: 'mlp', inChannels: 1, numClasses: 4, imageSize: 8, hiddenSizes: [5], mean: [0.5], std: [0.2] },
+    { name: 'smallcnn', inChannels: 1, numClasses: 3 },
+    { name: 'resnet20', inChannels: 1, numClasses: 10, imageSize: 32 },
+    { name: 'resnet18', inChannels: 3, numClasses: 10, mean: [0.1, 0.2, 0.3], std: [1, 1, 1] },
+  ];
+  for (const spec of specs) {
+    const m = createModel(spec);
+    assert.deepEqual(resolveModelSpec(spec), m.spec, JSON.stringify(spec));
+    m.dispose();
+  }
 });
