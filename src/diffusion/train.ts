@@ -13,6 +13,7 @@ import { diffusionLoss } from './loss.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 import { refuseUnknownKeys } from '../util/options.js';
+import { checkPositiveInt } from '../nn/check.js';
 import { FLOAT32_MAX } from '../torch/dtype.js';
 
 export interface DiffusionTrainOptions {
@@ -71,7 +72,7 @@ export async function trainDiffusion(model: UNet, ema: Ema, schedule: NoiseSched
   // (the EMA's decay is the Ema's own: new Ema(model, decay))
   refuseUnknownKeys('trainDiffusion', o, TRAIN_KEYS);
   for (const [key, v] of [['iterations', iterations], ['batchSize', o.batchSize], ['checkpointEvery', every]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`trainDiffusion: ${key} must be a positive integer, got ${v}`);
+    if (v !== undefined) checkPositiveInt('trainDiffusion', key, v);
   }
   if (!(lr > 0 && lr <= FLOAT32_MAX)) throw new RangeError(`trainDiffusion: lr must be positive and within float32's range, got ${lr}`);
   if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`trainDiffusion: warmup must be an integer ≥ 0, got ${warmup}`);

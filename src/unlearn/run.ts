@@ -126,7 +126,7 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
     if (asked[b] !== null && why !== undefined) throw new Error(`method '${def.name}' cannot use ${BLOCK_TITLES[b]}: ${why} (drop the ${b} option)`);
   }
   if (maskOpts && subspaceOpts) throw new Error('choose either a saliency mask or an SVD subspace for a run, not both');
-  if (maskOpts) maskSettings(maskOpts);
+  const maskSet = maskOpts ? maskSettings(maskOpts) : null;
   if (subspaceOpts) {
     subspaceSettings(subspaceOpts);
     subspaceBnMode(subspaceOpts);
@@ -140,7 +140,7 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
       throw new RangeError(`curriculum: its stage ${K} starts at epoch ${lastStart + 1}, after the run's ${run.epochs}, so its forget samples would never be used; give epochs ≥ ${lastStart + 1}, or fewer stages or epochsPerStage`);
     }
   }
-  return { maskOpts, subspaceOpts, curriculumOpts };
+  return { maskOpts, maskSet, subspaceOpts, curriculumOpts };
 }
 
 export const BLOCK_NAMES: readonly BlockName[] = ['mask', 'subspace', 'curriculum'];
@@ -226,7 +226,7 @@ export async function unlearn<M extends string>(
   const start = performance.now();
   manualSeed(seed);
 
-  const { maskOpts, subspaceOpts, curriculumOpts } = runBlocks(o.method, o, { forgetSize: data.forget.size, epochs: options.epochs, model: original });
+  const { maskOpts, maskSet, subspaceOpts, curriculumOpts } = runBlocks(o.method, o, { forgetSize: data.forget.size, epochs: options.epochs, model: original });
 
   const model = original.clone();
   const blocks: Blocks = {};
@@ -249,7 +249,6 @@ export async function unlearn<M extends string>(
       };
     const loader = loaderFor(par);
     const average = (p: ParallelHooks | undefined) => (p ? (sums: Tensor[]) => p.averageTensors_(sums) : undefined);
-    const maskSet = maskOpts ? maskSettings(maskOpts) : null;
     if (maskOpts && maskSet) {
       progress({ phase: 'saliency mask', message: 'gradient of the forget loss over D_f' });
       const { ratio, mode } = maskSet;
