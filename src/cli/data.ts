@@ -19,6 +19,7 @@ import {
   loadMnist,
   protocolSplit,
   trainValSplit,
+  validationCount,
   type TensorDataset,
   type TrainTest,
 } from '../data/index.js';
@@ -206,11 +207,12 @@ export interface TrainSets {
 }
 
 export function trainSets(d: LoadedData): TrainSets {
-  const { train, val } = trainValSplit(d.train.labelArray(), { fraction: d.config.valFraction, seed: d.config.seed });
+  const labels = d.train.labelArray();
   // each class holds out round(fraction · its size): a class of one image at 0.5 is all validation
-  if (train.length === 0) {
-    throw new UsageError(`--val-fraction: ${d.config.valFraction} of each class leaves no training image of the ${val.length} loaded; give a larger --train-size or a smaller --val-fraction`);
+  if (labels.length > 0 && validationCount(labels, d.config.valFraction) === labels.length) {
+    throw new UsageError(`--val-fraction: ${d.config.valFraction} of each class leaves no training image of the ${labels.length} loaded; give a larger --train-size or a smaller --val-fraction`);
   }
+  const { train, val } = trainValSplit(labels, { fraction: d.config.valFraction, seed: d.config.seed });
   const tr = d.train.subset(train, 'train');
   const va = d.train.subset(val, 'val');
   return {

@@ -2,7 +2,9 @@
 // run the method (with its blocks), evaluate, and optionally save the result as a checkpoint whose manifest
 // says exactly what produced it.
 import type { Module } from '../nn/module.js';
-import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, runBlocks, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+// the blocks' early check: the command line's, not part of the library's API
+import { runBlocks } from '../unlearn/run.js';
 import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
 import type { CheckpointManifest } from '../train/checkpoint.js';

@@ -55,6 +55,8 @@ export function parseForgetSpec(spec: string): ForgetSpec {
         if (v < 1) throw new Error(`forget spec '${spec}': a count of 0 samples selects an empty forget set`);
         return { kind: 'random', count: v };
       }
+      // '5.' or '5400.0' is neither: a count is written as a whole number, a fraction lies below 1
+      if (v >= 1) throw new Error(`forget spec '${spec}': '${arg}' is not a count (write a whole number, like 5400) nor a fraction in (0, 1)`);
       return { kind: 'random', fraction: checkFraction(v, spec) };
     }
     case 'class': {

@@ -18,7 +18,7 @@ export {
   type TrainTest,
 } from './datasets.js';
 export { syntheticDataset, type SyntheticOptions } from './synthetic.js';
-export { trainValSplit, indicesByClass, type TrainValSplit } from './split.js';
+export { trainValSplit, validationCount, indicesByClass, type TrainValSplit } from './split.js';
 export {
   parseForgetSpec,
   formatForgetSpec,

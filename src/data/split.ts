@@ -37,6 +37,13 @@ export function indicesByClass(labels: Int32Array): Int32Array[] {
   return out;
 }
 
+/** How many samples trainValSplit holds out: Σ over classes of round(fraction × the class's size). */
+export function validationCount(labels: Int32Array | Uint8Array | readonly number[], fraction: number): number {
+  let n = 0;
+  for (const members of indicesByClass(labelValues(labels, 'validationCount'))) n += Math.round(fraction * members.length);
+  return n;
+}
+
 /**
  * Holds out `fraction` of each class as validation. The exact rule, for reproducibility:
  *   rng = Rng(deriveSeed(seed, 'split'));
@@ -49,6 +56,9 @@ export function trainValSplit(labels: Int32Array | Uint8Array | readonly number[
   const fraction = o.fraction ?? 0.1;
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`trainValSplit: fraction must be in [0, 1), got ${fraction}`);
   const ys = labelValues(labels, 'trainValSplit');
+  if (ys.length > 0 && validationCount(ys, fraction) === ys.length) {
+    throw new RangeError(`trainValSplit: a validation fraction of ${fraction} holds out all ${ys.length} samples (each class holds out round(fraction × its size)); lower the fraction or give more samples`);
+  }
   const rng = new Rng(deriveSeed(o.seed, 'split'));
   const isVal = new Uint8Array(ys.length);
   let nVal = 0;

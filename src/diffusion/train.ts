@@ -63,6 +63,7 @@ const TRAIN_KEYS = [
 
 /** Trains `model` in place on [0, 1] images of `data`; the EMA weights are kept in `ema` (created by the caller). */
 export async function trainDiffusion(model: UNet, ema: Ema, schedule: NoiseSchedule, data: TensorDataset, o: DiffusionTrainOptions = {}): Promise<DiffusionTrainResult> {
+  model.checkLive('trainDiffusion');
   const iterations = o.iterations ?? 6000;
   const lr = o.lr ?? 1e-3;
   const warmup = o.warmup ?? 200;

@@ -188,6 +188,7 @@ export async function unlearnDiffusion(
   o: DiffusionUnlearnOptions,
 ): Promise<{ model: UNet; result: DiffusionUnlearnResult }> {
   refuseUnknownKeys('unlearnDiffusion', o, DIFFUSION_UNLEARN_KEYS);
+  model.checkLive('unlearnDiffusion');
   const method = o.method;
   const defaults = DIFFUSION_UNLEARN_DEFAULTS[method];
   if (defaults === undefined) throw new Error(`unknown diffusion unlearning method '${String(method)}'; known: ${DIFFUSION_UNLEARN_METHODS.join(', ')}`);

@@ -21,13 +21,5 @@ export { distributedFit, type DistributedFitOptions } from './fit.js';
 export { launch, startLaunch, freePort, LaunchError, type LaunchOptions, type LaunchResult, type LaunchJob } from './launch.js';
 export { distributedEnv, initFromEnv, runWorker } from './worker.js';
 export { reportResult, DEFAULT_TIMEOUT_MS } from './protocol.js';
-export {
-  resolveDistributedMode,
-  stripLaunchArgs,
-  relaunch,
-  joinJob,
-  isDistributedFailure,
-  DISTRIBUTED_OPTIONS,
-  type DistributedCliOptions,
-  type DistributedMode,
-} from './cli.js';
+// The command line's own plumbing (./cli.ts: reading the --nproc/--rank flags, relaunching itself as workers) is
+// not part of the library's API; `launch` is the library's way to start worker processes.

@@ -45,6 +45,7 @@ export interface EvaluateOptions {
  * The model's train/eval mode is restored afterwards; nothing is modified.
  */
 export function evaluateUnlearning(model: Module, sets: EvaluationSets, o: EvaluateOptions = {}): EvaluationReport {
+  model.checkLive('evaluateUnlearning');
   const bs = o.batchSize ?? 512;
   const numClasses = sets.test.numClasses;
   const forget = evaluateSplit(model, sets.forget, { batchSize: bs });
@@ -66,7 +67,7 @@ export function evaluateUnlearning(model: Module, sets: EvaluationSets, o: Evalu
       sets.retain.size < sets.test.size
         ? [
             `MIA: the attack trains on the first |test| = ${sets.test.size} retain samples as members, but D_r has only ${sets.retain.size}: ` +
-              'the SVC sees more non-members than members and leans towards "non-member"; use a smaller test set (--test-size) or more training data',
+              'the SVC sees more non-members than members and leans towards "non-member"; use a smaller test set (--test-size on the command line) or more training data',
           ]
         : [],
     definitions: { ...HEADLINE_DEFINITIONS, ...Object.fromEntries(Object.entries(MIA_DEFINITIONS).map(([k, v]) => [`MIA.${k}`, v])) },

@@ -11,7 +11,7 @@ import type { SplitOutputs } from './mia.js';
  */
 export class NonFiniteOutputError extends Error {
   constructor() {
-    super('the model\u2019s outputs are not finite (its weights have blown up): the run diverged. Lower the learning rate (--lr; for iu, whose one step alpha scales, lower alpha); the original model is unchanged.');
+    super('the model\u2019s outputs are not finite (its weights have blown up): the run diverged. Lower the learning rate (the lr option, --lr on the command line; for iu, whose one step alpha scales, lower alpha); the original model is unchanged.');
     this.name = 'NonFiniteOutputError';
   }
 }
@@ -28,6 +28,7 @@ export interface EvaluatedSplit extends SplitOutputs {
  * predictions and top-1 accuracy. The model's train/eval mode is restored afterwards.
  */
 export function evaluateSplit(model: Module, data: TensorDataset, o: { batchSize?: number; indices?: Int32Array; numClasses?: number } = {}): EvaluatedSplit {
+  model.checkLive('evaluateSplit');
   const wasTraining = model.training;
   model.eval();
   const n = o.indices?.length ?? data.size;

@@ -356,6 +356,15 @@ export abstract class Module implements Disposable {
     return this._disposed;
   }
 
+  /**
+   * Throws a message naming `where` when this module was disposed: the entry points (fit, unlearn, evaluation,
+   * saving) call it first, so a disposed model fails with what happened rather than with a tensor's generic error.
+   */
+  checkLive(where: string): this {
+    if (this._disposed) throw new Error(`${where}: the model was disposed; load or build it again (a model passed to a function stays the caller's, so dispose it only when done)`);
+    return this;
+  }
+
   /** Frees every parameter and buffer of this module and its descendants. Idempotent. */
   dispose(): void {
     if (this._disposed) return;

@@ -113,6 +113,7 @@ function checkShapes(model: Module, checked: ModelSpec): void {
  * Infinity) in `info` are written as null, as JSON.stringify does.
  */
 export function saveCheckpoint(dir: string, model: Module, spec: ModelSpec, info: { kind: string } & Record<string, unknown>): CheckpointManifest {
+  model.checkLive('saveCheckpoint');
   spec = checkSavable(model, spec, info);
   ensureDirectory(dir);
   const sd = model.stateDict();

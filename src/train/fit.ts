@@ -74,7 +74,7 @@ export interface FitResult {
 
 export class TrainingDivergedError extends Error {
   constructor(value: number, epoch: number, batch: number) {
-    super(`training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}. Lower the learning rate (--lr); nothing was saved from this epoch.`);
+    super(`training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}. Lower the learning rate (the recipe's lr; --lr on the command line); nothing was saved from this epoch.`);
     this.name = 'TrainingDivergedError';
   }
 }
@@ -95,6 +95,7 @@ export function makeScheduler(opt: Optimizer<BaseOptions>, r: TrainRecipe): LRSc
 
 /** Trains `model` in place on `data` with cross-entropy. */
 export async function fit(model: Module, data: TensorDataset, o: FitOptions = {}): Promise<FitResult> {
+  model.checkLive('fit');
   const recipe = resolveRecipe(o.recipe);
   const seed = o.seed ?? 0;
   if (data.size === 0) throw new Error('fit: the training set is empty');

@@ -11,7 +11,7 @@ import './methods/boundary.js';
 import './methods/scrub.js';
 import './methods/salun-soft.js';
 
-export { unlearn, resolveOptions, runBlocks, BLOCK_NAMES, BLOCK_DEFAULTS, BLOCK_SETTINGS, buildSaliencyMask, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
+export { unlearn, resolveOptions, BLOCK_NAMES, BLOCK_DEFAULTS, BLOCK_SETTINGS, buildSaliencyMask, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
 export { getMethod, methodNames, registerMethod } from './registry.js';
 export type * from './method-options.js';
 export type { MethodDefinition, MethodContext, CommonOptions, ProgressEvent, Blocks } from './method.js';

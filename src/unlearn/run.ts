@@ -213,6 +213,7 @@ export async function unlearn<M extends string>(
   o: UnlearnRunOptions<M>,
 ): Promise<UnlearnResult> {
   refuseUnknownKeys('unlearn', o, UNLEARN_RUN_KEYS);
+  original.checkLive('unlearn');
   const def = getMethod(o.method);
   const options = resolveOptions(def.name, def.defaults, o.options);
   const seed = o.seed ?? 0;

@@ -40,7 +40,7 @@ export interface TrainingSpace {
 /** Thrown when a loss becomes NaN or infinite: the run stops and the original model is untouched. */
 export class NonFiniteLossError extends Error {
   constructor(value: number, where: string) {
-    super(`${where}: the loss became ${value}; training diverged. Lower the learning rate (--lr) or check the data; the original model is unchanged.`);
+    super(`${where}: the loss became ${value}; training diverged. Lower the learning rate (the lr option, --lr on the command line) or check the data; the original model is unchanged.`);
     this.name = 'NonFiniteLossError';
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { indicesByClass, trainValSplit } from '../../src/data/split.js';
+import { indicesByClass, trainValSplit, validationCount } from '../../src/data/split.js';
 import { formatForgetSpec, indicesWithoutClasses, parseForgetSpec, selectForgetSet } from '../../src/data/forget.js';
 import { Rng, deriveSeed } from '../../src/data/random.js';
 import { protocolSplit } from '../../src/data/protocol.js';
@@ -53,8 +53,14 @@ test('trainValSplit: deterministic per seed, different across seeds; uneven clas
   const counts = [0, 0, 0];
   for (const i of a.val) counts[ys[i]!]!++;
   assert.deepEqual(counts, [70, 25, 5]);
+  assert.equal(validationCount(ys, 0.1), 100);
+  assert.equal(validationCount(ys, 0.1), a.val.length);
   assert.equal(trainValSplit(ys, { seed: 3, fraction: 0 }).val.length, 0);
   assert.throws(() => trainValSplit(ys, { seed: 3, fraction: 1 }), /fraction must be in \[0, 1\)/);
+  // 0.99 of a class of 2, 2 and 1 rounds to the whole class: nothing would be left to train on
+  assert.throws(() => trainValSplit([0, 0, 1, 1, 2], { seed: 3, fraction: 0.99 }), /fraction of 0\.99 holds out all 5 samples/);
+  // round(1.5) + round(1) + round(0.5) = 2 + 1 + 1 held out: 2 left to train on
+  assert.equal(trainValSplit([0, 0, 0, 1, 1, 2], { seed: 3, fraction: 0.5 }).train.length, 2);
   assert.throws(() => trainValSplit([0, -1], { seed: 3 }), /label -1 at index 1/);
   assert.throws(() => trainValSplit(ys, { seed: -2 }), /seed must be a non-negative integer/);
 });
@@ -73,7 +79,10 @@ test('parseForgetSpec errors', () => {
   assert.throws(() => parseForgetSpec('random'), /missing ':'/);
   assert.throws(() => parseForgetSpec('random:'), /nothing after 'random:'/);
   assert.throws(() => parseForgetSpec('random:0'), /count of 0 samples/);
-  assert.throws(() => parseForgetSpec('random:1.0'), /fraction must be in \(0, 1\)/);
+  // a number ≥ 1 written with a point is neither a count nor a fraction: the message says both
+  assert.throws(() => parseForgetSpec('random:1.0'), /'1\.0' is not a count \(write a whole number, like 5400\) nor a fraction in \(0, 1\)/);
+  assert.throws(() => parseForgetSpec('random:5.'), /'5\.' is not a count/);
+  assert.throws(() => parseForgetSpec('random:5400.0'), /'5400\.0' is not a count/);
   assert.throws(() => parseForgetSpec('random:0.0'), /fraction must be in \(0, 1\)/);
   assert.throws(() => parseForgetSpec('random:-0.1'), /neither a fraction/);
   assert.throws(() => parseForgetSpec('random:abc'), /neither a fraction/);

@@ -64,7 +64,7 @@ test('a model whose outputs overflow (blown-up weights) is reported as diverged,
     }
   }
   const d = dataset('forget', [0, 1, 2], [0, 1, 2]);
-  assert.throws(() => evaluateSplit(new Overflowed(), d), (e: Error) => e instanceof NonFiniteOutputError && /outputs are not finite.*diverged.*Lower the learning rate \(--lr; for iu, whose one step alpha scales, lower alpha\)/.test(e.message));
+  assert.throws(() => evaluateSplit(new Overflowed(), d), (e: Error) => e instanceof NonFiniteOutputError && /outputs are not finite.*diverged.*Lower the learning rate \(the lr option, --lr on the command line; for iu, whose one step alpha scales, lower alpha\)/.test(e.message));
   d.dispose();
   assert.deepEqual(memory(), base);
 });
