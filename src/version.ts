@@ -13,4 +13,5 @@ function findVersion(): string {
   return '0.0.0-unknown';
 }
 
+/** This package's version, from its package.json ('0.0.0-unknown' if that cannot be read). */
 export const LETHE_VERSION = findVersion();

@@ -42,6 +42,7 @@ export function randomHorizontalFlip(x: Tensor, p = 0.5): Tensor {
   });
 }
 
+/** The standard CIFAR training augmentation, as options (see augmentation). */
 export interface AugmentOptions {
   /** random-crop padding in pixels (the papers use 4); 0 or absent: no crop */
   cropPadding?: number;

@@ -12,6 +12,7 @@ import type { TrainTest } from './idx.js';
 
 const PIXELS = 3 * 32 * 32;
 
+/** CIFAR-10's class names, in label order. */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
 /** Which CIFAR-100 label to use: the 100 fine classes (the papers' choice) or the 20 superclasses. */

@@ -4,12 +4,15 @@
 // batch to float32 in [0, 1]. A dataset owns its two tensors: dispose() frees them.
 import { fromBuffer, keep, tidy, type Tensor } from '../torch/index.js';
 
+/** What a TensorDataset is built from; the constructor checks it. */
 export interface TensorDatasetInit {
   /** uint8 [N, C, H, W]; the dataset takes ownership */
   images: Tensor;
   /** int64 [N], values in [0, numClasses); the dataset takes ownership */
   labels: Tensor;
+  /** Positive integer; every label must be below it. */
   numClasses: number;
+  /** One name per class, in label order, if known. */
   classNames?: readonly string[];
   /** a short identifier, e.g. 'fashion-mnist/train' */
   name: string;
@@ -20,7 +23,9 @@ export interface TensorDatasetInit {
  * labels, `dispose()` frees both tensors. Build one from tensors (the dataset takes them) or with `fromArrays`.
  */
 export class TensorDataset {
+  /** uint8 [N, C, H, W], owned by the dataset (freed by dispose()): read it, do not dispose it. */
   readonly images: Tensor;
+  /** int64 [N], owned by the dataset (freed by dispose()): read it, do not dispose it. */
   readonly labels: Tensor;
   readonly numClasses: number;
   readonly classNames: readonly string[] | undefined;
@@ -153,6 +158,7 @@ export class TensorDataset {
     this.dispose();
   }
 
+  /** Name, size, image shape and class count, e.g. `TensorDataset(mnist/train: 60000 × 1×28×28, 10 classes)`. */
   toString(): string {
     const [c, h, w] = this.imageShape;
     return `TensorDataset(${this.name}: ${this.size} × ${c}×${h}×${w}, ${this.numClasses} classes)`;

@@ -15,6 +15,7 @@ export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
  */
 export const MNIST_DEFAULT_DIR = '/usr/share/datasets/mnist';
 
+/** Fashion-MNIST's class names, in label order. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
   'Trouser',
@@ -27,6 +28,7 @@ export const FASHION_MNIST_CLASSES = [
   'Bag',
   'Ankle boot',
 ] as const;
+/** MNIST's class names ('0' … '9'), in label order. */
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
 /** Fashion-MNIST: 60,000 train / 10,000 test, 1×28×28, 10 classes. Defaults to Debian's dataset-fashion-mnist. */
@@ -57,6 +59,7 @@ export function loadMnist(o: { dir?: string } = {}): TrainTest {
 
 /** The dataset kinds loadImageDataset knows by name. */
 export type ImageDatasetKind = 'fashion-mnist' | 'mnist' | 'cifar10' | 'cifar100';
+/** Every ImageDatasetKind, in the order help texts list them. */
 export const IMAGE_DATASET_KINDS: readonly ImageDatasetKind[] = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100'];
 
 /** The layout found in a directory, or null. */

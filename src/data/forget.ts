@@ -16,12 +16,16 @@ import { resolve } from 'node:path';
 import { Rng, deriveSeed, type Seed } from './random.js';
 import { labelValues } from './split.js';
 
+/**
+ * A parsed forget-set spec: a random fraction or count of the training set, whole classes, or indices read from a file.
+ */
 export type ForgetSpec =
   | { kind: 'random'; fraction: number }
   | { kind: 'random'; count: number }
   | { kind: 'class'; classes: number[] }
   | { kind: 'indices'; file: string };
 
+/** What selectForgetSet returns: D_f and D_r as indices into the training labels it was given. */
 export interface ForgetSelection {
   /** training indices to forget (D_f), ascending */
   forget: Int32Array;
@@ -100,6 +104,7 @@ function checkFraction(f: number, spec: string): number {
   return f;
 }
 
+/** Options of selectForgetSet. */
 export interface SelectForgetOptions {
   /** the split seed (the one the original model's training split used) */
   seed: Seed;

@@ -5,11 +5,16 @@
 import { readMaybeGzip, DatasetFileError, findFile } from './files.js';
 import { TensorDataset } from './dataset.js';
 
+/** Magic number of an IDX file of unsigned-byte images (3 dimensions: N × rows × cols). */
 export const IDX_IMAGES_MAGIC = 0x00000803;
+/** Magic number of an IDX file of unsigned-byte labels (1 dimension: N). */
 export const IDX_LABELS_MAGIC = 0x00000801;
 
+/** A parsed IDX file of unsigned bytes. */
 export interface IdxArray {
+  /** The sizes from the header, e.g. [60000, 28, 28]. */
   dims: number[];
+  /** The elements, row-major: a view into the buffer given to parseIdx, not a copy. */
   data: Uint8Array;
 }
 
@@ -75,8 +80,11 @@ export const IDX_FILES = {
   testLabels: ['t10k-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'],
 } as const;
 
+/** A dataset's training and test sets; the caller owns both (dispose each). */
 export interface TrainTest {
+  /** The training split. */
   train: TensorDataset;
+  /** The test split. */
   test: TensorDataset;
 }
 

@@ -20,6 +20,7 @@ import { checkIndices, type TensorDataset } from './dataset.js';
 import { Rng, deriveSeed, type Seed } from './random.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
+/** One mini-batch from a DataLoader; the consumer owns it and disposes it. */
 export interface Batch {
   /** float32 [B, C, H, W] in [0, 1] (augmented if the loader augments) */
   x: Tensor;
@@ -32,7 +33,9 @@ export interface Batch {
   [Symbol.dispose](): void;
 }
 
+/** Options of a DataLoader; an unknown key is an error. */
 export interface DataLoaderOptions {
+  /** Samples per batch; a positive integer (else a RangeError). */
   batchSize: number;
   /** reshuffle every epoch (default false: dataset order) */
   shuffle?: boolean;
@@ -55,6 +58,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly dataset: TensorDataset;
   readonly batchSize: number;
   readonly shuffle: boolean;
+  /** Seed of the per-epoch shuffling. */
   readonly seed: Seed;
   readonly dropLast: boolean;
   private readonly augment: Augmentation | null;

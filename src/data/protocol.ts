@@ -5,6 +5,7 @@ import { selectForgetSet, type ForgetSpec } from './forget.js';
 import type { Seed } from './random.js';
 import { labelValues, trainValSplit } from './split.js';
 
+/** What protocolSplit returns: the protocol's four index sets, all into the full training dataset. */
 export interface ProtocolSplit {
   /** training samples (D_f ∪ D_r), indices into the full dataset, ascending */
   train: Int32Array;

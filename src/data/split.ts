@@ -3,6 +3,7 @@
 // chosen indices differ from the reference's).
 import { Rng, deriveSeed, type Seed } from './random.js';
 
+/** What trainValSplit returns. */
 export interface TrainValSplit {
   /** indices (into the labels given) of the training part, ascending */
   train: Int32Array;

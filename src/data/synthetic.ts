@@ -5,6 +5,10 @@
 import { TensorDataset } from './dataset.js';
 import { Rng, deriveSeed } from './random.js';
 
+/**
+ * Options of syntheticDataset. Throws a RangeError when n < 1, classes < 2, channels < 1 or size < 4 (or any is
+ * fractional).
+ */
 export interface SyntheticOptions {
   /** number of images (default 512) */
   n?: number;

@@ -22,24 +22,38 @@ const EMA_FILE = 'ema.safetensors';
 const RESUME_TENSORS = 'resume.safetensors';
 const RESUME_JSON = 'resume.json';
 
+/**
+ * A diffusion checkpoint's manifest.json: what rebuilds the UNet and its noise schedule, and the hashes of its weights
+ * files.
+ */
 export interface DiffusionManifest {
+  /** Identifies the file as a Lethe diffusion checkpoint manifest. */
   format: 'lethe-diffusion';
+  /** The manifest format's version; readDiffusionManifest refuses others. */
   formatVersion: 1;
   /** 'original' (trained), 'unlearned', ... */
   kind: string;
+  /** The UNet's architecture (resolved: every field present). */
   unet: UNetConfig;
+  /** The noise schedule the model was trained with. */
   schedule: Required<ScheduleOptions>;
+  /** The model weights file, its SHA-256 (hex) and size in bytes; loading checks the hash. */
   weights: { file: string; sha256: string; bytes: number };
+  /** The EMA weights file and how many updates it averaged, or null when there is none. */
   ema: { file: string; sha256: string; bytes: number; updates: number } | null;
+  /** The Lethe version that wrote it. */
   lethe: string;
+  /** The libtorch version that wrote it. */
   libtorch: string;
   /** libtorch's intra-op threads: CPU results are bit-reproducible for a given seed, data and thread count
    *  (reductions split their work by thread, so another count rounds differently); absent in older manifests */
   threads?: number;
+  /** When it was written, as an ISO 8601 UTC timestamp. */
   created: string;
   [key: string]: unknown;
 }
 
+/** A diffusion checkpoint directory that cannot be read: missing or corrupt manifest, missing or modified weights. */
 export class DiffusionCheckpointError extends Error {
   constructor(dir: string, problem: string) {
     super(`diffusion checkpoint '${dir}': ${problem}`);
@@ -88,6 +102,10 @@ export function saveDiffusionCheckpoint(
   return manifest;
 }
 
+/**
+ * Reads and checks a diffusion checkpoint's manifest without loading weights; throws a DiffusionCheckpointError on
+ * anything wrong.
+ */
 export function readDiffusionManifest(dir: string): DiffusionManifest {
   const path = join(dir, DIFFUSION_MANIFEST);
   if (!existsSync(path)) throw new DiffusionCheckpointError(dir, `no ${DIFFUSION_MANIFEST}: not a Lethe diffusion checkpoint, or an interrupted run (rerun the command that makes it)`);

@@ -30,11 +30,16 @@ import { unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnRes
 
 /** One progress report: a phase, a position in it, and the latest loss when there is one. */
 export interface DiffusionProgress {
+  /** What is running. */
   phase: 'train' | 'classifier' | 'gradient' | 'unlearn' | 'sample' | 'eval';
+  /** Steps done in this phase. */
   step: number;
+  /** Steps in this phase. */
   steps: number;
+  /** The latest loss, when the phase has one. */
   loss?: number;
 }
+/** Receives the diffusion commands' progress reports. */
 export type ProgressFn = (p: DiffusionProgress) => void;
 
 /** 'fashion-mnist' (default), another dataset name, or a directory (see loadImageDataset). */
@@ -48,25 +53,40 @@ function disposeData(d: TrainTest): void {
 
 // ---- train -------------------------------------------------------------------------------------------------
 
+/** Options of diffusionTrainCommand (`lethe diffusion train`). */
 export interface DiffusionTrainCommandOptions {
   /** output checkpoint directory */
   out: string;
+  /** A dataset name or directory (loadImageDataset); default 'fashion-mnist'. */
   data?: string;
   /** a preset name or a (partial) config; numClasses/inChannels follow the data when not given */
   unet?: UNetPreset | (Partial<UNetConfig> & { preset?: UNetPreset });
+  /** Diffusion steps T of the noise schedule (default 1000). */
   timesteps?: number;
+  /** Optimizer steps (default 6000). */
   iterations?: number;
+  /** Images per step (default 128). */
   batchSize?: number;
+  /** Adam learning rate (default 1e-3). */
   lr?: number;
+  /** Linear lr warm-up in iterations (default 200). */
   warmup?: number;
+  /** Decay of the weights' moving average, in [0, 1) (default 0.999). */
   emaDecay?: number;
+  /** Conditioning dropout to the null class, in [0, 1) (default 0.1). */
   condDrop?: number;
+  /** Seeds the initialisation and the training (default 0). */
   seed?: number;
   /** continue from resume state in `out` if there is one (default true) */
   resume?: boolean;
+  /** Iterations between resume states written to `out` (default 500). */
   checkpointEvery?: number;
 }
 
+/**
+ * Trains a class-conditional DDPM on the data's training set and saves it (with its EMA) as a diffusion checkpoint in
+ * `out`; resumes from a resume state there unless `resume` is false. Rejects with the signal's reason on abort.
+ */
 export async function diffusionTrainCommand(
   o: DiffusionTrainCommandOptions,
   progress?: ProgressFn,
@@ -123,24 +143,45 @@ export async function diffusionTrainCommand(
 
 // ---- unlearn -----------------------------------------------------------------------------------------------
 
+/**
+ * Options of diffusionUnlearnCommand (`lethe diffusion unlearn`); unset values take unlearnDiffusion's defaults
+ * (iterations, batch size and lr per method: DIFFUSION_UNLEARN_DEFAULTS; data 'fashion-mnist', seed 0).
+ */
 export interface DiffusionUnlearnCommandOptions {
   /** the trained diffusion checkpoint (its EMA weights are the starting point, as in the reference) */
   model: string;
+  /** Output checkpoint directory. */
   out: string;
+  /** 'salun', 'semu', 'ft' or 'ga'. */
   method: DiffusionUnlearnMethod;
+  /** The class to forget. */
   forgetClass: number;
+  /** A dataset name or directory (loadImageDataset); default 'fashion-mnist'. */
   data?: string;
+  /** Unlearning steps. */
   iterations?: number;
+  /** Images per step. */
   batchSize?: number;
+  /** Adam learning rate. */
   lr?: number;
+  /** Weight of the retain loss in salun/semu (default 1e-3). */
   alpha?: number;
+  /** salun: add α · the retain loss (default true); semu: train on D_r too (default false). */
   useRetain?: boolean;
+  /** salun: fraction of weights the mask keeps (default 0.5). */
   maskRatio?: number;
+  /** semu: the subspace's explained-variance ratio γ (default 0.95). */
   gamma?: number;
+  /** Forget images used for the mask or subspace gradient (default: all of the class). */
   gradientSamples?: number;
+  /** Seeds the unlearning run (default 0). */
   seed?: number;
 }
 
+/**
+ * Unlearns one class from the diffusion checkpoint `model` (starting from its EMA weights when it has them) and saves
+ * the result as a new checkpoint in `out`; the source is not modified.
+ */
 export async function diffusionUnlearnCommand(
   o: DiffusionUnlearnCommandOptions,
   progress?: ProgressFn,
@@ -189,7 +230,9 @@ export async function diffusionUnlearnCommand(
 
 // ---- sample ------------------------------------------------------------------------------------------------
 
+/** Options of diffusionSampleCommand (`lethe diffusion sample`): the sampler's options (seed default 0) and these. */
 export interface DiffusionSampleCommandOptions extends Omit<SampleOptions, 'onStep' | 'signal'> {
+  /** The diffusion checkpoint to sample from. */
   model: string;
   /** output PNG: one row per class */
   out: string;
@@ -197,9 +240,11 @@ export interface DiffusionSampleCommandOptions extends Omit<SampleOptions, 'onSt
   perClass?: number;
   /** classes to draw (rows; default all) */
   classes?: number[];
+  /** Which weights to sample with: 'ema', 'model', or 'auto' (default: the EMA when present). */
   weights?: 'auto' | 'ema' | 'model';
 }
 
+/** Draws `perClass` samples of each class from a diffusion checkpoint into a PNG grid, one row per class. */
 export async function diffusionSampleCommand(
   o: DiffusionSampleCommandOptions,
   progress?: ProgressFn,
@@ -232,10 +277,15 @@ export async function diffusionSampleCommand(
 
 // ---- evaluation classifier ---------------------------------------------------------------------------------
 
+/** Options of diffusionClassifierCommand (`lethe diffusion classifier`). */
 export interface DiffusionClassifierCommandOptions {
+  /** Output directory of the classifier's checkpoint. */
   out: string;
+  /** A dataset name or directory (loadImageDataset); default 'fashion-mnist'. */
   data?: string;
+  /** Training epochs (default 4). */
   epochs?: number;
+  /** Seeds the classifier's training (default 0). */
   seed?: number;
   /** refuse a classifier below this test accuracy (default 90) */
   minAccuracy?: number;
@@ -273,20 +323,32 @@ export async function diffusionClassifierCommand(o: DiffusionClassifierCommandOp
 
 // ---- eval --------------------------------------------------------------------------------------------------
 
+/** Options of diffusionEvalCommand (`lethe diffusion eval`): the sampler's options (seed default 0) and these. */
 export interface DiffusionEvalCommandOptions extends Omit<SampleOptions, 'onStep' | 'signal' | 'batchSize'> {
+  /** The diffusion checkpoint to evaluate. */
   model: string;
   /** the evaluation classifier's checkpoint (diffusionClassifierCommand) */
   classifier: string;
+  /** The class the model was made to forget. */
   forgetClass: number;
+  /** A dataset name or directory whose test set gives the real images; default 'fashion-mnist'. */
   data?: string;
+  /** Samples generated for the forgotten class (default 200). */
   samplesForget?: number;
+  /** Samples generated for each other class (default 50). */
   samplesPerClass?: number;
+  /** Real test images per other class for the Fréchet distance (default: all). */
   realPerClass?: number;
   /** also write a sample grid to this PNG: one row per class, the first 8 evaluation samples of each class */
   grid?: string;
+  /** Which weights to evaluate: 'ema', 'model', or 'auto' (default: the EMA when present). */
   weights?: 'auto' | 'ema' | 'model';
 }
 
+/**
+ * Evaluates a diffusion checkpoint after forgetting `forgetClass` (UA, accuracy on the other classes,
+ * classifier-feature Fréchet distance) with the evaluation classifier at `classifier`; throws if there is none.
+ */
 export async function diffusionEvalCommand(o: DiffusionEvalCommandOptions, progress?: ProgressFn, signal?: AbortSignal): Promise<GenerationReport & { grid?: string }> {
   if (!existsSync(join(o.classifier, 'manifest.json'))) {
     throw new Error(`no evaluation classifier at '${o.classifier}': train one first (lethe diffusion classifier --out ${o.classifier})`);

@@ -1,6 +1,10 @@
 // The plain-JSON description of a class-conditional UNet: what a diffusion checkpoint stores to rebuild it.
 import { deepFreeze } from '../util/options.js';
 
+/**
+ * The plain-JSON description of a class-conditional UNet, as diffusion checkpoints store it (resolveUNetConfig fills
+ * and validates it).
+ */
 export interface UNetConfig {
   /** side of the square input (default 32: Fashion-MNIST padded 28 → 32) */
   imageSize: number;
@@ -33,6 +37,7 @@ export const UNET_PRESETS = deepFreeze({
   base: { imageSize: 32, inChannels: 1, numClasses: 10, baseChannels: 32, channelMults: [1, 2, 4], numResBlocks: 2, attnResolutions: [8], dropout: 0.1, groups: 16 },
 } as const satisfies Record<string, UNetConfig>);
 
+/** The named UNet sizes of UNET_PRESETS: 'tiny', 'small' (the default) and 'base'. */
 export type UNetPreset = keyof typeof UNET_PRESETS;
 
 const KEYS: readonly (keyof UNetConfig)[] = ['imageSize', 'inChannels', 'numClasses', 'baseChannels', 'channelMults', 'numResBlocks', 'attnResolutions', 'dropout', 'groups'];

@@ -6,13 +6,20 @@
 import type { Module } from '../nn/module.js';
 import { keep, noGrad, tidy, type Tensor } from '../torch/index.js';
 
+/**
+ * Exponential moving average of a model's parameters, the weights DDPM samples with: shadow ← d·shadow + (1 − d)·θ at
+ * each update, d = min(decay, (1 + n)/(10 + n)) at update n. Owns its shadow tensors: dispose() frees them. Throws a
+ * RangeError unless decay is in [0, 1).
+ */
 export class Ema {
+  /** The averaged weights by parameter name, owned by the Ema. */
   readonly shadow = new Map<string, Tensor>();
   /** number of updates so far */
   updates = 0;
 
   constructor(
     model: Module,
+    /** The decay d, reached after the warm-up. */
     readonly decay: number,
   ) {
     if (!(decay >= 0 && decay < 1)) throw new RangeError(`EMA: decay must be in [0, 1), got ${decay}`);
@@ -26,6 +33,10 @@ export class Ema {
     return Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
   }
 
+  /**
+   * Moves the averages towards the model's current parameters (call after each optimizer step); throws on a parameter
+   * it does not know.
+   */
   update(model: Module): void {
     const d = this.currentDecay();
     noGrad(() => {
@@ -61,6 +72,7 @@ export class Ema {
     this.updates = updates;
   }
 
+  /** Frees the averaged weights. */
   dispose(): void {
     for (const t of this.shadow.values()) t.dispose();
     this.shadow.clear();

@@ -14,6 +14,7 @@ import { defaultDdimSteps, sampleImages, type SampleOptions } from './samplers.j
 import { timestepTensor, type NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 
+/** The caveat every report prints beside the Fréchet distance: it is not Inception FID. */
 export const FRECHET_NOTE = 'Fréchet distance on the penultimate features of Lethe\'s Fashion-MNIST classifier (not Inception FID; compare only within this benchmark)';
 
 export interface ClassifiedImages {
@@ -81,7 +82,12 @@ export function gridLabels(classes: readonly number[], perClass: number): number
   return classes.flatMap((c) => new Array<number>(perClass).fill(c));
 }
 
+/**
+ * Options of evaluateGenerator: the sampler's options and the sample counts. Throws a RangeError when forgetClass is
+ * not a class of the model.
+ */
 export interface GenerationEvalOptions extends Omit<SampleOptions, 'onStep'> {
+  /** The forgotten class, in [0, numClasses). */
   forgetClass: number;
   /** samples generated for the forgotten class (default 200; the reference uses 500) */
   samplesForget?: number;
@@ -91,10 +97,16 @@ export interface GenerationEvalOptions extends Omit<SampleOptions, 'onStep'> {
   realPerClass?: number;
   /** sees the generated images [N, C, S, S] in [−1, 1] and their labels before they are freed (e.g. to draw a grid) */
   onImages?: (images: Tensor, labels: readonly number[]) => void;
+  /** Called after each denoising step with the steps done and to do, over all batches. */
   onProgress?: (p: { done: number; total: number }) => void;
 }
 
+/**
+ * What evaluateGenerator returns: UA, per-class and remaining accuracy of generated samples, and the classifier-feature
+ * Fréchet distance.
+ */
 export interface GenerationReport {
+  /** The forgotten class. */
   forgetClass: number;
   /** unlearning accuracy in percent: samples of the forgotten class not classified as it */
   ua: number;
@@ -106,9 +118,13 @@ export interface GenerationReport {
   remainingAccuracy: number;
   /** classifier-feature Fréchet distance, generated vs real test images of the remaining classes */
   frechet: number;
+  /** FRECHET_NOTE: what the Fréchet distance is, and is not. */
   frechetNote: string;
+  /** Samples generated for the forgotten class and per other class, and the real images compared. */
   samples: { forget: number; perRemainingClass: number; realImages: number };
+  /** The sampler's settings. */
   sampler: { sampler: string; steps: number; eta: number; guidance: number };
+  /** Wall time of the evaluation. */
   seconds: number;
 }
 

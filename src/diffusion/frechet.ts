@@ -8,6 +8,7 @@
 // square root equals Tr((Σ₁Σ₂)^{½}) of the usual formula, without a non-symmetric matrix square root.
 import { linalg, noGrad, tidy, type Tensor } from '../torch/index.js';
 
+/** A Gaussian summary of feature vectors, as gaussianStats returns it; the caller owns both tensors. */
 export interface GaussianStats {
   /** float64 [D] */
   mean: Tensor;

@@ -5,7 +5,11 @@ import { type NoiseSchedule, timestepTensor } from './schedule.js';
 
 /** What the losses need from a model: ε_θ(x_t, t, y) and the index of its null class. */
 export interface NoisePredictor {
+  /**
+   * The predicted noise ε̂ for images x_t [B, C, S, S], timesteps t [B] and labels y [B] (nullClass = unconditional).
+   */
   forward(x: Tensor, t: Tensor, y: Tensor): Tensor;
+  /** The label that means "no class" (classifier-free guidance). */
   readonly nullClass: number;
 }
 
@@ -42,6 +46,7 @@ export function guidedPrediction(model: NoisePredictor, x: Tensor, t: Tensor, y:
   });
 }
 
+/** Options of diffusionLoss. */
 export interface DiffusionLossOptions {
   /** probability of replacing a label by the null class (default 0.1, the reference's cond_drop_prob) */
   condDrop?: number;
@@ -66,12 +71,15 @@ export function diffusionLoss(model: NoisePredictor, schedule: NoiseSchedule, x0
   });
 }
 
+/** Options of forgetLoss. */
 export interface ForgetLossOptions {
   /** conditioning dropout on both predictions (default 0.1: the reference trains in train mode with cond-drop on) */
   condDrop?: number;
   /** number of real classes (for c′ = (c + 1) mod C) */
   numClasses: number;
+  /** Fixed timesteps (default: antithetic sampling). */
   timesteps?: ArrayLike<number>;
+  /** Fixed noise (default: standard normal). */
   noise?: Tensor;
 }
 

@@ -34,10 +34,13 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
+/** An 8-bit image as encodePng takes it: grayscale (1 channel) or RGB (3). */
 export interface RasterImage {
   /** row-major pixels, `channels` bytes per pixel */
   pixels: Uint8Array;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
   /** 1 = grayscale, 3 = RGB */
   channels: 1 | 3;

@@ -6,12 +6,18 @@ import { join } from 'node:path';
 import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
 import type { GenerationReport } from './evaluate.js';
 
+/** The `format` tag of a diffusion results.json. */
 export const DIFFUSION_RESULTS_FORMAT = 'lethe-diffusion-results';
 
+/** How the evaluated samples were drawn (the same for every row of a results document). */
 export interface DiffusionSampling {
+  /** 'ddim' or 'ddpm'. */
   sampler: string;
+  /** Denoising steps. */
   steps: number;
+  /** DDIM η. */
   eta: number;
+  /** Classifier-free guidance weight w. */
   guidance: number;
   /** samples generated for the forgotten class */
   samplesForget: number;
@@ -19,35 +25,53 @@ export interface DiffusionSampling {
   samplesPerClass: number;
 }
 
+/** One evaluated model in a results document; accuracies in percent. */
 export interface DiffusionResultRow {
   /** 'original' or the unlearning method */
   model: string;
+  /** Unlearning accuracy: share of the forgotten class's samples not classified as it (%). */
   ua: number;
+  /** Mean accuracy of the classifier on the samples of the other classes (%). */
   remainingAccuracy: number;
+  /** Classifier-feature Fréchet distance on the other classes (not Inception FID). */
   frechet: number;
+  /** Per class: the classifier's accuracy on the samples generated for it (%). */
   perClassAccuracy: number[];
   /** unlearning cost; null for the original model, or when the run predates its record */
   seconds: number | null;
+  /** Parameters the unlearning trained (mask entries, subspace core entries, or all); null as for seconds. */
   trainable: number | null;
+  /** The model's parameter count; null as for seconds. */
   total: number | null;
   /** the sample grid's file name, relative to the results directory */
   grid: string | null;
 }
 
+/**
+ * The generative-unlearning benchmark's results.json: one row per model, all with the same forgotten class and sampler.
+ */
 export interface DiffusionResultsDoc {
+  /** Identifies the document (DIFFUSION_RESULTS_FORMAT). */
   format: typeof DIFFUSION_RESULTS_FORMAT;
+  /** The document format's version. */
   formatVersion: 1;
+  /** The forgotten class. */
   forgetClass: number;
+  /** The dataset's class names, in label order. */
   classNames: string[];
   /** the evaluation classifier's accuracy on the real test set, % */
   classifierAccuracy: number;
+  /** How the samples were drawn. */
   sampling: DiffusionSampling;
+  /** One row per evaluated model, in the order given to diffusionResults. */
   rows: DiffusionResultRow[];
+  /** The metrics' definitions (DIFFUSION_DEFINITIONS), printed with the tables. */
   definitions: string[];
   /** what produced the results (the benchmark's arguments), shown verbatim by the report */
   config: Record<string, unknown>;
 }
 
+/** The definitions of the diffusion results' metrics (UA, remaining accuracy, FD, cost), one sentence each. */
 export const DIFFUSION_DEFINITIONS: readonly string[] = [
   'UA = share of the samples generated for the forgotten class that the evaluation classifier does not classify as that class (%).',
   'Accuracy on remaining classes = mean over the other classes of the share of the samples generated for a class that the classifier assigns to it (%); the per-class table gives each class.',
@@ -57,18 +81,26 @@ export const DIFFUSION_DEFINITIONS: readonly string[] = [
 
 /** What an unlearning run cost (DiffusionUnlearnResult's seconds, trainable and totalParameters). */
 export interface UnlearningCost {
+  /** Wall-clock seconds of the unlearning run. */
   seconds: number;
+  /** Parameters it trained (mask entries, subspace core entries, or all). */
   trainable: number;
+  /** The model's parameter count. */
   total: number;
 }
 
 /** The part of a GenerationReport the results keep. */
 export type ReportSummary = Pick<GenerationReport, 'forgetClass' | 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'samples' | 'sampler'>;
 
+/** One model's evaluation, as diffusionResults takes it. */
 export interface EvaluatedModel {
+  /** The row's name: 'original' or the unlearning method. */
   model: string;
+  /** The evaluateGenerator report (the fields the results keep). */
   report: ReportSummary;
+  /** The unlearning run's cost; null for the original model. */
   cost: UnlearningCost | null;
+  /** The sample grid's file name, relative to the results directory, if one was drawn. */
   grid: string | null;
 }
 
@@ -148,6 +180,7 @@ export function summaryLines(doc: DiffusionResultsDoc): string[] {
   ];
 }
 
+/** results.md: the summary, the definitions, the main table, the per-class table and the grids' file names. */
 export function diffusionResultsMarkdown(doc: DiffusionResultsDoc): string {
   const row = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   const rule = (n: number): string => `|---|${new Array<string>(n - 1).fill('---:').join('|')}|`;

@@ -30,6 +30,7 @@ export function ddpmStep(schedule: NoiseSchedule, xt: Tensor, t: number, eps: Te
   return tidy(() => mean().add(z.mul(Math.sqrt(var_))));
 }
 
+/** Options of ddimStep. */
 export interface DdimStepOptions {
   /** η: 0 = deterministic DDIM, 1 = the DDPM posterior variance */
   eta: number;
@@ -71,10 +72,11 @@ export function ddimTimesteps(timesteps: number, steps: number): number[] {
   return seq;
 }
 
+/** Options of sampleImages; an unknown key is an error. */
 export interface SampleOptions {
   /** 'ddim' (default) or 'ddpm' (ancestral, all T steps) */
   sampler?: 'ddim' | 'ddpm';
-  /** DDIM steps (default 100) */
+  /** DDIM steps (default 100, or every timestep of a schedule shorter than that) */
   steps?: number;
   /** DDIM η (default 1: stochastic, the reference's "generalized" steps with eta 1) */
   eta?: number;
@@ -90,6 +92,7 @@ export interface SampleOptions {
   seed?: number;
   /** called after each denoising step of each batch */
   onStep?: (p: { batch: number; batches: number; step: number; steps: number }) => void;
+  /** Aborts between denoising steps (sampleImages then rejects with its reason). */
   signal?: AbortSignal;
 }
 

@@ -5,17 +5,23 @@
 import { randint, tensor, tidy, type Tensor } from '../torch/index.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
+/** Options of NoiseSchedule; an unknown key is an error, and 0 < betaStart ≤ betaEnd < 1 must hold. */
 export interface ScheduleOptions {
   /** number of diffusion steps T (default 1000) */
   timesteps?: number;
+  /** β at the first step (default 1e-4). */
   betaStart?: number;
+  /** β at the last step (default 0.02). */
   betaEnd?: number;
 }
 
 /** β_t, α_t and ᾱ_t for T steps (default 1000, β linear from 1e-4 to 0.02, as the DDPM reference), and q(x_t | x_0). */
 export class NoiseSchedule {
+  /** The number of diffusion steps T; timesteps run 0 … T−1. */
   readonly timesteps: number;
+  /** β_t for t = 0 … T−1, linear from betaStart to betaEnd. */
   readonly betas: Float64Array;
+  /** α_t = 1 − β_t. */
   readonly alphas: Float64Array;
   /** ᾱ_t = Π_{s ≤ t} α_s */
   readonly alphaBars: Float64Array;
@@ -46,6 +52,7 @@ export class NoiseSchedule {
     return this.alphaBars[t]!;
   }
 
+  /** Throws a RangeError unless t is an integer timestep in [0, timesteps). */
   checkT(t: number): void {
     if (!Number.isInteger(t) || t < 0 || t >= this.timesteps) throw new RangeError(`timestep ${t} is out of range [0, ${this.timesteps})`);
   }
@@ -83,6 +90,7 @@ export class NoiseSchedule {
     return out;
   }
 
+  /** The options that rebuild this schedule, as checkpoints store them. */
   toJSON(): { timesteps: number; betaStart: number; betaEnd: number } {
     return { timesteps: this.timesteps, betaStart: this.betas[0]!, betaEnd: this.betas[this.timesteps - 1]! };
   }

@@ -16,6 +16,7 @@ import { refuseUnknownKeys } from '../util/options.js';
 import { checkPositiveInt } from '../nn/check.js';
 import { FLOAT32_MAX } from '../torch/dtype.js';
 
+/** Options of trainDiffusion; an unknown key is an error, and the counts must be positive integers. */
 export interface DiffusionTrainOptions {
   /** optimizer steps (default 6000) */
   iterations?: number;
@@ -33,27 +34,39 @@ export interface DiffusionTrainOptions {
   seed?: number;
   /** train on these samples only (default: all) */
   indices?: Int32Array;
+  /** Called after every iteration with its loss, learning rate and the throughput so far. */
   onProgress?: (p: { iteration: number; iterations: number; loss: number; lr: number; imagesPerSecond: number }) => void;
   /** called every checkpointEvery iterations (and at the end) with what a resume needs; its tensors live during the call only */
   onCheckpoint?: (s: DiffusionTrainState) => void;
+  /** Iterations between onCheckpoint calls (default 500). */
   checkpointEvery?: number;
   /** continue from this state (model and EMA must already hold that iteration's weights) */
   resume?: { iteration: number; optimizer: OptimizerStateDict; lossHistory: number[] };
+  /** Aborts between iterations; trainDiffusion then rejects with its reason. */
   signal?: AbortSignal;
 }
 
+/** What trainDiffusion hands onCheckpoint: enough to resume at `iteration`. */
 export interface DiffusionTrainState {
+  /** Iterations completed. */
   iteration: number;
+  /** The Adam state; its tensors live during the onCheckpoint call only. */
   optimizer: OptimizerStateDict;
+  /** The EMA being trained (the caller's own object). */
   ema: Ema;
   /** mean loss of each block of 100 iterations */
   lossHistory: number[];
 }
 
+/** What trainDiffusion resolves to. */
 export interface DiffusionTrainResult {
+  /** Iterations completed (resumed ones included). */
   iterations: number;
+  /** The loss of the last iteration. */
   finalLoss: number;
+  /** Mean loss of each block of 100 iterations (the last block may be shorter). */
   lossHistory: number[];
+  /** Wall time of this call. */
   seconds: number;
 }
 

@@ -62,6 +62,10 @@ export function timestepEmbedding(t: Tensor, dim: number): Tensor {
   });
 }
 
+/**
+ * The UNet's residual block: GroupNorm → SiLU → conv3×3, plus a projection of the embedding, then GroupNorm → SiLU →
+ * dropout → conv3×3, added to the input (through a 1×1 conv `nin_shortcut` when the channel count changes).
+ */
 export class ResBlock extends Module {
   readonly norm1: GroupNorm;
   readonly conv1: Conv2d;
@@ -154,6 +158,7 @@ class Upsample extends Module {
  * classifier-free guidance uses. Built from a preset name ('tiny', 'small', 'base') or a UNetConfig.
  */
 export class UNet extends Module {
+  /** The resolved architecture (every field present), as checkpoints store it. */
   readonly config: UNetConfig;
   /** the class index of the learned null class (= numClasses) */
   readonly nullClass: number;

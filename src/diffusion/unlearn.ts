@@ -32,7 +32,9 @@ import type { UNet } from './unet.js';
 /** The DDPM reference's subspace (research/semu.md §1.8): a rank per input channel, attention layers at full rank. */
 export const DDPM_SUBSPACE: SubspaceOptions = { channelRanks: 'per-channel', fullRank: 'attn' };
 
+/** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f. */
 export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga';
+/** Every DiffusionUnlearnMethod, in help order. */
 export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga'];
 
 /** The reference's settings per method (SalUn DDPM config; SEMU DDPM config; FT and GA with SalUn's optimizer). */
@@ -43,11 +45,20 @@ export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterat
   ga: { iterations: 100, batchSize: 128, lr: 1e-5, useRetain: false },
 };
 
+/**
+ * Options of unlearnDiffusion; an unknown key, a flag the method ignores or an out-of-range number is an error
+ * (checkDiffusionUnlearnOptions).
+ */
 export interface DiffusionUnlearnOptions {
+  /** Which method. */
   method: DiffusionUnlearnMethod;
+  /** The class to forget, in [0, numClasses). */
   forgetClass: number;
+  /** Unlearning steps (default per method: DIFFUSION_UNLEARN_DEFAULTS). */
   iterations?: number;
+  /** Default per method (DIFFUSION_UNLEARN_DEFAULTS). */
   batchSize?: number;
+  /** Adam learning rate (default per method: DIFFUSION_UNLEARN_DEFAULTS). */
   lr?: number;
   /** weight of the retain diffusion loss in salun/semu (default 1e-3; reference issue #19: α = 0 forgets every class) */
   alpha?: number;
@@ -67,26 +78,41 @@ export interface DiffusionUnlearnOptions {
   gradientSamples?: number;
   /** semu: subspace options over DDPM_SUBSPACE (γ default 0.95, projection 'orthogonal', per-channel ranks, attention at full rank) */
   subspace?: SubspaceOptions;
+  /** Seeds batches, timesteps and noise (default 0). */
   seed?: number;
+  /** Called after each gradient batch and each unlearning step. */
   onProgress?: (p: { phase: 'gradient' | 'unlearn'; step: number; steps: number; loss?: number }) => void;
+  /** Aborts between steps; the input model is untouched. */
   signal?: AbortSignal;
 }
 
+/**
+ * The summary unlearnDiffusion returns beside the unlearned model: the settings used, what was trained, and the loss.
+ */
 export interface DiffusionUnlearnResult {
+  /** The method run. */
   method: DiffusionUnlearnMethod;
+  /** The forgotten class. */
   forgetClass: number;
+  /** Unlearning steps taken. */
   iterations: number;
+  /** Images per step. */
   batchSize: number;
+  /** The Adam learning rate. */
   lr: number;
+  /** Weight of the retain loss used. */
   alpha: number;
+  /** Whether retain data was used. */
   useRetain: boolean;
   /** trainable degrees of freedom (mask entries, subspace core entries, or all parameters) */
   trainable: number;
+  /** The UNet's parameter count. */
   totalParameters: number;
   /** per-layer ranks of the SEMU subspace */
   ranks?: Record<string, number>;
   /** mean loss per block of 50 iterations */
   lossHistory: number[];
+  /** Wall time of the run. */
   seconds: number;
 }
 

@@ -37,9 +37,11 @@ export function planBuckets(tensors: readonly Tensor[], capBytes = DEFAULT_BUCKE
   return out;
 }
 
+/** Options of bucketedAllReduce_. */
 export interface BucketedReduceOptions {
   /** multiply the sums by this (e.g. 1 / worldSize for a mean); default 1 */
   scale?: number;
+  /** Largest bucket in bytes (default DEFAULT_BUCKET_CAP_BYTES, 25 MiB); must be positive. */
   capBytes?: number;
   /** small tensors reduced (summed, unscaled) in the same batch of collectives, e.g. flags */
   extra?: readonly Tensor[];

@@ -17,14 +17,22 @@ import { distributedEnv } from './worker.js';
 
 /** The options as commander parses them (strings or numbers). */
 export interface DistributedCliOptions {
+  /** --nproc: local worker processes to launch. */
   nproc?: number | string;
+  /** --rank: this process's rank in a multi-host job. */
   rank?: number | string;
+  /** --world-size: the number of processes in a multi-host job. */
   worldSize?: number | string;
+  /** --master: 'host:port' of rank 0. */
   master?: string;
   /** seconds to wait for peers and for each collective (default 60) */
   distTimeout?: number | string;
 }
 
+/**
+ * How a CLI command runs, from its data-parallel flags: as one process, as the launcher of --nproc local workers, or as
+ * one worker of a multi-host job.
+ */
 export type DistributedMode =
   | { kind: 'single' }
   | { kind: 'launch'; nproc: number; timeoutMs: number }

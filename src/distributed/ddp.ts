@@ -30,6 +30,7 @@ import { shardedLoader, type ShardedLoaderOptions } from './sampler.js';
 import type { TensorDataset } from '../data/dataset.js';
 import type { DataLoader } from '../data/loader.js';
 
+/** Options of DistributedDataParallel. */
 export interface DistributedDataParallelOptions {
   /** default: the default process group */
   group?: ProcessGroup;
@@ -39,6 +40,7 @@ export interface DistributedDataParallelOptions {
   buffers?: 'average' | 'broadcast';
 }
 
+/** Options of DistributedDataParallel.syncGradients. */
 export interface SyncGradientsOptions {
   /** the tensors whose .grad to reduce (default: the module's parameters that require grad) */
   params?: readonly Tensor[];
@@ -46,12 +48,22 @@ export interface SyncGradientsOptions {
   loss?: number;
 }
 
+/**
+ * Keeps the replicas of a model identical across ranks: construction broadcasts rank 0's weights and buffers,
+ * syncGradients() averages gradients after backward, syncBuffers() makes buffers (BatchNorm statistics) agree. It has
+ * the ParallelHooks shape, so fit() takes it as `parallel` (unlearn() takes a function that wraps a model in one). It
+ * does not own the module.
+ */
 export class DistributedDataParallel {
+  /** The process group it communicates over. */
   readonly group: ProcessGroup;
+  /** Bucket size of the gradient all-reduce, in bytes. */
   readonly bucketCapBytes: number;
+  /** How syncBuffers() makes floating-point buffers agree. */
   readonly bufferMode: 'average' | 'broadcast';
 
   constructor(
+    /** The wrapped model (not owned: the caller disposes it). */
     readonly module: Module,
     o: DistributedDataParallelOptions = {},
   ) {
@@ -61,9 +73,11 @@ export class DistributedDataParallel {
     this.broadcastState();
   }
 
+  /** This process's rank in the group. */
   get rank(): number {
     return this.group.rank;
   }
+  /** The number of processes in the group. */
   get worldSize(): number {
     return this.group.worldSize;
   }
@@ -72,6 +86,7 @@ export class DistributedDataParallel {
     return this.group.rank === 0;
   }
 
+  /** module.forward(x): this rank's local forward pass. */
   forward(x: Tensor): Tensor {
     return this.module.forward(x);
   }

@@ -11,9 +11,11 @@ import type { TensorDataset } from '../data/dataset.js';
 import { fit, type FitOptions, type FitResult } from '../train/fit.js';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp.js';
 
+/** Options of distributedFit: fit()'s options (the batch size is the global one) and the wrapper's. */
 export interface DistributedFitOptions extends FitOptions {
   /** an existing wrapper (its group is used); default: a new one on the default group */
   ddp?: DistributedDataParallel;
+  /** Options of the wrapper created when `ddp` is not given. */
   ddpOptions?: DistributedDataParallelOptions;
   /** called after every step with the seconds this rank spent in collectives so far (benchmarks) */
   onStep?: (info: { epoch: number; batch: number; commSeconds: number }) => void;

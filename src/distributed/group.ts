@@ -13,9 +13,11 @@ import { Tensor } from '../torch/tensor.js';
 import { distributedAddon, type GlooDevice, type GroupHandle, type StoreHandle } from './native.js';
 import { DEFAULT_TIMEOUT_MS, notifyLauncher } from './protocol.js';
 
+/** Options of initProcessGroup. Throws a RangeError on a bad rank, worldSize, master or a timeoutMs below 1000. */
 export interface InitProcessGroupOptions {
   /** this process's rank, 0 … worldSize−1; rank 0 hosts the rendezvous store */
   rank: number;
+  /** The number of processes in the job; every rank passes the same. */
   worldSize: number;
   /** 'host:port' of rank 0's store ('[::1]:port' for IPv6); rank 0 listens there */
   master: string;
@@ -57,10 +59,18 @@ function defaultDevice(host: string): GlooDevice {
   return {};
 }
 
+/**
+ * A c10d process group over Gloo: rendezvous through a TCPStore on rank 0, collectives that block until every rank
+ * takes part or timeoutMs passes (then a DistributedError, and the group is broken). Create it with initProcessGroup.
+ */
 export class ProcessGroup {
+  /** This process's rank, 0 … worldSize − 1. */
   readonly rank: number;
+  /** The number of processes. */
   readonly worldSize: number;
+  /** 'host:port' of rank 0's rendezvous store. */
   readonly master: string;
+  /** The rendezvous and per-collective timeout in milliseconds. */
   readonly timeoutMs: number;
   private store: StoreHandle | null;
   private group: GroupHandle | null;
@@ -104,6 +114,7 @@ export class ProcessGroup {
     }
   }
 
+  /** Rank 0: the one that writes checkpoints and reports. */
   get isMaster(): boolean {
     return this.rank === 0;
   }
@@ -179,6 +190,7 @@ export function initProcessGroup(o: InitProcessGroupOptions): ProcessGroup {
   return current;
 }
 
+/** Whether this process has a default process group (initProcessGroup was called and destroy() was not). */
 export function isInitialized(): boolean {
   return current !== null;
 }
@@ -209,6 +221,7 @@ export function broadcast_(tensors: readonly Tensor[], root = 0, group: ProcessG
   group.broadcast_(tensors, root);
 }
 
+/** Returns once every rank of `group` (the default group unless given) has called barrier(). */
 export function barrier(group: ProcessGroup = defaultGroup()): void {
   group.barrier();
 }

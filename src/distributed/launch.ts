@@ -16,11 +16,13 @@ import type { Readable, Writable } from 'node:stream';
 // (Only protocol.ts: the launcher itself never loads libtorch.)
 import { DEFAULT_TIMEOUT_MS, ENV_MASTER, ENV_RANK, ENV_THREADS, ENV_TIMEOUT, ENV_WORLD_SIZE, isWorkerMessage } from './protocol.js';
 
+/** Options of launch(). */
 export interface LaunchOptions {
   /** number of local worker processes (≥ 1) */
   nproc: number;
   /** the worker's entry module (a .js file), forked once per rank */
   entry: string;
+  /** Arguments passed to every worker (default none). */
   args?: readonly string[];
   /** how long workers may take to join, and each collective's timeout (default 60 s) */
   timeoutMs?: number;
@@ -34,19 +36,28 @@ export interface LaunchOptions {
   execArgv?: readonly string[];
   /** where prefixed output goes (default process.stdout / process.stderr); null drops it */
   stdout?: Writable | null;
+  /** Where the workers' prefixed stderr goes (default process.stderr); null drops it. */
   stderr?: Writable | null;
   /** grace between SIGTERM and SIGKILL when stopping the job (default 2 s) */
   killGraceMs?: number;
 }
 
+/** What launch() resolves to once every worker exited with code 0. */
 export interface LaunchResult {
+  /** The number of workers. */
   nproc: number;
+  /** The rendezvous address the workers used ('127.0.0.1:port'). */
   master: string;
   /** what each rank sent with reportResult(), by rank */
   results: unknown[];
+  /** Wall time of the job. */
   seconds: number;
 }
 
+/**
+ * A launched job that failed: a worker exited with an error or a signal, or did not join in time; the other workers
+ * were stopped.
+ */
 export class LaunchError extends Error {
   constructor(
     message: string,
@@ -62,8 +73,11 @@ export class LaunchError extends Error {
 
 /** A running job: its workers (e.g. to signal one), and the promise of its end. */
 export interface LaunchJob {
+  /** The worker processes, by rank. */
   readonly workers: readonly ChildProcess[];
+  /** The rendezvous address the workers use. */
   readonly master: string;
+  /** Settles when the job ends: resolves when every worker exited with code 0, rejects with a LaunchError otherwise. */
   readonly done: Promise<LaunchResult>;
   /** stops every worker; `done` rejects with `reason` */
   abort(reason?: string): void;

@@ -15,10 +15,16 @@ import type { TensorDataset } from '../data/dataset.js';
 import { checkIndices } from '../data/dataset.js';
 import { Rng, deriveSeed, type Seed } from '../data/random.js';
 
+/**
+ * Options of DistributedSampler. Throws a RangeError on a size below 1, a bad rank or worldSize, or a subset whose
+ * length is not size.
+ */
 export interface DistributedSamplerOptions {
   /** number of samples to shard (the dataset's size, or the length of `subset`) */
   size: number;
+  /** The number of ranks sharing the samples. */
   worldSize: number;
+  /** This rank, 0 … worldSize − 1. */
   rank: number;
   /** seed of the global permutation (default 0); the same on every rank */
   seed?: Seed;
@@ -28,11 +34,20 @@ export interface DistributedSamplerOptions {
   subset?: Int32Array | readonly number[];
 }
 
+/**
+ * Each epoch, the same seeded global permutation on every rank (the one a shuffling DataLoader with the same seed
+ * visits), padded to a multiple of worldSize by repeating its first entries; rank r takes positions r, r + W, ….
+ */
 export class DistributedSampler {
+  /** The number of samples sharded. */
   readonly size: number;
+  /** The number of ranks. */
   readonly worldSize: number;
+  /** This rank. */
   readonly rank: number;
+  /** Seed of the global permutation. */
   readonly seed: Seed;
+  /** Whether each epoch is shuffled (else the samples are sharded in order). */
   readonly shuffle: boolean;
   private readonly subset: Int32Array | null;
 
@@ -80,11 +95,15 @@ export class DistributedSampler {
   }
 }
 
+/** Options of shardedLoader: a DataLoader's options, with the global batch size and this rank's place in the job. */
 export interface ShardedLoaderOptions extends Omit<DataLoaderOptions, 'batchSize' | 'shuffle' | 'indices'> {
   /** the GLOBAL batch size; each rank loads globalBatchSize / worldSize samples per step */
   globalBatchSize: number;
+  /** The number of ranks; it must divide globalBatchSize. */
   worldSize: number;
+  /** This rank. */
   rank: number;
+  /** The epoch whose shard to load. */
   epoch: number;
   /** shuffle (default true) */
   shuffle?: boolean;

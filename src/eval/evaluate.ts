@@ -6,6 +6,7 @@ import { evaluateSplit, perClassAccuracy } from './outputs.js';
 import { miaEfficacy, MIA_DEFINITIONS, MIA_FEATURES, type MiaFeature } from './mia.js';
 import { avgGap, HEADLINE_DEFINITIONS, type HeadlineMetrics } from './gap.js';
 
+/** The three data sets evaluateUnlearning scores a model on. */
 export interface EvaluationSets {
   /** D_f */
   forget: TensorDataset;
@@ -15,6 +16,7 @@ export interface EvaluationSets {
   test: TensorDataset;
 }
 
+/** What evaluateUnlearning returns: the headline metrics (percent) and the rest of the evaluation. */
 export interface EvaluationReport extends HeadlineMetrics {
   /** every MIA feature view (×100) */
   miaViews: Record<MiaFeature, number>;
@@ -24,10 +26,13 @@ export interface EvaluationReport extends HeadlineMetrics {
   avgGap?: number;
   /** conditions that make a number unreliable (e.g. an MIA with fewer members than non-members) */
   warnings: string[];
+  /** Samples in each set. */
   sizes: { forget: number; retain: number; test: number };
+  /** What each metric means, by name ('UA', 'MIA.entropy', …), for reports. */
   definitions: Record<string, string>;
 }
 
+/** Options of evaluateUnlearning. */
 export interface EvaluateOptions {
   /** retrain's metrics, for Avg.Gap */
   reference?: HeadlineMetrics;

@@ -14,6 +14,7 @@ export interface HeadlineMetrics {
 
 export const HEADLINE_KEYS: readonly (keyof HeadlineMetrics)[] = ['UA', 'RA', 'TA', 'MIA'];
 
+/** One-line definitions of UA, RA, TA, MIA and AvgGap, as reports print them. */
 export const HEADLINE_DEFINITIONS: Record<keyof HeadlineMetrics | 'AvgGap', string> = {
   UA: 'unlearning accuracy: 100 - top-1 accuracy on the forget set D_f',
   RA: 'remaining accuracy: top-1 accuracy on the retain set D_r',

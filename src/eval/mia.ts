@@ -8,14 +8,20 @@ import { svcFitPredict, type SvcOptions } from './svm.js';
 
 /** Softmax outputs of a model on one split: probs is N×C row-major, labels the true classes. */
 export interface SplitOutputs {
+  /** Softmax probabilities, N × numClasses, row-major. */
   probs: Float32Array;
+  /** The true class of each sample. */
   labels: Int32Array;
+  /** The width of each probs row. */
   numClasses: number;
 }
 
+/** Which view of a sample's softmax output the MIA's SVC sees (MIA_DEFINITIONS says what each is). */
 export type MiaFeature = 'confidence' | 'correctness' | 'entropy' | 'mEntropy' | 'prob';
+/** Every MiaFeature, 'confidence' (the paper tables' view) first. */
 export const MIA_FEATURES: readonly MiaFeature[] = ['confidence', 'correctness', 'entropy', 'mEntropy', 'prob'];
 
+/** One-line definition of each MIA feature view. */
 export const MIA_DEFINITIONS: Record<MiaFeature, string> = {
   confidence: 'softmax probability of the true class (the paper tables\u2019 MIA)',
   correctness: '1 if the prediction is correct, else 0',

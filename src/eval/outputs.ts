@@ -16,6 +16,7 @@ export class NonFiniteOutputError extends Error {
   }
 }
 
+/** What evaluateSplit returns: softmax outputs, predictions and accuracy of a model on one data set. */
 export interface EvaluatedSplit extends SplitOutputs {
   /** top-1 accuracy in percent (NaN for an empty split) */
   accuracy: number;

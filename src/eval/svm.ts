@@ -14,15 +14,21 @@ interface SvmNative {
 }
 const svm = native as unknown as SvmNative;
 
+/**
+ * Options of svcFitPredict; an unknown key is an error, and C, gamma, tol and cacheSize must be positive and finite.
+ */
 export interface SvcOptions {
   /** regularisation (reference: 3) */
   C?: number;
   /** RBF width; 'auto' = 1 / number of features, as scikit-learn's gamma='auto' (the reference's choice) */
   gamma?: number | 'auto';
+  /** Default 'rbf'. */
   kernel?: 'rbf' | 'linear';
   /** scikit-learn's defaults: tol 1e-3, cache 200 MB, shrinking on */
   tol?: number;
+  /** Kernel cache in MB (default 200). */
   cacheSize?: number;
+  /** libsvm's shrinking heuristic (default true). */
   shrinking?: boolean;
 }
 
@@ -48,6 +54,7 @@ export function svcFitPredict(trainX: Float64Array, trainY: Float64Array, d: num
   return svm.svmFitPredict(trainX, trainY, d, testX, { ...params, kernel, shrinking: o.shrinking ?? true });
 }
 
+/** The linked libsvm's version number (LIBSVM_VERSION, e.g. 332 for 3.32). */
 export function libsvmVersion(): number {
   return svm.svmVersion();
 }

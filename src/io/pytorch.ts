@@ -77,6 +77,9 @@ class TensorRef extends PyObject {
   }
 }
 
+/**
+ * What loadPytorchCheckpoint returns: the state dict found in a torch.save file, and the rest of the file's top level.
+ */
 export interface PytorchCheckpoint {
   /** The tensors of the (first) tensor dict in the file, as contiguous CPU tensors owned by the caller. */
   tensors: Map<string, Tensor>;
@@ -86,6 +89,7 @@ export interface PytorchCheckpoint {
   extras: Record<string, unknown>;
 }
 
+/** Options of loadPytorchCheckpoint and loadPytorchStateDict. */
 export interface LoadPytorchOptions {
   /** Dotted key path of the tensor dict inside a checkpoint (e.g. 'state_dict'); found automatically when omitted. */
   key?: string;

@@ -19,6 +19,7 @@ import { writeAll, writeFileAtomic } from './atomic.js';
 /** Tensors to save: a Map (insertion order does not matter; the file order is canonical) or a plain object. */
 export type TensorDict = ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
 
+/** What parseSafetensors and loadSafetensors return. */
 export interface SafetensorsContent {
   /** The tensors, in file order (by data offset). The caller owns them and must dispose them. */
   tensors: Map<string, Tensor>;

@@ -6,9 +6,11 @@ import { loadPytorchCheckpoint, looksLikeLegacyTorchSave } from './pytorch.js';
 import { loadSafetensors } from './safetensors.js';
 import { looksLikeZip } from './zip.js';
 
+/** What loadWeightsFile returns: a state dict, whichever of the two formats it was read from. */
 export interface WeightsFile {
   /** the tensors by state-dict name; the caller owns them */
   tensors: Map<string, Tensor>;
+  /** The format detected from the file's bytes, whatever its extension. */
   format: 'pytorch' | 'safetensors';
   /** where the state dict sat inside a PyTorch checkpoint dict ('state_dict', ...), null at its root */
   key: string | null;

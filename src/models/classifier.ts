@@ -8,6 +8,11 @@ import type { Tensor } from '../torch/tensor.js';
 import { type ModelSpec, validateModelSpec } from './spec.js';
 import { deepFreeze } from '../util/options.js';
 
+/**
+ * Base class of the classification models: a Module built from a ModelSpec (validated, and kept so that createModel can
+ * rebuild it), with a Linear head and penultimate features(). forward(x) takes float images [N, C, H, W] and returns
+ * logits [N, numClasses], a new tensor the caller owns.
+ */
 export abstract class ImageClassifier extends Module {
   /**
    * @internal the spec this model was built from (numClasses follows expandClasses). Frozen, so that a caller's
@@ -46,6 +51,7 @@ export abstract class ImageClassifier extends Module {
     return this.getSubmodule(this.headName) as Linear;
   }
 
+  /** The head's output size (follows expandClasses). */
   get numClasses(): number {
     return this.head.outFeatures;
   }

@@ -6,6 +6,7 @@ import { checkImageInput, ImageClassifier } from './classifier.js';
 import { MODEL_OPTION_KEYS, withNormalization, type ModelOptions, type ModelSpec } from './spec.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
+/** Options of mlp(): defaults 1 input channel, 10 classes, 28×28 images, hidden sizes [256, 128]. */
 export interface MLPOptions extends ModelOptions {
   /** Side of the square input (default 28). */
   imageSize?: number;
@@ -13,6 +14,10 @@ export interface MLPOptions extends ModelOptions {
   hiddenSizes?: number[];
 }
 
+/**
+ * Multilayer perceptron on flattened images: hidden Linear layers fc1 … fcK with ReLU, then the head fc{K+1}. Use
+ * mlp(), which also refuses unknown options.
+ */
 export class MLP extends ImageClassifier {
   /** The hidden layers fc1 … fcK, in order. */
   hidden: Linear[] = [];
@@ -58,6 +63,7 @@ export class MLP extends ImageClassifier {
   }
 }
 
+/** Builds an MLP; an unknown option is an error, and a bad value (e.g. numClasses 0) throws an error naming the field. */
 export function mlp(opts: MLPOptions = {}): MLP {
   refuseUnknownKeys('mlp', opts, [...MODEL_OPTION_KEYS, 'imageSize', 'hiddenSizes']);
   return new MLP(opts);

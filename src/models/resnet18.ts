@@ -48,8 +48,13 @@ export class BasicBlock extends Module {
   }
 }
 
+/** Options of resnet18(): defaults 3 input channels, 10 classes, no input normalisation. */
 export type ResNet18Options = ModelOptions;
 
+/**
+ * CIFAR ResNet-18 (3×3 stem, no max-pool, 64–512 channels), with torchvision's submodule and parameter names, so state
+ * dicts match the reference's. Use resnet18(), which also refuses unknown options.
+ */
 export class ResNet18 extends ImageClassifier {
   conv1: Conv2d;
   bn1: BatchNorm2d;

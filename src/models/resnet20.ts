@@ -18,7 +18,9 @@ import { refuseUnknownKeys } from '../util/options.js';
 
 /** Option-A shortcut: x[:, :, ::2, ::2] zero-padded from inPlanes to planes channels. No parameters. */
 export class PadShortcut extends Module {
+  /** Zero channels added before the input's. */
   readonly padBefore: number;
+  /** Zero channels added after the input's. */
   readonly padAfter: number;
   constructor(inPlanes: number, planes: number) {
     super();
@@ -34,6 +36,10 @@ export class PadShortcut extends Module {
   }
 }
 
+/**
+ * ResNet-20's block: conv3×3 → BN → ReLU → conv3×3 → BN, plus the shortcut (a PadShortcut when the shape changes, else
+ * the identity), then ReLU.
+ */
 export class BasicBlockA extends Module {
   conv1: Conv2d;
   bn1: BatchNorm2d;
@@ -59,8 +65,13 @@ export class BasicBlockA extends Module {
   }
 }
 
+/** Options of resnet20(): defaults 3 input channels, 10 classes, no input normalisation. */
 export type ResNet20Options = ModelOptions;
 
+/**
+ * CIFAR ResNet-20 option A (16/32/64 channels, 3 × 3 blocks, parameter-free shortcuts), with the reference's parameter
+ * names. Use resnet20(), which also refuses unknown options.
+ */
 export class ResNet20 extends ImageClassifier {
   conv1: Conv2d;
   bn1: BatchNorm2d;

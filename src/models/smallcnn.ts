@@ -9,11 +9,16 @@ import { checkImageInput, ImageClassifier } from './classifier.js';
 import { MODEL_OPTION_KEYS, withNormalization, type ModelOptions, type ModelSpec } from './spec.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
+/** Options of smallCnn(): defaults 1 input channel, 10 classes, 28×28 images. */
 export interface SmallCNNOptions extends ModelOptions {
   /** Side of the square input (default 28). */
   imageSize?: number;
 }
 
+/**
+ * The benchmark's small CNN: conv3×3(32) → ReLU → conv3×3(64) → ReLU → max-pool 2 → fc1 (128) → ReLU → fc2. Throws a
+ * RangeError for imageSize below 6. Use smallCnn(), which also refuses unknown options.
+ */
 export class SmallCNN extends ImageClassifier {
   conv1: Conv2d;
   conv2: Conv2d;
@@ -53,6 +58,9 @@ export class SmallCNN extends ImageClassifier {
   }
 }
 
+/**
+ * Builds a SmallCNN; an unknown option is an error, and a bad value (e.g. numClasses 0) throws an error naming the field.
+ */
 export function smallCnn(opts: SmallCNNOptions = {}): SmallCNN {
   refuseUnknownKeys('smallCnn', opts, [...MODEL_OPTION_KEYS, 'imageSize']);
   return new SmallCNN(opts);

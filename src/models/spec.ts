@@ -1,17 +1,22 @@
 // ModelSpec: the plain-JSON description of a model. Checkpoints store it and rebuild the model from it alone.
 
+/** The architectures createModel builds by name. */
 export type ModelName = 'resnet18' | 'resnet20' | 'smallcnn' | 'mlp';
 export const MODEL_NAMES: readonly ModelName[] = ['resnet18', 'resnet20', 'smallcnn', 'mlp'];
 
+/** The plain-JSON description of a model: checkpoints store it, and createModel rebuilds the model from it alone. */
 export interface ModelSpec {
+  /** The architecture. */
   name: ModelName;
   /** Image channels (1 for Fashion-MNIST, 3 for CIFAR). */
   inChannels: number;
+  /** Outputs of the classifier head. */
   numClasses: number;
   /** Side of the square input images; used by smallcnn and mlp (default 28), ignored by the ResNets. */
   imageSize?: number;
   /** Per-channel normalisation folded into the model as its first step (give both or neither). */
   mean?: number[];
+  /** Per-channel standard deviations (positive), with `mean`. */
   std?: number[];
   /** mlp only: widths of the hidden layers (default [256, 128]). */
   hiddenSizes?: number[];
@@ -77,8 +82,12 @@ export function withNormalization(base: ModelSpec, opts: ModelOptions): ModelSpe
 
 /** Options shared by the model constructors. */
 export interface ModelOptions {
+  /** Image channels (the default depends on the model: 3 for the ResNets, 1 otherwise). */
   inChannels?: number;
+  /** Outputs of the classifier head; default 10. */
   numClasses?: number;
+  /** Per-channel mean folded into the model as its first step (give std too, one entry per channel). */
   mean?: number[];
+  /** Per-channel standard deviation (positive), with `mean`. */
   std?: number[];
 }

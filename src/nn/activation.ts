@@ -4,18 +4,24 @@ import { dropout, gelu, silu } from '../torch/functional.js';
 import { call, type Tensor } from '../torch/tensor.js';
 import { Module } from './module.js';
 
+/** max(x, 0), elementwise. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return x.relu();
   }
 }
 
+/** x · sigmoid(x), elementwise (also called swish). */
 export class SiLU extends Module {
   forward(x: Tensor): Tensor {
     return silu(x);
   }
 }
 
+/**
+ * Gaussian error linear unit; { approximate: 'tanh' } uses the tanh approximation (default 'none', exact). Throws a
+ * RangeError on any other value.
+ */
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {

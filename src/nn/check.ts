@@ -10,6 +10,7 @@ export function checkNonNegativeInt(layer: string, what: string, v: number): num
   return v;
 }
 
+/** A size given once for both spatial dims (3) or as [height, width]. */
 export type Pair = number | readonly [number, number];
 
 /** Normalises `3` or `[3, 3]` to a pair, checking each entry. */

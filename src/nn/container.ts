@@ -3,6 +3,7 @@ import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Module } from './module.js';
 
+/** Runs its layers in order, as torch.nn.Sequential; children are named "0", "1", … and own their tensors. */
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
@@ -15,6 +16,7 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** The number of layers. */
   get length(): number {
     return this._modules.size;
   }

@@ -7,11 +7,15 @@ import { checkPositiveInt, fmtShape, type Pair, toPair } from './check.js';
 import { defaultLinearInit_ } from './init.js';
 import { Module } from './module.js';
 
+/** Options of nn.Conv2d. Throws a RangeError on a non-integer or too small stride, padding, dilation or groups. */
 export interface Conv2dOptions {
+  /** Default 1. */
   stride?: Pair;
   /** Zero padding on each side, or 'valid' (none) / 'same' (output size = input size; stride 1 only). */
   padding?: Pair | 'same' | 'valid';
+  /** Spacing between kernel elements; default 1. */
   dilation?: Pair;
+  /** Channels split into this many independent groups (both channel counts must divide by it); default 1. */
   groups?: number;
   /** Add a learnable bias (default true, as in PyTorch). */
   bias?: boolean;
@@ -49,9 +53,11 @@ export class Conv2d extends Module {
     this.resetParameters();
   }
 
+  /** [outChannels, inChannels / groups, kh, kw], owned by the module. */
   get weight(): Tensor {
     return this.param('weight');
   }
+  /** [outChannels], or null when built with bias: false; owned by the module. */
   get bias(): Tensor | null {
     return this.optionalParam('bias');
   }

@@ -6,6 +6,7 @@
 import { noGrad } from '../torch/autograd.js';
 import type { Tensor } from '../torch/tensor.js';
 
+/** The nonlinearities calculateGain knows, by torch.nn.init's names. */
 export type Nonlinearity =
   | 'linear'
   | 'conv1d'
@@ -19,6 +20,9 @@ export type Nonlinearity =
   | 'relu'
   | 'leaky_relu'
   | 'selu';
+/**
+ * Which fan Kaiming initialisation preserves the variance of: 'fan_in' (the forward pass) or 'fan_out' (the backward).
+ */
 export type FanMode = 'fan_in' | 'fan_out';
 
 /** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain); param is leaky_relu's negative slope. */
@@ -71,34 +75,42 @@ function isEmpty(t: Tensor): boolean {
   return t.numel() === 0;
 }
 
+/** Fills t in place from U(a, b) (default [0, 1)) and returns it. Throws a RangeError unless a <= b. */
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
   if (!(a <= b)) throw new RangeError(`uniform_: expected a <= b, got a=${a}, b=${b}`);
   noGrad(() => t.uniform_(a, b));
   return t;
 }
 
+/** Fills t in place from N(mean, std²) (default 0 and 1) and returns it. Throws a RangeError on a negative std. */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   if (!(std >= 0)) throw new RangeError(`normal_: std must be non-negative, got ${std}`);
   noGrad(() => t.normal_(mean, std));
   return t;
 }
 
+/** Fills t in place with `value` and returns it. */
 export function constant_(t: Tensor, value: number): Tensor {
   noGrad(() => t.fill_(value));
   return t;
 }
+/** Fills t in place with 0 and returns it. */
 export function zeros_(t: Tensor): Tensor {
   noGrad(() => t.zero_());
   return t;
 }
+/** Fills t in place with 1 and returns it. */
 export function ones_(t: Tensor): Tensor {
   return constant_(t, 1);
 }
 
+/** Options of kaimingUniform_ and kaimingNormal_. */
 export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (leaky_relu only); PyTorch's default 0. */
   a?: number;
+  /** Default 'fan_in'. */
   mode?: FanMode;
+  /** The nonlinearity after this layer, for the gain; default 'leaky_relu' (with `a`), as PyTorch. */
   nonlinearity?: Nonlinearity;
 }
 

@@ -9,6 +9,7 @@ import { checkPositiveInt, fmtShape } from './check.js';
 import { defaultLinearInit_, normal_ } from './init.js';
 import { Module } from './module.js';
 
+/** Options of nn.Linear. */
 export interface LinearOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;
@@ -28,9 +29,11 @@ export class Linear extends Module {
     this.resetParameters();
   }
 
+  /** [outFeatures, inFeatures], owned by the module. */
   get weight(): Tensor {
     return this.param('weight');
   }
+  /** [outFeatures], or null when built with bias: false; owned by the module. */
   get bias(): Tensor | null {
     return this.optionalParam('bias');
   }
@@ -53,6 +56,7 @@ export class Linear extends Module {
   }
 }
 
+/** Options of nn.Embedding. */
 export interface EmbeddingOptions {
   /** Row whose embedding is zero and receives no gradient (negative values count from the end). */
   paddingIdx?: number;
@@ -62,6 +66,7 @@ export interface EmbeddingOptions {
 export class Embedding extends Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
+  /** The padding row (made non-negative), or null. */
   readonly paddingIdx: number | null;
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
@@ -80,10 +85,12 @@ export class Embedding extends Module {
     this.resetParameters();
   }
 
+  /** [numEmbeddings, embeddingDim], owned by the module. */
   get weight(): Tensor {
     return this.param('weight');
   }
 
+  /** Re-draws the weight from N(0, 1) and zeroes the padding row, as PyTorch's Embedding.reset_parameters. */
   resetParameters(): void {
     normal_(this.weight);
     if (this.paddingIdx !== null) {

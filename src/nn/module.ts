@@ -17,18 +17,25 @@ import { Tensor } from '../torch/tensor.js';
 
 /** A state dict: PyTorch-named tensors, as a Map or a plain record (e.g. read from safetensors). */
 export type StateDict = Map<string, Tensor>;
+/** What loadStateDict accepts: a state dict as a Map or as a plain record of tensors (e.g. read from safetensors). */
 export type StateDictLike = ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
 
+/** Options of Module.loadStateDict. */
 export interface LoadStateDictOptions {
   /** Require the key sets to match exactly (default true, as in PyTorch). */
   strict?: boolean;
 }
+/** What Module.loadStateDict reports (a strict load, the default, throws instead of returning non-empty lists). */
 export interface LoadStateDictResult {
+  /** The module's keys the state dict did not have (left unchanged). */
   missingKeys: string[];
+  /** The state dict's keys the module does not have (ignored). */
   unexpectedKeys: string[];
 }
 
+/** Options of Module.to: a target device and/or floating-point dtype. */
 export interface ModuleToOptions {
+  /** Every parameter and buffer moves there. */
   device?: Device;
   /** Floating-point parameters and buffers are cast; integer buffers (num_batches_tracked) keep their dtype. */
   dtype?: DType;
@@ -36,6 +43,11 @@ export interface ModuleToOptions {
 
 const NAME_RE = /^[^.]+$/;
 
+/**
+ * Base class of layers and models, after torch.nn.Module: parameters, buffers and children in ordered registries named
+ * by PyTorch state_dict keys. A module owns its tensors (no tidy frees them); dispose() frees them and those of its
+ * descendants. Subclasses register them in the constructor and implement forward.
+ */
 export abstract class Module implements Disposable {
   /** Training mode (Dropout drops, BatchNorm uses batch statistics and updates its running ones). */
   training = true;
@@ -50,6 +62,7 @@ export abstract class Module implements Disposable {
   /** @internal */
   _disposed = false;
 
+  /** The module's computation, in its current mode (training unless eval()); returns a new tensor the caller owns. */
   abstract forward(x: Tensor): Tensor;
 
   /** The class name, as PyTorch prints it. */
@@ -124,6 +137,7 @@ export abstract class Module implements Disposable {
   *namedChildren(): Generator<[string, Module]> {
     yield* this._modules.entries();
   }
+  /** Direct children, in registration order. */
   *children(): Generator<Module> {
     yield* this._modules.values();
   }
@@ -134,6 +148,7 @@ export abstract class Module implements Disposable {
     yield [prefix, this];
     for (const [name, child] of this._modules) yield* child.namedModules(prefix === '' ? name : `${prefix}.${name}`, memo);
   }
+  /** This module and every descendant, pre-order, each once. */
   *modules(): Generator<Module> {
     for (const [, m] of this.namedModules()) yield m;
   }
@@ -149,6 +164,10 @@ export abstract class Module implements Disposable {
       }
     }
   }
+  /**
+   * Parameters in PyTorch's order, each tensor once (only this module's with { recurse: false }). The module owns them:
+   * do not dispose them.
+   */
   *parameters(opts: { recurse?: boolean } = {}): Generator<Tensor> {
     for (const [, t] of this.namedParameters(opts)) yield t;
   }
@@ -159,6 +178,10 @@ export abstract class Module implements Disposable {
       for (const [name, t] of m._buffers) yield [prefix === '' ? name : `${prefix}.${name}`, t];
     }
   }
+  /**
+   * Buffers in PyTorch's order, persistent or not (only this module's with { recurse: false }). The module owns them:
+   * do not dispose them.
+   */
   *buffers(opts: { recurse?: boolean } = {}): Generator<Tensor> {
     for (const [, t] of this.namedBuffers(opts)) yield t;
   }
@@ -203,10 +226,12 @@ export abstract class Module implements Disposable {
 
   // ---- modes and gradients ------------------------------------------------------------------------------
 
+  /** Sets training mode (default true) on this module and every descendant. */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+  /** train(false): evaluation mode (Dropout off, BatchNorm on its running statistics). */
   eval(): this {
     return this.train(false);
   }
@@ -216,9 +241,11 @@ export abstract class Module implements Disposable {
     for (const p of this.parameters()) p.requiresGrad = requiresGrad;
     return this;
   }
+  /** requiresGrad_(false): no gradient is computed for any parameter. */
   freeze(): this {
     return this.requiresGrad_(false);
   }
+  /** requiresGrad_(true): every parameter trains again. */
   unfreeze(): this {
     return this.requiresGrad_(true);
   }
@@ -352,6 +379,7 @@ export abstract class Module implements Disposable {
     return tidy(() => noGrad(() => deepCopy(this, new Map()) as this));
   }
 
+  /** Whether dispose() has run; the module's tensors are then freed. */
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -385,6 +413,7 @@ export abstract class Module implements Disposable {
     return '';
   }
 
+  /** PyTorch's printout: the type name and extraRepr(), then each child indented under its name. */
   toString(): string {
     const children = [...this._modules];
     if (children.length === 0) return `${this.typeName}(${this.extraRepr()})`;

@@ -8,7 +8,9 @@ import { checkPositiveInt, fmtShape } from './check.js';
 import { ones_, zeros_ } from './init.js';
 import { Module } from './module.js';
 
+/** Options of nn.BatchNorm2d. */
 export interface BatchNormOptions {
+  /** Added to the variance; must be positive (default 1e-5). */
   eps?: number;
   /**
    * Weight of the new batch statistic in the running average (default 0.1); null uses a cumulative average
@@ -29,6 +31,7 @@ export interface BatchNormOptions {
 export class BatchNorm2d extends Module {
   readonly numFeatures: number;
   readonly eps: number;
+  /** The running statistics' update weight (null: cumulative average); may be changed between steps. */
   momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
@@ -55,18 +58,23 @@ export class BatchNorm2d extends Module {
     }
   }
 
+  /** Per-channel scale [numFeatures], or null when not affine; owned by the module. */
   get weight(): Tensor | null {
     return this.optionalParam('weight');
   }
+  /** Per-channel shift [numFeatures], or null when not affine; owned by the module. */
   get bias(): Tensor | null {
     return this.optionalParam('bias');
   }
+  /** The running_mean buffer [numFeatures], or null when running statistics are not tracked. */
   get runningMean(): Tensor | null {
     return this.optionalBuffer('running_mean');
   }
+  /** The running_var buffer [numFeatures], or null when running statistics are not tracked. */
   get runningVar(): Tensor | null {
     return this.optionalBuffer('running_var');
   }
+  /** The num_batches_tracked buffer (0-d int64), or null when running statistics are not tracked. */
   get numBatchesTracked(): Tensor | null {
     return this.optionalBuffer('num_batches_tracked');
   }
@@ -79,6 +87,7 @@ export class BatchNorm2d extends Module {
       this.numBatchesTracked?.zero_();
     });
   }
+  /** Resets the running statistics, and the scale and shift to 1 and 0. */
   resetParameters(): void {
     this.resetRunningStats();
     if (this.weight !== null) ones_(this.weight);
@@ -116,7 +125,9 @@ export class BatchNorm2d extends Module {
   }
 }
 
+/** Options of nn.GroupNorm. */
 export interface GroupNormOptions {
+  /** Added to the variance; default 1e-5. */
   eps?: number;
   /** Learnable per-channel scale and shift (default true). */
   affine?: boolean;
@@ -142,9 +153,11 @@ export class GroupNorm extends Module {
     }
   }
 
+  /** Per-channel scale [numChannels], or null when not affine; owned by the module. */
   get weight(): Tensor | null {
     return this.optionalParam('weight');
   }
+  /** Per-channel shift [numChannels], or null when not affine; owned by the module. */
   get bias(): Tensor | null {
     return this.optionalParam('bias');
   }
@@ -162,7 +175,9 @@ export class GroupNorm extends Module {
   }
 }
 
+/** Options of nn.LayerNorm. */
 export interface LayerNormOptions {
+  /** Added to the variance; default 1e-5. */
   eps?: number;
   /** Learnable elementwise scale and shift of the normalised shape (default true). */
   elementwiseAffine?: boolean;
@@ -187,9 +202,11 @@ export class LayerNorm extends Module {
     }
   }
 
+  /** Elementwise scale of normalizedShape, or null without elementwiseAffine; owned by the module. */
   get weight(): Tensor | null {
     return this.optionalParam('weight');
   }
+  /** Elementwise shift of normalizedShape, or null without elementwiseAffine; owned by the module. */
   get bias(): Tensor | null {
     return this.optionalParam('bias');
   }

@@ -6,6 +6,7 @@ import type { Tensor } from '../torch/tensor.js';
 import { fmtShape } from './check.js';
 import { Module } from './module.js';
 
+/** Options of nn.Normalize. */
 export interface NormalizeOptions {
   /**
    * Whether mean/std appear in stateDict (default true: the SalUn reference registers them as ordinary
@@ -14,6 +15,11 @@ export interface NormalizeOptions {
   persistent?: boolean;
 }
 
+/**
+ * (x - mean) / std per channel of [N, C, H, W] inputs, with mean and std kept as buffers named `mean` and `std` (the
+ * reference's NormalizeByChannelMeanStd). Throws a RangeError unless mean and std are non-empty, of equal length,
+ * finite, and std positive.
+ */
 export class Normalize extends Module {
   readonly numChannels: number;
 
@@ -31,9 +37,11 @@ export class Normalize extends Module {
     this.registerBuffer('std', tensor([...std], { dtype: 'float32' }), { persistent });
   }
 
+  /** The per-channel mean buffer [C] (float32), owned by the module. */
   get mean(): Tensor {
     return this.buffer('mean');
   }
+  /** The per-channel standard deviation buffer [C] (float32), owned by the module. */
   get std(): Tensor {
     return this.buffer('std');
   }

@@ -4,14 +4,22 @@ import type { Tensor } from '../torch/tensor.js';
 import { type Pair, toPair } from './check.js';
 import { Module } from './module.js';
 
+/** Options of nn.MaxPool2d; sizes are one number or [h, w]. */
 export interface MaxPool2dOptions {
   /** Default: the kernel size. */
   stride?: Pair;
+  /** Implicit -∞ padding on each side; default 0. */
   padding?: Pair;
+  /** Spacing between kernel elements; default 1. */
   dilation?: Pair;
+  /** Round the output size up instead of down; default false. */
   ceilMode?: boolean;
 }
 
+/**
+ * 2-d max pooling over [N, C, H, W] (or [C, H, W]), as torch.nn.MaxPool2d. Throws a RangeError on a non-integer or too
+ * small size.
+ */
 export class MaxPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
@@ -34,14 +42,22 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Options of nn.AvgPool2d; sizes are one number or [h, w]. */
 export interface AvgPool2dOptions {
   /** Default: the kernel size. */
   stride?: Pair;
+  /** Zero padding on each side; default 0. */
   padding?: Pair;
+  /** Round the output size up instead of down; default false. */
   ceilMode?: boolean;
+  /** Count the zero padding in each average's divisor; default true. */
   countIncludePad?: boolean;
 }
 
+/**
+ * 2-d average pooling over [N, C, H, W] (or [C, H, W]), as torch.nn.AvgPool2d. Throws a RangeError on a non-integer or
+ * too small size.
+ */
 export class AvgPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];

@@ -13,10 +13,18 @@ import {
 } from './optimizer.js';
 import { libmPow } from './libm.js';
 
+/**
+ * Options of Adam and AdamW; defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (AdamW 0.01), amsgrad false,
+ * maximize false, maskMode 'update'.
+ */
 export interface AdamOptions extends BaseOptions {
+  /** Decay rates of the first and second moment estimates, each in [0, 1). */
   betas: readonly [number, number];
+  /** Added to the denominator's square root for stability; >= 0. */
   eps: number;
+  /** Use the running maximum of the second moment (AMSGrad). */
   amsgrad: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 

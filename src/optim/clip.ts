@@ -8,6 +8,7 @@ import { noGrad } from '../torch/autograd.js';
 
 const NORM = aten('norm', 'ScalarOpt_dim');
 
+/** Options of clipGradNorm and clipTensorsNorm. */
 export interface ClipGradNormOptions {
   /** Throw if the total norm is NaN or ±Inf instead of scaling by it (PyTorch's error_if_nonfinite). */
   errorIfNonfinite?: boolean;

@@ -25,13 +25,19 @@ import { tidy, keep } from '../torch/scope.js';
 import { noGrad, enableGrad } from '../torch/autograd.js';
 import { scalar } from '../torch/creation.js';
 
+/**
+ * How a parameter group's masks act: 'update' freezes masked-out entries exactly (default); 'grad' only masks the
+ * gradient, as the reference SalUn code did for the paper's numbers (weight decay and momentum still move them).
+ */
 export type MaskMode = 'update' | 'grad';
 
 /** Hyperparameters every optimizer has; each optimizer adds its own. */
 export interface BaseOptions {
+  /** Learning rate, a finite number >= 0. */
   lr: number;
+  /** Weight decay, a finite number >= 0 (L2 added to the gradient, except AdamW's decoupled decay). */
   weightDecay: number;
-  /** How a group's masks act; see the file comment. Default 'update'. */
+  /** How a group's masks act; see MaskMode. Default 'update'. */
   maskMode: MaskMode;
 }
 
@@ -55,7 +61,9 @@ export type ParamGroup<O extends BaseOptions> = O & {
 
 /** The state of one parameter: named tensors plus a step counter (null for optimizers that do not count). */
 export interface ParamState {
+  /** The state tensors by name ("momentum_buffer", "exp_avg", …), owned by the optimizer. */
   readonly tensors: Map<string, Tensor>;
+  /** Steps taken for this parameter, or null for an optimizer that does not count (SGD). */
   step: number | null;
 }
 
@@ -65,7 +73,9 @@ export interface ParamState {
  * e.g. "0.momentum_buffer", "3.exp_avg", "3.step" (a float32 scalar, as PyTorch 1.13 stores it).
  */
 export interface OptimizerStateDict {
+  /** One record per group: its options and `params`, the global indices of its parameters. */
   groups: Record<string, OptionValue>[];
+  /** State tensors keyed "<paramIndex>.<name>". */
   state: Map<string, Tensor>;
 }
 
@@ -76,7 +86,13 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/**
+ * Base class of SGD, Adam and AdamW: parameter groups with their own options (lr and the rest may be changed between
+ * steps), optional update masks (see MaskMode), state dicts in PyTorch's layout. It owns its state tensors: dispose()
+ * frees them. Throws on an empty parameter list or an invalid option.
+ */
 export abstract class Optimizer<O extends BaseOptions> {
+  /** The options every group starts from (frozen); a group's own options override them. */
   readonly defaults: Readonly<O>;
   private readonly groups: ParamGroup<O>[] = [];
   private readonly states = new Map<Tensor, ParamState>();
@@ -87,6 +103,7 @@ export abstract class Optimizer<O extends BaseOptions> {
    * @param stateKeys the state tensors this optimizer keeps per parameter (for loadStateDict validation)
    */
   protected constructor(
+    /** The optimizer's class name ('SGD', 'Adam', …), used in error messages. */
     readonly name: string,
     params: ParamsInput<O>,
     defaults: O,

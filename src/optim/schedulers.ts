@@ -11,19 +11,31 @@ import { libmPow } from './libm.js';
 
 /** What a schedule needs from an optimizer: its groups' lr (and PyTorch's initial_lr). */
 export interface SchedulableOptimizer {
+  /** The groups whose lr a schedule sets; it records each group's initialLr the first time. */
   readonly paramGroups: readonly { lr: number; initialLr?: number }[];
 }
 
 /** Plain-data scheduler state (PyTorch's scheduler state_dict). */
 export interface SchedulerStateDict {
+  /** The scheduler class ('StepLR', …); loadStateDict refuses another kind's state. */
   kind: string;
+  /** Calls to step() since construction (0 right after it). */
   lastEpoch: number;
+  /** The lr of each group before scheduling. */
   baseLrs: number[];
+  /** The lrs the last step set. */
   lastLr: number[];
+  /** The schedule's own options (step size, milestones, …). */
   options: Record<string, number | number[]>;
+  /** LinearWarmup only: the state of the schedule that follows the warm-up. */
   after?: SchedulerStateDict;
 }
 
+/**
+ * Base class of the learning-rate schedules, with torch.optim.lr_scheduler's semantics: construction sets epoch 0's lr,
+ * and step() (called after optimizer.step(), once per epoch) advances it. Throws a RangeError if a computed lr is
+ * negative or not finite.
+ */
 export abstract class LRScheduler {
   /** The lr of each group before scheduling (PyTorch's base_lrs, from the groups' initial_lr). */
   baseLrs: number[];
@@ -32,7 +44,9 @@ export abstract class LRScheduler {
   private lastLrs: number[] = [];
 
   protected constructor(
+    /** The optimizer whose groups' lr this schedule sets. */
     readonly optimizer: SchedulableOptimizer,
+    /** The schedule's class name, as saved in its state dict. */
     readonly kind: string,
   ) {
     const groups = optimizer?.paramGroups;
@@ -85,6 +99,7 @@ export abstract class LRScheduler {
     return [...this.lastLrs];
   }
 
+  /** Plain-data state: counters, base and last lrs, options (the optimizer's own lrs are in its state dict). */
   stateDict(): SchedulerStateDict {
     return { kind: this.kind, lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: [...this.lastLrs], options: this.options() };
   }
@@ -230,6 +245,7 @@ function checkEtaMin(v: unknown): number {
   return v;
 }
 
+/** Options of LinearWarmup. Throws a RangeError unless warmupSteps is an integer >= 0 and startFactor is in [0, 1]. */
 export interface LinearWarmupOptions {
   /** Epochs of warm-up; at epoch warmupSteps the lr reaches its base value. */
   warmupSteps: number;
@@ -285,6 +301,7 @@ export class LinearWarmup extends LRScheduler {
     this.warmupSteps = w;
     this.startFactor = checkFactor(o['startFactor']);
   }
+  /** The warm-up's state, with the `after` schedule's state nested under `after`. */
   override stateDict(): SchedulerStateDict {
     const s = super.stateDict();
     if (this.after !== undefined) s.after = this.after.stateDict();

@@ -11,9 +11,16 @@ import {
   checkNonNegative,
 } from './optimizer.js';
 
+/**
+ * Options of SGD: lr (required) and, by default, momentum 0, dampening 0, nesterov false, weightDecay 0, maximize
+ * false, maskMode 'update'.
+ */
 export interface SGDOptions extends BaseOptions {
+  /** Momentum factor, >= 0; 0 keeps no momentum buffer. */
   momentum: number;
+  /** Share of the new gradient held back from the momentum buffer (1 - dampening enters it). */
   dampening: number;
+  /** Nesterov momentum; needs momentum > 0 and dampening 0 (else the constructor throws). */
   nesterov: boolean;
   /** Ascend instead of descend (torch's maximize=True); gradient ascent unlearning uses it. */
   maximize: boolean;

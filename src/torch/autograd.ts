@@ -2,10 +2,15 @@
 import { native } from './native.js';
 import { Tensor } from './tensor.js';
 
+/** Options of autograd.grad, as torch.autograd.grad's. */
 export interface GradOptions {
+  /** The vector each output's gradient is multiplied by (one per output; null or omitted for one-element outputs). */
   gradOutputs?: (Tensor | null)[];
+  /** Keep the graph for another backward pass; defaults to createGraph. */
   retainGraph?: boolean;
+  /** Record the gradient computation, for higher-order gradients. Default false. */
   createGraph?: boolean;
+  /** Return null for an input the outputs do not depend on instead of throwing. Default false. */
   allowUnused?: boolean;
 }
 
@@ -28,6 +33,7 @@ function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Ten
   return result.map((h) => (h === null ? null : new Tensor(h)));
 }
 
+/** torch.autograd's functional API. The returned gradients are new tensors the caller owns. */
 export const autograd = { grad };
 
 /** Runs fn with gradient recording disabled (torch.no_grad). fn must be synchronous. */
@@ -62,6 +68,7 @@ function rejectPromise<T>(what: string, result: T): T {
   return result;
 }
 
+/** Whether operations are being recorded for autograd (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
 }

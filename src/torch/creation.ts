@@ -5,9 +5,13 @@ import { type DType, dtypeCode, dtypeOfTypedArray, ITEM_SIZE } from './dtype.js'
 import { native } from './native.js';
 import { call, flatShape, Tensor, type NestedArray } from './tensor.js';
 
+/** Options of the creation functions. */
 export interface TensorOptions {
+  /** Element type; float32 by default (the *Like functions default to the source tensor's). */
   dtype?: DType;
+  /** 'cpu' (default), 'cuda' or 'cuda:N'; throws when the device is unknown or not available. */
   device?: Device;
+  /** Makes the new tensor a leaf that requires grad (floating-point dtypes only). Default false. */
   requiresGrad?: boolean;
 }
 
@@ -132,15 +136,22 @@ export function fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: DType, sh
   return new Tensor(native.fromBuffer(data, dtypeCode(dtype), [...shape]));
 }
 
+/** A tensor of zeros (float32 unless opts.dtype). Throws a RangeError on a negative or fractional size. */
 export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
   return withGrad(call(aten('zeros'), checkShape(shapeOf(shape), 'zeros'), ...factoryArgs(opts)), opts);
 }
+/** A tensor of ones (float32 unless opts.dtype). Throws a RangeError on a negative or fractional size. */
 export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
   return withGrad(call(aten('ones'), checkShape(shapeOf(shape), 'ones'), ...factoryArgs(opts)), opts);
 }
+/**
+ * An uninitialised tensor (float32 unless opts.dtype): fill it before reading. Throws a RangeError on a negative or
+ * fractional size.
+ */
 export function empty(shape: Shape, opts: TensorOptions = {}): Tensor {
   return withGrad(call(aten('empty', 'memory_format'), checkShape(shapeOf(shape), 'empty'), ...factoryArgs(opts), null), opts);
 }
+/** A tensor filled with `value` (float32 unless opts.dtype). Throws a RangeError on a negative or fractional size. */
 export function full(shape: Shape, value: number | boolean, opts: TensorOptions = {}): Tensor {
   return withGrad(call(aten('full'), checkShape(shapeOf(shape), 'full'), value, ...factoryArgs(opts)), opts);
 }
@@ -151,9 +162,11 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const integral = Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(step);
   return withGrad(call(aten('arange', 'start_step'), s, e, step, ...factoryArgs(opts, integral ? 'int64' : 'float32')), opts);
 }
+/** `steps` evenly spaced values from start to end, both included (float32 unless opts.dtype). */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   return withGrad(call(aten('linspace'), start, end, steps, ...factoryArgs(opts)), opts);
 }
+/** The n × m identity matrix (m defaults to n; float32 unless opts.dtype). */
 export function eye(n: number, m?: number, opts: TensorOptions = {}): Tensor {
   return withGrad(m === undefined ? call(aten('eye'), n, ...factoryArgs(opts)) : call(aten('eye', 'm'), n, m, ...factoryArgs(opts)), opts);
 }
@@ -179,18 +192,29 @@ type LikeOptions = TensorOptions;
 function likeArgs(opts: LikeOptions): [number | null, null, string | null, null, null] {
   return [...factoryArgs(opts, null), null];
 }
+/** Zeros with t's shape, and t's dtype and device unless opts say otherwise. */
 export function zerosLike(t: Tensor, opts: LikeOptions = {}): Tensor {
   return withGrad(call(aten('zeros_like'), t, ...likeArgs(opts)), opts);
 }
+/** Ones with t's shape, and t's dtype and device unless opts say otherwise. */
 export function onesLike(t: Tensor, opts: LikeOptions = {}): Tensor {
   return withGrad(call(aten('ones_like'), t, ...likeArgs(opts)), opts);
 }
+/** `value` everywhere, with t's shape, and t's dtype and device unless opts say otherwise. */
 export function fullLike(t: Tensor, value: number, opts: LikeOptions = {}): Tensor {
   return withGrad(call(aten('full_like'), t, value, ...likeArgs(opts)), opts);
 }
+/**
+ * Standard normal samples with t's shape, and t's dtype and device unless opts say otherwise (libtorch's generator, see
+ * manualSeed).
+ */
 export function randnLike(t: Tensor, opts: LikeOptions = {}): Tensor {
   return withGrad(call(aten('randn_like'), t, ...likeArgs(opts)), opts);
 }
+/**
+ * Uniform samples on [0, 1) with t's shape, and t's dtype and device unless opts say otherwise (libtorch's generator,
+ * see manualSeed).
+ */
 export function randLike(t: Tensor, opts: LikeOptions = {}): Tensor {
   return withGrad(call(aten('rand_like'), t, ...likeArgs(opts)), opts);
 }

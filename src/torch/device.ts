@@ -1,8 +1,10 @@
 // Device strings ('cpu', 'cuda', 'cuda:1') and availability checks with actionable errors.
 import { native } from './native.js';
 
+/** Where a tensor lives: 'cpu', 'cuda' (the current GPU) or 'cuda:N'. */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
+/** Whether this libtorch build sees CUDA devices, and how many. */
 export const cuda = {
   isAvailable(): boolean {
     return native.cudaDeviceCount() > 0;

@@ -3,6 +3,7 @@
 /** The largest finite float32: a larger learning rate or weight decay cannot reach libtorch's float32 kernels. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
+/** Element types, by PyTorch's names (float32 is torch.float, int64 is torch.long). */
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 // c10::ScalarType enumerators (c10/core/ScalarType.h).

@@ -25,12 +25,15 @@ function norm(a: Tensor, ord: number | 'fro' | 'nuc' | null = null, dim?: number
   if (typeof ord === 'string') return call(aten('linalg_norm', 'ord_str'), a, ord, dims, keepdim, null);
   return call(aten('linalg_norm'), a, ord, dims, keepdim, null);
 }
+/** Vector `ord`-norm (default 2) over all elements or the given dims; same as Tensor.norm. */
 function vectorNorm(a: Tensor, ord = 2, dim?: number | readonly number[], keepdim = false): Tensor {
   return a.norm(ord, dim, keepdim);
 }
+/** Inverse of a square matrix (batched); libtorch throws when it is singular. */
 function inv(a: Tensor): Tensor {
   return call(aten('linalg_inv'), a);
 }
+/** The X with A X = B (batched); libtorch throws when A is singular. */
 function solve(a: Tensor, b: Tensor): Tensor {
   return call(aten('linalg_solve'), a, b, true);
 }
@@ -40,6 +43,7 @@ function matrixNorm(a: Tensor, ord: number | 'fro' | 'nuc' = 'fro', dim: readonl
   if (typeof ord === 'string') return call(aten('linalg_matrix_norm', 'str_ord'), a, ord, dim, keepdim, null);
   return call(aten('linalg_matrix_norm'), a, ord, dim, keepdim, null);
 }
+/** Determinant of a square matrix (batched). */
 function det(a: Tensor): Tensor {
   return call(aten('linalg_det'), a);
 }
@@ -53,6 +57,7 @@ function eigh(a: Tensor, uplo: 'L' | 'U' = 'L'): { eigenvalues: Tensor; eigenvec
   const [eigenvalues, eigenvectors] = callMany(aten('linalg_eigh'), a, uplo) as [Tensor, Tensor];
   return { eigenvalues, eigenvectors };
 }
+/** Ascending eigenvalues of a symmetric matrix (cheaper than eigh). */
 function eigvalsh(a: Tensor, uplo: 'L' | 'U' = 'L'): Tensor {
   return call(aten('linalg_eigvalsh'), a, uplo);
 }
@@ -64,6 +69,7 @@ function cholesky(a: Tensor, upper = false): Tensor {
 function pinv(a: Tensor, o: { atol?: number; rtol?: number; hermitian?: boolean } = {}): Tensor {
   return call(aten('linalg_pinv', 'atol_rtol_float'), a, o.atol ?? null, o.rtol ?? null, o.hermitian ?? false);
 }
+/** Numerical rank: the number of singular values above max(atol, rtol·σmax) (PyTorch's defaults when omitted). */
 function matrixRank(a: Tensor, o: { atol?: number; rtol?: number; hermitian?: boolean } = {}): Tensor {
   return call(aten('linalg_matrix_rank', 'atol_rtol_float'), a, o.atol ?? null, o.rtol ?? null, o.hermitian ?? false);
 }
@@ -72,4 +78,5 @@ function multiDot(tensors: readonly Tensor[]): Tensor {
   return call(aten('linalg_multi_dot'), tensors);
 }
 
+/** torch.linalg's decompositions and norms. Every returned tensor is new and owned by the caller. */
 export const linalg = { svd, svdvals, qr, norm, vectorNorm, matrixNorm, inv, solve, det, slogdet, eigh, eigvalsh, cholesky, pinv, matrixRank, multiDot };

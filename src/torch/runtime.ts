@@ -19,6 +19,7 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
+/** libtorch's intra-op thread count for this process (every core at startup, or LETHE_NUM_THREADS). */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
@@ -39,6 +40,7 @@ export function withNumThreads<T>(n: number, fn: () => T): T {
   }
 }
 
+/** Counts of the native memory Lethe's tensors hold, as returned by memory(). */
 export interface MemoryInfo {
   /** live tensor handles */
   numTensors: number;
@@ -52,6 +54,7 @@ export function memory(): MemoryInfo {
   return { numTensors: m.numTensors, numBytes: m.numBytes };
 }
 
+/** The linked libtorch: its version, build configuration and threading (parallel_info) reports, as text. */
 export const libtorch = {
   version: (): string => native.version(),
   buildConfig: (): string => native.buildConfig(),

@@ -12,6 +12,10 @@ export interface Trackable {
   _scope: Scope | null;
 }
 
+/**
+ * An explicit memory scope: tensors passed to track() are disposed with the scope (`using s = new Scope()`). Unlike
+ * tidy, it can span async code; it does not capture new tensors by itself.
+ */
 export class Scope {
   private readonly items = new Set<Trackable>();
   private disposed = false;
@@ -33,6 +37,7 @@ export class Scope {
     }
   }
 
+  /** The number of objects it still tracks. */
   get size(): number {
     return this.items.size;
   }

@@ -58,7 +58,9 @@ export function callValue(op: AtenOp, ...args: OpArg[]): NativeValue {
 }
 
 // at::Reduction
+/** How a loss reduces its per-element values: 'none' keeps them, 'mean' averages, 'sum' adds (at::Reduction). */
 export type Reduction = 'none' | 'mean' | 'sum';
+/** libtorch's at::Reduction code for a reduction name; throws a TypeError on any other name. */
 export function reductionCode(r: Reduction): number {
   switch (r) {
     case 'none':
@@ -79,8 +81,11 @@ export type ScatterReduction = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
 
 /** Options of std/var: `correction` (the divisor is N - correction) wins over `unbiased` (1 when true). */
 export interface VarianceOptions {
+  /** Bessel's correction (divide by N − 1); default true. */
   unbiased?: boolean;
+  /** The divisor is N − correction; overrides unbiased. */
   correction?: number;
+  /** Keep reduced dimensions as size 1; default false. */
   keepdim?: boolean;
 }
 function correctionOf(o: VarianceOptions): number {
@@ -111,6 +116,11 @@ const SUB_ = binary('sub_');
 const MUL_ = binary('mul_');
 const DIV_ = binary('div_');
 
+/**
+ * A libtorch tensor, with PyTorch's methods in camelCase. Every method returns a new Tensor that the caller owns
+ * (dispose it, or create it inside tidy), even when libtorch returns a view of the input; in-place methods (trailing
+ * underscore) return `this`. Create tensors with tensor, zeros, randn and the other creation functions.
+ */
 export class Tensor implements Trackable {
   private _handle: Handle | null;
   /** @internal */
@@ -144,15 +154,21 @@ export class Tensor implements Trackable {
     this.dispose();
   }
 
+  /** Whether dispose() has freed this tensor; any other use of it then throws. */
   get isDisposed(): boolean {
     return this._handle === null;
   }
 
   // ---- metadata ----------------------------------------------------------------------------------------
 
+  /** The sizes of the dimensions (a fresh array; [] for a 0-d tensor). */
   get shape(): number[] {
     return native.shape(this.handle);
   }
+  /**
+   * The number of elements, or the size of dimension `dim` (negative counts from the end); throws a RangeError when dim
+   * is out of range.
+   */
   size(dim?: number): number {
     const s = this.shape;
     if (dim === undefined) return s.reduce((a, b) => a * b, 1);
@@ -160,18 +176,23 @@ export class Tensor implements Trackable {
     if (d < 0 || d >= s.length) throw new RangeError(`size(${dim}): dimension out of range for a ${s.length}-d tensor`);
     return s[d]!;
   }
+  /** The number of dimensions. */
   get ndim(): number {
     return this.shape.length;
   }
+  /** The number of elements (1 for a 0-d tensor). */
   numel(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
+  /** The element type. */
   get dtype(): DType {
     return dtypeName(native.dtype(this.handle));
   }
+  /** The device holding the data ('cpu', 'cuda:N'). */
   get device(): Device {
     return native.device(this.handle) as Device;
   }
+  /** Whether the elements are laid out densely in row-major order (views from transpose or expand often are not). */
   isContiguous(): boolean {
     return native.isContiguous(this.handle);
   }
@@ -179,6 +200,10 @@ export class Tensor implements Trackable {
   dataPtr(): number {
     return native.dataPtr(this.handle);
   }
+  /**
+   * Shape, dtype and device, e.g. `Tensor(shape=[2, 3], dtype=float32, device=cpu)`; `Tensor(disposed)` after
+   * dispose().
+   */
   toString(): string {
     return this._handle === null ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
@@ -247,42 +272,53 @@ export class Tensor implements Trackable {
       opts.copy ?? false,
     );
   }
+  /** to('float32'). */
   float(): Tensor {
     return this.to('float32');
   }
+  /** to('float64'). */
   double(): Tensor {
     return this.to('float64');
   }
+  /** to('int64'). */
   long(): Tensor {
     return this.to('int64');
   }
+  /** to('int32'). */
   int(): Tensor {
     return this.to('int32');
   }
+  /** to('bool'). */
   bool(): Tensor {
     return this.to('bool');
   }
+  /** A copy on the CPU (a new handle on the same data when already there). */
   cpu(): Tensor {
     return this.to({ device: 'cpu' });
   }
+  /** A copy with its own storage; stays in the autograd graph. */
   clone(): Tensor {
     return call(aten('clone'), this);
   }
+  /** The same values laid out contiguously (a new handle on the same data when already contiguous). */
   contiguous(): Tensor {
     return call(aten('contiguous'), this);
   }
+  /** A view of the same data outside the autograd graph (no grad flows back through it; writes are shared). */
   detach(): Tensor {
     return call(aten('detach'), this);
   }
 
   // ---- autograd ----------------------------------------------------------------------------------------
 
+  /** Whether autograd records operations on this tensor; only floating-point tensors can be set to require it. */
   get requiresGrad(): boolean {
     return native.requiresGrad(this.handle);
   }
   set requiresGrad(value: boolean) {
     native.setRequiresGrad(this.handle, value);
   }
+  /** Sets requiresGrad (default true) and returns this. */
   requiresGrad_(value = true): this {
     native.setRequiresGrad(this.handle, value);
     return this;
@@ -304,6 +340,7 @@ export class Tensor implements Trackable {
     }
     native.setGrad(this.handle, g === null ? null : g.handle);
   }
+  /** Whether this tensor was created by the user rather than by a recorded operation; only leaves keep a .grad. */
   get isLeaf(): boolean {
     return native.isLeaf(this.handle);
   }
@@ -311,6 +348,11 @@ export class Tensor implements Trackable {
   get gradFn(): string | null {
     return native.gradFn(this.handle);
   }
+  /**
+   * Backpropagates from this tensor, accumulating into the .grad of the leaves that require grad. Without a `gradient`
+   * the tensor must have one element (throws otherwise). The graph is freed unless retainGraph; createGraph records the
+   * backward pass for higher-order gradients.
+   */
   backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     if (gradient == null && this.numel() !== 1) {
       throw new Error(`backward(): the tensor has shape [${this.shape.join(', ')}]; pass a gradient or reduce it to a scalar first`);
@@ -320,12 +362,15 @@ export class Tensor implements Trackable {
 
   // ---- elementwise arithmetic (broadcasting; scalars allowed) ------------------------------------------
 
+  /** this + alpha * other, elementwise with broadcasting. */
   add(other: Tensor | number, alpha = 1): Tensor {
     return other instanceof Tensor ? call(ADD.t, this, other, alpha) : call(ADD.s, this, other, alpha);
   }
+  /** this - alpha * other, elementwise with broadcasting. */
   sub(other: Tensor | number, alpha = 1): Tensor {
     return other instanceof Tensor ? call(SUB.t, this, other, alpha) : call(SUB.s, this, other, alpha);
   }
+  /** Elementwise product, with broadcasting. */
   mul(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(MUL.t, this, other) : call(MUL.s, this, other);
   }
@@ -338,77 +383,101 @@ export class Tensor implements Trackable {
     }
     return other instanceof Tensor ? call(DIV.t, this, other) : call(DIV.s, this, other);
   }
+  /** Python-style remainder (the sign of the divisor), as torch.remainder. See fmod for C's. */
   remainder(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(REMAINDER.t, this, other) : call(REMAINDER.s, this, other);
   }
+  /** Elementwise power. */
   pow(exponent: Tensor | number): Tensor {
     return exponent instanceof Tensor
       ? call(aten('pow', 'Tensor_Tensor'), this, exponent)
       : call(aten('pow', 'Tensor_Scalar'), this, exponent);
   }
+  /** Elementwise maximum of two tensors (NaN if either is NaN). */
   maximum(other: Tensor): Tensor {
     return call(aten('maximum'), this, other);
   }
+  /** Elementwise minimum of two tensors (NaN if either is NaN). */
   minimum(other: Tensor): Tensor {
     return call(aten('minimum'), this, other);
   }
+  /** -this. */
   neg(): Tensor {
     return call(aten('neg'), this);
   }
+  /** Elementwise absolute value. */
   abs(): Tensor {
     return call(aten('abs'), this);
   }
+  /** Elementwise -1, 0 or 1. */
   sign(): Tensor {
     return call(aten('sign'), this);
   }
+  /** Elementwise e^x. */
   exp(): Tensor {
     return call(aten('exp'), this);
   }
+  /** Elementwise natural logarithm. */
   log(): Tensor {
     return call(aten('log'), this);
   }
+  /** Elementwise log(1 + x), accurate for small x. */
   log1p(): Tensor {
     return call(aten('log1p'), this);
   }
+  /** Elementwise square root. */
   sqrt(): Tensor {
     return call(aten('sqrt'), this);
   }
+  /** Elementwise 1 / sqrt(x). */
   rsqrt(): Tensor {
     return call(aten('rsqrt'), this);
   }
+  /** Elementwise x². */
   square(): Tensor {
     return call(aten('square'), this);
   }
+  /** Elementwise 1 / x. */
   reciprocal(): Tensor {
     return call(aten('reciprocal'), this);
   }
+  /** Elementwise logistic function 1 / (1 + e^-x). */
   sigmoid(): Tensor {
     return call(aten('sigmoid'), this);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh(): Tensor {
     return call(aten('tanh'), this);
   }
+  /** Elementwise sine (radians). */
   sin(): Tensor {
     return call(aten('sin'), this);
   }
+  /** Elementwise cosine (radians). */
   cos(): Tensor {
     return call(aten('cos'), this);
   }
+  /** Elementwise round down. */
   floor(): Tensor {
     return call(aten('floor'), this);
   }
+  /** Elementwise round up. */
   ceil(): Tensor {
     return call(aten('ceil'), this);
   }
+  /** Elementwise round to nearest, halves to even (as torch.round). */
   round(): Tensor {
     return call(aten('round'), this);
   }
+  /** Elementwise max(x, 0). */
   relu(): Tensor {
     return call(aten('relu'), this);
   }
+  /** Elementwise Gauss error function. */
   erf(): Tensor {
     return call(aten('erf'), this);
   }
+  /** Elementwise e^x - 1, accurate for small x. */
   expm1(): Tensor {
     return call(aten('expm1'), this);
   }
@@ -433,21 +502,27 @@ export class Tensor implements Trackable {
     }
     return call(aten('clamp'), this, min, max);
   }
+  /** clamp(min, null). */
   clampMin(min: number): Tensor {
     return this.clamp(min, null);
   }
+  /** clamp(null, max). */
   clampMax(max: number): Tensor {
     return this.clamp(null, max);
   }
+  /** Linear interpolation this + weight * (end - this). */
   lerp(end: Tensor, weight: number | Tensor): Tensor {
     return weight instanceof Tensor ? call(aten('lerp', 'Tensor'), this, end, weight) : call(aten('lerp', 'Scalar'), this, end, weight);
   }
+  /** A boolean tensor: true where the element is NaN. */
   isnan(): Tensor {
     return call(aten('isnan'), this);
   }
+  /** A boolean tensor: true where the element is neither NaN nor infinite. */
   isfinite(): Tensor {
     return call(aten('isfinite'), this);
   }
+  /** A boolean tensor: true where the element is +∞ or -∞. */
   isinf(): Tensor {
     return call(aten('isinf'), this);
   }
@@ -458,33 +533,43 @@ export class Tensor implements Trackable {
 
   // ---- comparisons and logic ---------------------------------------------------------------------------
 
+  /** A boolean tensor: this == other, elementwise with broadcasting. */
   eq(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(EQ.t, this, other) : call(EQ.s, this, other);
   }
+  /** A boolean tensor: this != other, elementwise with broadcasting. */
   ne(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(NE.t, this, other) : call(NE.s, this, other);
   }
+  /** A boolean tensor: this < other, elementwise with broadcasting. */
   lt(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(LT.t, this, other) : call(LT.s, this, other);
   }
+  /** A boolean tensor: this <= other, elementwise with broadcasting. */
   le(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(LE.t, this, other) : call(LE.s, this, other);
   }
+  /** A boolean tensor: this > other, elementwise with broadcasting. */
   gt(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(GT.t, this, other) : call(GT.s, this, other);
   }
+  /** A boolean tensor: this >= other, elementwise with broadcasting. */
   ge(other: Tensor | number): Tensor {
     return other instanceof Tensor ? call(GE.t, this, other) : call(GE.s, this, other);
   }
+  /** Elementwise AND of the truth values (non-zero is true), as a boolean tensor. */
   logicalAnd(other: Tensor): Tensor {
     return call(aten('logical_and'), this, other);
   }
+  /** Elementwise OR of the truth values (non-zero is true), as a boolean tensor. */
   logicalOr(other: Tensor): Tensor {
     return call(aten('logical_or'), this, other);
   }
+  /** Elementwise NOT of the truth values (non-zero is true), as a boolean tensor. */
   logicalNot(): Tensor {
     return call(aten('logical_not'), this);
   }
+  /** Elementwise XOR of the truth values (non-zero is true), as a boolean tensor. */
   logicalXor(other: Tensor): Tensor {
     return call(aten('logical_xor'), this, other);
   }
@@ -494,22 +579,29 @@ export class Tensor implements Trackable {
       ? call(aten('where', 'self'), condition, this, other)
       : call(aten('where', 'ScalarOther'), condition, this, other);
   }
+  /**
+   * Whether |this - other| <= atol + rtol * |other| everywhere (defaults rtol 1e-5, atol 1e-8; NaNs are never equal).
+   */
   allclose(other: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
     return callValue(aten('allclose'), this, other, rtol, atol, false) as boolean;
   }
+  /** Whether both tensors have the same shape and exactly the same values. */
   equal(other: Tensor): boolean {
     return callValue(aten('equal'), this, other) as boolean;
   }
 
   // ---- reductions --------------------------------------------------------------------------------------
 
+  /** Sum of all elements, or over `dim` (one or several); `dtype` sets the accumulation and result type. */
   sum(dim?: Dims, keepdim = false, dtype?: DType): Tensor {
     const dt = dtype === undefined ? null : dtypeCode(dtype);
     return dim === undefined ? call(aten('sum'), this, dt) : call(aten('sum', 'dim_IntList'), this, dimList(dim), keepdim, dt);
   }
+  /** Mean of all elements, or over `dim` (one or several). Floating-point tensors only. */
   mean(dim?: Dims, keepdim = false): Tensor {
     return dim === undefined ? call(aten('mean'), this) : call(aten('mean', 'dim'), this, dimList(dim), keepdim, null);
   }
+  /** Product of all elements, or along one dimension. */
   prod(dim?: number, keepdim = false): Tensor {
     return dim === undefined ? call(aten('prod'), this) : call(aten('prod', 'dim_int'), this, dim, keepdim);
   }
@@ -517,6 +609,7 @@ export class Tensor implements Trackable {
   max(): Tensor {
     return call(aten('max'), this);
   }
+  /** Minimum of all elements. See minDim for values and indices along a dimension. */
   min(): Tensor {
     return call(aten('min'), this);
   }
@@ -524,12 +617,15 @@ export class Tensor implements Trackable {
   maxDim(dim: number, keepdim = false): [Tensor, Tensor] {
     return callMany(aten('max', 'dim'), this, dim, keepdim) as [Tensor, Tensor];
   }
+  /** Min along a dimension: [values, indices]. */
   minDim(dim: number, keepdim = false): [Tensor, Tensor] {
     return callMany(aten('min', 'dim'), this, dim, keepdim) as [Tensor, Tensor];
   }
+  /** Index of the maximum, in the flattened tensor or along `dim` (the first one on ties). */
   argmax(dim?: number, keepdim = false): Tensor {
     return call(aten('argmax'), this, dim ?? null, keepdim);
   }
+  /** Index of the minimum, in the flattened tensor or along `dim` (the first one on ties). */
   argmin(dim?: number, keepdim = false): Tensor {
     return call(aten('argmin'), this, dim ?? null, keepdim);
   }
@@ -545,12 +641,15 @@ export class Tensor implements Trackable {
   norm(p = 2, dim?: Dims, keepdim = false): Tensor {
     return call(aten('linalg_vector_norm'), this, p, dimList(dim) ?? null, keepdim, null);
   }
+  /** log(sum(exp(x))) over `dim`, computed without overflow. */
   logsumexp(dim: Dims, keepdim = false): Tensor {
     return call(aten('logsumexp'), this, dimList(dim), keepdim);
   }
+  /** Cumulative sum along `dim`; `dtype` sets the result type. */
   cumsum(dim: number, dtype?: DType): Tensor {
     return call(aten('cumsum'), this, dim, dtype === undefined ? null : dtypeCode(dtype));
   }
+  /** Cumulative product along `dim`; `dtype` sets the result type. */
   cumprod(dim: number, dtype?: DType): Tensor {
     return call(aten('cumprod'), this, dim, dtype === undefined ? null : dtypeCode(dtype));
   }
@@ -558,6 +657,7 @@ export class Tensor implements Trackable {
   amax(dim?: Dims, keepdim = false): Tensor {
     return call(aten('amax'), this, dimList(dim) ?? [], keepdim);
   }
+  /** Minimum over the given dims (all dims when omitted), values only; gradient spread evenly over ties. */
   amin(dim?: Dims, keepdim = false): Tensor {
     return call(aten('amin'), this, dimList(dim) ?? [], keepdim);
   }
@@ -565,9 +665,11 @@ export class Tensor implements Trackable {
   trace(): Tensor {
     return call(aten('trace'), this);
   }
+  /** A 0-d boolean tensor: whether any element is non-zero. */
   any(): Tensor {
     return call(aten('any'), this);
   }
+  /** A 0-d boolean tensor: whether every element is non-zero. */
   all(): Tensor {
     return call(aten('all'), this);
   }
@@ -583,6 +685,7 @@ export class Tensor implements Trackable {
   sort(dim = -1, descending = false): [Tensor, Tensor] {
     return callMany(aten('sort', 'stable'), this, true, dim, descending) as [Tensor, Tensor];
   }
+  /** The indices that sort along `dim` (the last by default), stably; ascending unless `descending`. */
   argsort(dim = -1, descending = false): Tensor {
     const [values, indices] = this.sort(dim, descending);
     values.dispose();
@@ -591,15 +694,24 @@ export class Tensor implements Trackable {
 
   // ---- shapes ------------------------------------------------------------------------------------------
 
+  /**
+   * The same elements in a new shape (a view when possible, else a copy); one size may be -1. Takes sizes or an array.
+   */
   reshape(...shape: number[] | [readonly number[]]): Tensor {
     return call(aten('reshape'), this, flatShape(shape));
   }
+  /**
+   * A view with a new shape over the same data (no copy); throws when the layout does not allow it, where reshape would
+   * copy.
+   */
   view(...shape: number[] | [readonly number[]]): Tensor {
     return call(aten('view'), this, flatShape(shape));
   }
+  /** A view with the dimensions reordered: dims[i] is the input dimension that becomes dimension i. */
   permute(...dims: number[] | [readonly number[]]): Tensor {
     return call(aten('permute'), this, flatShape(dims));
   }
+  /** A view with dimensions dim0 and dim1 swapped. */
   transpose(dim0: number, dim1: number): Tensor {
     return call(aten('transpose', 'int'), this, dim0, dim1);
   }
@@ -607,18 +719,23 @@ export class Tensor implements Trackable {
   t(): Tensor {
     return call(aten('t'), this);
   }
+  /** Merges dimensions startDim..endDim (inclusive; default all) into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
     return call(aten('flatten', 'using_ints'), this, startDim, endDim);
   }
+  /** Removes size-1 dimensions: all of them, or only `dim` (left as is when its size is not 1). */
   squeeze(dim?: number): Tensor {
     return dim === undefined ? call(aten('squeeze'), this) : call(aten('squeeze', 'dim'), this, dim);
   }
+  /** A view with a size-1 dimension inserted at `dim`. */
   unsqueeze(dim: number): Tensor {
     return call(aten('unsqueeze'), this, dim);
   }
+  /** A view broadcast to a larger shape without copying (-1 keeps a size); only size-1 dimensions can grow. */
   expand(...shape: number[] | [readonly number[]]): Tensor {
     return call(aten('expand'), this, flatShape(shape), false);
   }
+  /** expand(other.shape). */
   expandAs(other: Tensor): Tensor {
     return this.expand(other.shape);
   }
@@ -628,9 +745,14 @@ export class Tensor implements Trackable {
       ? callMany(aten('split', 'Tensor'), this, size, dim)
       : callMany(aten('split_with_sizes'), this, size, dim);
   }
+  /**
+   * Splits into `chunks` pieces along `dim` (the last may be smaller, and there may be fewer pieces). Each is a new
+   * handle the caller disposes.
+   */
   chunk(chunks: number, dim = 0): Tensor[] {
     return callMany(aten('chunk'), this, chunks, dim);
   }
+  /** A view of `length` elements of dimension `dim`, starting at `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
     return call(aten('narrow'), this, dim, start, length);
   }
@@ -642,6 +764,7 @@ export class Tensor implements Trackable {
   select(dim: number, index: number): Tensor {
     return call(aten('select', 'int'), this, dim, index);
   }
+  /** The slices at the positions in the 1-d integer `index` along `dim`, copied. */
   indexSelect(dim: number, index: Tensor): Tensor {
     return call(aten('index_select'), this, dim, index);
   }
@@ -653,12 +776,18 @@ export class Tensor implements Trackable {
   indexPut(indices: readonly (Tensor | null)[], values: Tensor, accumulate = false): Tensor {
     return call(aten('index_put'), this, indices, values, accumulate);
   }
+  /** out[i][j] = this[index[i][j]][j] for dim 0 (and likewise for other dims), as torch.gather. */
   gather(dim: number, index: Tensor): Tensor {
     return call(aten('gather'), this, dim, index, false);
   }
+  /**
+   * Out-of-place scatter: a copy of this with src's elements (or the number src) written at the positions `index` names
+   * along `dim`.
+   */
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
     return src instanceof Tensor ? call(aten('scatter', 'src'), this, dim, index, src) : call(aten('scatter', 'value'), this, dim, index, src);
   }
+  /** Out-of-place scatter_add: a copy of this with src's elements added at the positions `index` names along `dim`. */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return call(aten('scatter_add'), this, dim, index, src);
   }
@@ -691,9 +820,11 @@ export class Tensor implements Trackable {
   maskedSelect(mask: Tensor): Tensor {
     return call(aten('masked_select'), this, mask);
   }
+  /** A copy with `value` where the boolean mask (broadcast to this shape) is true. */
   maskedFill(mask: Tensor, value: number | Tensor): Tensor {
     return value instanceof Tensor ? call(aten('masked_fill', 'Tensor'), this, mask, value) : call(aten('masked_fill', 'Scalar'), this, mask, value);
   }
+  /** A copy with the order of the elements reversed along the given dims. */
   flip(dims: Dims): Tensor {
     return call(aten('flip'), this, dimList(dims));
   }
@@ -701,6 +832,7 @@ export class Tensor implements Trackable {
   tril(diagonal = 0): Tensor {
     return call(aten('tril'), this, diagonal);
   }
+  /** Upper triangle (elements on and above the `diagonal`-th diagonal), the rest zeroed. */
   triu(diagonal = 0): Tensor {
     return call(aten('triu'), this, diagonal);
   }
@@ -708,6 +840,7 @@ export class Tensor implements Trackable {
   diag(diagonal = 0): Tensor {
     return call(aten('diag'), this, diagonal);
   }
+  /** A view with dimension `source` moved to position `destination`, the others keeping their order. */
   movedim(source: number, destination: number): Tensor {
     return call(aten('movedim', 'int'), this, source, destination);
   }
@@ -715,6 +848,7 @@ export class Tensor implements Trackable {
   unflatten(dim: number, sizes: readonly number[]): Tensor {
     return call(aten('unflatten', 'int'), this, dim, sizes);
   }
+  /** Repeats the tensor along each dimension the given number of times (torch.tile; missing leading counts are 1). */
   tile(...dims: number[] | [readonly number[]]): Tensor {
     return call(aten('tile'), this, flatShape(dims));
   }
@@ -722,9 +856,11 @@ export class Tensor implements Trackable {
   typeAs(other: Tensor): Tensor {
     return call(aten('type_as'), this, other);
   }
+  /** Shifts elements along the given dims, wrapping around. */
   roll(shifts: Dims, dims: Dims): Tensor {
     return call(aten('roll'), this, dimList(shifts), dimList(dims));
   }
+  /** Repeats the tensor along each dimension the given number of times (torch.Tensor.repeat: at least ndim counts). */
   repeat(...sizes: number[] | [readonly number[]]): Tensor {
     return call(aten('repeat'), this, flatShape(sizes));
   }
@@ -735,48 +871,59 @@ export class Tensor implements Trackable {
 
   // ---- linear algebra ----------------------------------------------------------------------------------
 
+  /** Matrix product with torch.matmul's broadcasting (vectors, matrices and batches). */
   matmul(other: Tensor): Tensor {
     return call(aten('matmul'), this, other);
   }
+  /** Product of two 2-d matrices. */
   mm(other: Tensor): Tensor {
     return call(aten('mm'), this, other);
   }
+  /** Batched product of [b, n, m] and [b, m, p] tensors. */
   bmm(other: Tensor): Tensor {
     return call(aten('bmm'), this, other);
   }
+  /** Inner product of two 1-d tensors, as a 0-d tensor. */
   dot(other: Tensor): Tensor {
     return call(aten('dot'), this, other);
   }
+  /** Outer product of two 1-d tensors. */
   outer(other: Tensor): Tensor {
     return call(aten('outer'), this, other);
   }
 
   // ---- activations and nn helpers as methods -----------------------------------------------------------
 
+  /** Softmax along `dim`. */
   softmax(dim: number): Tensor {
     return call(aten('softmax', 'int'), this, dim, null);
   }
+  /** Log of the softmax along `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     return call(aten('log_softmax', 'int'), this, dim, null);
   }
 
   // ---- in-place (for optimizers; they mutate this tensor and return it) ---------------------------------
 
+  /** In place: this += alpha * other. */
   add_(other: Tensor | number, alpha = 1): this {
     if (other instanceof Tensor) callInPlace(ADD_.t, this, other, alpha);
     else callInPlace(ADD_.s, this, other, alpha);
     return this;
   }
+  /** In place: this -= alpha * other. */
   sub_(other: Tensor | number, alpha = 1): this {
     if (other instanceof Tensor) callInPlace(SUB_.t, this, other, alpha);
     else callInPlace(SUB_.s, this, other, alpha);
     return this;
   }
+  /** In place: this *= other. */
   mul_(other: Tensor | number): this {
     if (other instanceof Tensor) callInPlace(MUL_.t, this, other);
     else callInPlace(MUL_.s, this, other);
     return this;
   }
+  /** In place: this /= other. */
   div_(other: Tensor | number): this {
     if (other instanceof Tensor) callInPlace(DIV_.t, this, other);
     else callInPlace(DIV_.s, this, other);
@@ -792,40 +939,49 @@ export class Tensor implements Trackable {
     callInPlace(aten('addcdiv_'), this, t1, t2, value);
     return this;
   }
+  /** In place: copies src's values into this (src broadcasts and is cast to this dtype and device). */
   copy_(src: Tensor): this {
     callInPlace(aten('copy_'), this, src, false);
     return this;
   }
+  /** In place: sets every element to 0. */
   zero_(): this {
     callInPlace(aten('zero_'), this);
     return this;
   }
+  /** In place: sets every element to `value`. */
   fill_(value: number): this {
     callInPlace(aten('fill_', 'Scalar'), this, value);
     return this;
   }
+  /** In place: clamps to [min, max]; either bound may be null. */
   clamp_(min: number | null, max: number | null = null): this {
     callInPlace(aten('clamp_'), this, min, max);
     return this;
   }
+  /** In place: sets the elements where the boolean mask is true to `value`. */
   maskedFill_(mask: Tensor, value: number | Tensor): this {
     if (value instanceof Tensor) callInPlace(aten('masked_fill_', 'Tensor'), this, mask, value);
     else callInPlace(aten('masked_fill_', 'Scalar'), this, mask, value);
     return this;
   }
+  /** In place: writes src's elements (or the number src) at the positions `index` names along `dim`. */
   scatter_(dim: number, index: Tensor, src: Tensor | number): this {
     if (src instanceof Tensor) callInPlace(aten('scatter_', 'src'), this, dim, index, src);
     else callInPlace(aten('scatter_', 'value'), this, dim, index, src);
     return this;
   }
+  /** In place: adds src's elements at the positions `index` names along `dim`. */
   scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
     callInPlace(aten('scatter_add_'), this, dim, index, src);
     return this;
   }
+  /** In place: adds alpha * source's slices at the positions `index` names along `dim`. */
   indexAdd_(dim: number, index: Tensor, source: Tensor, alpha = 1): this {
     callInPlace(aten('index_add_'), this, dim, index, source, alpha);
     return this;
   }
+  /** In place: sets the slices at the positions `index` names along `dim` to `value`. */
   indexFill_(dim: number, index: Tensor, value: number): this {
     callInPlace(aten('index_fill_', 'int_Scalar'), this, dim, index, value);
     return this;
@@ -835,22 +991,27 @@ export class Tensor implements Trackable {
     callInPlace(aten('index_put_'), this, indices, values, accumulate);
     return this;
   }
+  /** In place: this = this^exponent. */
   pow_(exponent: number): this {
     callInPlace(aten('pow_', 'Scalar'), this, exponent);
     return this;
   }
+  /** In place: this = e^this. */
   exp_(): this {
     callInPlace(aten('exp_'), this);
     return this;
   }
+  /** In place: this = -this. */
   neg_(): this {
     callInPlace(aten('neg_'), this);
     return this;
   }
+  /** In place: this = |this|. */
   abs_(): this {
     callInPlace(aten('abs_'), this);
     return this;
   }
+  /** In place: this = max(this, 0). */
   relu_(): this {
     callInPlace(aten('relu_'), this);
     return this;
@@ -860,18 +1021,28 @@ export class Tensor implements Trackable {
     callInPlace(aten('masked_scatter_'), this, mask, src);
     return this;
   }
+  /** In place: this += weight * (end - this). */
   lerp_(end: Tensor, weight: number): this {
     callInPlace(aten('lerp_', 'Scalar'), this, end, weight);
     return this;
   }
+  /** In place: this = sqrt(this). */
   sqrt_(): this {
     callInPlace(aten('sqrt_'), this);
     return this;
   }
+  /**
+   * In place: fills with uniform samples from [from, to) (default [0, 1)), drawn from libtorch's generator (see
+   * manualSeed).
+   */
   uniform_(from = 0, to = 1): this {
     callInPlace(aten('uniform_'), this, from, to, null);
     return this;
   }
+  /**
+   * In place: fills with normal samples of the given mean and std (default 0 and 1), drawn from libtorch's generator
+   * (see manualSeed).
+   */
   normal_(mean = 0, std = 1): this {
     callInPlace(aten('normal_'), this, mean, std, null);
     return this;

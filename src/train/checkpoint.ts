@@ -23,18 +23,29 @@ export const WEIGHTS = 'model.safetensors';
 const RESUME_TENSORS = 'resume.safetensors';
 const RESUME_JSON = 'resume.json';
 
+/**
+ * A checkpoint's manifest.json: enough to rebuild the model (its spec) and to check its weights (their hash), plus the
+ * run's description.
+ */
 export interface CheckpointManifest {
+  /** Identifies the file as a Lethe checkpoint manifest. */
   format: 'lethe-checkpoint';
+  /** The manifest format's version; readManifest refuses others. */
   formatVersion: 1;
   /** what produced it: 'original' (trained), 'retrain', 'unlearned', ... */
   kind: string;
+  /** The architecture: createModel(model) rebuilds it. */
   model: ModelSpec;
+  /** The weights file (in the checkpoint's directory), its SHA-256 (hex) and size in bytes; loading checks the hash. */
   weights: { file: string; sha256: string; bytes: number };
+  /** The Lethe version that wrote it. */
   lethe: string;
+  /** The libtorch version that wrote it. */
   libtorch: string;
   /** libtorch's intra-op threads: CPU results are bit-reproducible for a given seed, data and thread count
    *  (reductions split their work by thread, so another count rounds differently); absent in older manifests */
   threads?: number;
+  /** When it was written, as an ISO 8601 UTC timestamp. */
   created: string;
   /** anything that describes the run: dataset, split seed, forget set, method and options, recipe, metrics */
   [key: string]: unknown;
@@ -243,6 +254,7 @@ export function loadResumeState(dir: string, model: Module): ResumeState | null 
   return { epoch: info.epoch, history: info.history, optimizer };
 }
 
+/** Deletes the resume state files in `dir` (resume.json and resume.safetensors), if present. */
 export function clearResumeState(dir: string): void {
   rmSync(join(dir, RESUME_JSON), { force: true });
   rmSync(join(dir, RESUME_TENSORS), { force: true });

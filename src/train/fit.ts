@@ -15,14 +15,19 @@ import { evaluateSplit } from '../eval/outputs.js';
 import { resolveRecipe, type TrainRecipe } from './recipe.js';
 import type { ParallelHooks } from './parallel.js';
 
+/** One epoch of fit(), as onEpoch and FitResult.history report it. */
 export interface EpochMetrics {
+  /** 1-based epoch number. */
   epoch: number;
+  /** The first group's learning rate during the epoch. */
   lr: number;
+  /** Mean cross-entropy over the epoch's training batches. */
   trainLoss: number;
   /** accuracy on the training batches as seen during the epoch (train mode, augmented) */
   trainAccuracy: number;
   /** accuracy on the validation set, if one was given */
   valAccuracy?: number;
+  /** Wall time of the epoch's training pass (validation excluded). */
   seconds: number;
 }
 
@@ -39,16 +44,23 @@ export interface FitProgress {
 export interface ResumeState {
   /** epochs already completed */
   epoch: number;
+  /** The optimizer's state dict after that epoch. */
   optimizer: ReturnType<Optimizer<BaseOptions>['stateDict']>;
+  /** The metrics of the completed epochs. */
   history: EpochMetrics[];
 }
 
+/** Options of fit(). */
 export interface FitOptions {
+  /** Overrides of PROTOCOL_RECIPE (resolveRecipe fills the rest and validates it). */
   recipe?: Partial<TrainRecipe>;
   /** seeds shuffling, augmentation and dropout (default 0) */
   seed?: number;
+  /** Evaluated after every epoch into EpochMetrics.valAccuracy. */
   validation?: TensorDataset;
+  /** Called after every batch with the running loss and throughput. */
   onBatch?: (p: FitProgress) => void;
+  /** Called after every epoch with its metrics. */
   onEpoch?: (m: EpochMetrics) => void;
   /**
    * called after every epoch with what a resume needs; the caller writes it atomically (saveResumeState does).
@@ -57,6 +69,7 @@ export interface FitOptions {
   onCheckpoint?: (state: ResumeState) => void;
   /** continue a run from this state (the model must hold the weights of that epoch) */
   resume?: ResumeState;
+  /** Aborts between batches; fit then rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
    * Data-parallel training (src/distributed): each rank trains on its shard of every global batch, gradients are
@@ -66,12 +79,17 @@ export interface FitOptions {
   parallel?: ParallelHooks;
 }
 
+/** What fit() resolves to. */
 export interface FitResult {
+  /** Every epoch's metrics, resumed ones included. */
   history: EpochMetrics[];
+  /** The recipe the run used, defaults filled in. */
   recipe: TrainRecipe;
+  /** Wall time of the whole call. */
   seconds: number;
 }
 
+/** Thrown by fit() when the training loss stops being finite; the message suggests a lower learning rate. */
 export class TrainingDivergedError extends Error {
   constructor(value: number, epoch: number, batch: number) {
     super(`training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}. Lower the learning rate (the recipe's lr; --lr on the command line); nothing was saved from this epoch.`);

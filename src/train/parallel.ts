@@ -17,8 +17,14 @@ export interface ParallelLoaderOptions {
   shuffle?: boolean;
 }
 
+/**
+ * What fit() and the unlearning loops need from a data-parallel runtime (distributed.DistributedDataParallel implements
+ * it); pass it as `parallel` to spread a run over processes.
+ */
 export interface ParallelHooks {
+  /** This process's index, 0 … worldSize - 1. */
   readonly rank: number;
+  /** The number of processes. */
   readonly worldSize: number;
   /** rank 0: the one that writes checkpoints and reports */
   readonly isMaster: boolean;
@@ -30,6 +36,8 @@ export interface ParallelHooks {
   syncBuffers(): void;
   /** in place: tensors ← their mean over ranks */
   averageTensors_(tensors: readonly Tensor[]): void;
+  /** The elementwise sum of `values` over all ranks (every rank gets it). */
   sumNumbers(values: readonly number[]): number[];
+  /** Rank `root`'s values (default 0), on every rank. */
   broadcastNumbers(values: readonly number[], root?: number): number[];
 }

@@ -2,16 +2,28 @@
 import { FLOAT32_MAX } from '../torch/dtype.js';
 import { deepFreeze, refuseUnknownKeys } from '../util/options.js';
 
+/**
+ * How fit() trains: optimizer, schedule, batches, augmentation. Plain JSON, stored in checkpoint manifests; see
+ * PROTOCOL_RECIPE for the defaults and resolveRecipe for the checks.
+ */
 export interface TrainRecipe {
+  /** Passes over the training set; a positive integer. */
   epochs: number;
+  /** Samples per batch; a positive integer. */
   batchSize: number;
+  /** SGD (with momentum) or Adam (which ignores momentum). */
   optimizer: 'sgd' | 'adam';
+  /** Initial learning rate, positive. */
   lr: number;
+  /** SGD momentum, in [0, 1). */
   momentum: number;
+  /** L2 weight decay, >= 0. */
   weightDecay: number;
   /** 'multistep' (lr × gamma at each milestone epoch), 'cosine' (to 0 over the run) or 'constant' */
   schedule: 'multistep' | 'cosine' | 'constant';
+  /** Epochs (increasing, >= 1) at which 'multistep' multiplies the lr by gamma. */
   milestones: number[];
+  /** The 'multistep' factor. */
   gamma: number;
   /** random crop (pad 4) + horizontal flip on training batches */
   augment: boolean;

@@ -12,20 +12,35 @@ import type { SalunSoftOptions } from './methods/salun-soft.js';
 import type { ScrubOptions } from './methods/scrub.js';
 import type { SemuOptions } from './methods/semu.js';
 
+/** The options of each registered method, by method name: what types a run's `options` when `method` is a literal. */
 export interface MethodOptions {
+  /** Retraining from scratch on D_r (the reference point). */
   retrain: RetrainOptions;
+  /** Fine-tuning on D_r. */
   ft: CommonOptions;
+  /** Gradient ascent on D_f. */
   ga: GaOptions;
+  /** Random labelling of D_f, with fine-tuning on D_r. */
   rl: RlOptions;
+  /** Influence unlearning (one WoodFisher step). */
   iu: IuOptions;
+  /** Fine-tuning on D_r with a decaying ℓ1 penalty. */
   'l1-sparse': L1SparseOptions;
+  /** Boundary shrinking. */
   bs: BoundaryShrinkOptions;
+  /** Boundary expanding. */
   be: BoundaryExpandOptions;
+  /** SCRUB: teacher–student distillation away from D_f. */
   scrub: ScrubOptions;
+  /** SalUn: random labelling on the salient weights (saliency mask). */
   salun: RlOptions;
+  /** SalUn with a soft-thresholded mask that relaxes over the run. */
   'salun-soft': SalunSoftOptions;
+  /** SEMU: random labelling in an SVD subspace of the forget gradient. */
   semu: SemuOptions;
+  /** UFG: fine-tuning on D_r with the gated forgetting-gradient corrector. */
   ufg: CufgOptions;
+  /** CUFG: UFG with an easy-to-hard curriculum over D_f. */
   cufg: CufgOptions;
 }
 

@@ -11,11 +11,15 @@ import type { ParallelHooks } from '../train/parallel.js';
 
 /** Options every method understands (each method documents its own defaults). */
 export interface CommonOptions {
+  /** Passes over the method's data; a non-negative integer. */
   epochs: number;
+  /** Learning rate; must be positive unless the method takes no steps (IU's default is 0). */
   lr: number;
+  /** Samples per batch; a positive integer. */
   batchSize: number;
   /** SGD momentum / weight decay (references: 0.9 / 5e-4) */
   momentum: number;
+  /** SGD weight decay, >= 0. */
   weightDecay: number;
   /** random crop + flip on training batches (the CIFAR references use it; the Fashion-MNIST protocol does not) */
   augment: boolean;
@@ -23,12 +27,19 @@ export interface CommonOptions {
 
 /** A progress event; methods report epochs and batches, the runner adds phases. */
 export interface ProgressEvent {
+  /** What the run is doing ('saliency mask', the method's name, …). */
   phase: string;
+  /** The current epoch (as the method counts them). */
   epoch?: number;
+  /** The method's epoch count. */
   epochs?: number;
+  /** Batches done in the current epoch. */
   batch?: number;
+  /** Batches per epoch. */
   batches?: number;
+  /** The latest loss (or running mean, as the method reports it). */
   loss?: number;
+  /** A human-readable note. */
   message?: string;
 }
 
@@ -37,11 +48,18 @@ export type BlockName = 'mask' | 'subspace' | 'curriculum';
 
 /** The reusable building blocks a run may carry (built by the runner from the original model and D_f). */
 export interface Blocks {
+  /** SalUn's saliency mask: only salient weights train. */
   mask?: SaliencyMask;
+  /** SEMU's SVD subspace: only its cores train. */
   subspace?: SvdSubspace;
+  /** The forget set split into stages of increasing difficulty. */
   curriculum?: Curriculum;
 }
 
+/**
+ * What the runner gives a method's run(): the working copy to train, the original, the data, the resolved options and
+ * blocks, and helpers that make every method respect the run's blocks, seed, abort signal and data parallelism.
+ */
 export interface MethodContext<O extends CommonOptions = CommonOptions> {
   /** the working copy the method trains; the method returns it (or another model, e.g. retrain's fresh one) */
   model: Module;
@@ -49,11 +67,17 @@ export interface MethodContext<O extends CommonOptions = CommonOptions> {
   original: Module;
   /** the architecture of both, for methods that build a new model */
   spec: ModelSpec;
+  /** D_f, the samples to forget. */
   forget: TensorDataset;
+  /** D_r, the rest of the training set. */
   retain: TensorDataset;
+  /** The model's number of outputs. */
   numClasses: number;
+  /** The method's options, defaults filled in and checked. */
   options: O;
+  /** The blocks this run built (the trainer already applies mask and subspace). */
   blocks: Blocks;
+  /** The run seed; derive per-purpose seeds from it (deriveSeed). */
   seed: number;
   /** a trainer in the run's training space (mask / subspace) with the method's optimizer recipe */
   trainer(recipe?: Partial<OptimRecipe>): UnlearnTrainer;
@@ -80,12 +104,15 @@ export interface MethodContext<O extends CommonOptions = CommonOptions> {
   parallelFor?: (model: Module) => ParallelHooks;
 }
 
+/** An unlearning method, as registerMethod takes it: its name, defaults, the blocks it uses or refuses, and run(). */
 export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
+  /** The registry name, as a run's `method` and the CLI's --method give it; registerMethod refuses a taken one. */
   name: string;
   /** one line for --help and reports */
   summary: string;
   /** where the defaults come from, and the quirks that are options */
   reference: string;
+  /** The options a run starts from; their types are the types a run's options must have. */
   defaults: O;
   /** the blocks this method uses by default (e.g. salun: mask) */
   defaultBlocks?: Partial<Record<BlockName, boolean>>;
@@ -109,5 +136,9 @@ export interface MethodDefinition<O extends CommonOptions = CommonOptions> {
    * value is an error before a mask or a subspace is built; run() may rely on it.
    */
   check?(options: O): void;
+  /**
+   * Unlearns: trains ctx.model (through ctx.trainer()) and returns it, or returns another model (the runner then
+   * disposes ctx.model).
+   */
   run(ctx: MethodContext<O>): Promise<Module>;
 }

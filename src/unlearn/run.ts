@@ -26,6 +26,7 @@ import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
 
+/** Settings of the saliency-mask block (SalUn's). Throws a RangeError when ratio is outside (0, 1]. */
 export interface MaskBlockOptions {
   /** fraction of all parameter entries kept trainable (SalUn default 0.5) */
   ratio?: number;
@@ -35,21 +36,29 @@ export interface MaskBlockOptions {
   precomputed?: SaliencyMask;
 }
 
+/** Settings of the SVD-subspace block (SEMU's). */
 export interface SubspaceBlockOptions extends SubspaceOptions {
   /** BatchNorm mode while collecting the gradient: 'eval' (default, running statistics untouched) or 'train' (the reference's quirk) */
   bnMode?: 'eval' | 'train';
 }
 
+/** Options of unlearn(); an unknown key is an error. A run may use a mask or a subspace, not both. */
 export interface UnlearnRunOptions<M extends string = string> {
+  /** A registered method's name (methodNames() lists them); getMethod throws on an unknown one. */
   method: M;
   /** the method's options (epochs, lr, ...) over its defaults; typed per method (MethodOptions) when `method` is a literal */
   options?: OptionsOf<M>;
   /** add (or, with false, remove) the saliency mask block */
   mask?: MaskBlockOptions | boolean;
+  /** Add (or, with false, remove) the SVD-subspace block. */
   subspace?: SubspaceBlockOptions | boolean;
+  /** Add (or, with false, remove) the curriculum block. */
   curriculum?: CurriculumOptions | boolean;
+  /** Seeds the run's libtorch generator and its data loaders (default 0). */
   seed?: number;
+  /** Called with each phase, epoch and batch. */
   progress?: (e: ProgressEvent) => void;
+  /** Aborts the run between batches; unlearn then rejects and the original model is untouched. */
   signal?: AbortSignal;
   /**
    * Data-parallel runs (src/distributed): wraps a model (e.g. `(m) => new DistributedDataParallel(m)`). Every rank
@@ -61,10 +70,18 @@ export interface UnlearnRunOptions<M extends string = string> {
 
 const UNLEARN_RUN_KEYS = ['method', 'options', 'mask', 'subspace', 'curriculum', 'seed', 'progress', 'signal', 'parallel'] as const satisfies readonly (keyof UnlearnRunOptions)[];
 
+/** What unlearn() resolves to. The caller owns `model` and disposes it. */
 export interface UnlearnResult {
+  /** The unlearned model: a new one (the original is unchanged). */
   model: Module;
+  /** The method's registered name. */
   method: string;
+  /** The options the run used, defaults filled in. */
   options: CommonOptions;
+  /**
+   * What each block the run used resolved to: the mask's ratio, mode and salient count, the subspace's per-layer ranks,
+   * the curriculum's stages.
+   */
   blocks: {
     mask?: { ratio: number; mode: MaskMode; salient: number };
     subspace?: { ranks: Record<string, number>; trainable: number; gamma: number | null; projection: string };
@@ -74,6 +91,7 @@ export interface UnlearnResult {
   trainableParams: number;
   /** wall-clock seconds (blocks included) */
   seconds: number;
+  /** Whether the method read D_r. */
   usesRetain: boolean;
 }
 
@@ -143,6 +161,7 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
   return { maskOpts, maskSet, subspaceOpts, curriculumOpts };
 }
 
+/** The block names, in the order the runner builds them. */
 export const BLOCK_NAMES: readonly BlockName[] = ['mask', 'subspace', 'curriculum'];
 
 /** What each block is, in words (errors and help). */

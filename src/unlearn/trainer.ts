@@ -12,9 +12,11 @@ import type { SaliencyMask } from './blocks/saliency.js';
 import type { SvdSubspace } from './blocks/subspace.js';
 import type { ParallelHooks } from '../train/parallel.js';
 
+/** The optimizer an UnlearnTrainer builds: SGD by default, or Adam (which ignores momentum and maximize). */
 export interface OptimRecipe {
   /** default 'sgd' (every classification reference); 'adam' for the diffusion ones */
   optimizer?: 'sgd' | 'adam';
+  /** Learning rate; must be positive (RangeError otherwise). */
   lr: number;
   /** SGD momentum (default 0.9, the references' value) */
   momentum?: number;
@@ -31,9 +33,11 @@ export interface OptimRecipe {
 
 /** Where training happens. At most one of mask and subspace. */
 export interface TrainingSpace {
+  /** Train only the salient weights of this mask. */
   mask?: SaliencyMask;
   /** 'update' (default): non-salient weights exactly frozen; 'grad': the reference's leaky gradient masking */
   maskMode?: MaskMode;
+  /** Train only this subspace's cores (the weights are rewritten from them after every step). */
   subspace?: SvdSubspace;
 }
 
@@ -53,16 +57,25 @@ export interface StepHooks {
   afterStep?: () => void;
 }
 
+/**
+ * One optimizer step at a time inside a run's training space (all weights, a saliency mask's salient weights, or an SVD
+ * subspace's cores), with optional gradient clipping and data-parallel gradient averaging. Methods get one from
+ * ctx.trainer(); it owns its optimizer, so dispose() it when done.
+ */
 export class UnlearnTrainer {
+  /** The optimizer over the trained tensors (the cores in a subspace). */
   readonly optimizer: Optimizer<BaseOptions>;
   private readonly params: Tensor[];
   private readonly hooks: StepHooks[] = [];
   private readonly clipNorm: number | undefined;
 
   constructor(
+    /** The model it trains, in place (not owned). */
     readonly model: Module,
     recipe: OptimRecipe,
+    /** Where training happens: all weights, a mask's salient weights, or a subspace's cores. */
     readonly space: TrainingSpace = {},
+    /** Names the run in error messages (e.g. the method's name). */
     readonly where = 'unlearning',
     /** data-parallel runs: gradients of the trained tensors are averaged over ranks before every step */
     readonly parallel?: Pick<ParallelHooks, 'syncGradients'>,
@@ -112,6 +125,7 @@ export class UnlearnTrainer {
     return this;
   }
 
+  /** The learning rate (the first group's); setting it sets every group's for the next steps. */
   get lr(): number {
     return this.optimizer.paramGroups[0]!.lr;
   }
@@ -126,6 +140,7 @@ export class UnlearnTrainer {
     return this.params.reduce((n, p) => n + p.numel(), 0);
   }
 
+  /** Frees the optimizer's state. The model and the space's mask or subspace are not touched. */
   dispose(): void {
     this.optimizer.dispose();
   }

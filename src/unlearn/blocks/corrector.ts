@@ -5,6 +5,7 @@
 // g_r is the retain-batch CE gradient, g_f the gradient of −CE on the current forget subset (ascent direction).
 import { noGrad, stack, tidy, type Tensor } from '../../torch/index.js';
 
+/** Settings of CUFG's forgetting-gradient corrector (UFG and CUFG options include them). */
 export interface CorrectorOptions {
   /** τ0, the gate threshold at stage 0 (reference final commit: 0.45) */
   tau0: number;
@@ -27,6 +28,10 @@ export interface CorrectorOptions {
   stepNorm: 'unit' | 'retain';
 }
 
+/**
+ * The corrector's settings in the reference's final commit: τ0 0.45, τ step 0.05, β decay 0.9, 'reference'
+ * normalisation, 'unit' step norm.
+ */
 export const CORRECTOR_DEFAULTS: CorrectorOptions = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference', stepNorm: 'unit' };
 
 /** τ at a stage. */

@@ -13,6 +13,10 @@ import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
 import { oneOf } from '../../util/options.js';
 
 const DIFFICULTY_SCORES = ['loss', 'confidence', 'entropy'] as const;
+/**
+ * How a forget sample's difficulty is scored under the original model: its cross-entropy ('loss'), 1 − p_true
+ * ('confidence'), or the prediction's entropy.
+ */
 export type DifficultyScore = (typeof DIFFICULTY_SCORES)[number];
 
 /** A difficulty score's name, checked. */
@@ -20,6 +24,10 @@ function difficultyScore(value: unknown): DifficultyScore {
   return oneOf('curriculum', 'score', value, DIFFICULTY_SCORES);
 }
 
+/**
+ * Settings of the curriculum block. Throws a RangeError when stages, epochsPerStage or batchSize is not a positive
+ * integer, or D_f has fewer samples than stages.
+ */
 export interface CurriculumOptions {
   /** number of stages K (default 3) */
   stages?: number;
@@ -29,18 +37,24 @@ export interface CurriculumOptions {
   score?: DifficultyScore;
   /** 'easy-first' (default: high loss first) or 'hard-first' (Kumar et al.'s low-uncertainty-first is 'hard-first' with score 'entropy') */
   order?: 'easy-first' | 'hard-first';
+  /** Batch size of the scoring pass (default 256). */
   batchSize?: number;
 }
 
+/**
+ * The forget set cut into stages by difficulty, each used for epochsPerStage epochs in turn (built by buildCurriculum).
+ */
 export class Curriculum {
   constructor(
     /** forget-set positions (indices into D_f) per stage, in the order they are used */
     readonly stages: Int32Array[],
+    /** Epochs each stage lasts. */
     readonly epochsPerStage: number,
     /** per-sample scores, indexed like D_f */
     readonly scores: Float32Array,
   ) {}
 
+  /** The number of stages K. */
   get numStages(): number {
     return this.stages.length;
   }

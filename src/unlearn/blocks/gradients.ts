@@ -9,6 +9,7 @@ import { autograd, keep, noGrad, tidy, zerosLike, type Tensor } from '../../torc
 import { clipTensorsNorm } from '../../optim/clip.js';
 import type { Batch } from '../../data/loader.js';
 
+/** Options of accumulateGradients. */
 export interface AccumulateOptions {
   /** which parameters (default: every parameter of the model) */
   params?: readonly [string, Tensor][];
@@ -75,6 +76,7 @@ export function accumulateGradients(
   }
 }
 
+/** Disposes every tensor of `g` and empties it. */
 export function disposeGradients(g: Gradients): void {
   for (const t of g.values()) t.dispose();
   g.clear();

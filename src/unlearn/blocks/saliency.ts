@@ -11,6 +11,7 @@ import { disposeGradients, type Gradients } from './gradients.js';
 /** A 0/1 float mask per parameter name; 1 = salient = trainable. */
 export class SaliencyMask {
   constructor(
+    /** The masks by parameter name, owned by this object (dispose() frees them). */
     readonly masks: Map<string, Tensor>,
     /** fraction of all parameter entries that are salient */
     readonly ratio: number,
@@ -42,6 +43,7 @@ export class SaliencyMask {
 
   private disposed = false;
 
+  /** Frees every mask tensor and empties `masks`. Idempotent. */
   dispose(): void {
     this.disposed = true;
     for (const m of this.masks.values()) m.dispose();

@@ -14,6 +14,7 @@ import { keep, linalg, noGrad, tidy, zeros, tensor, type Tensor } from '../../to
 import type { Gradients } from './gradients.js';
 import { oneOf } from '../../util/options.js';
 
+/** Settings of SEMU's SVD subspace; an unknown choice or a gamma outside (0, 1] is an error. */
 export interface SubspaceOptions {
   /** explained-variance ratio γ of the rank rule; null keeps the full thin SVD (reference default 0.95 in its README) */
   gamma?: number | null;
@@ -122,8 +123,15 @@ export function subspaceSettings(o: SubspaceOptions) {
   };
 }
 
+/**
+ * SEMU's subspace: per Conv2d/Linear weight W0, a basis U_k, V_k from the SVD of the forget gradient and a trainable
+ * core R (0 at start), with W = W0 + U_k R V_kᵀ. Owns its tensors: dispose() frees them.
+ */
 export class SvdSubspace {
-  private constructor(readonly layers: SubspaceLayer[]) {}
+  private constructor(
+    /** The adapted layers, in subspaceWeights order, with their bases, cores and ranks. */
+    readonly layers: SubspaceLayer[],
+  ) {}
 
   /** Builds the subspace from forget-set gradients of the subspaceWeights (the caller keeps `grads`). */
   static fromGradients(model: Module, grads: Gradients, o: SubspaceOptions = {}): SvdSubspace {
@@ -222,6 +230,7 @@ export class SvdSubspace {
     }
   }
 
+  /** Frees the bases, cores and W0 copies; the model's weights keep their current values. */
   dispose(): void {
     for (const l of this.layers) {
       l.w0.dispose();

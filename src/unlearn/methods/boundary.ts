@@ -19,11 +19,13 @@ import { registerMethod } from '../registry.js';
 import { bnModeOf, trainEpochs, trainMode, trainPass, type BatchNormOption } from './loop.js';
 import { deepFreeze } from '../../util/options.js';
 
+/** Options of boundary shrinking ('bs'): the common ones, bnMode, and the FGSM step epsilon in (0, 1] (default 0.1). */
 export interface BoundaryShrinkOptions extends CommonOptions, BatchNormOption {
   /** FGSM step in pixel units of [0, 1] (reference: 0.1, hard-coded) */
   epsilon: number;
 }
 
+/** Options of boundary expanding ('be'): the common ones, bnMode, and keepShadow. */
 export interface BoundaryExpandOptions extends CommonOptions, BatchNormOption {
   /** return the model with the C + 1-way head, as the reference release does (default false: pruned to C) */
   keepShadow: boolean;

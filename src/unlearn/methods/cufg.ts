@@ -16,10 +16,18 @@ import { accumulateGradients, disposeGradients, type Gradients } from '../blocks
 import { correctGradients, CORRECTOR_DEFAULTS, forgetWeight, gateThreshold } from '../blocks/corrector.js';
 import type { Module } from '../../nn/module.js';
 
+/**
+ * Options of UFG and CUFG: the common ones, the corrector's (CorrectorOptions; defaults CORRECTOR_DEFAULTS) and the
+ * loop's.
+ */
 export interface CufgOptions extends CommonOptions {
+  /** τ0, the gate threshold at stage 0 (default 0.45). */
   tau0: number;
+  /** How much τ drops per stage (default 0.05). */
   tauStep: number;
+  /** β = decay^epoch weights the forgetting direction (default 0.9). */
   decay: number;
+  /** 'reference' (default) or 'weighted'; see CorrectorOptions. */
   normalization: string;
   /** a corrected step's length per tensor: 'unit' (reference) or 'retain' (‖g_r‖, a labelled deviation) */
   stepNorm: string;

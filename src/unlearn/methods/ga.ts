@@ -8,6 +8,7 @@ import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { bnModeOf, trainEpochs, type BatchNormOption } from './loop.js';
 
+/** Options of gradient ascent ('ga'): the common ones and bnMode (default 'train', as the reference). */
 export interface GaOptions extends CommonOptions, BatchNormOption {}
 
 export const ga: MethodDefinition<GaOptions> = {

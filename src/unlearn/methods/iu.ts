@@ -18,6 +18,10 @@ import type { Module } from '../../nn/module.js';
 import type { CommonOptions, MethodContext, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 
+/**
+ * Options of influence unlearning ('iu'). It takes no training steps: epochs, lr, momentum and weightDecay stay at 0
+ * (another value is an error).
+ */
 export interface IuOptions extends CommonOptions {
   /** step size of θ ← θ + α·k (reference default 0.2; the papers tune it in 1..20, Scissorhands uses 10) */
   alpha: number;

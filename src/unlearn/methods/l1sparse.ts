@@ -11,6 +11,10 @@ import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { NO_FORGET_PASS, trainEpochs } from './loop.js';
 
+/**
+ * Options of 'l1-sparse': fine-tuning on D_r with an ℓ1 penalty whose weight decays linearly from alpha to 0. Throws a
+ * RangeError on a negative alpha or a noL1Epochs outside [0, epochs).
+ */
 export interface L1SparseOptions extends CommonOptions {
   /** initial ℓ1 weight α (reference range 1e-6..1e-4; default 1e-4, Scissorhands' value) */
   alpha: number;

@@ -14,6 +14,7 @@ import { registerMethod } from '../registry.js';
 
 const FROM_SCRATCH = 'it trains a fresh model on D_r from scratch';
 
+/** Options of 'retrain' (a fresh model trained on D_r): PROTOCOL_RECIPE's values by default. */
 export interface RetrainOptions extends CommonOptions {
   /** 'sgd' (protocol) or 'adam' */
   optimizer: string;
@@ -21,6 +22,7 @@ export interface RetrainOptions extends CommonOptions {
   schedule: string;
   /** comma-separated epochs where multistep multiplies the lr by gamma; '' (default) = the protocol's 10,15 scaled to the epoch count */
   milestones: string;
+  /** The 'multistep' lr factor, in (0, 1] (default 0.1). */
   gamma: number;
 }
 

@@ -11,6 +11,7 @@ import { registerMethod } from '../registry.js';
 import { randomLabels, relabelledUnion, trainPass } from './loop.js';
 import type { Module } from '../../nn/module.js';
 
+/** Options of random labelling ('rl') and SalUn ('salun'): the common ones, variant and labels. */
 export interface RlOptions extends CommonOptions {
   /** 'sequential' (reference HEAD): forget pass then retain pass; 'mixed': one shuffled pass over relabelled D_f ∪ D_r */
   variant: string;

@@ -18,6 +18,7 @@ import type { OptimRecipe, UnlearnTrainer } from '../trainer.js';
 import { registerMethod } from '../registry.js';
 import { randomLabelEpochs, rlChoices, type RlOptions } from './rl.js';
 
+/** Options of 'salun-soft': RL's, and maskRatio in [0, 1] (default 0.5). */
 export interface SalunSoftOptions extends RlOptions {
   /** share of entries held at the anchor at the start of the run (reference mask_ratio; 0.5 as the third-party re-run) */
   maskRatio: number;

@@ -15,6 +15,7 @@ import { oneOf } from '../../util/options.js';
 import { registerMethod } from '../registry.js';
 import { trainPass } from './loop.js';
 
+/** Options of SCRUB ('scrub'); defaults follow the reference's small-scale notebook (Adam, lr 5e-4, batch 32). */
 export interface ScrubOptions extends CommonOptions {
   /** 'adam' (small-scale notebook) or 'sgd' (large-scale notebook) */
   optimizer: string;
@@ -30,6 +31,7 @@ export interface ScrubOptions extends CommonOptions {
   forgetBatchSize: number;
   /** comma-separated 1-based epochs after which the lr is multiplied by lrDecayRate ('' = constant lr) */
   lrDecayEpochs: string;
+  /** The lr factor at each of lrDecayEpochs (default 0.1). */
   lrDecayRate: number;
 }
 

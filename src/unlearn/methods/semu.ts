@@ -11,6 +11,10 @@ import type { CommonOptions, MethodDefinition } from '../method.js';
 import { registerMethod } from '../registry.js';
 import { randomLabels, relabelledUnion, trainPass } from './loop.js';
 
+/**
+ * Options of SEMU ('semu'): the common ones and useRetain. The subspace block's settings (SubspaceBlockOptions) are
+ * given as the run's `subspace`.
+ */
 export interface SemuOptions extends CommonOptions {
   /** train on D_f (random labels) and D_r (true labels) shuffled together (reference flag --use_retaining_data; default false) */
   useRetain: boolean;
