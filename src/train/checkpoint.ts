@@ -244,9 +244,14 @@ export function loadResumeState(dir: string, model: Module): ResumeState | null 
   for (const [k, v] of tensors) {
     if (k.startsWith('model.')) modelSd.set(k.slice(6), v);
     else if (k.startsWith('optim.')) optimState.set(k.slice(6), v);
+    else v.dispose(); // written by no version of saveResumeState: nothing reads it
   }
   try {
     model.loadStateDict(modelSd, { strict: true });
+  } catch (e) {
+    // resume files of another architecture: the optimizer state is handed to no one, so it is freed here
+    for (const t of optimState.values()) t.dispose();
+    throw e;
   } finally {
     for (const t of modelSd.values()) t.dispose();
   }

@@ -43,3 +43,18 @@ test('onCheckpoint: one call per epoch, its tensors freed after the call, memory
   model.dispose();
   data.dispose();
 });
+
+test('loadResumeState into another architecture: the load error, and no tensor left behind', async () => {
+  const data = syntheticDataset({ n: 24, classes: 3, channels: 1, size: 4, seed: 2 });
+  manualSeed(2);
+  const model = createModel(spec);
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-fit-ckpt-'));
+  await fit(model, data, { recipe: { epochs: 1, lr: 0.1, batchSize: 8 }, onCheckpoint: (s) => saveResumeState(dir, model, s) });
+  const other = createModel({ ...spec, hiddenSizes: [5] });
+  const base = memory();
+  assert.throws(() => loadResumeState(dir, other), /shape|size|mismatch/i);
+  assert.deepEqual(memory(), base, 'the optimizer state read from disk is freed when the model does not take the weights');
+  other.dispose();
+  model.dispose();
+  data.dispose();
+});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../src/train/recipe.js';
 import { BLOCK_DEFAULTS, getMethod } from '../../src/unlearn/index.js';
 import { UNET_PRESETS } from '../../src/diffusion/config.js';
+import { CORRECTOR_DEFAULTS } from '../../src/unlearn/blocks/corrector.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
 import { createModel } from '../../src/models/index.js';
 
@@ -13,6 +14,7 @@ test('defaults cannot be changed from outside: recipe, blocks, method defaults, 
     ['PROTOCOL_RECIPE.epochs', () => ((PROTOCOL_RECIPE as TrainRecipe).epochs = 1)],
     ['PROTOCOL_RECIPE.milestones', () => (PROTOCOL_RECIPE as TrainRecipe).milestones.push(3)],
     ['BLOCK_DEFAULTS.mask.ratio', () => ((BLOCK_DEFAULTS.mask as { ratio: number }).ratio = 0.9)],
+    ['CORRECTOR_DEFAULTS.tau0', () => ((CORRECTOR_DEFAULTS as { tau0: number }).tau0 = 0.9)],
     ['ga defaults.lr', () => ((getMethod('ga').defaults as { lr: number }).lr = 1)],
     ['UNET_PRESETS.small.channelMults', () => (UNET_PRESETS.small.channelMults as unknown as number[]).push(8)],
   ];

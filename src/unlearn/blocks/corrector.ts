@@ -4,6 +4,7 @@
 //   (stepNorm 'retain', a labelled deviation: ‖g_r‖·u, the corrected direction at fine-tuning's step length).
 // g_r is the retain-batch CE gradient, g_f the gradient of −CE on the current forget subset (ascent direction).
 import { noGrad, stack, tidy, type Tensor } from '../../torch/index.js';
+import { deepFreeze } from '../../util/options.js';
 
 /** Settings of CUFG's forgetting-gradient corrector (UFG and CUFG options include them). */
 export interface CorrectorOptions {
@@ -32,7 +33,7 @@ export interface CorrectorOptions {
  * The corrector's settings in the reference's final commit: τ0 0.45, τ step 0.05, β decay 0.9, 'reference'
  * normalisation, 'unit' step norm.
  */
-export const CORRECTOR_DEFAULTS: CorrectorOptions = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference', stepNorm: 'unit' };
+export const CORRECTOR_DEFAULTS: Readonly<CorrectorOptions> = deepFreeze({ tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference', stepNorm: 'unit' });
 
 /** τ at a stage. */
 export function gateThreshold(o: CorrectorOptions, stage: number): number {
