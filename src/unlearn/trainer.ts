@@ -12,7 +12,7 @@ import type { SaliencyMask } from './blocks/saliency.js';
 import type { SvdSubspace } from './blocks/subspace.js';
 import type { ParallelHooks } from '../train/parallel.js';
 
-/** The optimizer an UnlearnTrainer builds: SGD by default, or Adam (which ignores momentum and maximize). */
+/** The optimizer an UnlearnTrainer builds: SGD by default, or Adam (which has no momentum option; maximize applies to both). */
 export interface OptimRecipe {
   /** default 'sgd' (every classification reference); 'adam' for the diffusion ones */
   optimizer?: 'sgd' | 'adam';
@@ -22,7 +22,7 @@ export interface OptimRecipe {
   momentum?: number;
   /** L2 weight decay (default 5e-4, the references' value) */
   weightDecay?: number;
-  /** ascend instead of descend (SGD only) */
+  /** ascend instead of descend (SGD and Adam) */
   maximize?: boolean;
   /**
    * clip the global L2 norm of the trained tensors' gradients before each step (the diffusion references clip to
@@ -88,12 +88,12 @@ export class UnlearnTrainer {
     this.params = space.subspace ? space.subspace.params() : named.map(([, p]) => p);
     const masks = space.mask ? named.map(([name]) => space.mask!.require(name)) : null;
     const maskMode = space.maskMode ?? 'update';
-    const common = { lr: recipe.lr, weightDecay: recipe.weightDecay ?? 5e-4, maskMode };
+    const common = { lr: recipe.lr, weightDecay: recipe.weightDecay ?? 5e-4, maskMode, maximize: recipe.maximize ?? false };
     const group = { params: this.params, masks };
     this.optimizer =
       (recipe.optimizer ?? 'sgd') === 'adam'
         ? (new Adam([group], common) as unknown as Optimizer<BaseOptions>)
-        : (new SGD([group], { ...common, momentum: recipe.momentum ?? 0.9, maximize: recipe.maximize ?? false }) as unknown as Optimizer<BaseOptions>);
+        : (new SGD([group], { ...common, momentum: recipe.momentum ?? 0.9 }) as unknown as Optimizer<BaseOptions>);
   }
 
   /** Backpropagates `loss` (a scalar) and takes one step; returns the loss value. */

@@ -237,3 +237,20 @@ test('trainer clipNorm: the step uses gradients clipped to the given global norm
   for (const t of before) t.dispose();
   model.dispose();
 });
+
+test('trainer maximize: SGD and Adam both ascend the loss (Adam used to drop the flag)', async () => {
+  const { UnlearnTrainer } = await import('../../src/unlearn/trainer.js');
+  for (const optimizer of ['sgd', 'adam'] as const) {
+    manualSeed(11);
+    const model = createModel({ name: 'mlp', inChannels: 1, numClasses: 3, imageSize: 2, hiddenSizes: [4] });
+    const x = randn([5, 1, 2, 2]);
+    const lossOf = (): number => tidy(() => model.forward(x).sum().item());
+    const before = lossOf();
+    const trainer = new UnlearnTrainer(model, { optimizer, lr: 0.01, momentum: 0, weightDecay: 0, maximize: true });
+    tidy(() => trainer.step(model.forward(x).sum()));
+    assert.ok(lossOf() > before, `${optimizer}: the loss rose from ${before} to ${lossOf()}`);
+    trainer.dispose();
+    x.dispose();
+    model.dispose();
+  }
+});
