@@ -177,6 +177,10 @@ test('parseValues: numbers for numeric options, strings for categorical ones, cl
   assert.throws(() => parseValues('0.3,x', 0.45), /--values: 'x' is not a number/);
   assert.throws(() => parseValues('a,,b', 'a'), /comma-separated list/);
   assert.throws(() => parseValues('a,a', 'a'), /repeats a value/);
+  // a switch (bnLeak) takes booleans, which the method's check accepts; strings 'true' and 'false' it refuses
+  assert.deepEqual(parseValues('false, true', false), [false, true]);
+  assert.deepEqual(parseValues('true,false', undefined), [true, false]);
+  assert.throws(() => parseValues('false,yes', false), /'yes' is neither true nor false, and the option is a switch/);
 });
 
 test('logGrid: log-spaced, three significant digits, the geometric midpoint for one point', () => {

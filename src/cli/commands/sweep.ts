@@ -40,19 +40,32 @@ function parseRange(text: string, flag: string): [number, number] {
   return [a, b];
 }
 
-/** A grid value: a number for numeric options, a string for categorical ones (e.g. normalization). */
-export type GridValue = number | string;
+/** A grid value: a number for numeric options, a boolean for switches (e.g. bnLeak), a string for categorical ones (e.g. normalization). */
+export type GridValue = number | string | boolean;
+
+const SWITCH_VALUES: Record<string, boolean> = { true: true, false: false };
 
 /**
- * `--values a,b,c` for a setting whose recipe value is `current`: numbers when it is a number (or, unset, when every
- * item is one), strings otherwise; no duplicates, at least one.
+ * `--values a,b,c` for a setting whose recipe value is `current`: numbers when it is a number, booleans when it is one
+ * (or, unset, when every item is a number, or every item true or false), strings otherwise; no duplicates, at least one.
  */
 export function parseValues(text: string, current: unknown): GridValue[] {
   const items = text.split(',').map((v) => v.trim());
   if (items.some((v) => v === '')) throw new UsageError(`--values: expected a comma-separated list like 0.3,0.45,0.6 or reference,weighted, got '${text}'`);
-  const numeric = current === undefined ? items.every((v) => Number.isFinite(Number(v))) : typeof current === 'number';
-  const values = items.map((v) => {
-    if (!numeric) return v;
+  const kind =
+    current === undefined
+      ? items.every((v) => Number.isFinite(Number(v)))
+        ? 'number'
+        : items.every((v) => v in SWITCH_VALUES)
+          ? 'boolean'
+          : 'string'
+      : typeof current;
+  const values = items.map((v): GridValue => {
+    if (kind === 'boolean') {
+      if (!(v in SWITCH_VALUES)) throw new UsageError(`--values: '${v}' is neither true nor false, and the option is a switch`);
+      return SWITCH_VALUES[v]!;
+    }
+    if (kind !== 'number') return v;
     const n = Number(v);
     if (!Number.isFinite(n)) throw new UsageError(`--values: '${v}' is not a number, and the option is numeric`);
     return n;
@@ -161,7 +174,7 @@ export function mergeTrials<T extends { value: GridValue }>(earlier: unknown, id
   const r = typeof earlier === 'object' && earlier !== null ? (earlier as RecipeSweeps) : null;
   const old = r !== null && sameIdentity(r, id) && Array.isArray(r.sweep?.trials) ? (r.sweep.trials as T[]) : [];
   const fresh = new Set(trials.map((t) => t.value));
-  return [...old.filter((t) => (typeof t.value === 'number' || typeof t.value === 'string') && !fresh.has(t.value)), ...trials].sort(byValue);
+  return [...old.filter((t) => ['number', 'string', 'boolean'].includes(typeof t.value) && !fresh.has(t.value)), ...trials].sort(byValue);
 }
 
 /**
