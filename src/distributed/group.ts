@@ -78,7 +78,7 @@ export class ProcessGroup {
   /** seconds spent inside collectives (all-reduce, broadcast, barrier) since creation */
   commSeconds = 0;
 
-  /** @internal use initProcessGroup */
+  /** Not for users: call initProcessGroup, which also makes the group the default one. */
   constructor(o: InitProcessGroupOptions) {
     const { rank, worldSize } = o;
     if (!Number.isInteger(worldSize) || worldSize < 1) throw new RangeError(`initProcessGroup: worldSize must be a positive integer, got ${worldSize}`);

@@ -8,7 +8,7 @@
 /** What a scope can hold: anything with dispose(). Tensors register themselves through `track`. */
 export interface Trackable {
   dispose(): void;
-  /** @internal the scope currently responsible for this object, if any */
+  /** Not for users: the scope currently responsible for this object, if any (tidy, keep and Scope set it). */
   _scope: Scope | null;
 }
 

@@ -123,10 +123,10 @@ const DIV_ = binary('div_');
  */
 export class Tensor implements Trackable {
   private _handle: Handle | null;
-  /** @internal */
+  /** Not for users: the scope that will dispose this tensor, which tidy, keep and Scope manage. */
   _scope: Scope | null = null;
 
-  /** @internal Wraps a native handle; use the creation functions (tensor, zeros, ...) instead. */
+  /** Not for users: wraps a native handle. Create tensors with the creation functions (tensor, zeros, ...). */
   constructor(handle: Handle) {
     this._handle = handle;
     register(this);
