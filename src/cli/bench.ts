@@ -11,7 +11,7 @@ import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
 import { loadCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import type { ModelName } from '../models/index.js';
-import { configHash, stableJson } from './cache.js';
+import { configHash, modelDir, stableJson } from './cache.js';
 import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
 import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type ModelDigests, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
@@ -54,9 +54,6 @@ export function parseMethods(spec: string): string[] {
 }
 
 
-export function modelDir(cacheDir: string, kind: 'original' | 'retrain', identity: Record<string, unknown>, model: string): string {
-  return join(cacheDir, 'models', `${kind}-${model}-${configHash(identity)}`);
-}
 
 export interface SeedModels {
   originalDir: string;

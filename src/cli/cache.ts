@@ -1,6 +1,6 @@
 // The model cache (original and retrain checkpoints keyed by their full configuration) and stable hashing.
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** $LETHE_CACHE, else ./.cache/lethe (relative to the working directory). */
 export function cacheDir(flag?: string): string {
@@ -22,4 +22,12 @@ export function stableJson(v: unknown): string {
 /** 16 hex digits of SHA-256 over the stable JSON. */
 export function configHash(v: unknown): string {
   return createHash('sha256').update(stableJson(v)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Where the cache keeps a model: <cache>/models/<kind>-<model>-<hash of its training identity>. bench and sweep look
+ * here for each seed's original and retrain, and `lethe train --cache` writes here.
+ */
+export function modelDir(cacheDir: string, kind: 'original' | 'retrain', identity: Record<string, unknown>, model: string): string {
+  return join(cacheDir, 'models', `${kind}-${model}-${configHash(identity)}`);
 }

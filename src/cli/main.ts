@@ -89,13 +89,16 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--seed <n>', 'seed of the split, the forget set, the initialisation and the batch order (default 1)')
     .option('--forget <spec>', 'train the retrain reference: on D_r only, for this forget set (random:0.1, class:3, ...)')
     .option('--val-fraction <x>', 'share of each class held out for validation (protocol: 0.1; 0 trains on every image)')
-    .option('--out <dir>', 'checkpoint directory, required (resumable; a finished one is reused)')
-    .option('--force', 'retrain even if --out holds a finished model'));
+    .option('--out <dir>', 'checkpoint directory, required unless --cache (resumable; a finished one is reused)')
+    .option('--cache', 'write into the model cache, where bench and sweep look for this model (instead of --out)')
+    .option('--cache-dir <dir>', 'with --cache: the model cache (default $LETHE_CACHE or ./.cache/lethe)')
+    .option('--force', 'retrain even if the directory holds a finished model'));
   examples(train, [
     'lethe train --data fmnist --model resnet20 --out runs/original',
     'lethe train --model smallcnn --train-size 5000 --epochs 3 --out runs/quick',
     'lethe train --forget random:0.1 --out runs/retrain      # the retrain reference',
     'lethe train --model resnet20 --out runs/original --nproc 2   # data-parallel, 2 local processes',
+    'lethe train --cache & lethe train --cache --forget random:0.1   # a bench\u2019s two models at once, then lethe bench',
   ]);
   action(train, () => import('./commands/train.js'));
 

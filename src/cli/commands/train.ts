@@ -1,6 +1,8 @@
 // lethe train: an original model (or the retrain reference with --forget), resumable, reused when finished.
 import { required, type Opts } from '../options.js';
-import { trainCheckpoint } from '../training.js';
+import { trainCheckpoint, trainIdentity, type TrainJob } from '../training.js';
+import { cacheDir, modelDir } from '../cache.js';
+import { UsageError } from '../errors.js';
 import { runDistributed } from '../distributed.js';
 import { outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, readTrainRecipe, withRun } from './shared.js';
 import { canonicalForget, describeData, loadData } from '../data.js';
@@ -12,7 +14,7 @@ export default async function train(o: Opts): Promise<void> {
   const recipe = readTrainRecipe(o);
   const forgetFlag = o.string('forget');
   const forget = forgetFlag === undefined ? undefined : canonicalForget(forgetFlag);
-  const out = outputDir('--out', required(o, 'out', 'the checkpoint directory to write'));
+  const out = checkpointDir(o, { data, model, recipe, seed, ...(forget === undefined ? {} : { forget }) });
   const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const loaded = loadData(data);
     try {
@@ -22,7 +24,7 @@ export default async function train(o: Opts): Promise<void> {
         protocolSets(loaded, forget).dispose();
       }
       const r = await trainCheckpoint(
-        { dir: out, data, model, recipe, seed, force: o.bool('force'), ...(forget === undefined ? {} : { forget }) },
+        { dir: out, data, model, recipe, seed, force: o.bool('force'), cached: o.bool('cache'), ...(forget === undefined ? {} : { forget }) },
         { reporter, signal, data: loaded, ...(parallel ? { parallel } : {}) },
       );
       return { ...r, protocol: describeData(loaded) };
@@ -41,4 +43,18 @@ export default async function train(o: Opts): Promise<void> {
   print(outcome.protocol.map((l) => `# ${l}`).join('\n'));
   print(`# ${m.kind} ${m.model.name}: ${outcome.reused ? 'reused the finished checkpoint' : `trained in ${(m['seconds'] as number).toFixed(1)} s`} → ${out}`);
   printAccuracy(acc);
+}
+
+/**
+ * --out, or with --cache the directory where bench and sweep look for this very model (same data, model, recipe,
+ * seed and forget set): the original and the retrain of a benchmark can then train as two processes at once, and
+ * the benchmark finds both finished.
+ */
+function checkpointDir(o: Opts, job: Omit<TrainJob, 'dir' | 'force' | 'label'>): string {
+  if (!o.bool('cache')) {
+    if (o.has('cacheDir')) throw new UsageError('--cache-dir: only with --cache (it says which model cache to write into)');
+    return outputDir('--out', required(o, 'out', 'the checkpoint directory to write (or --cache, for the model cache bench and sweep read)'));
+  }
+  if (o.has('out')) throw new UsageError('--out and --cache: give one of them (--cache writes where bench and sweep look for this model)');
+  return modelDir(cacheDir(o.string('cacheDir')), job.forget === undefined ? 'original' : 'retrain', trainIdentity(job), job.model);
 }
