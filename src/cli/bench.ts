@@ -16,6 +16,7 @@ import { describeData, loadData, protocolSets, type DataConfig, type LoadedData,
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
 import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type ModelDigests, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
+import { isJobWorker } from './job-pool.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
 import { gapAgrees, madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, sameMetrics, setAside, storeRun } from './run-store.js';
@@ -66,6 +67,15 @@ export interface SeedModels {
 
 const weightsDigest = (m: CheckpointManifest): string => m.weights.sha256.slice(0, 16);
 
+/** Where the cache keeps one seed's original and retrain models (what `lethe train --cache` writes for them). */
+export function seedModelDirs(cfg: Pick<BenchConfig, 'model' | 'forget' | 'trainRecipe' | 'cacheDir'>, data: DataConfig, seed: number): { originalDir: string; retrainDir: string } {
+  const base = { data, model: cfg.model, recipe: cfg.trainRecipe, seed };
+  return {
+    originalDir: modelDir(cfg.cacheDir, 'original', trainIdentity(base), cfg.model),
+    retrainDir: modelDir(cfg.cacheDir, 'retrain', trainIdentity({ ...base, forget: cfg.forget }), cfg.model),
+  };
+}
+
 /** Trains (or reuses) the original and retrain models of one seed. */
 export async function ensureModels(
   cfg: Pick<BenchConfig, 'model' | 'forget' | 'trainRecipe' | 'cacheDir'>,
@@ -74,10 +84,9 @@ export async function ensureModels(
   o: { reporter: Reporter; signal?: AbortSignal },
 ): Promise<SeedModels> {
   const base = { data: data.config, model: cfg.model, recipe: cfg.trainRecipe, seed };
-  const originalDir = modelDir(cfg.cacheDir, 'original', trainIdentity(base), cfg.model);
-  const retrainDir = modelDir(cfg.cacheDir, 'retrain', trainIdentity({ ...base, forget: cfg.forget }), cfg.model);
-  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})`, cached: true }, { ...o, data });
-  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})`, cached: true }, { ...o, data });
+  const { originalDir, retrainDir } = seedModelDirs(cfg, data.config, seed);
+  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})`, cached: true, reuseOnly: isJobWorker() }, { ...o, data });
+  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})`, cached: true, reuseOnly: isJobWorker() }, { ...o, data });
   const acc = writtenManifest(orig)['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
   return {
     originalDir,

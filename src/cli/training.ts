@@ -25,7 +25,6 @@ import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
 import { UsageError } from './errors.js';
 import { checkpointKind } from './checkpoints.js';
-import { isJobWorker } from './job-pool.js';
 import { dataDigest, indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
 import type { Parallel } from './distributed.js';
 import type { Reporter } from './progress.js';
@@ -43,11 +42,13 @@ export interface TrainJob {
   forget?: string;
   force?: boolean;
   label?: string;
-  /**
-   * A model cache's entry (its directory named by the configuration's hash). A damaged one is trained again, except
-   * in a `--jobs` worker: its parent made the models, and two workers must not race to remake one.
-   */
+  /** A model cache's entry (its directory named by the configuration's hash): a damaged one is trained again. */
   cached?: boolean;
+  /**
+   * A `bench --jobs` or `sweep --jobs` worker's view of the cache: its parent made the models, so a damaged one is an
+   * error rather than a retrain (two workers must not race to remake one).
+   */
+  reuseOnly?: boolean;
 }
 
 /** What identifies a trained model: everything that changes its weights. */
@@ -111,7 +112,7 @@ export async function trainCheckpoint(
       if (!job.force) {
         throw new UsageError(`--out: '${dir}' already holds a model trained with other settings; pass --force to replace it or choose another --out`);
       }
-    } else if (job.cached && isJobWorker()) {
+    } else if (job.reuseOnly) {
       throw new Error(`${label}: the cached model in ${dir} fails its hash check (damaged after this command made it); rerun the command to train it again`);
     } else if (job.cached) {
       reporter.log(`${label}: the cached model in ${dir} fails its hash check (a damaged file); training it again`);

@@ -17,6 +17,10 @@ test('bench --jobs 2 makes, in child processes, the runs one process makes with 
   const bench = ['bench', ...DATA, '--methods', 'ga,ft,rl', '--seeds', '2', '--seed', '1'];
   const par = await runCli([...bench, '--jobs', '2', '--out', 'par', '--json'], dir, { LETHE_NUM_THREADS: '2' });
   assert.equal(par.code, 0, par.stderr);
+  // first the two seeds' four models, each by a `lethe train --cache` worker, then the six runs
+  assert.match(par.stderr, /train: 4 run\(s\), 2 at a time, 1 thread\(s\) each/);
+  for (const label of ['original s1', 'retrain s1', 'original s2', 'retrain s2']) assert.match(par.stderr, new RegExp(`^\\[${label}\\] `, 'm'), `no line from ${label}`);
+  assert.match(par.stderr, /original \(seed 1\): reusing the finished model/, 'the parent found the workers\u2019 models');
   assert.match(par.stderr, /bench: 6 run\(s\), 2 at a time, 1 thread\(s\) each/);
   for (const label of ['ga s1', 'ft s1', 'rl s1', 'ga s2', 'ft s2', 'rl s2']) {
     assert.match(par.stderr, new RegExp(`^\\[${label}\\] .*Avg\\.Gap`, 'm'), `no result line from ${label}`);
@@ -49,7 +53,7 @@ test('bench --jobs 2 makes, in child processes, the runs one process makes with 
 
 test('bench --jobs: a run that fails is named and no new run starts; Ctrl-C stops the running ones', async () => {
   const dir = tempDir('lethe-jobs-fail-');
-  // the models of seed 5 are trained by the parent; once it hands out the runs, its original model is broken
+  // the models of seed 5 are trained first; once the parent hands out the runs, its original model is broken
   let broken = false;
   const failed = await startCli(['bench', ...DATA, '--methods', 'ga,ft,rl', '--seeds', '1', '--seed', '5', '--jobs', '2', '--out', 'b'], {
     cwd: dir,
