@@ -29,7 +29,7 @@ export async function runBenchInJobs(
   const pending = pendingRuns(cfg);
   if (pending.length > 0) {
     const seeds = [...new Set(pending.map((p) => p.seed))];
-    await trainModelsInJobs(cfg, seeds, o);
+    await trainModelsInJobs(cfg, seeds, { ...o, trainKeys: BENCH_TRAIN_KEYS });
     await runBench({ ...cfg, methods: [], seeds }, { ...run, needModels: true, tables: false });
 
     const jobs = pending.map(({ method, seed }) => ({ label: `${method} s${seed}`, options: { methods: method, seed, seeds: 1 } }));
@@ -38,14 +38,22 @@ export async function runBenchInJobs(
   return runBench({ ...cfg, fresh: false }, run);
 }
 
-/** The bench options a `lethe train --cache` worker takes: what decides the original's and retrain's weights. */
-const TRAIN_KEYS = ['data', 'dataDir', 'trainSize', 'testSize', 'model', 'epochs', 'lr', 'batchSize', 'momentum', 'weightDecay', 'optimizer', 'schedule', 'milestones', 'augment', 'cacheDir', 'quiet'];
+/** The data, model and cache options a `lethe train --cache` worker takes from a bench or a sweep. */
+const DATA_KEYS = ['data', 'dataDir', 'trainSize', 'testSize', 'model', 'cacheDir', 'quiet'];
+/** bench's training flags, all of them the original's and retrain's (sweep has only epochs, batchSize, milestones). */
+export const BENCH_TRAIN_KEYS = ['epochs', 'lr', 'batchSize', 'momentum', 'weightDecay', 'optimizer', 'schedule', 'milestones', 'augment'];
 
 /**
- * Trains the seeds' original and retrain models that are not finished in the cache, each in a worker of its own, so
- * that one seed's two models (on 2 cores, the slowest part of a benchmark at full scale) train side by side.
+ * Trains the seeds' original and retrain models that are not finished in the cache, each by a `lethe train --cache`
+ * worker of its own, `jobs` at a time, so that a seed's two models (on 2 cores, the slowest part of a benchmark at
+ * full scale) train side by side; no two workers train one model. `trainKeys` names the command's options that set
+ * the training recipe, so that the workers' models are the ones the command looks for.
  */
-async function trainModelsInJobs(cfg: BenchConfig, seeds: readonly number[], o: { jobs: number; options: RawOptions; reporter: Reporter; signal?: AbortSignal }): Promise<void> {
+export async function trainModelsInJobs(
+  cfg: Pick<BenchConfig, 'data' | 'model' | 'forget' | 'trainRecipe' | 'cacheDir'>,
+  seeds: readonly number[],
+  o: { jobs: number; options: RawOptions; trainKeys: readonly string[]; reporter: Reporter; signal?: AbortSignal },
+): Promise<void> {
   const items = seeds.flatMap((seed) => {
     const { originalDir, retrainDir } = seedModelDirs(cfg, { ...cfg.data, seed }, seed);
     return [
@@ -53,6 +61,7 @@ async function trainModelsInJobs(cfg: BenchConfig, seeds: readonly number[], o: 
       ...(isCompleteCheckpoint(retrainDir) ? [] : [{ label: `retrain s${seed}`, options: { seed, cache: true, forget: cfg.forget } }]),
     ];
   });
-  const options = { ...Object.fromEntries(Object.entries(o.options).filter(([k]) => TRAIN_KEYS.includes(k))), cacheDir: cfg.cacheDir };
+  const keys = [...DATA_KEYS, ...o.trainKeys];
+  const options = { ...Object.fromEntries(Object.entries(o.options).filter(([k]) => keys.includes(k))), cacheDir: cfg.cacheDir };
   await runCommandJobs('train', options, items, { jobs: o.jobs, drop: [], reporter: o.reporter, ...(o.signal ? { signal: o.signal } : {}) });
 }

@@ -101,6 +101,9 @@ test('sweep --jobs 2 makes the trials one process makes, and the same table', as
   const sweep = ['sweep', '--method', 'ga', ...DATA, '--values', '0.001,0.003', '--seeds', '2', '--no-write'];
   const par = await runCli([...sweep, '--jobs', '2', '--out', 'par'], dir, { LETHE_NUM_THREADS: '2' });
   assert.equal(par.code, 0, par.stderr);
+  // the two seeds' models first, one `lethe train --cache` worker each; the parent then finds them
+  assert.match(par.stderr, /train: 4 run\(s\), 2 at a time, 1 thread\(s\) each/);
+  assert.match(par.stderr, /retrain \(seed 2\): reusing the finished model/);
   assert.match(par.stderr, /sweep: 4 run\(s\), 2 at a time, 1 thread\(s\) each/);
   for (const label of ['lr 0.001 s1', 'lr 0.001 s2', 'lr 0.003 s1', 'lr 0.003 s2']) assert.match(par.stderr, new RegExp(`^\\[${label}\\] `, 'm'));
   // each seed's retrain is evaluated once, by the parent: the workers read its numbers from the reference store

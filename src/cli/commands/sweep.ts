@@ -21,6 +21,7 @@ import { parseRecipeJson, recipeFile, recipeForMethod, recipeScenario, recipeSet
 import { BLOCK_SETTINGS, getMethod, resolveOptions } from '../../unlearn/index.js';
 import { fmt, renderTable } from '../table.js';
 import { isJobWorker, runCommandJobs } from '../job-pool.js';
+import { trainModelsInJobs } from '../bench-jobs.js';
 import { checkMethod, runMethod } from '../unlearning.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
@@ -306,6 +307,10 @@ export default async function sweep(o: Opts): Promise<void> {
     const owned: { dispose(): void }[] = [];
     const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; retrainSeconds: number; reference: HeadlineMetrics; digests: ModelDigests }[] = [];
     try {
+      // with --jobs the seeds' missing models train in workers first, side by side (a worker of this sweep finds them)
+      if (jobs > 1 && !isJobWorker()) {
+        await trainModelsInJobs({ data, model, forget, trainRecipe, cacheDir: cache }, seeds, { jobs, options: o.raw, trainKeys: ['epochs', 'batchSize', 'milestones'], reporter, signal });
+      }
       for (const seed of seeds) {
         const loaded = loadData({ ...data, seed });
         owned.push(loaded);
