@@ -11,8 +11,8 @@ export { resolveRecipe, PROTOCOL_RECIPE, type TrainRecipe } from './train/recipe
 export { saveCheckpoint, loadCheckpoint, readManifest, isCompleteCheckpoint, CheckpointError, saveResumeState, loadResumeState, clearResumeState, type CheckpointManifest } from './train/checkpoint.js';
 export type { ParallelHooks } from './train/parallel.js';
 export * from './unlearn/index.js';
-export { evaluateUnlearning, type EvaluationReport, type EvaluationSets, type EvaluateOptions } from './eval/evaluate.js';
-export { evaluateSplit, perClassAccuracy, type EvaluatedSplit } from './eval/outputs.js';
+export { evaluateUnlearning, evaluateUnlearningAsync, type EvaluationReport, type EvaluationSets, type EvaluateOptions } from './eval/evaluate.js';
+export { evaluateSplit, evaluateSplitAsync, perClassAccuracy, type EvaluatedSplit, type EvaluateSplitOptions } from './eval/outputs.js';
 export { miaEfficacy, miaAll, miaFeatures, MIA_FEATURES, MIA_DEFINITIONS, type MiaFeature, type SplitOutputs } from './eval/mia.js';
 export { avgGap, meanStd, HEADLINE_DEFINITIONS, type HeadlineMetrics } from './eval/gap.js';
 export { svcFitPredict, libsvmVersion, type SvcOptions } from './eval/svm.js';

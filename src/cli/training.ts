@@ -19,7 +19,7 @@ import {
   saveResumeState,
   type CheckpointManifest,
 } from '../train/checkpoint.js';
-import { evaluateSplit } from '../eval/outputs.js';
+import { evaluateSplitAsync } from '../eval/outputs.js';
 import { manualSeed, tidy } from '../torch/index.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
@@ -182,9 +182,12 @@ export async function trainCheckpoint(
       onCheckpoint: (state) => tidy(() => saveResumeState(dir, model, state)),
     });
     if (!writer) return { manifest: null, reused: false, resumedFrom: resume?.epoch ?? 0 };
-    const trainAcc = evaluateSplit(model, trainOn).accuracy;
-    const valAcc = val.size > 0 ? evaluateSplit(model, val).accuracy : null;
-    const testAcc = evaluateSplit(model, data.test).accuracy;
+    // (asynchronous, so that Ctrl-C is seen during the minute or two a full-scale evaluation takes; the resume state
+    // of the last epoch is on disk, so a rerun only evaluates and saves)
+    const signal = o.signal === undefined ? {} : { signal: o.signal };
+    const trainAcc = (await evaluateSplitAsync(model, trainOn, signal)).accuracy;
+    const valAcc = val.size > 0 ? (await evaluateSplitAsync(model, val, signal)).accuracy : null;
+    const testAcc = (await evaluateSplitAsync(model, data.test, signal)).accuracy;
     const seconds = result.history.reduce((a, h) => a + h.seconds, 0);
     const manifest = tidy(() =>
       saveCheckpoint(dir, model, spec, {

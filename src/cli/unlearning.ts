@@ -5,7 +5,7 @@ import type { Module } from '../nn/module.js';
 import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 // the blocks' early check: the command line's, not part of the library's API
 import { runBlocks } from '../unlearn/run.js';
-import { evaluateUnlearning, type EvaluationReport } from '../eval/evaluate.js';
+import { evaluateUnlearning, evaluateUnlearningAsync, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
 import type { CheckpointManifest } from '../train/checkpoint.js';
 import { UsageError } from './errors.js';
@@ -127,9 +127,10 @@ export async function runMethod(
   }).finally(() => o.reporter.done());
   try {
     o.reporter.log(`${label}: unlearned in ${result.seconds.toFixed(1)} s; evaluating`);
-    const evaluation = evaluateUnlearning(result.model, { forget: sets.forget, retain: sets.retain, test: sets.test }, {
+    const evaluation = await evaluateUnlearningAsync(result.model, { forget: sets.forget, retain: sets.retain, test: sets.test }, {
       ...(o.reference === undefined ? {} : { reference: o.reference }),
       allMiaViews: o.allMiaViews ?? true,
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
     const totalParams = original.numParameters();
     return {

@@ -2,7 +2,7 @@
 // per-class test accuracy, and Avg.Gap to a retrained model when one is given.
 import type { Module } from '../nn/module.js';
 import type { TensorDataset } from '../data/dataset.js';
-import { evaluateSplit, perClassAccuracy } from './outputs.js';
+import { perClassAccuracy, runSteps, runStepsAsync, splitSteps } from './outputs.js';
 import { miaEfficacy, MIA_DEFINITIONS, MIA_FEATURES, type MiaFeature } from './mia.js';
 import { avgGap, HEADLINE_DEFINITIONS, type HeadlineMetrics } from './gap.js';
 
@@ -50,12 +50,26 @@ export interface EvaluateOptions {
  * The model's train/eval mode is restored afterwards; nothing is modified.
  */
 export function evaluateUnlearning(model: Module, sets: EvaluationSets, o: EvaluateOptions = {}): EvaluationReport {
+  return runSteps(evaluationSteps(model, sets, o));
+}
+
+/**
+ * evaluateUnlearning, yielding to the event loop between batches so that a signal (Ctrl-C) is seen: with `signal`
+ * aborted it rejects with the signal's reason after the current batch (the MIA's SVC fits, seconds each, are not
+ * interrupted), the model's mode restored.
+ */
+export function evaluateUnlearningAsync(model: Module, sets: EvaluationSets, o: EvaluateOptions & { signal?: AbortSignal } = {}): Promise<EvaluationReport> {
+  return runStepsAsync(evaluationSteps(model, sets, o), o.signal);
+}
+
+/** The evaluation as steps, one per batch (see splitSteps). */
+function* evaluationSteps(model: Module, sets: EvaluationSets, o: EvaluateOptions): Generator<void, EvaluationReport> {
   model.checkLive('evaluateUnlearning');
   const bs = o.batchSize ?? 512;
   const numClasses = sets.test.numClasses;
-  const forget = evaluateSplit(model, sets.forget, { batchSize: bs });
-  const retain = evaluateSplit(model, sets.retain, { batchSize: bs });
-  const test = evaluateSplit(model, sets.test, { batchSize: bs });
+  const forget = yield* splitSteps(model, sets.forget, { batchSize: bs }, 'evaluateUnlearning');
+  const retain = yield* splitSteps(model, sets.retain, { batchSize: bs }, 'evaluateUnlearning');
+  const test = yield* splitSteps(model, sets.test, { batchSize: bs }, 'evaluateUnlearning');
   const miaInputs = { retain, test, forget };
   const views = (o.allMiaViews ?? true) ? MIA_FEATURES : (['confidence'] as const);
   const miaViews = Object.fromEntries(MIA_FEATURES.map((f) => [f, NaN])) as Record<MiaFeature, number>;

@@ -24,12 +24,22 @@ export interface EvaluatedSplit extends SplitOutputs {
   predictions: Int32Array;
 }
 
+/** Options of evaluateSplit. */
+export interface EvaluateSplitOptions {
+  /** images per forward pass (default 512) */
+  batchSize?: number;
+  /** evaluate only these samples of the data set */
+  indices?: Int32Array;
+  /** the output width to expect (default the data set's class count; a wider head, e.g. BE's shadow class, is kept) */
+  numClasses?: number;
+}
+
 /**
- * Runs the model over a data set (or the given subset of it) in eval mode and collects softmax probabilities,
- * predictions and top-1 accuracy. The model's train/eval mode is restored afterwards.
+ * The evaluation of one data set as steps: it yields after each batch and returns the result, so that the same code
+ * runs straight through (evaluateSplit) or yields to the event loop between batches (evaluateSplitAsync).
  */
-export function evaluateSplit(model: Module, data: TensorDataset, o: { batchSize?: number; indices?: Int32Array; numClasses?: number } = {}): EvaluatedSplit {
-  model.checkLive('evaluateSplit');
+export function* splitSteps(model: Module, data: TensorDataset, o: EvaluateSplitOptions, where: string): Generator<void, EvaluatedSplit> {
+  model.checkLive(where);
   const wasTraining = model.training;
   model.eval();
   const n = o.indices?.length ?? data.size;
@@ -71,11 +81,53 @@ export function evaluateSplit(model: Module, data: TensorDataset, o: { batchSize
       } finally {
         batch.dispose();
       }
+      yield;
     }
   } finally {
     model.train(wasTraining);
   }
   return { probs, labels, predictions, numClasses: C, accuracy: n === 0 ? NaN : (100 * correct) / n };
+}
+
+/**
+ * Runs the model over a data set (or the given subset of it) in eval mode and collects softmax probabilities,
+ * predictions and top-1 accuracy. The model's train/eval mode is restored afterwards.
+ */
+export function evaluateSplit(model: Module, data: TensorDataset, o: EvaluateSplitOptions = {}): EvaluatedSplit {
+  return runSteps(splitSteps(model, data, o, 'evaluateSplit'));
+}
+
+/**
+ * evaluateSplit, yielding to the event loop between batches so that a signal (Ctrl-C) is seen: with `signal` aborted
+ * it rejects with the signal's reason after the current batch, the model's mode restored.
+ */
+export function evaluateSplitAsync(model: Module, data: TensorDataset, o: EvaluateSplitOptions & { signal?: AbortSignal } = {}): Promise<EvaluatedSplit> {
+  return runStepsAsync(splitSteps(model, data, o, 'evaluateSplit'), o.signal);
+}
+
+/** Runs steps straight through. */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** How many steps (batches) run between two yields to the event loop. */
+const STEPS_PER_YIELD = 4;
+
+/** Runs steps, yielding to the event loop every few of them and stopping (its finally blocks run) once `signal` aborts. */
+export async function runStepsAsync<T>(steps: Generator<void, T>, signal?: AbortSignal): Promise<T> {
+  try {
+    for (let i = 1; ; i++) {
+      signal?.throwIfAborted();
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (i % STEPS_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    steps.return(undefined as T); // an abandoned evaluation still restores the model's mode and frees its batch
+  }
 }
 
 /** Accuracy per class in percent (NaN for classes without samples). */
