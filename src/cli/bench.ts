@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { ensureDirectory } from '../io/atomic.js';
 import { basename, join } from 'node:path';
 import { methodNames } from '../unlearn/index.js';
-import { evaluateUnlearning } from '../eval/evaluate.js';
+import { evaluateUnlearningAsync, type EvaluationReport } from '../eval/evaluate.js';
 import { avgGap, type HeadlineMetrics } from '../eval/gap.js';
 import { loadCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import type { TrainRecipe } from '../train/recipe.js';
@@ -97,10 +97,11 @@ export async function ensureModels(
   };
 }
 
-function evaluateDir(dir: string, sets: ProtocolSets, reference: HeadlineMetrics | undefined, allMia: boolean): ReturnType<typeof evaluateUnlearning> {
+/** Evaluates a cached model (asynchronously, so that Ctrl-C is seen during the minutes it takes at full scale). */
+async function evaluateDir(dir: string, sets: ProtocolSets, reference: HeadlineMetrics | undefined, allMia: boolean, signal?: AbortSignal): Promise<EvaluationReport> {
   const { model } = loadCheckpoint(dir);
   try {
-    return evaluateUnlearning(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { ...(reference ? { reference } : {}), allMiaViews: allMia });
+    return await evaluateUnlearningAsync(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { ...(reference ? { reference } : {}), allMiaViews: allMia, ...(signal ? { signal } : {}) });
   } finally {
     model.dispose();
   }
@@ -205,12 +206,12 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
    * another CPU, a model retrained) is moved to runs/stale/ and not reused; one from before the digests were kept is
    * judged by `older` (its numbers against these models'), and gains the digests when it passes.
    */
-  const current = (file: string, label: string, digests: ModelDigests, older: (r: RunRecord) => boolean, fresh = cfg.fresh ?? false): RunRecord | null => {
+  const current = async (file: string, label: string, digests: ModelDigests, older: (r: RunRecord) => boolean | Promise<boolean>, fresh = cfg.fresh ?? false): Promise<RunRecord | null> => {
     const r = fresh ? null : readRunRecord(file);
     if (r === null) return null;
     const same = madeWith(r, digests);
     if (same === true) return r;
-    if (same === null && older(r)) {
+    if (same === null && (await older(r))) {
       const stamped = { ...r, models: digests };
       writeJsonAtomic(file, stamped);
       return stamped;
@@ -251,25 +252,25 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
       const { digests } = models;
       perSeed.push(models.originalAccuracy);
       // each model is evaluated at most once: to check an older record, or to make a new one
-      const evaluations = new Map<string, ReturnType<typeof evaluateDir>>();
-      const evaluated = (dir: string, reference?: HeadlineMetrics): ReturnType<typeof evaluateDir> => {
-        if (!evaluations.has(dir)) evaluations.set(dir, evaluateDir(dir, sets!, reference, cfg.allMia ?? false));
+      const evaluations = new Map<string, Promise<EvaluationReport>>();
+      const evaluated = (dir: string, reference?: HeadlineMetrics): Promise<EvaluationReport> => {
+        if (!evaluations.has(dir)) evaluations.set(dir, evaluateDir(dir, sets!, reference, cfg.allMia ?? false, o.signal));
         return evaluations.get(dir)!;
       };
 
       // Retrain's own metrics (the reference of Avg.Gap), then the original's.
-      let retrain = current(runFile('retrain', seed), `retrain (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.retrainDir)), freshReferences);
+      let retrain = await current(runFile('retrain', seed), `retrain (seed ${seed})`, digests, async (r) => sameMetrics(r, await evaluated(models.retrainDir)), freshReferences);
       if (retrain === null) {
         reporter.log(`retrain (seed ${seed}): evaluating`);
-        const r = evaluated(models.retrainDir);
+        const r = await evaluated(models.retrainDir);
         retrain = { method: 'retrain', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: 0, seconds: models.retrainSeconds, timeRatio: 1, trainableShare: 1, perClassTest: r.perClassTest, miaViews: r.miaViews, models: digests };
         writeJsonAtomic(runFile('retrain', seed), retrain);
       }
       const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
-      let original = current(runFile('original', seed), `original (seed ${seed})`, digests, (r) => sameMetrics(r, evaluated(models.originalDir, reference)) && gapAgrees(r, reference), freshReferences);
+      let original = await current(runFile('original', seed), `original (seed ${seed})`, digests, async (r) => sameMetrics(r, await evaluated(models.originalDir, reference)) && gapAgrees(r, reference), freshReferences);
       if (original === null) {
         reporter.log(`original (seed ${seed}): evaluating`);
-        const r = evaluated(models.originalDir, reference);
+        const r = await evaluated(models.originalDir, reference);
         original = { method: 'original', seed, UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA, avgGap: avgGap(r, reference), seconds: NaN, timeRatio: NaN, trainableShare: NaN, perClassTest: r.perClassTest, miaViews: r.miaViews, accuracy: models.originalAccuracy, models: digests };
         writeJsonAtomic(runFile('original', seed), original);
       } else if (original.accuracy === undefined) {
@@ -281,7 +282,7 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
 
       for (const method of cfg.methods) {
         const file = methodRunFile(method, seed);
-        const done = current(file, `${method} (seed ${seed})`, digests, (r) => gapAgrees(r, reference));
+        const done = await current(file, `${method} (seed ${seed})`, digests, (r) => gapAgrees(r, reference));
         if (done !== null) {
           reporter.log(`${method} (seed ${seed}): done before, skipping (${file})`);
           runs.push(done);

@@ -134,14 +134,14 @@ export interface ReferenceProtocol {
  * The file is named by the protocol and holds the digest of the retrain it measured (`retrain`): a retrain trained
  * again (a cache rebuilt on another CPU gives other weights) is evaluated, and its numbers replace the old ones.
  */
-export function storedReference(cacheDir: string, protocol: ReferenceProtocol, retrain: string, fresh: boolean, evaluate: () => HeadlineMetrics): HeadlineMetrics {
+export async function storedReference(cacheDir: string, protocol: ReferenceProtocol, retrain: string, fresh: boolean, evaluate: () => Promise<HeadlineMetrics>): Promise<HeadlineMetrics> {
   const file = join(cacheDir, 'references', `retrain-${configHash(protocol)}.json`);
   const kept = fresh ? null : readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(file);
   const m = kept?.retrain === retrain ? kept.metrics : undefined;
   if (typeof m?.UA === 'number' && typeof m.RA === 'number' && typeof m.TA === 'number' && typeof m.MIA === 'number') {
     return { UA: m.UA, RA: m.RA, TA: m.TA, MIA: m.MIA };
   }
-  const metrics = evaluate();
+  const metrics = await evaluate();
   ensureDirectory(dirname(file));
   writeJsonAtomic(file, { retrain, metrics: { UA: metrics.UA, RA: metrics.RA, TA: metrics.TA, MIA: metrics.MIA } });
   return metrics;

@@ -5,7 +5,7 @@ import type { Module } from '../nn/module.js';
 import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 // the blocks' early check: the command line's, not part of the library's API
 import { runBlocks } from '../unlearn/run.js';
-import { evaluateUnlearning, evaluateUnlearningAsync, type EvaluationReport } from '../eval/evaluate.js';
+import { evaluateUnlearningAsync, type EvaluationReport } from '../eval/evaluate.js';
 import type { HeadlineMetrics } from '../eval/gap.js';
 import type { CheckpointManifest } from '../train/checkpoint.js';
 import { UsageError } from './errors.js';
@@ -155,7 +155,8 @@ export async function runMethod(
 }
 
 /** The headline metrics of a reference (retrain) checkpoint on the same sets, checked to be comparable. */
-export function referenceMetrics(run: Pick<PreparedRun, 'data' | 'sets' | 'manifest'>, dir: string, flag = '--reference'): { metrics: HeadlineMetrics; manifest: CheckpointManifest } {
+export async function referenceMetrics(run: Pick<PreparedRun, 'data' | 'sets' | 'manifest'>, dir: string, o: { flag?: string; signal?: AbortSignal } = {}): Promise<{ metrics: HeadlineMetrics; manifest: CheckpointManifest }> {
+  const flag = o.flag ?? '--reference';
   const { sets } = run;
   const data = run.data.config;
   const { model, manifest } = openCheckpoint(dir, flag);
@@ -185,7 +186,7 @@ export function referenceMetrics(run: Pick<PreparedRun, 'data' | 'sets' | 'manif
     if (typeof refDigest === 'string' && refDigest !== sets.forgetDigest) {
       throw new UsageError(`${flag}: '${dir}' was retrained without the samples '${sets.forgetSpec}' selected then; its file now selects others`);
     }
-    const r = evaluateUnlearning(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
+    const r = await evaluateUnlearningAsync(model, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false, ...(o.signal ? { signal: o.signal } : {}) });
     return { metrics: { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA }, manifest };
   } finally {
     model.dispose();

@@ -1,6 +1,6 @@
 // lethe eval: every metric of a checkpoint with its definition; JSON with --json, CSV with --csv.
 import { resolve } from 'node:path';
-import { evaluateUnlearning, type EvaluationReport } from '../../eval/evaluate.js';
+import { evaluateUnlearningAsync, type EvaluationReport } from '../../eval/evaluate.js';
 import type { HeadlineMetrics } from '../../eval/gap.js';
 import { UsageError } from '../errors.js';
 import type { Opts } from '../options.js';
@@ -37,12 +37,12 @@ export default async function evalCommand(o: Opts, args: string[]): Promise<void
   const dir = resolve(dirArg);
   const refDir = o.has('reference') ? resolve(o.string('reference')!) : null;
   const csvPath = o.has('csv') ? outputFile('--csv', o.string('csv')!, [['eval DIR', dir], ['--reference', refDir]]) : undefined;
-  const result = await withRun(o, async ({ reporter }) => {
+  const result = await withRun(o, async ({ reporter, signal }) => {
     const run = prepareFromCheckpoint(dir, o.string('forget'), { dataDir: o.string('dataDir'), flag: 'eval DIR' });
     try {
-      const ref = refDir === null ? null : referenceMetrics(run, refDir);
+      const ref = refDir === null ? null : await referenceMetrics(run, refDir, { signal });
       reporter.log(`evaluating ${dir} (${run.manifest.kind}) on D_f ${run.sets.forget.size}, D_r ${run.sets.retain.size}, test ${run.sets.test.size}`);
-      const report = evaluateUnlearning(run.original, { forget: run.sets.forget, retain: run.sets.retain, test: run.sets.test }, ref ? { reference: ref.metrics } : {});
+      const report = await evaluateUnlearningAsync(run.original, { forget: run.sets.forget, retain: run.sets.retain, test: run.sets.test }, { ...(ref ? { reference: ref.metrics } : {}), signal });
       return { report, ref: ref?.metrics, protocol: run.protocol, kind: run.manifest.kind, method: run.manifest['method'] ?? null, classNames: run.data.classNames ?? null };
     } finally {
       run.dispose();

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { ensureDirectory } from '../../io/atomic.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
-import { evaluateUnlearning } from '../../eval/evaluate.js';
+import { evaluateUnlearningAsync } from '../../eval/evaluate.js';
 import { ensureModels, REFERENCE_METHODS } from '../bench.js';
 import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storedReference, storeRun } from '../run-store.js';
 import { cacheDir } from '../cache.js';
@@ -319,11 +319,11 @@ export default async function sweep(o: Opts): Promise<void> {
         const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
         // a worker's parent has just evaluated retrain (anew with --fresh) and kept the numbers
         const measuredOn = { data: { ...data, seed }, model, forget, trainRecipe };
-        const reference = storedReference(cache, measuredOn, models.digests.retrain, o.bool('fresh') && !isJobWorker(), () => {
+        const reference = await storedReference(cache, measuredOn, models.digests.retrain, o.bool('fresh') && !isJobWorker(), async () => {
           reporter.log(`retrain (seed ${seed}): evaluating`);
           const { model: retrain } = loadCheckpoint(models.retrainDir);
           try {
-            const r = evaluateUnlearning(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false });
+            const r = await evaluateUnlearningAsync(retrain, { forget: sets.forget, retain: sets.retain, test: sets.test }, { allMiaViews: false, ...(signal ? { signal } : {}) });
             return { UA: r.UA, RA: r.RA, TA: r.TA, MIA: r.MIA };
           } finally {
             retrain.dispose();

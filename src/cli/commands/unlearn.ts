@@ -80,7 +80,7 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
     const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
     try {
       const seed = o.int('seed', { min: 0 }) ?? dataConfigOf(run.manifest, from).seed;
-      const ref = referenceDir === null ? null : referenceMetrics(run, referenceDir);
+      const ref = referenceDir === null ? null : await referenceMetrics(run, referenceDir, { signal });
       for (const l of run.protocol) reporter.log(`# ${l}`);
       const { model, summary } = await runMethod(run.original, run.manifest.model, run.sets, { method, forget: run.sets.forgetSpec, options, blocks, seed }, {
         reporter,
