@@ -169,7 +169,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--all-mia', 'compute every MIA feature view (slower)')
     .option('--fresh', 'recompute finished runs instead of skipping them')
     .option('--defaults', 'run every method with its reference defaults instead of its recipe (untuned; for models and data the recipes were not tuned for)')
-    .option('--jobs <n>', 'make n runs at once, each in its own process with 1/n of the threads (default 1); the same results');
+    .option('--jobs <n>', 'make n runs at once, each in its own process with 1/n of the threads (default 1), after training the missing original and retrain models the same way; the same results');
   examples(bench, [
     'lethe bench --data fmnist --model resnet20 --forget random:0.1 --methods all --seeds 3 --out bench/fmnist',
     'lethe bench --methods salun,ft,ga --model smallcnn --train-size 10000 --epochs 8 --seeds 2 --out bench/quick',
@@ -198,7 +198,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--recipes-dir <dir>', 'where to write <method>.json, or class-wise/<method>.json for class:K forget sets (default the package\u2019s recipes/)')
     .option('--no-write', 'do not write the recipe')
     .option('--fresh', 'rerun finished trials instead of reusing them (an interrupted sweep resumes by default)')
-    .option('--jobs <n>', 'run n trials at once, each in its own process with 1/n of the threads (default 1); the same results');
+    .option('--jobs <n>', 'run n trials at once, each in its own process with 1/n of the threads (default 1), after training the missing original and retrain models the same way; the same results');
   sweep.addHelpText('after', () => methodHelpText);
   examples(sweep, ['lethe sweep --method salun --lr 1e-3:5e-2 --points 5 --by avg-gap', 'lethe sweep --method ga --lr 1e-5:1e-3 --model smallcnn --train-size 10000 --epochs 8', 'lethe sweep --method iu --range 1:20 --points 4', 'lethe sweep --method cufg --param normalization --values reference,weighted', 'lethe sweep --method salun --param mask.ratio --values 0.3,0.5,0.7', 'lethe sweep --method salun --forget class:1', 'lethe sweep --method cufg --lr 1e-4:1e-3 --points 3 --opt bnLeak=true --no-write']);
   action(sweep, () => import('./commands/sweep.js'));
