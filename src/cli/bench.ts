@@ -54,8 +54,6 @@ export function parseMethods(spec: string): string[] {
   return [...new Set(list)];
 }
 
-
-
 export interface SeedModels {
   originalDir: string;
   retrainDir: string;
@@ -85,8 +83,9 @@ export async function ensureModels(
 ): Promise<SeedModels> {
   const base = { data: data.config, model: cfg.model, recipe: cfg.trainRecipe, seed };
   const { originalDir, retrainDir } = seedModelDirs(cfg, data.config, seed);
-  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})`, cached: true, reuseOnly: isJobWorker() }, { ...o, data });
-  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})`, cached: true, reuseOnly: isJobWorker() }, { ...o, data });
+  const cache = { cached: true, reuseOnly: isJobWorker() };
+  const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})`, ...cache }, { ...o, data });
+  const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})`, ...cache }, { ...o, data });
   const acc = writtenManifest(orig)['accuracy'] as { train: number; val: number; test: number; memorisationGap: number };
   return {
     originalDir,

@@ -184,10 +184,10 @@ export async function trainCheckpoint(
     if (!writer) return { manifest: null, reused: false, resumedFrom: resume?.epoch ?? 0 };
     // (asynchronous, so that Ctrl-C is seen during the minute or two a full-scale evaluation takes; the resume state
     // of the last epoch is on disk, so a rerun only evaluates and saves)
-    const signal = o.signal === undefined ? {} : { signal: o.signal };
-    const trainAcc = (await evaluateSplitAsync(model, trainOn, signal)).accuracy;
-    const valAcc = val.size > 0 ? (await evaluateSplitAsync(model, val, signal)).accuracy : null;
-    const testAcc = (await evaluateSplitAsync(model, data.test, signal)).accuracy;
+    const stoppable = o.signal === undefined ? {} : { signal: o.signal };
+    const trainAcc = (await evaluateSplitAsync(model, trainOn, stoppable)).accuracy;
+    const valAcc = val.size > 0 ? (await evaluateSplitAsync(model, val, stoppable)).accuracy : null;
+    const testAcc = (await evaluateSplitAsync(model, data.test, stoppable)).accuracy;
     const seconds = result.history.reduce((a, h) => a + h.seconds, 0);
     const manifest = tidy(() =>
       saveCheckpoint(dir, model, spec, {

@@ -1,6 +1,7 @@
 // Softmax outputs and accuracy of a model on a data set (eval mode, no augmentation, no gradients).
 import type { Module } from '../nn/module.js';
 import type { TensorDataset } from '../data/dataset.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DataLoader } from '../data/loader.js';
 import { noGrad, tidy } from '../torch/index.js';
 import type { SplitOutputs } from './mia.js';
@@ -123,7 +124,7 @@ export async function runStepsAsync<T>(steps: Generator<void, T>, signal?: Abort
       signal?.throwIfAborted();
       const r = steps.next();
       if (r.done) return r.value;
-      if (i % STEPS_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (i % STEPS_PER_YIELD === 0) await yieldToLoop();
     }
   } finally {
     steps.return(undefined as T); // an abandoned evaluation still restores the model's mode and frees its batch

@@ -260,6 +260,9 @@ function meanFields<K extends string>(rows: readonly Record<K, number>[], keys: 
   return Object.fromEntries(keys.map((k) => [k, meanStd(rows.map((r) => r[k])).mean])) as Record<K, number>;
 }
 
+/** sweep's flags that set the original's and retrain's training recipe (its --lr is the grid's range, not theirs). */
+const SWEEP_TRAIN_KEYS = ['epochs', 'batchSize', 'milestones'];
+
 /** What a worker of `sweep --jobs` must not inherit: it is given its one value and seed, and writes no recipe. */
 const SWEEP_PARENT_ONLY = ['jobs', 'json', 'values', 'range', 'lr', 'points', 'seed', 'seeds', 'write', 'recipesDir'];
 
@@ -293,7 +296,7 @@ export default async function sweep(o: Opts): Promise<void> {
   const data = readDataConfig(o, first);
   const model = readModel(o);
   // --lr is the sweep range here, so the original/retrain recipe takes only --epochs, --batch-size, --milestones
-  const trainRecipe = readTrainRecipe(new Opts({ epochs: o.raw['epochs'], batchSize: o.raw['batchSize'], milestones: o.raw['milestones'] }));
+  const trainRecipe = readTrainRecipe(new Opts(Object.fromEntries(SWEEP_TRAIN_KEYS.map((k) => [k, o.raw[k]]))));
   const cache = cacheDir(o.string('cacheDir'));
   const out = outputDir('--out', o.string('out') ?? join(cache, 'sweeps', method));
   const recipePath = o.raw['write'] !== false ? recipeFile(method, recipeScenario(forget), resolve(o.string('recipesDir') ?? recipesDir())) : null;
@@ -309,7 +312,7 @@ export default async function sweep(o: Opts): Promise<void> {
     try {
       // with --jobs the seeds' missing models train in workers first, side by side (a worker of this sweep finds them)
       if (jobs > 1 && !isJobWorker()) {
-        await trainModelsInJobs({ data, model, forget, trainRecipe, cacheDir: cache }, seeds, { jobs, options: o.raw, trainKeys: ['epochs', 'batchSize', 'milestones'], reporter, signal });
+        await trainModelsInJobs({ data, model, forget, trainRecipe, cacheDir: cache }, seeds, { jobs, options: o.raw, trainKeys: SWEEP_TRAIN_KEYS, reporter, signal });
       }
       for (const seed of seeds) {
         const loaded = loadData({ ...data, seed });
