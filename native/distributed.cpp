@@ -105,7 +105,7 @@ Napi::Value storeCreate(const Napi::CallbackInfo& info) {
   opts.waitWorkers = false;
   opts.timeout = timeoutArg(info[4], "storeCreate: timeoutMs");
   auto store = c10::make_intrusive<c10d::TCPStore>(info[0].As<Napi::String>().Utf8Value(), opts);
-  return Napi::External<StoreBox>::New(env, new StoreBox{std::move(store)}, [](Napi::Env, StoreBox* b) { delete b; });
+  return Napi::External<StoreBox>::New(env, new StoreBox{std::move(store)}, [](Napi::BasicEnv, StoreBox* b) { delete b; });
 }
 
 Napi::Value storePort(const Napi::CallbackInfo& info) {
@@ -143,7 +143,7 @@ Napi::Value groupCreate(const Napi::CallbackInfo& info) {
   c10::intrusive_ptr<c10d::Store> base = store->store;
   auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(base, static_cast<int>(rank), static_cast<int>(size), opts);
   return Napi::External<GroupBox>::New(env, new GroupBox{std::move(group), timeout},
-                                       [](Napi::Env, GroupBox* b) { delete b; });
+                                       [](Napi::BasicEnv, GroupBox* b) { delete b; });
 }
 
 Napi::Value groupDestroy(const Napi::CallbackInfo& info) {

@@ -23,7 +23,7 @@ std::unordered_map<const void*, StorageCount> storages;
 // when native memory really grows, so it is told in steps of at least 256 MB or half of what it knows.
 int64_t reportedBytes = 0;
 
-void reportToV8(Napi::Env env) {
+void reportToV8(Napi::BasicEnv env) {
   const int64_t drift = liveBytes - reportedBytes;
   const int64_t threshold = std::max<int64_t>(int64_t{256} << 20, reportedBytes / 2);
   if (drift > threshold || -drift > threshold) {
@@ -46,7 +46,7 @@ void count(Napi::Env env, Handle* h) {
   h->storageKey = key;
 }
 
-void uncount(Napi::Env env, Handle* h) {
+void uncount(Napi::BasicEnv env, Handle* h) {
   --liveHandles;
   if (h->storageKey == nullptr) return;
   auto it = storages.find(h->storageKey);
@@ -58,7 +58,10 @@ void uncount(Napi::Env env, Handle* h) {
   h->storageKey = nullptr;
 }
 
-void finalize(Napi::Env env, Handle* h) {
+// A basic finalizer: it only frees native memory and adjusts V8's external-memory count, both allowed during
+// garbage collection, so Node runs it inside the GC that found the handle unreachable instead of queueing it
+// for a setImmediate (which a loop that never yields would never reach: ~150 bytes held per tensor created).
+void finalize(Napi::BasicEnv env, Handle* h) {
   release(env, h);
   delete h;
 }
@@ -86,7 +89,7 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   return Napi::External<Handle>::New(env, h, finalize);
 }
 
-void release(Napi::Env env, Handle* h) {
+void release(Napi::BasicEnv env, Handle* h) {
   if (!h->alive) return;
   h->alive = false;
   uncount(env, h);

@@ -5,7 +5,9 @@
 // TypeScript.
 #pragma once
 
-#define NAPI_VERSION 8
+// NAPI_EXPERIMENTAL (set by CMakeLists.txt, NAPI_VERSION_EXPERIMENTAL) makes Node call basic finalizers
+// synchronously during garbage collection; NODE_ADDON_API_REQUIRE_BASIC_FINALIZERS makes any finalizer that
+// could touch JS state a compile error, since it would have to be posted back to the event loop.
 #include <napi.h>
 #include <torch/torch.h>
 
@@ -24,7 +26,7 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor);
 // Returns the tensor behind a JS handle, or throws a JS TypeError naming `what` when it is not a live handle.
 const at::Tensor& unwrap(const Napi::Value& value, const char* what);
 // Releases a handle's tensor early (dispose); idempotent.
-void release(Napi::Env env, Handle* handle);
+void release(Napi::BasicEnv env, Handle* handle);
 
 // Converts a libtorch exception into a JS exception and rethrows it.
 [[noreturn]] void rethrow(Napi::Env env);

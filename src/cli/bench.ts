@@ -65,10 +65,14 @@ export interface SeedModels {
 
 const weightsDigest = (m: CheckpointManifest): string => m.weights.sha256.slice(0, 16);
 
-/** Where the cache keeps one seed's original and retrain models (what `lethe train --cache` writes for them). */
-export function seedModelDirs(cfg: Pick<BenchConfig, 'model' | 'forget' | 'trainRecipe' | 'cacheDir'>, data: DataConfig, seed: number): { originalDir: string; retrainDir: string } {
+/**
+ * Where the cache keeps one seed's original and retrain models (what `lethe train --cache` writes for them), and
+ * the training configuration both share (the retrain's adds the forget set).
+ */
+export function seedModelDirs(cfg: Pick<BenchConfig, 'model' | 'forget' | 'trainRecipe' | 'cacheDir'>, data: DataConfig, seed: number) {
   const base = { data, model: cfg.model, recipe: cfg.trainRecipe, seed };
   return {
+    base,
     originalDir: modelDir(cfg.cacheDir, 'original', trainIdentity(base), cfg.model),
     retrainDir: modelDir(cfg.cacheDir, 'retrain', trainIdentity({ ...base, forget: cfg.forget }), cfg.model),
   };
@@ -81,8 +85,7 @@ export async function ensureModels(
   seed: number,
   o: { reporter: Reporter; signal?: AbortSignal },
 ): Promise<SeedModels> {
-  const base = { data: data.config, model: cfg.model, recipe: cfg.trainRecipe, seed };
-  const { originalDir, retrainDir } = seedModelDirs(cfg, data.config, seed);
+  const { base, originalDir, retrainDir } = seedModelDirs(cfg, data.config, seed);
   const cache = { cached: true, reuseOnly: isJobWorker() };
   const orig = await trainCheckpoint({ ...base, dir: originalDir, label: `original (seed ${seed})`, ...cache }, { ...o, data });
   const re = await trainCheckpoint({ ...base, forget: cfg.forget, dir: retrainDir, label: `retrain (seed ${seed})`, ...cache }, { ...o, data });
