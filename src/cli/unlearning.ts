@@ -132,7 +132,8 @@ export async function runMethod(
       allMiaViews: o.allMiaViews ?? true,
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
-    const totalParams = original.numParameters();
+    // the returned model's size: BE with keepShadow returns one more output row than the original has
+    const totalParams = result.model.numParameters();
     return {
       model: result.model,
       summary: {

@@ -148,8 +148,14 @@ export async function diffusionTrainCommand(
  * (iterations, batch size and lr per method: DIFFUSION_UNLEARN_DEFAULTS; data 'fashion-mnist', seed 0).
  */
 export interface DiffusionUnlearnCommandOptions {
-  /** the trained diffusion checkpoint (its EMA weights are the starting point, as in the reference) */
+  /** the trained diffusion checkpoint */
   model: string;
+  /**
+   * Which of its weights unlearning starts from: 'auto' (default: the EMA weights when present, which a DDPM samples
+   * with), 'ema', or 'model' (the raw weights: the reference's saliency_unlearn and generate_mask load states[0] and
+   * its unlearning and sampling configs set ema: False).
+   */
+  weights?: 'auto' | 'ema' | 'model';
   /** Output checkpoint directory. */
   out: string;
   /** 'salun', 'semu', 'ft' or 'ga'. */
@@ -164,9 +170,9 @@ export interface DiffusionUnlearnCommandOptions {
   batchSize?: number;
   /** Adam learning rate. */
   lr?: number;
-  /** Weight of the retain loss in salun/semu (default 1e-3). */
+  /** Weight of the retain loss in salun/ga/semu (default 1e-3). */
   alpha?: number;
-  /** salun: add α · the retain loss (default true); semu: train on D_r too (default false). */
+  /** salun, ga: add α · the retain loss (default true); semu: train on D_r too (default false). */
   useRetain?: boolean;
   /** salun: fraction of weights the mask keeps (default 0.5). */
   maskRatio?: number;
@@ -179,15 +185,15 @@ export interface DiffusionUnlearnCommandOptions {
 }
 
 /**
- * Unlearns one class from the diffusion checkpoint `model` (starting from its EMA weights when it has them) and saves
- * the result as a new checkpoint in `out`; the source is not modified.
+ * Unlearns one class from the diffusion checkpoint `model` (from the weights `weights` picks: by default its EMA
+ * weights when it has them) and saves the result as a new checkpoint in `out`; the source is not modified.
  */
 export async function diffusionUnlearnCommand(
   o: DiffusionUnlearnCommandOptions,
   progress?: ProgressFn,
   signal?: AbortSignal,
 ): Promise<{ manifest: DiffusionManifest; result: DiffusionUnlearnResult }> {
-  const { model, schedule, manifest: source } = loadDiffusionCheckpoint(o.model);
+  const { model, schedule, manifest: source, weights } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
   let data: TrainTest;
   try {
     data = loadData(o.data);
@@ -214,7 +220,7 @@ export async function diffusionUnlearnCommand(
     try {
       const manifest = saveDiffusionCheckpoint(o.out, unlearned, schedule, {
         kind: 'unlearned',
-        source: { dir: o.model, sha256: source.ema?.sha256 ?? source.weights.sha256 },
+        source: { dir: o.model, sha256: weights === 'ema' ? source.ema!.sha256 : source.weights.sha256 },
         dataset: o.data ?? 'fashion-mnist',
         unlearning: result,
       });

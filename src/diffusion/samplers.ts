@@ -82,7 +82,7 @@ export interface SampleOptions {
   eta?: number;
   /** guidance weight w in (1+w)·ε(x,c) − w·ε(x,∅) (default 2, the reference's cond_scale) */
   guidance?: number;
-  /** clamp x̂_0 to [−1, 1] in DDIM steps (default true; it helps at few steps) */
+  /** clamp x̂_0 to [−1, 1] in DDIM steps (default true, which helps at few steps; the reference's generalized steps do not clamp) */
   clipX0?: boolean;
   /** DDPM reverse variance (default 'posterior') */
   variance?: DdpmVariance;

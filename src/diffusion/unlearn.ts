@@ -37,12 +37,15 @@ export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga';
 /** Every DiffusionUnlearnMethod, in help order. */
 export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga'];
 
-/** The reference's settings per method (SalUn DDPM config; SEMU DDPM config; FT and GA with SalUn's optimizer). */
+/**
+ * The reference's settings per method: SalUn's DDPM config (cifar10_saliency_unlearn.yml) for salun, ft and ga, whose
+ * `--method ga` keeps the loop's α · retain loss (loss = −L(D_f) + α·L(D_r)); SEMU's DDPM config for semu.
+ */
 export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterations: number; batchSize: number; lr: number; useRetain: boolean }> = {
   salun: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
   semu: { iterations: 1000, batchSize: 64, lr: 1e-3, useRetain: false },
   ft: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
-  ga: { iterations: 100, batchSize: 128, lr: 1e-5, useRetain: false },
+  ga: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
 };
 
 /**
@@ -60,9 +63,9 @@ export interface DiffusionUnlearnOptions {
   batchSize?: number;
   /** Adam learning rate (default per method: DIFFUSION_UNLEARN_DEFAULTS). */
   lr?: number;
-  /** weight of the retain diffusion loss in salun/semu (default 1e-3; reference issue #19: α = 0 forgets every class) */
+  /** weight of the retain diffusion loss in salun/semu/ga (default 1e-3; reference issue #19: α = 0 forgets every class) */
   alpha?: number;
-  /** salun: add α · retain loss (default true); semu: the semu_unlearn_retrain variant (default false) */
+  /** salun, ga: add α · retain loss (default true, as the reference's loop); semu: the semu_unlearn_retrain variant (default false) */
   useRetain?: boolean;
   /** gradient-norm clip before the (masked) step (default 1) */
   gradClip?: number;
@@ -158,14 +161,15 @@ export function inapplicableOption(
   method: DiffusionUnlearnMethod,
   o: Omit<DiffusionUnlearnOptions, 'method'>,
 ): { option: 'mask' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance'; problem: string } | null {
-  const retainLoss = (method === 'salun' || method === 'semu') && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
+  const retainOptional = method === 'salun' || method === 'semu' || method === 'ga';
+  const retainLoss = retainOptional && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
   const gradientPass = method === 'semu' || (method === 'salun' && o.mask === undefined);
   const rules: [NonNullable<ReturnType<typeof inapplicableOption>>['option'], boolean, string][] = [
     ['mask', o.mask !== undefined, method === 'salun' ? '' : 'applies to salun only'],
     ['maskRatio', o.maskRatio !== undefined, method === 'salun' ? (o.mask === undefined ? '' : 'has no effect with a precomputed mask') : 'applies to salun only'],
     ['subspace', o.subspace !== undefined, method === 'semu' ? '' : 'applies to semu only'],
-    ['useRetain', o.useRetain !== undefined, method === 'salun' || method === 'semu' ? '' : `applies to salun and semu only (${method} ${method === 'ft' ? 'always trains on' : 'never sees'} the remaining classes)`],
-    ['alpha', o.alpha !== undefined, retainLoss ? '' : `weighs the remaining-class loss, which ${method} ${method === 'semu' ? 'adds only with useRetain' : method === 'salun' ? 'does not add with useRetain false' : 'does not have'}`],
+    ['useRetain', o.useRetain !== undefined, retainOptional ? '' : 'applies to salun, semu and ga only (ft always trains on the remaining classes)'],
+    ['alpha', o.alpha !== undefined, retainLoss ? '' : `weighs the remaining-class loss, which ${method} ${method === 'semu' ? 'adds only with useRetain' : retainOptional ? 'does not add with useRetain false' : 'does not have'}`],
     ['gradientSamples', o.gradientSamples !== undefined, gradientPass ? '' : `sizes the mask/subspace gradient pass, which ${method} does not make`],
     ['gradientGuidance', o.gradientGuidance !== undefined, gradientPass ? '' : `weighs the mask/subspace gradient pass, which ${method} does not make`],
   ];
@@ -260,7 +264,7 @@ export async function unlearnDiffusion(
     // the gradient is clipped in the training space: all or masked weights, or SEMU's cores
     trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, clipNorm: clip }, space, `diffusion ${method}`);
     const needForget = method !== 'ft';
-    const needRetain = method === 'ft' || ((method === 'salun' || method === 'semu') && useRetain);
+    const needRetain = method === 'ft' || useRetain;
     const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget' }) : null;
     const retain = needRetain ? cycleBatches(train, { batchSize, seed, indices: retainIdx, tag: 'unlearn-retain' }) : null;
     if (forget) streams.push(forget);
@@ -280,10 +284,12 @@ export async function unlearnDiffusion(
           let loss: Tensor;
           if (method === 'ft') {
             loss = diffusionLoss(unlearned, schedule, toModelRange(rb!.x, size), rb!.y, { condDrop: o.condDrop ?? 0.1 });
-          } else if (method === 'ga') {
-            loss = diffusionLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { condDrop: o.condDrop ?? 0.1 }).neg();
           } else {
-            loss = forgetLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { numClasses: C, condDrop: o.condDrop ?? 0.1 });
+            // the reference's loop: loss = forget_loss + α · remain_loss, whatever the forget loss
+            loss =
+              method === 'ga'
+                ? diffusionLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { condDrop: o.condDrop ?? 0.1 }).neg()
+                : forgetLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { numClasses: C, condDrop: o.condDrop ?? 0.1 });
             if (rb) loss = loss.add(diffusionLoss(unlearned, schedule, toModelRange(rb.x, size), rb.y, { condDrop: o.condDrop ?? 0.1 }).mul(alpha));
           }
           return trainer!.step(loss);

@@ -38,6 +38,9 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
     [['sample', '--from', join(dir, 'ddpm'), '--steps', '21', '--out', png], /--steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
     [['sample', '--from', join(dir, 'ddpm'), '--eta', '-1', '--out', png], /--eta: must be ≥ 0/],
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--steps', '5', '--out', png], /--steps applies to the ddim sampler only/],
+    [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--clip-x0', 'false', '--out', png], /--clip-x0 applies to the ddim sampler only/],
+    [['sample', '--from', join(dir, 'ddpm'), '--clip-x0', 'no', '--out', png], /--clip-x0: expected true or false, got "no"/],
+    [['unlearn', '--from', join(dir, 'ddpm'), '--weights', 'raw', '--out', join(dir, 'x')], /--weights/],
     [['sample', '--from', join(dir, 'ddpm'), '--per-class', '101', '--out', png], /--per-class: at most 100 columns, got 101/],
   ];
   for (const [args, message] of refusals) {
@@ -49,6 +52,16 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.deepEqual(readFileSync(join(dir, 'salun', 'model.safetensors')), weights);
   const forced = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'ft', '--iterations', '1', '--batch-size', '8', '--out', join(dir, 'salun'), '--force', '--json'], dir);
   assert.equal(forced.code, 0, forced.stderr);
+  // --weights picks the starting point (default: the EMA weights); the output's manifest names the one it came from
+  const ddpm = JSON.parse(readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8')) as { weights: { sha256: string }; ema: { sha256: string } };
+  const sourceOf = (name: string): string => (JSON.parse(readFileSync(join(dir, name, 'manifest.json'), 'utf8')) as { source: { sha256: string } }).source.sha256;
+  assert.notEqual(ddpm.ema.sha256, ddpm.weights.sha256);
+  assert.equal(sourceOf('salun'), ddpm.ema.sha256);
+  const raw = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--weights', 'model', '--method', 'ga', '--iterations', '1', '--batch-size', '8', '--out', join(dir, 'ga'), '--json'], dir);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.equal(sourceOf('ga'), ddpm.weights.sha256);
+  const unclipped = await runCli(['diffusion', 'sample', '--from', join(dir, 'ddpm'), '--weights', 'model', '--clip-x0', 'false', '--out', png, '--per-class', '1', '--steps', '2', '--json'], dir);
+  assert.equal(unclipped.code, 0, unclipped.stderr);
   const bad = await runCli(['diffusion', 'bogus'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown subcommand 'bogus'/);
@@ -65,9 +78,10 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['train', '--out', out, '--forget-class', '2'], /--forget-class does not apply to 'lethe diffusion train'/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--mask-ratio', '0.3'], /--mask-ratio applies to salun only; leave it out for semu/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'salun', '--gamma', '0.9'], /--gamma applies to semu only/],
-    [['unlearn', '--from', dir, '--out', out, '--method', 'ga', '--alpha', '0.01'], /--alpha weighs the remaining-class loss, which ga does not have/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ga', '--use-retain', 'false', '--alpha', '0.01'], /--alpha weighs the remaining-class loss, which ga does not add with --use-retain false/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--alpha', '0.01'], /--alpha weighs the remaining-class loss, which ft does not have/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--alpha', '0.01'], /--alpha .* semu adds only with --use-retain/],
-    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--use-retain'], /--use-retain applies to salun and semu only \(ft always trains on the remaining classes\)/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--use-retain'], /--use-retain applies to salun, semu and ga only \(ft always trains on the remaining classes\)/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--gradient-samples', '8'], /--gradient-samples sizes the mask\/subspace gradient pass, which ft does not make/],
   ];
   for (const [args, message] of cases) {

@@ -104,6 +104,14 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
   const ft = await unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, iterations: 2, batchSize: 6, lr: 1e-3 });
   const ga = await unlearnDiffusion(model, schedule, data, { method: 'ga', forgetClass: 0, iterations: 2, batchSize: 6, lr: 1e-3 });
   assert.ok(ga.result.lossHistory[0]! < 0);
+  // the reference's GA keeps its loop's α · retain loss: −L(D_f) + α·L(D_r); a large α makes the first loss positive
+  assert.equal(ga.result.useRetain, true);
+  const opts = { method: 'ga', forgetClass: 0, iterations: 1, batchSize: 6, lr: 1e-3 } as const;
+  const alone = await unlearnDiffusion(model, schedule, data, { ...opts, useRetain: false });
+  const heavy = await unlearnDiffusion(model, schedule, data, { ...opts, alpha: 1e3 });
+  assert.ok(alone.result.lossHistory[0]! < 0 && heavy.result.lossHistory[0]! > 0, `${alone.result.lossHistory[0]} and ${heavy.result.lossHistory[0]}`);
+  alone.model.dispose();
+  heavy.model.dispose();
   assert.ok(ft.result.lossHistory[0]! > 0);
   assert.equal(ft.result.trainable, model.numParameters());
   tidy(() => {
@@ -115,7 +123,9 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 3 }), /forgetClass must be a class in \[0, 3\)/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'nope' as 'ft', forgetClass: 0 }), /unknown diffusion unlearning method 'nope'/);
   // an option the method would ignore is refused, before any work
-  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ga', forgetClass: 0, alpha: 0.1 }), /alpha weighs the remaining-class loss, which ga does not have/);
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, alpha: 0.1 }), /alpha weighs the remaining-class loss, which ft does not have/);
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ga', forgetClass: 0, useRetain: false, alpha: 0.1 }), /ga does not add with useRetain false/);
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, useRetain: true }), /useRetain applies to salun, semu and ga only/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, maskRatio: 0.3 }), /maskRatio applies to salun only/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, useRetain: false, alpha: 0.1 }), /salun does not add with useRetain false/);
   // misspelt names and out-of-range values, named, before any work (a misspelt iterations ran the default 100 steps)

@@ -22,10 +22,11 @@ async function run(method: string, options: Record<string, unknown>) {
   const acc = accuracies(r.model, f);
   const numClasses = (r.model as ImageClassifier).numClasses;
   const specClasses = (r.model as ImageClassifier).spec.numClasses;
+  const trained = { count: r.trainableParams, modelSize: r.model.numParameters(), originalSize: f.original.numParameters() };
   r.model.dispose();
   assertUnchanged(f.original, snap, method);
   assertMemory(base, method);
-  return { acc, numClasses, specClasses };
+  return { acc, numClasses, specClasses, trained };
 }
 
 test('ga lowers the forget accuracy (the baseline bs and be are compared with)', async () => {
@@ -73,6 +74,11 @@ test('be lowers the forget accuracy and returns C outputs; keepShadow returns C 
   const shadow = await run('be', { lr: 0.01, batchSize: 8, keepShadow: true });
   assert.equal(shadow.numClasses, 5);
   assert.equal(shadow.specClasses, 5);
+  // the trained entries are those of the returned model: all of the original's when pruned (never more than 100%),
+  // one shadow row more with keepShadow
+  assert.deepEqual(pruned.trained, { count: pruned.trained.originalSize, modelSize: pruned.trained.originalSize, originalSize: pruned.trained.originalSize });
+  assert.equal(shadow.trained.count, shadow.trained.modelSize);
+  assert.ok(shadow.trained.modelSize > shadow.trained.originalSize);
   // without pruning, the forget samples go to the shadow class: none is classified correctly any more
   assert.ok(shadow.acc.forget < pruned.acc.forget, `shadow ${shadow.acc.forget} vs pruned ${pruned.acc.forget}`);
 });

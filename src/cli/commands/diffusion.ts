@@ -47,13 +47,14 @@ function checkAgainstModel(o: Opts, from: string | undefined): void {
 
 const METHODS = ['salun', 'semu', 'ft', 'ga'] as const;
 const SAMPLERS = ['ddim', 'ddpm'] as const;
-const SAMPLING = ['sampler', 'steps', 'eta', 'guidance'] as const;
+const SAMPLING = ['sampler', 'steps', 'eta', 'guidance', 'clipX0', 'weights'] as const;
+const WEIGHTS = ['auto', 'ema', 'model'] as const;
 const COMMON = new Set(['config', 'json', 'quiet']);
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
   classifier: ['out', 'force', 'data', 'epochs', 'seed'],
@@ -82,10 +83,13 @@ function given<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; eta?: number; guidance?: number; seed?: number } {
+/** --weights: which weights of the checkpoint to load (unset: the library's 'auto', the EMA when present). */
+const weightsOption = (o: Opts): { weights?: 'auto' | 'ema' | 'model' } => given({ weights: o.has('weights') ? o.choice('weights', WEIGHTS, 'auto') : undefined });
+
+function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; eta?: number; guidance?: number; clipX0?: boolean; weights?: 'auto' | 'ema' | 'model'; seed?: number } {
   const sampler = o.has('sampler') ? o.choice('sampler', SAMPLERS, 'ddim') : undefined;
   // DDPM walks all T steps with its own variance: a DDIM setting would be ignored
-  for (const key of ['steps', 'eta'] as const) {
+  for (const key of ['steps', 'eta', 'clipX0'] as const) {
     if (sampler === 'ddpm' && o.has(key)) throw new UsageError(`${flagName(key)} applies to the ddim sampler only; leave it out with --sampler ddpm`);
   }
   const eta = o.number('eta');
@@ -95,6 +99,8 @@ function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; 
     steps: o.int('steps', { min: 1 }),
     eta,
     guidance: o.number('guidance'),
+    clipX0: o.has('clipX0') ? o.bool('clipX0') : undefined,
+    ...weightsOption(o),
     seed: o.int('seed', { min: 0 }),
   });
 }
@@ -150,6 +156,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           method,
           forgetClass: o.int('forgetClass', { min: 0 }, 0),
           ...methodOptions,
+          ...weightsOption(o),
           ...given({
             data: o.string('data'),
             iterations: o.int('iterations', { min: 1 }),

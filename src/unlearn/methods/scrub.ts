@@ -109,7 +109,7 @@ export const scrubMethod: MethodDefinition<ScrubOptions> = {
   reference:
     'meghdadk/SCRUB small_scale_unlearning.ipynb: Adam lr 5e-4 with weight decay 0.1, 10 epochs, msteps 3, kd_T 2, alpha 0.5, gamma 1, retain batch 32, forget batch 64, ' +
     'lr ×0.1 after epochs 5, 8, 9; KL = repdistiller DistillKL (T², batch mean). The large-scale notebook (CIFAR-10, ResNet) uses SGD momentum 0.9, wd 5e-4, ' +
-    'lr 5e-4, 3 epochs, msteps 2, kd_T 4, alpha 0.001, gamma 0.99: set those options for that setting.',
+    'lr 5e-4, 3 epochs, msteps 2, kd_T 4, alpha 0.001, gamma 0.99, retain batch 256 (batchSize), forget batch 512 (forgetBatchSize): set those options for that setting.',
   defaults: {
     epochs: 10,
     lr: 5e-4,
