@@ -84,7 +84,8 @@ export interface UnlearnResult {
    */
   blocks: {
     mask?: { ratio: number; mode: MaskMode; salient: number };
-    subspace?: { ranks: Record<string, number>; trainable: number; gamma: number | null; projection: string };
+    /** the per-layer ranks and the settings that chose them, defaults resolved (a record says which variant ran) */
+    subspace?: { ranks: Record<string, number>; trainable: number; gamma: number | null; projection: string; rankRule: string; channelRanks: string; fullRank: string };
     curriculum?: { stageSizes: number[]; epochsPerStage: number };
   };
   /** degrees of freedom the method trained */
@@ -278,8 +279,9 @@ export async function unlearn<M extends string>(
     if (subspaceOpts) {
       progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
       blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal, average(par));
-      const { gamma, projection } = subspaceSettings(subspaceOpts);
-      result.subspace = { ranks: blocks.subspace.ranks(), trainable: blocks.subspace.trainableCount(), gamma, projection };
+      const { gamma, projection, rule, channelRanks } = subspaceSettings(subspaceOpts);
+      const fullRank = subspaceOpts.fullRank ?? SUBSPACE_DEFAULTS.fullRank;
+      result.subspace = { ranks: blocks.subspace.ranks(), trainable: blocks.subspace.trainableCount(), gamma, projection, rankRule: rule, channelRanks, fullRank };
     }
     if (curriculumOpts) {
       progress({ phase: 'curriculum', message: 'scoring D_f with the original model' });

@@ -87,6 +87,11 @@ test('SEMU trains only conv/linear weights, inside the subspace, without retain 
   assert.equal(r.usesRetain, false);
   const total = [...s.original.parameters()].reduce((n, p) => n + p.numel(), 0);
   assert.ok(r.trainableParams > 0 && r.trainableParams < 0.05 * total, `trainable ${r.trainableParams} of ${total}`);
+  // the record says which variant ran, defaults resolved
+  const { ranks, trainable, ...settings } = r.blocks.subspace!;
+  assert.equal(trainable, r.trainableParams);
+  assert.ok(Object.keys(ranks).length > 0);
+  assert.deepEqual(settings, { gamma: 0.95, projection: 'orthogonal', rankRule: 'reference', channelRanks: 'max', fullRank: '' });
   const after = new Map(r.model.namedParameters());
   for (const [name, p0] of s.original.namedParameters()) {
     const d = tidy(() => after.get(name)!.sub(p0).abs().max().item());
