@@ -180,6 +180,10 @@ export interface DiffusionUnlearnCommandOptions {
   gamma?: number;
   /** Forget images used for the mask or subspace gradient (default: all of the class). */
   gradientSamples?: number;
+  /** Conditioning dropout of the unlearning losses, in [0, 1) (default 0.1, the reference's train-mode value). */
+  condDrop?: number;
+  /** Gradient-norm clip before each step (default 1, the reference's grad_clip). */
+  gradClip?: number;
   /** Seeds the unlearning run (default 0). */
   seed?: number;
 }
@@ -213,6 +217,8 @@ export async function diffusionUnlearnCommand(
       ...(o.maskRatio !== undefined ? { maskRatio: o.maskRatio } : {}),
       ...(o.gamma !== undefined ? { subspace: { gamma: o.gamma } } : {}),
       ...(o.gradientSamples !== undefined ? { gradientSamples: o.gradientSamples } : {}),
+      ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
+      ...(o.gradClip !== undefined ? { gradClip: o.gradClip } : {}),
       seed: o.seed ?? 0,
       onProgress: (p) => progress?.({ phase: p.phase, step: p.step, steps: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) }),
       ...(signal ? { signal } : {}),

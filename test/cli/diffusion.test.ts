@@ -14,9 +14,10 @@ function pngSize(path: string): { width: number; height: number } {
 test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', async () => {
   const dir = tempDir('lethe-diffusion-');
   const tiny = ['--unet', 'tiny', '--timesteps', '20', '--batch-size', '8'];
-  const train = await runCli(['diffusion', 'train', '--out', join(dir, 'ddpm'), '--iterations', '3', ...tiny, '--json'], dir);
+  const train = await runCli(['diffusion', 'train', '--out', join(dir, 'ddpm'), '--iterations', '3', '--warmup', '0', '--ema-decay', '0.9', '--cond-drop', '0.2', ...tiny, '--json'], dir);
   assert.equal(train.code, 0, train.stderr);
-  assert.ok(existsSync(join(dir, 'ddpm', 'manifest.json')));
+  const training = (JSON.parse(readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8')) as { training: Record<string, unknown> }).training;
+  assert.deepEqual([training['warmup'], training['emaDecay'], training['condDrop']], [0, 0.9, 0.2]);
   const un = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'salun', '--forget-class', '1', '--iterations', '2', '--batch-size', '8', '--gradient-samples', '16', '--out', join(dir, 'salun'), '--json'], dir);
   assert.equal(un.code, 0, un.stderr);
   assert.ok(existsSync(join(dir, 'salun', 'manifest.json')));
@@ -83,6 +84,10 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--alpha', '0.01'], /--alpha .* semu adds only with --use-retain/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--use-retain'], /--use-retain applies to salun, semu and ga only \(ft always trains on the remaining classes\)/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--gradient-samples', '8'], /--gradient-samples sizes the mask\/subspace gradient pass, which ft does not make/],
+    [['train', '--out', out, '--ema-decay', '1'], /--ema-decay: must be in \[0, 1\), got 1/],
+    [['unlearn', '--from', dir, '--out', out, '--cond-drop', '-0.1'], /--cond-drop: must be in \[0, 1\), got -0.1/],
+    [['unlearn', '--from', dir, '--out', out, '--grad-clip', '0'], /--grad-clip: must be positive, got 0/],
+    [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--warmup', '5'], /--warmup does not apply to 'lethe diffusion sample' \(it is read by train\)/],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['diffusion', ...args], dir);

@@ -53,8 +53,8 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
-  train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'seed'],
+  train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'condDrop', 'timesteps', 'unet', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
   classifier: ['out', 'force', 'data', 'epochs', 'seed'],
@@ -81,6 +81,13 @@ function progressTo(reporter: Reporter): (p: DiffusionProgress) => void {
 /** Only the flags the user gave, so the library's documented defaults apply to the rest. */
 function given<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A flag whose value must lie in [0, 1) (a dropout probability, a moving average's decay). */
+function unitInterval(o: Opts, key: string): number | undefined {
+  const v = o.number(key);
+  if (v !== undefined && !(v >= 0 && v < 1)) throw new UsageError(`${flagName(key)}: must be in [0, 1), got ${v}`);
+  return v;
 }
 
 /** --weights: which weights of the checkpoint to load (unset: the library's 'auto', the EMA when present). */
@@ -133,6 +140,9 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
               iterations: o.int('iterations', { min: 1 }),
               batchSize: o.int('batchSize', { min: 1 }),
               lr: o.number('lr'),
+              warmup: o.int('warmup', { min: 0 }),
+              emaDecay: unitInterval(o, 'emaDecay'),
+              condDrop: unitInterval(o, 'condDrop'),
               timesteps: o.int('timesteps', { min: 2 }),
               seed: o.int('seed', { min: 0 }),
               unet: o.has('unet') ? o.choice('unet', ['tiny', 'small', 'base'] as const, 'small') : undefined,
@@ -148,6 +158,8 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           maskRatio: o.number('maskRatio'),
           gradientSamples: o.int('gradientSamples', { min: 1 }),
           useRetain: o.has('useRetain') ? o.bool('useRetain') : undefined,
+          condDrop: unitInterval(o, 'condDrop'),
+          gradClip: o.positive('gradClip'),
         });
         const gamma = o.number('gamma');
         const inapplicable = inapplicableOption(method, { forgetClass: 0, ...methodOptions, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
