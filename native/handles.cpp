@@ -73,10 +73,14 @@ Napi::Value dispose(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value memory(const Napi::CallbackInfo& info) {
+  // Read the three counters before allocating any JS value: an allocation may run a GC, whose finalizers change them.
+  const double tensors = static_cast<double>(liveHandles);
+  const double bytes = static_cast<double>(liveBytes);
+  const double numStorages = static_cast<double>(storages.size());
   Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("numTensors", Napi::Number::New(info.Env(), static_cast<double>(liveHandles)));
-  out.Set("numBytes", Napi::Number::New(info.Env(), static_cast<double>(liveBytes)));
-  out.Set("numStorages", Napi::Number::New(info.Env(), static_cast<double>(storages.size())));
+  out.Set("numTensors", Napi::Number::New(info.Env(), tensors));
+  out.Set("numBytes", Napi::Number::New(info.Env(), bytes));
+  out.Set("numStorages", Napi::Number::New(info.Env(), numStorages));
   return out;
 }
 
