@@ -41,6 +41,7 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--steps', '5', '--out', png], /--steps applies to the ddim sampler only/],
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--clip-x0', 'false', '--out', png], /--clip-x0 applies to the ddim sampler only/],
     [['sample', '--from', join(dir, 'ddpm'), '--clip-x0', 'no', '--out', png], /--clip-x0: expected true or false, got "no"/],
+    [['sample', '--from', join(dir, 'salun'), '--weights', 'ema', '--out', png], /--weights ema: '.*salun' has no EMA weights .*; use --weights model or leave --weights out/],
     [['unlearn', '--from', join(dir, 'ddpm'), '--weights', 'raw', '--out', join(dir, 'x')], /--weights/],
     [['sample', '--from', join(dir, 'ddpm'), '--per-class', '101', '--out', png], /--per-class: at most 100 columns, got 101/],
   ];

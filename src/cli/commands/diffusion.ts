@@ -32,13 +32,16 @@ function checkAgainstModel(o: Opts, from: string | undefined): void {
   if (from === undefined) return;
   let numClasses: number;
   let timesteps: number;
+  let hasEma: boolean;
   try {
     const m = readDiffusionManifest(from);
     numClasses = m.unet.numClasses;
     timesteps = m.schedule.timesteps;
+    hasEma = m.ema !== null;
   } catch {
     return;
   }
+  if (!hasEma && o.string('weights') === 'ema') throw new UsageError(`--weights ema: '${from}' has no EMA weights (an unlearned checkpoint keeps only its weights); use --weights model or leave --weights out`);
   const forgetClass = o.int('forgetClass', { min: 0 });
   if (forgetClass !== undefined && forgetClass >= numClasses) throw new UsageError(`--forget-class: ${forgetClass} is not a class of '${from}' (it has classes 0 to ${numClasses - 1})`);
   const steps = o.int('steps', { min: 1 });
