@@ -95,6 +95,13 @@ export class Opts {
     return n;
   }
 
+  /** A number in [0, 1): a momentum, a dropout probability, a moving average's decay. */
+  unitInterval(key: string): number | undefined {
+    const n = this.number(key);
+    if (n !== undefined && !(n >= 0 && n < 1)) throw new UsageError(`${flagName(key)}: must be in [0, 1), got ${n}`);
+    return n;
+  }
+
   int(key: string, o?: { min?: number }): number | undefined;
   int(key: string, o: { min?: number }, dflt: number): number;
   int(key: string, o: { min?: number } = {}, dflt?: number): number | undefined {

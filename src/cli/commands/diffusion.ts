@@ -86,13 +86,6 @@ function given<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** A flag whose value must lie in [0, 1) (a dropout probability, a moving average's decay). */
-function unitInterval(o: Opts, key: string): number | undefined {
-  const v = o.number(key);
-  if (v !== undefined && !(v >= 0 && v < 1)) throw new UsageError(`${flagName(key)}: must be in [0, 1), got ${v}`);
-  return v;
-}
-
 /** --weights: which weights of the checkpoint to load (unset: the library's 'auto', the EMA when present). */
 const weightsOption = (o: Opts): { weights?: 'auto' | 'ema' | 'model' } => given({ weights: o.has('weights') ? o.choice('weights', WEIGHTS, 'auto') : undefined });
 
@@ -144,8 +137,8 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
               batchSize: o.int('batchSize', { min: 1 }),
               lr: o.number('lr'),
               warmup: o.int('warmup', { min: 0 }),
-              emaDecay: unitInterval(o, 'emaDecay'),
-              condDrop: unitInterval(o, 'condDrop'),
+              emaDecay: o.unitInterval('emaDecay'),
+              condDrop: o.unitInterval('condDrop'),
               timesteps: o.int('timesteps', { min: 2 }),
               seed: o.int('seed', { min: 0 }),
               unet: o.has('unet') ? o.choice('unet', ['tiny', 'small', 'base'] as const, 'small') : undefined,
@@ -161,7 +154,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           maskRatio: o.number('maskRatio'),
           gradientSamples: o.int('gradientSamples', { min: 1 }),
           useRetain: o.has('useRetain') ? o.bool('useRetain') : undefined,
-          condDrop: unitInterval(o, 'condDrop'),
+          condDrop: o.unitInterval('condDrop'),
           gradClip: o.positive('gradClip'),
         });
         const gamma = o.number('gamma');

@@ -42,8 +42,7 @@ export function readTrainRecipe(o: Opts, base: Partial<TrainRecipe> = {}): Train
   if (lr !== undefined) r.lr = lr;
   const bs = o.int('batchSize', { min: 1 });
   if (bs !== undefined) r.batchSize = bs;
-  const momentum = o.number('momentum');
-  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw new UsageError(`--momentum: must be in [0, 1), got ${momentum}`);
+  const momentum = o.unitInterval('momentum');
   if (momentum !== undefined) r.momentum = momentum;
   const wd = o.number('weightDecay');
   if (wd !== undefined && !(wd >= 0 && wd <= FLOAT32_MAX)) throw new UsageError(`--weight-decay: must be ≥ 0 and within float32's range, got ${wd}`);
