@@ -148,11 +148,9 @@ async function boundaryExpanding(ctx: MethodContext<BoundaryExpandOptions>): Pro
   // the working copy is the runner's to discard, so its head may be swapped in place; ctx.trainer() then covers the new head
   expandHeadInPlace(model, 1);
   await trainEpochs(ctx, 'be', ctx.forgetLoader, (b) => crossEntropy(model.forward(b.x), fullLike(b.y, numClasses)), { bnMode: bnModeOf('be', o) });
-  if (!o.keepShadow) {
-    pruneHead(model, numClasses);
-    // the trainer counted the shadow row too, which the returned model no longer has: every entry it keeps trained
-    ctx.reportTrainable(model.numParameters());
-  }
+  if (!o.keepShadow) pruneHead(model, numClasses);
+  // be trains every entry (it takes no mask or subspace): the count is the returned model's, without a pruned shadow row
+  ctx.reportTrainable(model.numParameters());
   return model;
 }
 
