@@ -2,7 +2,7 @@
 // (shuffled, augmented with flips), fits it, and that memory stays flat across epochs of a real training loop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptiveAvgPool2d, autograd, conv2d, crossEntropy, keep, linear, manualSeed, memory, noGrad, randn, tidy, zeros, type Tensor } from '../../src/torch/index.js';
+import { adaptiveAvgPool2d, autograd, conv2d, crossEntropy, linear, manualSeed, memory, noGrad, randn, tidy, zeros, type Tensor } from '../../src/torch/index.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
 
@@ -10,12 +10,14 @@ test('a small CNN fits syntheticDataset through the loader; memory flat across e
   manualSeed(0);
   const train = syntheticDataset({ n: 512, classes: 10, size: 16, seed: 1 });
   const heldOut = syntheticDataset({ n: 200, classes: 10, size: 16, seed: 2 });
-  const params: Tensor[] = [
-    keep(randn([8, 1, 3, 3]).mul(0.3).requiresGrad_()),
-    keep(zeros([8]).requiresGrad_()),
-    keep(randn([10, 8 * 4 * 4]).mul(0.05).requiresGrad_()),
-    keep(zeros([10]).requiresGrad_()),
-  ];
+  // built inside tidy: randn's intermediate results are freed here, not left to the garbage collector, whose
+  // finalizers (run inside any GC) would change memory() between the baseline and the checks below
+  const params: Tensor[] = tidy(() => [
+    randn([8, 1, 3, 3]).mul(0.3).requiresGrad_(),
+    zeros([8]).requiresGrad_(),
+    randn([10, 8 * 4 * 4]).mul(0.05).requiresGrad_(),
+    zeros([10]).requiresGrad_(),
+  ]);
   const forward = (x: Tensor) => {
     const [w1, b1, w2, b2] = params as [Tensor, Tensor, Tensor, Tensor];
     const h = adaptiveAvgPool2d(conv2d(x, w1, b1, { padding: 1 }).relu(), 4).flatten(1);
