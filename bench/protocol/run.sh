@@ -227,6 +227,8 @@ FULL_CW_SWEEPS=(
   "be         --values 0.00001,0.00003,0.0001,0.0003"
   "salun      --values 0.02,0.05,0.173"
   "rl         --values 0.01,0.03,0.1"
+  "ft         --values 0.01,0.03,0.1"
+  "l1-sparse  --values 0.01,0.03,0.1"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)

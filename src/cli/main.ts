@@ -131,6 +131,8 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--mask [ratio]', 'saliency mask block: keep this fraction of weights trainable (default 0.5)')
     .option('--no-mask', 'remove the saliency mask (e.g. from salun)')
     .addOption(new Option('--mask-mode <mode>', 'update: exact freeze; grad: the reference\u2019s leaky gradient masking').choices(['update', 'grad']))
+    .option('--mask-file <file>', 'a saliency mask saved by --save-mask (safetensors) or the SalUn reference\u2019s with_<ratio>.pt: no gradient pass; turns the mask block on')
+    .option('--save-mask <file>', 'write the saliency mask this run computes (safetensors, 0/1 per weight) for later runs\u2019 --mask-file')
     .option('--subspace [settings]', 'SVD subspace block: gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,bnMode=eval|train,channelRanks=max|per-channel,fullRank=NAME')
     .option('--no-subspace', 'remove the SVD subspace (e.g. from semu)')
     .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256')
@@ -146,6 +148,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     'lethe unlearn --from runs/original --forget class:3 --method ga --mask 0.5 --lr 1e-4 --out runs/ga-mask',
     'lethe unlearn --from runs/original --forget random:0.1 --method rl --subspace gamma=0.9 --reference runs/retrain',
     'lethe unlearn --from runs/original --forget random:0.1 --method cufg --recipe recipes/cufg.json --opt refreshEvery=4 --out runs/cufg',
+    'lethe unlearn --from runs/original --forget class:3 --method salun --save-mask mask.safetensors --lr 0.01 && lethe unlearn --from runs/original --forget class:3 --method salun --mask-file mask.safetensors --lr 0.02',
   ]);
   action(unlearn, () => import('./commands/unlearn.js'));
 
@@ -237,6 +240,8 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--weights <which>', 'unlearn/sample/eval: auto (default: the EMA weights when the checkpoint has them) | ema | model (the raw weights, which the reference unlearns and samples)')
     .option('--alpha <x>', 'unlearn (salun, ga; semu with --use-retain): weight of the remaining-class diffusion loss (default 1e-3)')
     .option('--mask-ratio <x>', 'unlearn (salun): saliency mask ratio (default 0.5)')
+    .option('--mask-file <file>', 'unlearn (salun): a saliency mask saved by --save-mask instead of the gradient pass')
+    .option('--save-mask <file>', 'unlearn (salun): write the mask this run computes (safetensors) for later runs\u2019 --mask-file')
     .option('--gamma <x>', 'unlearn (semu): explained-variance ratio')
     .option('--gradient-samples <n>', 'unlearn: forget-class images for the mask/subspace gradient (default all)')
     .option('--use-retain [bool]', 'unlearn: add α × the remaining-class diffusion loss (salun, ga: default true, as the reference; semu: default false, true = its retain variant)')

@@ -2,7 +2,7 @@
 // run the method (with its blocks), evaluate, and optionally save the result as a checkpoint whose manifest
 // says exactly what produced it.
 import type { Module } from '../nn/module.js';
-import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type MaskBlockOptions, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 // the blocks' early check: the command line's, not part of the library's API
 import { runBlocks } from '../unlearn/run.js';
 import { evaluateUnlearningAsync, type EvaluationReport } from '../eval/evaluate.js';
@@ -95,7 +95,16 @@ export async function runMethod(
   spec: CheckpointManifest['model'],
   sets: ProtocolSets,
   job: Omit<UnlearnJob, 'from' | 'dataDir'>,
-  o: { reporter: Reporter; signal?: AbortSignal; reference?: HeadlineMetrics; allMiaViews?: boolean; label?: string; parallel?: Parallel },
+  o: {
+    reporter: Reporter;
+    signal?: AbortSignal;
+    reference?: HeadlineMetrics;
+    allMiaViews?: boolean;
+    label?: string;
+    parallel?: Parallel;
+    /** a mask from a file, or a hook for the mask the run builds (the library's MaskBlockOptions; turns the mask block on) */
+    mask?: Pick<MaskBlockOptions, 'precomputed' | 'onBuilt'>;
+  },
 ): Promise<{ model: Module; summary: RunSummary }> {
   checkMethod(job.method);
   const def = getMethod(job.method);
@@ -110,6 +119,7 @@ export async function runMethod(
   // for a run of a method that trains gets an error, whether through --epochs or --opt epochs=0)
   if (def.defaults.epochs > 0 && options.epochs === 0) throw new UsageError(`--opt: method '${def.name}' trains for epochs ≥ 1; epochs=0 would save the original unchanged`);
   const blocks = blockRunOptions(job.blocks);
+  if (o.mask !== undefined) blocks.mask = { ...(typeof blocks.mask === 'object' ? blocks.mask : {}), ...o.mask };
   try {
     runBlocks(job.method, blocks, { forgetSize: sets.forget.size, epochs: options.epochs, model: original });
   } catch (e) {

@@ -27,6 +27,8 @@ import { NoiseSchedule } from './schedule.js';
 import { trainDiffusion, type DiffusionTrainResult } from './train.js';
 import { UNet } from './unet.js';
 import { unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
+import { loadMaskFile, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
+import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
 
 /** One progress report: a phase, a position in it, and the latest loss when there is one. */
 export interface DiffusionProgress {
@@ -176,6 +178,10 @@ export interface DiffusionUnlearnCommandOptions {
   useRetain?: boolean;
   /** salun: fraction of weights the mask keeps (default 0.5). */
   maskRatio?: number;
+  /** salun: a saliency mask file (saveMask's, or any safetensors / torch.save dict of 0/1 tensors named like the UNet's parameters) instead of the gradient pass. */
+  maskFile?: string;
+  /** salun: write the mask this run computes to this file (safetensors), for later runs' maskFile. */
+  saveMask?: string;
   /** semu: the subspace's explained-variance ratio γ (default 0.95). */
   gamma?: number;
   /** Forget images used for the mask or subspace gradient (default: all of the class). */
@@ -205,7 +211,12 @@ export async function diffusionUnlearnCommand(
     model.dispose();
     throw e;
   }
+  let loaded: LoadedMaskFile | null = null;
+  let savedMask: { path: string; sha256: string } | null = null;
   try {
+    if (o.maskFile !== undefined) loaded = loadMaskFile(model, o.maskFile);
+    const sourceSha = weights === 'ema' ? source.ema!.sha256 : source.weights.sha256;
+    const saveTo = o.saveMask;
     const { model: unlearned, result } = await unlearnDiffusion(model, schedule, data.train, {
       method: o.method,
       forgetClass: o.forgetClass,
@@ -215,6 +226,15 @@ export async function diffusionUnlearnCommand(
       ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
       ...(o.useRetain !== undefined ? { useRetain: o.useRetain } : {}),
       ...(o.maskRatio !== undefined ? { maskRatio: o.maskRatio } : {}),
+      ...(loaded !== null ? { mask: loaded.mask } : {}),
+      ...(saveTo !== undefined
+        ? {
+            onMaskBuilt: (m: SaliencyMask) => {
+              const entry = saveMaskFile(saveTo, m, { model: sourceSha, forgetClass: String(o.forgetClass), method: o.method });
+              savedMask = { path: saveTo, sha256: entry.sha256 };
+            },
+          }
+        : {}),
       ...(o.gamma !== undefined ? { subspace: { gamma: o.gamma } } : {}),
       ...(o.gradientSamples !== undefined ? { gradientSamples: o.gradientSamples } : {}),
       ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
@@ -226,15 +246,18 @@ export async function diffusionUnlearnCommand(
     try {
       const manifest = saveDiffusionCheckpoint(o.out, unlearned, schedule, {
         kind: 'unlearned',
-        source: { dir: o.model, sha256: weights === 'ema' ? source.ema!.sha256 : source.weights.sha256 },
+        source: { dir: o.model, sha256: sourceSha },
         dataset: o.data ?? 'fashion-mnist',
         unlearning: result,
+        ...(loaded !== null ? { maskFile: { path: o.maskFile!, sha256: loaded.sha256, format: loaded.format } } : {}),
+        ...(savedMask !== null ? { savedMask } : {}),
       });
       return { manifest, result };
     } finally {
       unlearned.dispose();
     }
   } finally {
+    loaded?.mask.dispose();
     model.dispose();
     disposeData(data);
   }

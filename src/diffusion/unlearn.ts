@@ -73,8 +73,10 @@ export interface DiffusionUnlearnOptions {
   condDrop?: number;
   /** salun: fraction of weights kept by the mask (default 0.5) */
   maskRatio?: number;
-  /** a precomputed saliency mask (salun; skips the gradient pass) */
+  /** a precomputed saliency mask (salun; skips the gradient pass), e.g. from loadMaskFile; the caller keeps it */
   mask?: SaliencyMask;
+  /** salun: called once with the mask the run computed, before unlearning (e.g. to save it: saveMaskFile); lent, freed by the run */
+  onMaskBuilt?: (mask: SaliencyMask) => void;
   /** guidance weight w of the loss whose gradient builds the mask / subspace (default 2) */
   gradientGuidance?: number;
   /** forget images used for the mask / subspace gradient (default: all of the class) */
@@ -159,13 +161,15 @@ export function diffusionGradients(
  */
 export function inapplicableOption(
   method: DiffusionUnlearnMethod,
-  o: Omit<DiffusionUnlearnOptions, 'method'>,
-): { option: 'mask' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance'; problem: string } | null {
+  // (only whether the mask and the hook are given matters: a command line passes its file names)
+  o: Omit<DiffusionUnlearnOptions, 'method' | 'mask' | 'onMaskBuilt'> & { mask?: unknown; onMaskBuilt?: unknown },
+): { option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance'; problem: string } | null {
   const retainOptional = method === 'salun' || method === 'semu' || method === 'ga';
   const retainLoss = retainOptional && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
   const gradientPass = method === 'semu' || (method === 'salun' && o.mask === undefined);
   const rules: [NonNullable<ReturnType<typeof inapplicableOption>>['option'], boolean, string][] = [
     ['mask', o.mask !== undefined, method === 'salun' ? '' : 'applies to salun only'],
+    ['onMaskBuilt', o.onMaskBuilt !== undefined, method === 'salun' ? (o.mask === undefined ? '' : 'is never called with a precomputed mask') : 'applies to salun only'],
     ['maskRatio', o.maskRatio !== undefined, method === 'salun' ? (o.mask === undefined ? '' : 'has no effect with a precomputed mask') : 'applies to salun only'],
     ['subspace', o.subspace !== undefined, method === 'semu' ? '' : 'applies to semu only'],
     ['useRetain', o.useRetain !== undefined, retainOptional ? '' : 'applies to salun, semu and ga only (ft always trains on the remaining classes)'],
@@ -199,6 +203,9 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
   if (o.condDrop !== undefined && !(o.condDrop >= 0 && o.condDrop < 1)) throw new RangeError(`condDrop must be in [0, 1), got ${o.condDrop}`);
   if (o.alpha !== undefined && !(o.alpha >= 0 && Number.isFinite(o.alpha))) throw new RangeError(`alpha must be a finite weight ≥ 0, got ${o.alpha}`);
   if (o.maskRatio !== undefined && !(o.maskRatio > 0 && o.maskRatio <= 1)) throw new RangeError(`maskRatio must be in (0, 1], got ${o.maskRatio}`);
+  if (o.mask?.isDisposed) throw new Error('mask: the precomputed mask was disposed; pass a live one');
+  // (an all-zero mask would train nothing and hand back the original)
+  if (o.mask && o.mask.count() === 0) throw new RangeError('mask: the precomputed mask selects no weight; nothing could change');
   if (o.subspace) {
     refuseUnknownKeys('subspace', o.subspace, Object.keys(SUBSPACE_DEFAULTS));
     subspaceSettings(o.subspace);
@@ -206,7 +213,7 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
 }
 
 const DIFFUSION_UNLEARN_KEYS = [
-  'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'maskRatio', 'mask',
+  'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'maskRatio', 'mask', 'onMaskBuilt',
   'gradientGuidance', 'gradientSamples', 'subspace', 'seed', 'onProgress', 'signal',
 ] as const satisfies readonly (keyof DiffusionUnlearnOptions)[];
 
@@ -254,8 +261,10 @@ export async function unlearnDiffusion(
         ...(o.signal ? { signal: o.signal } : {}),
       });
       try {
-        if (method === 'salun') mask = maskFromGradients(grads, o.maskRatio ?? 0.5);
-        else subspace = SvdSubspace.fromGradients(unlearned, grads, { ...DDPM_SUBSPACE, ...o.subspace });
+        if (method === 'salun') {
+          mask = maskFromGradients(grads, o.maskRatio ?? 0.5);
+          o.onMaskBuilt?.(mask);
+        } else subspace = SvdSubspace.fromGradients(unlearned, grads, { ...DDPM_SUBSPACE, ...o.subspace });
       } finally {
         disposeGradients(grads);
       }

@@ -40,8 +40,8 @@ export interface TensorsFileEntry {
 }
 
 /** Writes tensors as a safetensors file (PyTorch-loadable metadata) and returns its hash and size. */
-export function writeTensorsAtomic(path: string, tensors: TensorDict): TensorsFileEntry {
-  const bytes = serializeSafetensors(tensors, { format: 'pt', producer: `lethe ${LETHE_VERSION}` });
+export function writeTensorsAtomic(path: string, tensors: TensorDict, metadata: Readonly<Record<string, string>> = {}): TensorsFileEntry {
+  const bytes = serializeSafetensors(tensors, { ...metadata, format: 'pt', producer: `lethe ${LETHE_VERSION}` });
   writeBytesAtomic(path, bytes);
   return { sha256: sha256(bytes), bytes: bytes.byteLength };
 }

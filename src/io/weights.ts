@@ -48,3 +48,13 @@ export function loadWeightsFile(path: string, o: { key?: string } = {}): Weights
   }
   return { tensors: content.tensors, format: 'safetensors', key: null };
 }
+
+/**
+ * The tensors renamed without the 'module.' prefix that a DataParallel model writes before every name, or null when
+ * not every name has it (the model's own names never do). The tensors are shared, not copied.
+ */
+export function withoutModulePrefix(tensors: ReadonlyMap<string, Tensor>): Map<string, Tensor> | null {
+  const entries = [...tensors];
+  if (entries.length === 0 || !entries.every(([k]) => k.startsWith('module.'))) return null;
+  return new Map(entries.map(([k, t]) => [k.slice('module.'.length), t]));
+}

@@ -17,6 +17,7 @@ export type * from './method-options.js';
 export type { MethodDefinition, MethodContext, CommonOptions, ProgressEvent, Blocks } from './method.js';
 export { UnlearnTrainer, NonFiniteLossError, type OptimRecipe, type TrainingSpace } from './trainer.js';
 export { SaliencyMask, maskFromGradients, maskFromTensors } from './blocks/saliency.js';
+export { saveMaskFile, loadMaskFile, MASK_FILE_KIND, type LoadedMaskFile } from './blocks/mask-file.js';
 export { SvdSubspace, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 export { Curriculum, buildCurriculum, difficultyScores, type CurriculumOptions, type DifficultyScore } from './blocks/curriculum.js';
 export { correctGradients, gateThreshold, CORRECTOR_DEFAULTS, type CorrectorOptions } from './blocks/corrector.js';

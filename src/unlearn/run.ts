@@ -32,8 +32,13 @@ export interface MaskBlockOptions {
   ratio?: number;
   /** 'update' (default): exact freeze; 'grad': the reference's leaky gradient masking (weight decay and momentum move frozen weights) */
   mode?: MaskMode;
-  /** a precomputed mask (e.g. loaded from a file) instead of computing one */
+  /** a precomputed mask (e.g. loaded from a file: loadMaskFile) instead of computing one; it brings its own ratio */
   precomputed?: SaliencyMask;
+  /**
+   * Called once with the mask the run computed (never with a precomputed one), before any training: e.g. to save it
+   * with saveMaskFile for later runs. The mask is lent: the run frees it when it ends.
+   */
+  onBuilt?: (mask: SaliencyMask) => void;
 }
 
 /** Settings of the SVD-subspace block (SEMU's). */
@@ -133,8 +138,8 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
   const def = getMethod(method);
   for (const b of BLOCK_NAMES) {
     const given = o[b];
-    // (a precomputed mask is the library's alone: it is no text setting)
-    if (typeof given === 'object') refuseUnknownKeys(`${BLOCK_TITLES[b]} block`.replace(/^an? /, ''), given, b === 'mask' ? [...BLOCK_SETTINGS.mask, 'precomputed'] : BLOCK_SETTINGS[b]);
+    // (a precomputed mask and the onBuilt hook are the library's alone: they are no text settings)
+    if (typeof given === 'object') refuseUnknownKeys(`${BLOCK_TITLES[b]} block`.replace(/^an? /, ''), given, b === 'mask' ? [...BLOCK_SETTINGS.mask, 'precomputed', 'onBuilt'] : BLOCK_SETTINGS[b]);
   }
   const maskOpts = blockSetting<MaskBlockOptions>(o.mask, def.defaultBlocks?.mask);
   const subspaceOpts = blockSetting<SubspaceBlockOptions>(o.subspace, def.defaultBlocks?.subspace);
@@ -185,7 +190,9 @@ export const BLOCK_SETTINGS = {
 /** The mask's ratio and mode, checked before the gradient pass that the ratio is applied to. */
 function maskSettings(o: MaskBlockOptions): { ratio: number; mode: MaskMode } {
   const ratio = o.ratio ?? BLOCK_DEFAULTS.mask.ratio;
-  // (a precomputed mask brings its own ratio)
+  // a precomputed mask brings its own ratio: one given beside it would be silently ignored, and so would the hook
+  if (o.precomputed && o.ratio !== undefined) throw new Error(`saliency mask: ratio ${o.ratio} has no effect with a precomputed mask (it keeps its own ${o.precomputed.ratio}); leave one out`);
+  if (o.precomputed && o.onBuilt) throw new Error('saliency mask: onBuilt is never called with a precomputed mask (the run builds none); leave one out');
   if (!o.precomputed && !(ratio > 0 && ratio <= 1)) throw new RangeError(`saliency mask: ratio must be in (0, 1], got ${ratio}`);
   if (o.precomputed?.isDisposed) throw new Error('saliency mask: the precomputed mask was disposed; pass a live one');
   // (an all-zero mask would run the method with nothing trainable and hand back the original)
@@ -273,7 +280,11 @@ export async function unlearn<M extends string>(
     if (maskOpts && maskSet) {
       progress({ phase: 'saliency mask', message: 'gradient of the forget loss over D_f' });
       const { ratio, mode } = maskSet;
-      blocks.mask = maskOpts.precomputed ?? buildSaliencyMask(original, loaderFor(originalPar)(data.forget, 'mask', 0), ratio, o.signal, average(originalPar));
+      if (maskOpts.precomputed) blocks.mask = maskOpts.precomputed;
+      else {
+        blocks.mask = buildSaliencyMask(original, loaderFor(originalPar)(data.forget, 'mask', 0), ratio, o.signal, average(originalPar));
+        maskOpts.onBuilt?.(blocks.mask);
+      }
       result.mask = { ratio: blocks.mask.ratio, mode, salient: blocks.mask.count() };
     }
     if (subspaceOpts) {

@@ -1,7 +1,8 @@
 // `lethe diffusion` end to end on a tiny UNet: train → unlearn (SalUn) → sample a PNG grid; bad subcommands exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from './helpers.js';
 
@@ -18,9 +19,20 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.equal(train.code, 0, train.stderr);
   const training = (JSON.parse(readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8')) as { training: Record<string, unknown> }).training;
   assert.deepEqual([training['warmup'], training['emaDecay'], training['condDrop']], [0, 0.9, 0.2]);
-  const un = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'salun', '--forget-class', '1', '--iterations', '2', '--batch-size', '8', '--gradient-samples', '16', '--out', join(dir, 'salun'), '--json'], dir);
+  const salun = ['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'salun', '--forget-class', '1', '--iterations', '2', '--batch-size', '8'];
+  const un = await runCli([...salun, '--gradient-samples', '16', '--save-mask', join(dir, 'mask.safetensors'), '--out', join(dir, 'salun'), '--json'], dir);
   assert.equal(un.code, 0, un.stderr);
   assert.ok(existsSync(join(dir, 'salun', 'manifest.json')));
+  // the saved mask serves a later run instead of the gradient pass: the same unlearned weights, bit for bit
+  const fromFile = await runCli([...salun, '--mask-file', join(dir, 'mask.safetensors'), '--out', join(dir, 'salun-file'), '--json'], dir);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.deepEqual(readFileSync(join(dir, 'salun-file', 'model.safetensors')), readFileSync(join(dir, 'salun', 'model.safetensors')));
+  const maskSha = createHash('sha256').update(readFileSync(join(dir, 'mask.safetensors'))).digest('hex');
+  const record = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, name, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(record('salun')['savedMask'], { path: join(dir, 'mask.safetensors'), sha256: maskSha });
+  assert.deepEqual(record('salun-file')['maskFile'], { path: join(dir, 'mask.safetensors'), sha256: maskSha, format: 'safetensors' });
+  const trained = (name: string): unknown => (record(name)['unlearning'] as { trainable: number }).trainable;
+  assert.equal(trained('salun-file'), trained('salun'));
   const png = join(dir, 'grid.png');
   const s = await runCli(['diffusion', 'sample', '--from', join(dir, 'salun'), '--out', png, '--per-class', '2', '--steps', '3', '--json'], dir);
   assert.equal(s.code, 0, s.stderr);
@@ -74,7 +86,17 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
 test('lethe diffusion: a flag the subcommand or the method would ignore is a usage error, before any work', async () => {
   const dir = tempDir('lethe-diffusion-flags-');
   const out = join(dir, 'x');
+  const mask = join(dir, 'mask.safetensors');
+  writeFileSync(mask, 'the file is read only after the flags are checked');
+  const elsewhere = tempDir('lethe-diffusion-flags-out-'); // (not inside --from)
   const cases: [string[], RegExp][] = [
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--mask-file', mask], /--mask-file applies to salun only; leave it out for semu/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--save-mask', join(elsewhere, 'm2')], /--save-mask applies to salun only; leave it out for ft/],
+    [['unlearn', '--from', dir, '--out', out, '--mask-file', mask, '--mask-ratio', '0.3'], /--mask-ratio has no effect with a precomputed mask; leave it out for salun/],
+    [['unlearn', '--from', dir, '--out', out, '--mask-file', mask, '--gradient-samples', '8'], /--gradient-samples sizes the mask\/subspace gradient pass, which salun does not make/],
+    [['unlearn', '--from', dir, '--out', out, '--mask-file', mask, '--save-mask', join(elsewhere, 'm2')], /--save-mask: the mask comes from --mask-file, which is already a file; drop one of them/],
+    [['unlearn', '--from', dir, '--out', out, '--mask-file', join(dir, 'nope')], /--mask-file: '.*nope' does not exist/],
+    [['unlearn', '--from', dir, '--out', out, '--save-mask', join(elsewhere, 'no', 'm')], /--save-mask: directory '.*no' does not exist/],
     [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--lr', '0.1'], /--lr does not apply to 'lethe diffusion sample' \(it is read by train, unlearn\)/],
     [['classifier', '--out', out, '--sampler', 'ddpm'], /--sampler does not apply to 'lethe diffusion classifier' \(it is read by sample, eval\)/],
     [['train', '--out', out, '--forget-class', '2'], /--forget-class does not apply to 'lethe diffusion train'/],

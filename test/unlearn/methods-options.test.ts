@@ -115,7 +115,7 @@ test('a block the method cannot use, or a bad block setting, is refused before a
     // a layer name that matches nothing would keep every layer at its reduced rank without a word
     ['semu', { subspace: { fullRank: 'nolayer' } }, /SEMU subspace: fullRank 'nolayer' matches no Conv2d or Linear layer of the model \(its layers: .*weight/],
     // misspelt settings would run the defaults without a word
-    ['salun', { mask: { ratoi: 0.1 } as never }, /saliency mask block: unknown option 'ratoi'; the options are ratio, mode, precomputed/],
+    ['salun', { mask: { ratoi: 0.1 } as never }, /saliency mask block: unknown option 'ratoi'; the options are ratio, mode, precomputed, onBuilt/],
     ['semu', { subspace: { gama: 0.5 } as never }, /SVD subspace block: unknown option 'gama'; the options are gamma, projection/],
     ['cufg', { curriculum: { stagess: 2 } as never }, /curriculum block: unknown option 'stagess'/],
     ['ga', { sede: 3 } as never, /unlearn: unknown option 'sede'; the options are method, options, mask/],

@@ -72,6 +72,26 @@ test('SalUn: mask has floor(0.5·N) ones and non-salient weights stay bit-identi
   assertOriginalUntouched();
 });
 
+test('the mask block lends the mask it built to onBuilt; a precomputed mask takes no ratio and calls no hook', async () => {
+  const base = memory();
+  let seen: { ratio: number; count: number; names: string[] } | null = null;
+  const r = await unlearn(s.original, s.spec, s, {
+    method: 'salun',
+    mask: { ratio: 0.3, onBuilt: (m) => (seen = { ratio: m.ratio, count: m.count(), names: [...m.masks.keys()] }) },
+    options: { epochs: 1, lr: 0.01, batchSize: 32 },
+    seed: 2,
+  });
+  const total = [...s.original.parameters()].reduce((n, p) => n + p.numel(), 0);
+  assert.deepEqual(seen, { ratio: Math.floor(0.3 * total) / total, count: Math.floor(0.3 * total), names: [...s.original.namedParameters()].map(([k]) => k) });
+  assert.equal(r.blocks.mask!.salient, Math.floor(0.3 * total));
+  r.model.dispose();
+  assert.deepEqual(memory(), base, 'the run frees the mask it lent');
+  const mask = buildSaliencyMask(s.original, new DataLoader(s.forget, { batchSize: 32 }), 0.5);
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: mask, ratio: 0.3 } }), /saliency mask: ratio 0\.3 has no effect with a precomputed mask \(it keeps its own 0\.5\); leave one out/);
+  await assert.rejects(unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: mask, onBuilt: () => {} } }), /saliency mask: onBuilt is never called with a precomputed mask/);
+  mask.dispose();
+});
+
 test("SalUn's leaky reference mode ('grad') moves frozen weights through weight decay", async () => {
   const mask = buildSaliencyMask(s.original, new DataLoader(s.forget, { batchSize: 32 }), 0.5);
   const r = await unlearn(s.original, s.spec, s, { method: 'salun', mask: { precomputed: mask, mode: 'grad' }, options: { epochs: 1, lr: 0.01, batchSize: 32 }, seed: 2 });

@@ -5,7 +5,7 @@ import { checkDiffusionUnlearnOptions, inapplicableOption } from '../../diffusio
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
-import { outputDir, outputFile, print, printJson, refuseInputs, withRun } from './shared.js';
+import { inputFile, outputDir, outputFile, print, printJson, refuseInputs, withRun } from './shared.js';
 import { refuseFinished } from '../checkpoints.js';
 import { readDiffusionManifest } from '../../diffusion/checkpoint.js';
 
@@ -57,7 +57,7 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'condDrop', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
   classifier: ['out', 'force', 'data', 'epochs', 'seed'],
@@ -75,7 +75,7 @@ function checkFlags(o: Opts, sub: string): void {
 }
 
 /** The flag behind each library option the chosen unlearning method may not use. */
-const UNLEARN_FLAG = { mask: 'maskRatio', maskRatio: 'maskRatio', subspace: 'gamma', useRetain: 'useRetain', alpha: 'alpha', gradientSamples: 'gradientSamples', gradientGuidance: 'gradientSamples' } as const;
+const UNLEARN_FLAG = { mask: 'maskFile', onMaskBuilt: 'saveMask', maskRatio: 'maskRatio', subspace: 'gamma', useRetain: 'useRetain', alpha: 'alpha', gradientSamples: 'gradientSamples', gradientGuidance: 'gradientSamples' } as const;
 
 function progressTo(reporter: Reporter): (p: DiffusionProgress) => void {
   return (p) => reporter.update({ label: `diffusion ${p.phase}`, done: p.step, total: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) });
@@ -122,6 +122,8 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
     unlearn: () => checkpointOut(o, 'where to write the unlearned checkpoint', from === undefined ? [] : [['--from', from]]),
     classifier: () => checkpointOut(o, 'where to write the evaluation classifier'),
     sample: () => outputFile('--out', required(o, 'out', 'the PNG grid to write (one row per class)'), [['--from', from ?? null]]),
+    maskFile: () => inputFile('--mask-file', o.string('maskFile')!, 'the mask file itself (written by --save-mask)'),
+    saveMask: () => outputFile('--save-mask', o.string('saveMask')!, [['--from', from ?? null], ['--mask-file', o.string('maskFile') ?? null]]),
     eval: () => (o.has('grid') ? outputFile('--grid', o.string('grid')!, [['--from', from ?? null], ['--classifier', o.string('classifier') ?? null]]) : undefined),
   } as const;
   const result = await withRun(o, async ({ reporter, signal }) => {
@@ -158,7 +160,17 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           gradClip: o.positive('gradClip'),
         });
         const gamma = o.number('gamma');
-        const inapplicable = inapplicableOption(method, { forgetClass: 0, ...methodOptions, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
+        const files = given({
+          maskFile: o.has('maskFile') ? outputs.maskFile() : undefined,
+          saveMask: o.has('saveMask') ? outputs.saveMask() : undefined,
+        });
+        if (files.maskFile !== undefined && files.saveMask !== undefined) throw new UsageError('--save-mask: the mask comes from --mask-file, which is already a file; drop one of them');
+        const inapplicable = inapplicableOption(method, {
+          forgetClass: 0,
+          ...methodOptions,
+          ...(gamma !== undefined ? { subspace: { gamma } } : {}),
+          ...given({ mask: files.maskFile, onMaskBuilt: files.saveMask }),
+        });
         if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${inapplicable.problem.replace('useRetain', '--use-retain')}`);
         const run = {
           method,
@@ -180,7 +192,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${(e as Error).message}`);
         }
-        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run }, progress, signal);
+        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files }, progress, signal);
       }
       case 'sample':
         return diffusionSampleCommand(

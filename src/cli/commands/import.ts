@@ -7,10 +7,10 @@
 // out --val-fraction of each class (default 10%). D_f and D_r are drawn from the rest, and `indices:FILE` lists
 // positions in it; a model trained on the whole training set is imported with --val-fraction 0, so that those
 // positions are the dataset's own indices.
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { join, resolve } from 'node:path';
-import { loadWeightsFile } from '../../io/weights.js';
+import { join } from 'node:path';
+import { loadWeightsFile, withoutModulePrefix } from '../../io/weights.js';
 import { sha256 } from '../../io/artifacts.js';
 import { createModel, type ModelName, type ModelSpec } from '../../models/index.js';
 import type { Module } from '../../nn/module.js';
@@ -24,16 +24,9 @@ import { required, type Opts } from '../options.js';
 import { describeData, loadData, trainSets, type LoadedData } from '../data.js';
 import type { TensorDataset } from '../../data/dataset.js';
 import { dataRecord, modelSpecFor } from '../training.js';
-import { outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, realPathOf, withRun } from './shared.js';
+import { inputFile, outputDir, print, printAccuracy, printJson, readDataConfig, readModel, readSeed, realPathOf, withRun } from './shared.js';
 
 const NORMALIZE_HELP = '--normalize data (the dataset\u2019s per-channel mean/std, as Lethe trains), none (pixels in [0, 1]) or MEAN:STD (per channel, e.g. 0.4914,0.4822,0.4465:0.247,0.2435,0.2616)';
-
-/** A DataParallel checkpoint prefixes every name with 'module.'; the model's own names do not have it. */
-function withoutModulePrefix(tensors: Map<string, Tensor>): Map<string, Tensor> | null {
-  const entries = [...tensors];
-  if (entries.length === 0 || !entries.every(([k]) => k.startsWith('module.'))) return null;
-  return new Map(entries.map(([k, t]) => [k.slice('module.'.length), t]));
-}
 
 function numbers(t: Tensor): number[] {
   return tidy(() => Array.from(t.to('float64').flatten().toTypedArray() as Float64Array));
@@ -138,9 +131,7 @@ function loadInto(spec: ModelSpec, tensors: Map<string, Tensor>, what: string): 
 
 export default async function importCommand(o: Opts, args: string[]): Promise<void> {
   if (args[0] === undefined) throw new UsageError('import: give the weights file, e.g. lethe import model.pth --model resnet20 --out runs/original');
-  const file = resolve(args[0]);
-  if (!existsSync(file)) throw new UsageError(`import: '${file}' does not exist`);
-  if (!statSync(file).isFile()) throw new UsageError(`import: '${file}' is not a file; give the .pt/.pth or .safetensors file itself`);
+  const file = inputFile('import', args[0], 'the .pt/.pth or .safetensors file itself');
   const seed = readSeed(o);
   const data = readDataConfig(o, seed);
   const modelName = readModel(o);

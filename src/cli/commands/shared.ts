@@ -150,6 +150,14 @@ export function refuseInputs(flag: string, out: string, inputs: Inputs): void {
   }
 }
 
+/** A file a command reads, checked before any work: it exists and is a file (`what` says which file to give). */
+export function inputFile(flag: string, path: string, what: string): string {
+  const p = resolve(path);
+  if (!existsSync(p)) throw new UsageError(`${flag}: '${p}' does not exist`);
+  if (!statSync(p).isFile()) throw new UsageError(`${flag}: '${p}' is not a file; give ${what}`);
+  return p;
+}
+
 /**
  * A file a command will write (--csv, --html, a PNG), checked before any work: its directory exists, it is not one,
  * and it is none of the command's inputs nor inside one.

@@ -1,13 +1,14 @@
 // lethe unlearn: one method (with any blocks) on a trained checkpoint; saves the result with its manifest.
 import { runDistributed } from '../distributed.js';
 import { resolve } from 'node:path';
-import { getMethod } from '../../unlearn/index.js';
+import { getMethod, loadMaskFile, saveMaskFile, type LoadedMaskFile, type SaliencyMask } from '../../unlearn/index.js';
+import type { Module } from '../../nn/module.js';
 import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
 import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf, refuseFinished } from '../checkpoints.js';
-import { outputDir, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
+import { inputFile, outputDir, outputFile, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
 
 export function readMethodOptions(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
@@ -38,10 +39,20 @@ function blockFlag(o: Opts, key: 'subspace' | 'curriculum'): Record<string, unkn
   return parseKeyValues(String(v), `--${key}`);
 }
 
+/** Whether a run of `method` with these block settings uses a saliency mask. */
+function usesMask(method: string, b: BlocksSetting): boolean {
+  return b.mask === undefined ? getMethod(method).defaultBlocks?.mask === true : b.mask !== false;
+}
+
 export function readBlocks(o: Opts, method: string, base: BlocksSetting = {}): BlocksSetting {
   const b: BlocksSetting = { ...base };
   const mask = o.raw['mask'];
-  if (mask === true || mask === false) b.mask = mask;
+  if (o.has('maskFile')) {
+    // the file's mask replaces the gradient pass and brings its own ratio (a recipe's ratio goes with the pass)
+    if (mask !== undefined && mask !== true) throw new UsageError(`--mask-file: the file's mask has its own ratio and turns the mask block on; drop --${mask === false ? 'no-mask' : `mask ${String(mask)}`}`);
+    const { ratio: _ratio, ...rest } = typeof b.mask === 'object' ? b.mask : {};
+    b.mask = rest;
+  } else if (mask === true || mask === false) b.mask = mask;
   else if (mask !== undefined) {
     const ratio = Number(mask);
     if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--mask: the ratio must be in (0, 1], got '${String(mask)}'`);
@@ -49,15 +60,27 @@ export function readBlocks(o: Opts, method: string, base: BlocksSetting = {}): B
   }
   if (o.has('maskMode')) {
     const mode = o.choice('maskMode', ['update', 'grad'] as const, 'update');
-    const on = b.mask === undefined ? getMethod(method).defaultBlocks?.mask === true : b.mask !== false;
-    if (!on) throw new UsageError(`--mask-mode: method '${method}' runs without a saliency mask here; add --mask`);
+    if (!usesMask(method, b)) throw new UsageError(`--mask-mode: method '${method}' runs without a saliency mask here; add --mask`);
     b.mask = { ...(typeof b.mask === 'object' ? b.mask : {}), mode };
+  }
+  if (o.has('saveMask')) {
+    if (o.has('maskFile')) throw new UsageError('--save-mask: the mask comes from --mask-file, which is already a file; drop one of them');
+    if (!usesMask(method, b)) throw new UsageError(`--save-mask: method '${method}' runs without a saliency mask here; add --mask`);
   }
   const sub = blockFlag(o, 'subspace');
   if (sub !== undefined) b.subspace = sub;
   const cur = blockFlag(o, 'curriculum');
   if (cur !== undefined) b.curriculum = cur;
   return b;
+}
+
+/** The mask file for the model, its errors as usage errors (they name the file and what to change). */
+function openMaskFile(model: Module, path: string): LoadedMaskFile {
+  try {
+    return loadMaskFile(model, path);
+  } catch (e) {
+    throw new UsageError(`--mask-file: ${(e as Error).message}`);
+  }
 }
 
 export default async function unlearnCommand(o: Opts): Promise<void> {
@@ -75,6 +98,8 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
   if (out !== null) refuseInputs('--out', out, [['--from', from], ['--reference', referenceDir]]);
   // and a checkpoint already there is refused now, not after the run (saveUnlearned checks again when it writes)
   if (out !== null) refuseFinished(out, o.bool('force'));
+  const maskFile = o.has('maskFile') ? inputFile('--mask-file', o.string('maskFile')!, 'the mask file itself (written by --save-mask)') : null;
+  const saveMask = o.has('saveMask') ? outputFile('--save-mask', o.string('saveMask')!, [['--from', from], ['--reference', referenceDir]]) : null;
 
   const outcome = await runDistributed(o, (parallel) => withRun(o, async ({ reporter, signal }) => {
     const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
@@ -82,12 +107,27 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
       const seed = o.int('seed', { min: 0 }) ?? dataConfigOf(run.manifest, from).seed;
       const ref = referenceDir === null ? null : await referenceMetrics(run, referenceDir, { signal });
       for (const l of run.protocol) reporter.log(`# ${l}`);
+      const loaded = maskFile === null ? null : openMaskFile(run.original, maskFile);
+      let savedMask: { path: string; sha256: string } | null = null;
       const { model, summary } = await runMethod(run.original, run.manifest.model, run.sets, { method, forget: run.sets.forgetSpec, options, blocks, seed }, {
         reporter,
         signal,
         ...(ref === null ? {} : { reference: ref.metrics }),
         ...(parallel ? { parallel } : {}),
-      });
+        ...(loaded !== null ? { mask: { precomputed: loaded.mask } } : {}),
+        // every rank of a data-parallel job builds the same mask; rank 0 alone writes it
+        ...(saveMask !== null && (!parallel || parallel.isMaster)
+          ? {
+              mask: {
+                onBuilt: (m: SaliencyMask) => {
+                  const entry = saveMaskFile(saveMask, m, { model: run.manifest.weights.sha256, forget: run.sets.forgetSpec, forgetDigest: run.sets.forgetDigest, method });
+                  savedMask = { path: saveMask, sha256: entry.sha256 };
+                  reporter.log(`saliency mask (ratio ${m.ratio.toFixed(4)}) saved → ${saveMask}`);
+                },
+              },
+            }
+          : {}),
+      }).finally(() => loaded?.mask.dispose());
       // in a data-parallel job every rank holds the same unlearned model; rank 0 alone saves and reports it
       if (parallel && !parallel.isMaster) {
         model.dispose();
@@ -103,6 +143,8 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
                 seed,
                 recipe: recipe === null ? null : { method: recipe.method, tuned: recipe.tuned, source: o.string('recipe') },
                 requestedBlocks: blocks,
+                ...(loaded !== null ? { maskFile: { path: maskFile, sha256: loaded.sha256, format: loaded.format } } : {}),
+                ...(savedMask !== null ? { savedMask } : {}),
                 reference: referenceInfo,
               }, o.bool('force'));
         return { manifestOut, summary, protocol: run.protocol, referenceInfo };
