@@ -234,6 +234,8 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--timesteps <n>', 'train: diffusion steps T (default 1000)')
     .option('--warmup <n>', 'train: linear lr warm-up in iterations (default 200)')
     .option('--ema-decay <d>', 'train: decay of the weights\u2019 moving average, in [0, 1) (default 0.999)')
+    .option('--ema-warmup <bool>', 'train: warm the EMA decay up as min(d, (1+n)/(10+n)) (default true; false = the reference\u2019s fixed decay)')
+    .option('--drop-last <bool>', 'train/unlearn: drop each pass\u2019s last partial batch (default true; false = the reference\u2019s loaders)')
     .option('--cond-drop <p>', 'train/unlearn: conditioning dropout to the null class (default 0.1)')
     .option('--grad-clip <x>', 'unlearn: gradient-norm clip before each step (default 1)')
     .option('--unet <size>', 'train: tiny | small (default) | base')

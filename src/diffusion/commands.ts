@@ -75,6 +75,10 @@ export interface DiffusionTrainCommandOptions {
   warmup?: number;
   /** Decay of the weights' moving average, in [0, 1) (default 0.999). */
   emaDecay?: number;
+  /** Warm the EMA's decay up as min(d, (1 + n)/(10 + n)) (default true; the reference's fixed decay: false). */
+  emaWarmup?: boolean;
+  /** Drop each pass's last partial batch (default true; the reference's loader keeps it: false). */
+  dropLast?: boolean;
   /** Conditioning dropout to the null class, in [0, 1) (default 0.1). */
   condDrop?: number;
   /** Seeds the initialisation and the training (default 0). */
@@ -106,17 +110,17 @@ export async function diffusionTrainCommand(
     const config = resolveUNetConfig({ imageSize: size, inChannels: c, numClasses: data.train.numClasses, ...base });
     manualSeed(seed);
     model = new UNet(config);
-    ema = new Ema(model, o.emaDecay ?? 0.999);
+    ema = new Ema(model, o.emaDecay ?? 0.999, { warmup: o.emaWarmup ?? true });
   } catch (e) {
     disposeData(data);
     throw e;
   }
-  const options = { iterations: o.iterations ?? 6000, batchSize: o.batchSize ?? 128, lr: o.lr ?? 1e-3, warmup: o.warmup ?? 200, condDrop: o.condDrop ?? 0.1, seed, timesteps: schedule.timesteps, emaDecay: ema.decay };
+  const options = { iterations: o.iterations ?? 6000, batchSize: o.batchSize ?? 128, lr: o.lr ?? 1e-3, warmup: o.warmup ?? 200, condDrop: o.condDrop ?? 0.1, dropLast: o.dropLast ?? true, seed, timesteps: schedule.timesteps, emaDecay: ema.decay, emaWarmup: ema.warmup };
   try {
     const resume = o.resume === false ? null : loadDiffusionResume(o.out, model, ema);
     try {
       // (the manifest's options also record the schedule's and the EMA's settings, which are not the loop's)
-      const { timesteps: _t, emaDecay: _e, ...loop } = options;
+      const { timesteps: _t, emaDecay: _e, emaWarmup: _w, ...loop } = options;
       const result = await trainDiffusion(model, ema, schedule, data.train, {
         ...loop,
         checkpointEvery: o.checkpointEvery ?? 500,
@@ -190,6 +194,8 @@ export interface DiffusionUnlearnCommandOptions {
   condDrop?: number;
   /** Gradient-norm clip before each step (default 1, the reference's grad_clip). */
   gradClip?: number;
+  /** Drop each pass's last partial batch (default true; the reference's loaders keep it: false). */
+  dropLast?: boolean;
   /** Seeds the unlearning run (default 0). */
   seed?: number;
 }
@@ -239,6 +245,7 @@ export async function diffusionUnlearnCommand(
       ...(o.gradientSamples !== undefined ? { gradientSamples: o.gradientSamples } : {}),
       ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
       ...(o.gradClip !== undefined ? { gradClip: o.gradClip } : {}),
+      ...(o.dropLast !== undefined ? { dropLast: o.dropLast } : {}),
       seed: o.seed ?? 0,
       onProgress: (p) => progress?.({ phase: p.phase, step: p.step, steps: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) }),
       ...(signal ? { signal } : {}),

@@ -39,18 +39,22 @@ export function indicesOfClasses(data: TensorDataset, classes: readonly number[]
 }
 
 /**
- * An endless stream of shuffled batches (dropLast, reshuffled every pass) over the given samples. Each yielded
- * batch belongs to the consumer. `skip` batches are passed over first, so a run resumed at iteration k sees the
- * same batches as an unbroken one.
+ * An endless stream of shuffled batches (reshuffled every pass) over the given samples. Each pass drops its last
+ * partial batch unless `dropLast` is false (the reference's loaders keep it). Each yielded batch belongs to the
+ * consumer. `skip` batches are passed over first, so a run resumed at iteration k sees the same batches as an
+ * unbroken one.
  */
-export function* cycleBatches(data: TensorDataset, o: { batchSize: number; seed: number; indices?: Int32Array; skip?: number; tag?: string }): Generator<Batch, never, undefined> {
+export function* cycleBatches(
+  data: TensorDataset,
+  o: { batchSize: number; seed: number; indices?: Int32Array; skip?: number; tag?: string; dropLast?: boolean },
+): Generator<Batch, never, undefined> {
   const n = o.indices?.length ?? data.size;
   if (n === 0) throw new Error(`cycleBatches: no samples to draw from (${o.tag ?? data.name})`);
   const batchSize = Math.min(o.batchSize, n);
   const loader = new DataLoader(data, {
     batchSize,
     shuffle: true,
-    dropLast: true,
+    dropLast: o.dropLast ?? true,
     seed: deriveSeed(o.seed, o.tag ?? 'diffusion'),
     ...(o.indices ? { indices: o.indices } : {}),
   });

@@ -2,7 +2,8 @@
 //
 // shadow ← d·shadow + (1 − d)·θ after every optimizer step, with d = min(decay, (1 + n)/(10 + n)) at update n: the
 // warm-up keeps a short CPU run (a few thousand steps) from sampling with weights still close to the random
-// initialisation, which a fixed 0.9999 (the reference's value for 800k steps) would do. Buffers are not averaged.
+// initialisation, which a fixed 0.9999 (the reference's value for 800k steps) would do. `warmup: false` gives the
+// reference's fixed d from the first update. Buffers are not averaged.
 import type { Module } from '../nn/module.js';
 import { keep, noGrad, tidy, type Tensor } from '../torch/index.js';
 
@@ -17,11 +18,16 @@ export class Ema {
   /** number of updates so far */
   updates = 0;
 
+  /** Whether the decay warms up as min(decay, (1 + n)/(10 + n)) (default true) or is `decay` from the first update. */
+  readonly warmup: boolean;
+
   constructor(
     model: Module,
     /** The decay d, reached after the warm-up. */
     readonly decay: number,
+    o: { warmup?: boolean } = {},
   ) {
+    this.warmup = o.warmup ?? true;
     if (!(decay >= 0 && decay < 1)) throw new RangeError(`EMA: decay must be in [0, 1), got ${decay}`);
     noGrad(() => {
       for (const [name, p] of model.namedParameters()) this.shadow.set(name, keep(tidy(() => p.detach().clone())));
@@ -30,7 +36,7 @@ export class Ema {
 
   /** The decay used by the next update (with warm-up). */
   currentDecay(): number {
-    return Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+    return this.warmup ? Math.min(this.decay, (1 + this.updates) / (10 + this.updates)) : this.decay;
   }
 
   /**

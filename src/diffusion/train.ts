@@ -30,6 +30,8 @@ export interface DiffusionTrainOptions {
   gradClip?: number;
   /** conditioning dropout to the null class (default 0.1) */
   condDrop?: number;
+  /** drop each pass's last partial batch (default true; the reference's loader keeps it: false) */
+  dropLast?: boolean;
   /** seeds batches, timesteps, noise and dropout (default 0) */
   seed?: number;
   /** train on these samples only (default: all) */
@@ -71,7 +73,7 @@ export interface DiffusionTrainResult {
 }
 
 const TRAIN_KEYS = [
-  'iterations', 'batchSize', 'lr', 'warmup', 'gradClip', 'condDrop', 'seed', 'indices', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resume', 'signal',
+  'iterations', 'batchSize', 'lr', 'warmup', 'gradClip', 'condDrop', 'dropLast', 'seed', 'indices', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resume', 'signal',
 ] as const satisfies readonly (keyof DiffusionTrainOptions)[];
 
 /** Trains `model` in place on [0, 1] images of `data`; the EMA weights are kept in `ema` (created by the caller). */
@@ -103,7 +105,7 @@ export async function trainDiffusion(model: UNet, ema: Ema, schedule: NoiseSched
   const first = o.resume?.iteration ?? 0;
   const lossHistory = [...(o.resume?.lossHistory ?? [])];
   if (o.resume) optimizer.loadStateDict(o.resume.optimizer);
-  const batches = cycleBatches(data, { batchSize: o.batchSize ?? 128, seed, skip: first, tag: 'diffusion-train', ...(o.indices ? { indices: o.indices } : {}) });
+  const batches = cycleBatches(data, { batchSize: o.batchSize ?? 128, seed, skip: first, tag: 'diffusion-train', dropLast: o.dropLast ?? true, ...(o.indices ? { indices: o.indices } : {}) });
   let blockSum = 0;
   let blockN = 0;
   let last = NaN;

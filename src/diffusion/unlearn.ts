@@ -71,6 +71,8 @@ export interface DiffusionUnlearnOptions {
   gradClip?: number;
   /** conditioning dropout during unlearning (default 0.1: the reference keeps train-mode cond-drop on) */
   condDrop?: number;
+  /** drop each pass's last partial batch of the forget and retain streams (default true; the reference keeps it: false) */
+  dropLast?: boolean;
   /** salun: fraction of weights kept by the mask (default 0.5) */
   maskRatio?: number;
   /** a precomputed saliency mask (salun; skips the gradient pass), e.g. from loadMaskFile; the caller keeps it */
@@ -109,6 +111,8 @@ export interface DiffusionUnlearnResult {
   alpha: number;
   /** Whether retain data was used. */
   useRetain: boolean;
+  /** Whether each pass's last partial batch was dropped. */
+  dropLast: boolean;
   /** trainable degrees of freedom (mask entries, subspace core entries, or all parameters) */
   trainable: number;
   /** The UNet's parameter count. */
@@ -213,7 +217,7 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
 }
 
 const DIFFUSION_UNLEARN_KEYS = [
-  'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'maskRatio', 'mask', 'onMaskBuilt',
+  'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'dropLast', 'maskRatio', 'mask', 'onMaskBuilt',
   'gradientGuidance', 'gradientSamples', 'subspace', 'seed', 'onProgress', 'signal',
 ] as const satisfies readonly (keyof DiffusionUnlearnOptions)[];
 
@@ -274,8 +278,9 @@ export async function unlearnDiffusion(
     trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, clipNorm: clip }, space, `diffusion ${method}`);
     const needForget = method !== 'ft';
     const needRetain = method === 'ft' || useRetain;
-    const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget' }) : null;
-    const retain = needRetain ? cycleBatches(train, { batchSize, seed, indices: retainIdx, tag: 'unlearn-retain' }) : null;
+    const dropLast = o.dropLast ?? true;
+    const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget', dropLast }) : null;
+    const retain = needRetain ? cycleBatches(train, { batchSize, seed, indices: retainIdx, tag: 'unlearn-retain', dropLast }) : null;
     if (forget) streams.push(forget);
     if (retain) streams.push(retain);
     const size = unlearned.config.imageSize;
@@ -326,6 +331,7 @@ export async function unlearnDiffusion(
       lr,
       alpha,
       useRetain: needRetain,
+      dropLast,
       trainable: trainer.trainableCount(),
       totalParameters: unlearned.numParameters(),
       ...(subspace ? { ranks: subspace.ranks() } : {}),

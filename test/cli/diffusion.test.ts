@@ -15,16 +15,17 @@ function pngSize(path: string): { width: number; height: number } {
 test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', async () => {
   const dir = tempDir('lethe-diffusion-');
   const tiny = ['--unet', 'tiny', '--timesteps', '20', '--batch-size', '8'];
-  const train = await runCli(['diffusion', 'train', '--out', join(dir, 'ddpm'), '--iterations', '3', '--warmup', '0', '--ema-decay', '0.9', '--cond-drop', '0.2', ...tiny, '--json'], dir);
+  const train = await runCli(['diffusion', 'train', '--out', join(dir, 'ddpm'), '--iterations', '3', '--warmup', '0', '--ema-decay', '0.9', '--cond-drop', '0.2', '--ema-warmup', 'false', '--drop-last', 'false', ...tiny, '--json'], dir);
   assert.equal(train.code, 0, train.stderr);
-  const training = (JSON.parse(readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8')) as { training: Record<string, unknown> }).training;
-  assert.deepEqual([training['warmup'], training['emaDecay'], training['condDrop']], [0, 0.9, 0.2]);
+  const ddpmManifest = JSON.parse(readFileSync(join(dir, 'ddpm', 'manifest.json'), 'utf8')) as { training: Record<string, unknown>; ema: { updates: number } };
+  const training = ddpmManifest.training;
+  assert.deepEqual([training['warmup'], training['emaDecay'], training['condDrop'], training['emaWarmup'], training['dropLast']], [0, 0.9, 0.2, false, false]);
   const salun = ['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'salun', '--forget-class', '1', '--iterations', '2', '--batch-size', '8'];
-  const un = await runCli([...salun, '--gradient-samples', '16', '--save-mask', join(dir, 'mask.safetensors'), '--out', join(dir, 'salun'), '--json'], dir);
+  const un = await runCli([...salun, '--gradient-samples', '16', '--save-mask', join(dir, 'mask.safetensors'), '--drop-last', 'false', '--out', join(dir, 'salun'), '--json'], dir);
   assert.equal(un.code, 0, un.stderr);
   assert.ok(existsSync(join(dir, 'salun', 'manifest.json')));
   // the saved mask serves a later run instead of the gradient pass: the same unlearned weights, bit for bit
-  const fromFile = await runCli([...salun, '--mask-file', join(dir, 'mask.safetensors'), '--out', join(dir, 'salun-file'), '--json'], dir);
+  const fromFile = await runCli([...salun, '--mask-file', join(dir, 'mask.safetensors'), '--drop-last', 'false', '--out', join(dir, 'salun-file'), '--json'], dir);
   assert.equal(fromFile.code, 0, fromFile.stderr);
   assert.deepEqual(readFileSync(join(dir, 'salun-file', 'model.safetensors')), readFileSync(join(dir, 'salun', 'model.safetensors')));
   const maskSha = createHash('sha256').update(readFileSync(join(dir, 'mask.safetensors'))).digest('hex');
@@ -33,6 +34,7 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.deepEqual(record('salun-file')['maskFile'], { path: join(dir, 'mask.safetensors'), sha256: maskSha, format: 'safetensors' });
   const trained = (name: string): unknown => (record(name)['unlearning'] as { trainable: number }).trainable;
   assert.equal(trained('salun-file'), trained('salun'));
+  assert.equal((record('salun')['unlearning'] as { dropLast: boolean }).dropLast, false);
   const png = join(dir, 'grid.png');
   const s = await runCli(['diffusion', 'sample', '--from', join(dir, 'salun'), '--out', png, '--per-class', '2', '--steps', '3', '--json'], dir);
   assert.equal(s.code, 0, s.stderr);

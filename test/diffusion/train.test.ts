@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { manualSeed, memory, syntheticDataset, tidy, nn } from '../../src/index.js';
 import { Ema, NoiseSchedule, UNet, trainDiffusion, saveDiffusionCheckpoint, loadDiffusionCheckpoint } from '../../src/diffusion/index.js';
 import { loadDiffusionResume, saveDiffusionResume } from '../../src/diffusion/checkpoint.js';
+import { cycleBatches } from '../../src/diffusion/data.js';
 
 test('EMA: shadow ← d·shadow + (1−d)·θ with the warm-up d = min(decay, (1+n)/(10+n))', () => {
   const base = memory();
@@ -26,6 +27,43 @@ test('EMA: shadow ← d·shadow + (1−d)·θ with the warm-up d = min(decay, (1
   assert.ok(Math.abs(tidy(() => lin.weight.item()) - 2) < 1e-5);
   ema.dispose();
   lin.dispose();
+  assert.deepEqual(memory(), base);
+});
+
+test("EMA without warm-up (the reference's): d is the decay from the first update", () => {
+  const base = memory();
+  const lin = new nn.Linear(1, 1, { bias: false });
+  tidy(() => void lin.weight.detach().fill_(2));
+  const ema = new Ema(lin, 0.9, { warmup: false });
+  assert.equal(ema.currentDecay(), 0.9);
+  tidy(() => void lin.weight.detach().fill_(12));
+  ema.update(lin); // 0.9·2 + 0.1·12 = 3 (with the warm-up, d = 1/10 would give 11)
+  assert.ok(Math.abs(tidy(() => ema.shadow.get('weight')!.item()) - 3) < 1e-5);
+  ema.dispose();
+  lin.dispose();
+  assert.deepEqual(memory(), base);
+});
+
+test('the batch stream drops each pass\'s last partial batch unless dropLast is false; a skip lands on the same batches', () => {
+  const base = memory();
+  const data = syntheticDataset({ n: 10, classes: 2, size: 4, seed: 1 });
+  const draw = (o: { dropLast?: boolean; skip?: number }, k: number): number[][] => {
+    const s = cycleBatches(data, { batchSize: 4, seed: 3, ...o });
+    const out: number[][] = [];
+    for (let i = 0; i < k; i++) {
+      const b = s.next().value;
+      out.push([...b.indices]);
+      b.dispose();
+    }
+    s.return(undefined as never);
+    return out;
+  };
+  const kept = draw({ dropLast: false }, 6);
+  assert.deepEqual(kept.map((b) => b.length), [4, 4, 2, 4, 4, 2]);
+  assert.deepEqual([...kept[0]!, ...kept[1]!, ...kept[2]!].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(draw({}, 4).map((b) => b.length), [4, 4, 4, 4]);
+  assert.deepEqual(draw({ dropLast: false, skip: 2 }, 4), kept.slice(2));
+  data.dispose();
   assert.deepEqual(memory(), base);
 });
 

@@ -56,8 +56,8 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
-  train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'condDrop', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'seed'],
+  train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
   classifier: ['out', 'force', 'data', 'epochs', 'seed'],
@@ -86,6 +86,9 @@ function given<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A true/false flag the user may leave out (then the library's default applies). */
+const optionalBool = (o: Opts, key: string): boolean | undefined => (o.has(key) ? o.bool(key) : undefined);
+
 /** --weights: which weights of the checkpoint to load (unset: the library's 'auto', the EMA when present). */
 const weightsOption = (o: Opts): { weights?: 'auto' | 'ema' | 'model' } => given({ weights: o.has('weights') ? o.choice('weights', WEIGHTS, 'auto') : undefined });
 
@@ -102,7 +105,7 @@ function samplingOptions(o: Opts): { sampler?: 'ddim' | 'ddpm'; steps?: number; 
     steps: o.int('steps', { min: 1 }),
     eta,
     guidance: o.number('guidance'),
-    clipX0: o.has('clipX0') ? o.bool('clipX0') : undefined,
+    clipX0: optionalBool(o, 'clipX0'),
     ...weightsOption(o),
     seed: o.int('seed', { min: 0 }),
   });
@@ -140,7 +143,9 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
               lr: o.number('lr'),
               warmup: o.int('warmup', { min: 0 }),
               emaDecay: o.unitInterval('emaDecay'),
+              emaWarmup: optionalBool(o, 'emaWarmup'),
               condDrop: o.unitInterval('condDrop'),
+              dropLast: optionalBool(o, 'dropLast'),
               timesteps: o.int('timesteps', { min: 2 }),
               seed: o.int('seed', { min: 0 }),
               unet: o.has('unet') ? o.choice('unet', ['tiny', 'small', 'base'] as const, 'small') : undefined,
@@ -155,9 +160,10 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           alpha: o.number('alpha'),
           maskRatio: o.number('maskRatio'),
           gradientSamples: o.int('gradientSamples', { min: 1 }),
-          useRetain: o.has('useRetain') ? o.bool('useRetain') : undefined,
+          useRetain: optionalBool(o, 'useRetain'),
           condDrop: o.unitInterval('condDrop'),
           gradClip: o.positive('gradClip'),
+          dropLast: optionalBool(o, 'dropLast'),
         });
         const gamma = o.number('gamma');
         const files = given({
