@@ -227,7 +227,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, sample, eval)')
     .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
     .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga')
-    .option('--forget-class <k>', 'unlearn/eval: the class to forget (default 0)')
+    .option('--forget-class <k>', 'unlearn/eval: the class to forget (default 0); train: leave it out of the training data (the retrain reference)')
     .option('--iterations <n>', 'train/unlearn iterations')
     .option('--batch-size <n>', 'train/unlearn batch size')
     .option('--lr <x>', 'train/unlearn learning rate')
@@ -262,6 +262,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
   examples(diffusion, [
     'lethe diffusion train --out runs/ddpm --iterations 3000',
     'lethe diffusion classifier --out runs/fmnist-classifier',
+    'lethe diffusion train --out runs/ddpm-retrain --iterations 3000 --forget-class 1   # the retrain reference: never sees class 1',
     'lethe diffusion unlearn --from runs/ddpm --method salun --forget-class 1 --out runs/ddpm-salun',
     'lethe diffusion sample --from runs/ddpm-salun --out grid.png',
     'lethe diffusion eval --from runs/ddpm-salun --classifier runs/fmnist-classifier --forget-class 1 --grid eval.png',

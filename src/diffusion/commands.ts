@@ -26,6 +26,7 @@ import { sampleImages, type SampleOptions } from './samplers.js';
 import { NoiseSchedule } from './schedule.js';
 import { trainDiffusion, type DiffusionTrainResult } from './train.js';
 import { UNet } from './unet.js';
+import { indicesOfClasses } from './data.js';
 import { unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
 import { loadMaskFile, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
@@ -55,6 +56,19 @@ function disposeData(d: TrainTest): void {
 
 // ---- train -------------------------------------------------------------------------------------------------
 
+/**
+ * An interrupted run resumes only with the settings it started with (a resumed run with another lr, say, would be
+ * neither run); the iteration count may differ, since no earlier step depends on it.
+ */
+function refuseOtherSettings(out: string, before: Record<string, unknown>, now: Record<string, unknown>): void {
+  // (a setting an older state did not record is not compared)
+  const differ = Object.keys(now).filter((k) => k !== 'iterations' && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+  if (differ.length > 0) {
+    const what = differ.map((k) => `${k} ${JSON.stringify(before[k])} there, ${JSON.stringify(now[k])} now`).join('; ');
+    throw new Error(`'${out}' holds an interrupted training run made with other settings (${what}); rerun it with its settings to resume, or choose another output directory`);
+  }
+}
+
 /** Options of diffusionTrainCommand (`lethe diffusion train`). */
 export interface DiffusionTrainCommandOptions {
   /** output checkpoint directory */
@@ -81,6 +95,11 @@ export interface DiffusionTrainCommandOptions {
   dropLast?: boolean;
   /** Conditioning dropout to the null class, in [0, 1) (default 0.1). */
   condDrop?: number;
+  /**
+   * Train without this class: the retrain reference of generative class forgetting, a model that never saw it (the
+   * checkpoint's kind is then 'retrain'). Default: every class.
+   */
+  forgetClass?: number;
   /** Seeds the initialisation and the training (default 0). */
   seed?: number;
   /** continue from resume state in `out` if there is one (default true) */
@@ -108,6 +127,10 @@ export async function diffusionTrainCommand(
     const [c, h] = data.train.imageShape;
     const size = 2 ** Math.ceil(Math.log2(h)); // 28 → 32
     const config = resolveUNetConfig({ imageSize: size, inChannels: c, numClasses: data.train.numClasses, ...base });
+    // (the retrain keeps every class's embedding: sampling it with the forgotten label shows what a model that never saw it draws)
+    if (o.forgetClass !== undefined && !(Number.isInteger(o.forgetClass) && o.forgetClass >= 0 && o.forgetClass < config.numClasses)) {
+      throw new RangeError(`forgetClass must be a class of the data, in [0, ${config.numClasses}), got ${o.forgetClass}`);
+    }
     manualSeed(seed);
     model = new UNet(config);
     ema = new Ema(model, o.emaDecay ?? 0.999, { warmup: o.emaWarmup ?? true });
@@ -115,14 +138,16 @@ export async function diffusionTrainCommand(
     disposeData(data);
     throw e;
   }
-  const options = { iterations: o.iterations ?? 6000, batchSize: o.batchSize ?? 128, lr: o.lr ?? 1e-3, warmup: o.warmup ?? 200, condDrop: o.condDrop ?? 0.1, dropLast: o.dropLast ?? true, seed, timesteps: schedule.timesteps, emaDecay: ema.decay, emaWarmup: ema.warmup };
+  const options = { iterations: o.iterations ?? 6000, batchSize: o.batchSize ?? 128, lr: o.lr ?? 1e-3, warmup: o.warmup ?? 200, condDrop: o.condDrop ?? 0.1, dropLast: o.dropLast ?? true, seed, timesteps: schedule.timesteps, emaDecay: ema.decay, emaWarmup: ema.warmup, forgetClass: o.forgetClass ?? null };
   try {
     const resume = o.resume === false ? null : loadDiffusionResume(o.out, model, ema);
     try {
+      if (resume) refuseOtherSettings(o.out, resume.options, options);
       // (the manifest's options also record the schedule's and the EMA's settings, which are not the loop's)
-      const { timesteps: _t, emaDecay: _e, emaWarmup: _w, ...loop } = options;
+      const { timesteps: _t, emaDecay: _e, emaWarmup: _w, forgetClass, ...loop } = options;
       const result = await trainDiffusion(model, ema, schedule, data.train, {
         ...loop,
+        ...(forgetClass !== null ? { indices: indicesOfClasses(data.train, [forgetClass], true) } : {}),
         checkpointEvery: o.checkpointEvery ?? 500,
         onProgress: (p) => progress?.({ phase: 'train', step: p.iteration, steps: p.iterations, loss: p.loss }),
         onCheckpoint: (s) => saveDiffusionResume(o.out, model, ema, { iteration: s.iteration, optimizer: s.optimizer, lossHistory: s.lossHistory, options }),
@@ -130,10 +155,10 @@ export async function diffusionTrainCommand(
         ...(signal ? { signal } : {}),
       });
       const manifest = saveDiffusionCheckpoint(o.out, model, schedule, {
-        kind: 'original',
+        kind: forgetClass === null ? 'original' : 'retrain',
         ema,
         dataset: o.data ?? 'fashion-mnist',
-        training: { ...options, finalLoss: result.finalLoss, lossHistory: result.lossHistory, seconds: result.seconds },
+        training: { ...options, trainingSamples: result.trainingSamples, finalLoss: result.finalLoss, lossHistory: result.lossHistory, seconds: result.seconds },
       });
       clearDiffusionResume(o.out);
       return { manifest, result, resumedFrom: resume?.iteration ?? 0 };

@@ -66,6 +66,8 @@ export interface DiffusionTrainResult {
   iterations: number;
   /** The loss of the last iteration. */
   finalLoss: number;
+  /** How many training samples the batches were drawn from (all of the data, or `indices`). */
+  trainingSamples: number;
   /** Mean loss of each block of 100 iterations (the last block may be shorter). */
   lossHistory: number[];
   /** Wall time of this call. */
@@ -159,5 +161,5 @@ export async function trainDiffusion(model: UNet, ema: Ema, schedule: NoiseSched
     optimizer.dispose();
   }
   if (blockN > 0) lossHistory.push(blockSum / blockN);
-  return { iterations, finalLoss: last, lossHistory, seconds: (performance.now() - start) / 1000 };
+  return { iterations, finalLoss: last, trainingSamples: o.indices?.length ?? data.size, lossHistory, seconds: (performance.now() - start) / 1000 };
 }

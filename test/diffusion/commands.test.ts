@@ -72,3 +72,28 @@ test('train → eval → unlearn → sample on Fashion-MNIST (tiny UNet, few ste
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('train --forget-class: the retrain reference never draws the class; an interrupted run resumes only with its settings', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-diffusion-retrain-'));
+  const base = memory();
+  try {
+    const out = join(dir, 'retrain');
+    const settings = { out, unet: 'tiny' as const, iterations: 3, batchSize: 8, timesteps: 20, warmup: 1, forgetClass: 3, checkpointEvery: 1 };
+    const ac = new AbortController();
+    await assert.rejects(diffusionTrainCommand(settings, (p) => p.step === 2 && ac.abort(), ac.signal), /abort/i);
+    assert.ok(existsSync(join(out, 'resume.json')));
+    // another lr, or the class kept, would make a run that is neither: refused, the state kept
+    await assert.rejects(diffusionTrainCommand({ ...settings, lr: 5e-4 }), /holds an interrupted training run made with other settings \(lr 0\.001 there, 0\.0005 now\); rerun it with its settings/);
+    await assert.rejects(diffusionTrainCommand({ ...settings, forgetClass: undefined }), /forgetClass 3 there, null now/);
+    const done = await diffusionTrainCommand(settings);
+    assert.equal(done.resumedFrom, 2);
+    assert.equal(done.manifest.kind, 'retrain');
+    const training = done.manifest['training'] as { forgetClass: number; trainingSamples: number };
+    assert.equal(training.forgetClass, 3);
+    assert.equal(training.trainingSamples, 60000 - 6000); // Fashion-MNIST's training set without its 6,000 class-3 images
+    await assert.rejects(diffusionTrainCommand({ ...settings, out: join(dir, 'x'), forgetClass: 10 }), /forgetClass must be a class of the data, in \[0, 10\), got 10/);
+    assert.deepEqual(memory(), base);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -56,7 +56,7 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
-  train: ['out', 'force', 'data', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
+  train: ['out', 'force', 'data', 'forgetClass', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
   unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
@@ -138,6 +138,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
             out: outputs.train(),
             ...given({
               data: o.string('data'),
+              forgetClass: o.int('forgetClass', { min: 0 }),
               iterations: o.int('iterations', { min: 1 }),
               batchSize: o.int('batchSize', { min: 1 }),
               lr: o.number('lr'),
