@@ -44,7 +44,7 @@ export function describeMethod(m: MethodDefinition<CommonOptions>): string {
     `  reference: ${m.reference}`,
     `  reads D_r: ${retain}`,
     ...(m.tunedOption === undefined ? [] : [`  tuned option (lethe sweep): ${m.tunedOption}`]),
-    '  blocks and their default settings (change them with --mask R, --mask-mode, --subspace k=v,… and --curriculum k=v,…):',
+    '  blocks and their default settings (change them with --mask R or --mask-file FILE, --mask-mode, --subspace k=v,… and --curriculum k=v,…):',
     ...blockLines(m),
     '  options and defaults (set with --opt key=value, or the flags above for the common ones):',
     ...defaults.map(([k, v]) => `    ${k.padEnd(width)}  ${shown(v)}`),
