@@ -228,7 +228,7 @@ FULL_CW_SWEEPS=(
   "salun      --values 0.02,0.05,0.173"
   "rl         --values 0.01,0.03,0.1"
   "ft         --values 0.01,0.03,0.1"
-  "l1-sparse  --values 0.01,0.03,0.1"
+  "l1-sparse  --values 0.03,0.01,0.1"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import { createModel, memory, tidy, type Tensor } from '../../src/index.js';
 import { ROOT, TINY, errorLine, runCli, startCli, tempDir } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 let dir: string;
 let sourceAccuracy: { train: number; val: number; test: number };
@@ -16,7 +17,7 @@ const manifest = (d: string): Record<string, unknown> => JSON.parse(readFileSync
 
 /** The trained model's weights rewritten by `edit` (renames, removals, replaced values) into a safetensors file. */
 function variant(name: string, edit: (m: Map<string, Tensor>) => Map<string, Tensor>): string {
-  const base = memory();
+  const base = baselineMemory();
   const { tensors } = loadSafetensors(join(dir, 'orig', 'model.safetensors'));
   const out = tidy(() => edit(tensors)); // intermediate results are freed
   const path = join(dir, name);
@@ -147,7 +148,7 @@ test('bad files: not weights, weights of another model, NaN weights, a key in a 
 });
 
 test('a resnet20 state dict without BatchNorm step counters (older PyTorch) loads with them at 0', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const model = createModel({ name: 'resnet20', inChannels: 1, numClasses: 10, mean: [0.286], std: [0.353] });
   const path = join(dir, 'old-resnet20.safetensors');
   tidy(() => saveSafetensors(path, new Map([...model.stateDict()].filter(([k]) => !k.endsWith('num_batches_tracked')))));

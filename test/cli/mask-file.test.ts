@@ -9,6 +9,7 @@ import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import { memory, tidy, type Tensor } from '../../src/index.js';
 import { sha256 } from '../../src/io/artifacts.js';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 let dir: string;
 const manifest = (d: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, d, 'manifest.json'), 'utf8')) as Record<string, unknown>;
@@ -23,7 +24,7 @@ before(async () => {
 test('--save-mask writes the mask the run computed; --mask-file gives the same run without the gradient pass', async () => {
   const saved = await unlearn('--method', 'salun', '--mask', '0.3', '--save-mask', 'mask.safetensors', '--out', 'a');
   assert.equal(saved.code, 0, saved.stderr);
-  const base = memory();
+  const base = baselineMemory();
   const { tensors, metadata } = loadSafetensors(join(dir, 'mask.safetensors'));
   const weights = loadSafetensors(join(dir, 'orig', 'model.safetensors')).tensors;
   // one 0/1 tensor per parameter, floor(0.3·N) ones, and the record of where it came from
@@ -64,7 +65,7 @@ test('--save-mask writes the mask the run computed; --mask-file gives the same r
 });
 
 test("a mask written by DataParallel ('module.' before every name) loads; a part of the model's weights stays frozen", async () => {
-  const base = memory();
+  const base = baselineMemory();
   const { tensors } = loadSafetensors(join(dir, 'mask.safetensors'));
   const [first, ...rest] = [...tensors.keys()];
   // the prefixed copy names every parameter; the partial one only the first (the others stay frozen)

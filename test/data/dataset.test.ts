@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fromBuffer, memory, tensor, tidy, zeros } from '../../src/torch/index.js';
 import { TensorDataset } from '../../src/data/dataset.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
+import { baselineMemory } from '../baseline.js';
 
 function small(): TensorDataset {
   const pixels = Uint8Array.from({ length: 5 * 1 * 2 * 2 }, (_, i) => i);
@@ -10,7 +11,7 @@ function small(): TensorDataset {
 }
 
 test('TensorDataset: size, shapes, class counts, subset copies in the given order and leaves the source unchanged', () => {
-  const before = memory().numTensors;
+  const before = baselineMemory().numTensors;
   const ds = small();
   assert.equal(ds.size, 5);
   assert.deepEqual(ds.imageShape, [1, 2, 2]);
@@ -31,7 +32,7 @@ test('TensorDataset: size, shapes, class counts, subset copies in the given orde
 });
 
 test('TensorDataset created inside tidy survives it (the dataset owns its tensors)', () => {
-  const before = memory().numTensors;
+  const before = baselineMemory().numTensors;
   const ds = tidy(() => new TensorDataset({ images: zeros([3, 1, 2, 2], { dtype: 'uint8' }), labels: tensor([0, 1, 0]), numClasses: 2, name: 't' }));
   assert.equal(memory().numTensors, before + 2);
   assert.deepEqual(ds.labels.toArray(), [0, 1, 0]);
@@ -64,7 +65,7 @@ test('TensorDataset validation: dtypes, shapes, counts, label range (the caller 
 });
 
 test('syntheticDataset: balanced, deterministic per seed, shapes and channels', () => {
-  const before = memory().numTensors;
+  const before = baselineMemory().numTensors;
   const a = syntheticDataset({ n: 60, classes: 6, channels: 3, size: 12, seed: 4 });
   const b = syntheticDataset({ n: 60, classes: 6, channels: 3, size: 12, seed: 4 });
   const c = syntheticDataset({ n: 60, classes: 6, channels: 3, size: 12, seed: 5 });

@@ -6,6 +6,7 @@ import { DataLoader } from '../../src/data/loader.js';
 import { randomCrop, randomHorizontalFlip, augmentation } from '../../src/data/augment.js';
 import { Rng, deriveSeed } from '../../src/data/random.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
+import { baselineMemory } from '../baseline.js';
 
 /** n images of 1×2×2 whose pixels all equal the sample index (mod 256); label = index mod 3. */
 function indexed(n: number): TensorDataset {
@@ -174,7 +175,7 @@ test('loader with augmentation: shapes, values in [0, 1], memory back to baselin
   const ds = syntheticDataset({ n: 100, channels: 3, size: 8, seed: 1 });
   const loader = new DataLoader(ds, { batchSize: 32, shuffle: true, seed: 2, augment: { cropPadding: 4, flip: true } });
   manualSeed(0);
-  const before = memory();
+  const before = baselineMemory();
   for (let epoch = 0; epoch < 2; epoch++) {
     for (const b of loader) {
       assert.deepEqual(b.x.shape, [b.indices.length, 3, 8, 8]);

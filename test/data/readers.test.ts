@@ -21,6 +21,7 @@ import {
   writeCifar10Dir,
   writeIdxDir,
 } from './fixtures.js';
+import { baselineMemory } from '../baseline.js';
 
 function expectPixels(ds: TensorDataset, perImage: number, firstIndex = 0): void {
   const px = ds.images.toTypedArray() as Uint8Array;
@@ -33,7 +34,7 @@ function expectPixels(ds: TensorDataset, perImage: number, firstIndex = 0): void
 for (const gzip of [false, true]) {
   test(`IDX round trip (${gzip ? 'gzipped' : 'plain'})`, () => {
     const { dir, cleanup } = tempDir();
-    const before = memory().numTensors;
+    const before = baselineMemory().numTensors;
     try {
       writeIdxDir(dir, { gzip });
       const { train, test: testSet } = loadMnist({ dir });
@@ -82,7 +83,7 @@ test('IDX errors: missing file names the file, the directory and the Debian pack
     assert.throws(() => loadMnist({ dir }), /Debian has no MNIST package/);
     writeIdxDir(dir, { gzip: false });
     unlinkSync(join(dir, 't10k-labels-idx1-ubyte'));
-    const before = memory().numTensors;
+    const before = baselineMemory().numTensors;
     assert.throws(() => loadMnist({ dir }), /t10k-labels-idx1-ubyte/);
     assert.equal(memory().numTensors, before, 'nothing leaks when the second half fails');
   } finally {
@@ -218,7 +219,7 @@ test('loadImageDataset detects IDX, CIFAR-10 and CIFAR-100 layouts', () => {
 });
 
 test('the real Fashion-MNIST from Debian, when installed: 60000/10000, first labels', { skip: !existsSync(FASHION_MNIST_DEBIAN_DIR) }, () => {
-  const before = memory();
+  const before = baselineMemory();
   const { train, test: t } = loadFashionMnist();
   assert.deepEqual(train.images.shape, [60000, 1, 28, 28]);
   assert.deepEqual(t.images.shape, [10000, 1, 28, 28]);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { adaptiveAvgPool2d, autograd, conv2d, crossEntropy, linear, manualSeed, memory, noGrad, randn, tidy, zeros, type Tensor } from '../../src/torch/index.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
+import { baselineMemory } from '../baseline.js';
 
 test('a small CNN fits syntheticDataset through the loader; memory flat across epochs', () => {
   manualSeed(0);
@@ -24,7 +25,7 @@ test('a small CNN fits syntheticDataset through the loader; memory flat across e
     return linear(h, w2, b2);
   };
   const loader = new DataLoader(train, { batchSize: 32, shuffle: true, seed: 3 });
-  let baseline = memory();
+  let baseline = baselineMemory();
   for (let epoch = 0; epoch < 4; epoch++) {
     for (const batch of loader) {
       tidy(() => {
@@ -34,7 +35,7 @@ test('a small CNN fits syntheticDataset through the loader; memory flat across e
       });
       batch.dispose();
     }
-    if (epoch === 0) baseline = memory();
+    if (epoch === 0) baseline = baselineMemory();
     else assert.deepEqual(memory(), baseline, `memory grew in epoch ${epoch}`);
   }
   let correct = 0;

@@ -16,6 +16,7 @@ import {
   readDiffusionManifest,
   type DiffusionProgress,
 } from '../../src/diffusion/index.js';
+import { baselineMemory } from '../baseline.js';
 
 const pngSize = (path: string): [number, number] => {
   const b = readFileSync(path);
@@ -24,7 +25,7 @@ const pngSize = (path: string): [number, number] => {
 
 test('train → eval → unlearn → sample on Fashion-MNIST (tiny UNet, few steps)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lethe-diffusion-cmd-'));
-  const base = memory();
+  const base = baselineMemory();
   try {
     const phases = new Set<string>();
     const progress = (p: DiffusionProgress) => phases.add(p.phase);
@@ -75,7 +76,7 @@ test('train → eval → unlearn → sample on Fashion-MNIST (tiny UNet, few ste
 
 test('train --forget-class: the retrain reference never draws the class; an interrupted run resumes only with its settings', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lethe-diffusion-retrain-'));
-  const base = memory();
+  const base = baselineMemory();
   try {
     const out = join(dir, 'retrain');
     const settings = { out, unet: 'tiny' as const, iterations: 3, batchSize: 8, timesteps: 20, warmup: 1, forgetClass: 3, checkpointEvery: 1 };

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memory, randn, manualSeed, tensor, tidy } from '../../src/index.js';
 import { frechetDistance, sqrtmPsd } from '../../src/diffusion/index.js';
+import { baselineMemory } from '../baseline.js';
 
 const close = (a: number, b: number, tol: number, what: string): void => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -37,7 +38,7 @@ test('3-D matches scipy.linalg.sqrtm-based FID arithmetic', () => {
 });
 
 test('identical sets are at distance 0; a shifted copy at ‖shift‖²', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(0);
   tidy(() => {
     const f = randn([300, 16]);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { manualSeed, memory, scalar, tensor, tidy, autograd } from '../../src/index.js';
 import { NoiseSchedule, noiseLoss, diffusionLoss, guide, guidedPrediction, dropConditioning, forgetLoss } from '../../src/diffusion/index.js';
 import { constantStub, labelScaledStub, px } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 const close = (a: number, b: number, tol = 1e-5, what = 'value'): void => assert.ok(Math.abs(a - b) <= tol * (1 + Math.abs(b)), `${what}: ${a} vs ${b}`);
 
@@ -84,7 +85,7 @@ test('antithetic timesteps: ⌊n/2⌋+1 uniform draws, then T−1−t for each, 
 });
 
 test('conditioning dropout replaces a label by the null class with probability p', () => {
-  const base = memory();
+  const base = baselineMemory();
   tidy(() => {
     const y = tensor(new Array(20000).fill(3));
     assert.equal(dropConditioning(y, 10, 0).eq(3).sum().item(), 20000);

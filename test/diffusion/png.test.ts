@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { memory, tensor, tidy } from '../../src/index.js';
 import { crc32, encodePng, imageGrid, pngSize, writePng } from '../../src/diffusion/index.js';
+import { baselineMemory } from '../baseline.js';
 
 /** Minimal decoder for the files we write: chunks with CRC checks, IHDR, IDAT inflated, filter-0 rows. */
 function decode(bytes: Buffer): { width: number; height: number; colorType: number; pixels: Uint8Array } {
@@ -64,7 +65,7 @@ test('a grayscale and an RGB image round-trip through encodePng', () => {
 });
 
 test('imageGrid tiles [N, 1, S, S] images in [−1, 1], rows first, with gray gaps; the file decodes to that size', () => {
-  const base = memory();
+  const base = baselineMemory();
   const dir = mkdtempSync(join(tmpdir(), 'lethe-png-'));
   try {
     const img = tidy(() => {

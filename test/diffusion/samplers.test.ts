@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { manualSeed, memory, randn, tidy } from '../../src/index.js';
 import { NoiseSchedule, ddpmStep, ddimStep, ddimTimesteps, sampleImages, UNet } from '../../src/diffusion/index.js';
 import { constantStub, px } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 const S = new NoiseSchedule({ timesteps: 3, betaStart: 0.1, betaEnd: 0.3 }); // ᾱ = 0.9, 0.72, 0.504
 
@@ -74,7 +75,7 @@ test('sampleImages with the tiny UNet: shape, range, batching, seeded determinis
   manualSeed(0);
   const m = new UNet('tiny');
   const s = new NoiseSchedule({ timesteps: 20 });
-  const base = memory();
+  const base = baselineMemory();
   const a = await sampleImages(m, s, [0, 1, 2, 1, 0], { steps: 4, batchSize: 2, seed: 9 });
   const b = await sampleImages(m, s, [0, 1, 2, 1, 0], { steps: 4, batchSize: 5, seed: 9 });
   const d = await sampleImages(m, s, [2, 0], { sampler: 'ddpm', seed: 1 });

@@ -8,9 +8,10 @@ import { manualSeed, memory, syntheticDataset, tidy, nn } from '../../src/index.
 import { Ema, NoiseSchedule, UNet, trainDiffusion, saveDiffusionCheckpoint, loadDiffusionCheckpoint } from '../../src/diffusion/index.js';
 import { loadDiffusionResume, saveDiffusionResume } from '../../src/diffusion/checkpoint.js';
 import { cycleBatches } from '../../src/diffusion/data.js';
+import { baselineMemory } from '../baseline.js';
 
 test('EMA: shadow ← d·shadow + (1−d)·θ with the warm-up d = min(decay, (1+n)/(10+n))', () => {
-  const base = memory();
+  const base = baselineMemory();
   const lin = new nn.Linear(1, 1, { bias: false });
   tidy(() => void lin.weight.detach().fill_(2));
   const ema = new Ema(lin, 0.999);
@@ -31,7 +32,7 @@ test('EMA: shadow ← d·shadow + (1−d)·θ with the warm-up d = min(decay, (1
 });
 
 test("EMA without warm-up (the reference's): d is the decay from the first update", () => {
-  const base = memory();
+  const base = baselineMemory();
   const lin = new nn.Linear(1, 1, { bias: false });
   tidy(() => void lin.weight.detach().fill_(2));
   const ema = new Ema(lin, 0.9, { warmup: false });
@@ -45,7 +46,7 @@ test("EMA without warm-up (the reference's): d is the decay from the first updat
 });
 
 test('the batch stream drops each pass\'s last partial batch unless dropLast is false; a skip lands on the same batches', () => {
-  const base = memory();
+  const base = baselineMemory();
   const data = syntheticDataset({ n: 10, classes: 2, size: 4, seed: 1 });
   const draw = (o: { dropLast?: boolean; skip?: number }, k: number): number[][] => {
     const s = cycleBatches(data, { batchSize: 4, seed: 3, ...o });
@@ -71,7 +72,7 @@ test('training a tiny UNet lowers the loss; a run resumed from its saved state e
   const dir = mkdtempSync(join(tmpdir(), 'lethe-ddpm-'));
   const data = syntheticDataset({ n: 48, classes: 3, size: 8, seed: 2 });
   const schedule = new NoiseSchedule({ timesteps: 50 });
-  const base = memory();
+  const base = baselineMemory();
   const opts = { iterations: 8, batchSize: 12, lr: 3e-3, warmup: 2, seed: 5 };
   try {
     manualSeed(1);
@@ -123,7 +124,7 @@ test('training a tiny UNet lowers the loss; a run resumed from its saved state e
 
 test('checkpoints: EMA or model weights on load, schedule restored, corruption and wrong kinds detected', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lethe-ddpm-ckpt-'));
-  const base = memory();
+  const base = baselineMemory();
   try {
     manualSeed(3);
     const m = new UNet('tiny');
@@ -164,7 +165,7 @@ test('trainDiffusion refuses a misspelt or out-of-range option before any step (
   manualSeed(1);
   const m = new UNet('tiny');
   const ema = new Ema(m, 0.99);
-  const base = memory();
+  const base = baselineMemory();
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ emaDecay: 2 }, /trainDiffusion: unknown option 'emaDecay'; the options are iterations/],
     [{ iteration: 3 }, /trainDiffusion: unknown option 'iteration'/],

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { manualSeed, memory, randn, tensor, tidy, noGrad } from '../../src/index.js';
 import { UNet, timestepEmbedding, resolveUNetConfig, UNET_PRESETS } from '../../src/diffusion/index.js';
 import { timestepTensor } from '../../src/diffusion/schedule.js';
+import { baselineMemory } from '../baseline.js';
 
 test('forward keeps the image shape for the tiny and small presets, one prediction per sample', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(0);
   for (const [preset, batch] of [['tiny', 3], ['small', 2]] as const) {
     const m = new UNet(preset);
@@ -85,7 +86,7 @@ test('clear errors for bad inputs and configs', () => {
 });
 
 test('clone() gives an independent UNet with the same outputs', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(2);
   const m = new UNet('tiny').eval();
   const c = m.clone();

@@ -7,6 +7,7 @@ import { DDPM_SUBSPACE, NoiseSchedule, UNet, unlearnDiffusion, diffusionGradient
 import { maskFromGradients } from '../../src/unlearn/blocks/saliency.js';
 import { disposeGradients } from '../../src/unlearn/blocks/gradients.js';
 import { SvdSubspace } from '../../src/unlearn/blocks/subspace.js';
+import { baselineMemory } from '../baseline.js';
 
 const schedule = new NoiseSchedule({ timesteps: 50 });
 
@@ -26,7 +27,7 @@ function teardown(model: UNet, data: { dispose(): void }, before: Map<string, Te
 }
 
 test('SalUn: weights outside the saliency mask stay bit-identical; salient ones move; the input is untouched', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const { model, data, before } = setup();
   const forgetIdx = indicesOfClasses(data, [1]);
   const grads = diffusionGradients(model, schedule, data, forgetIdx, { seed: 4 });
@@ -61,7 +62,7 @@ test('SalUn: weights outside the saliency mask stay bit-identical; salient ones 
 });
 
 test('SEMU: every Conv2d/Linear weight change lies in span U·R·Vh (per input channel for convs); nothing else moves', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const { model, data, before } = setup();
   const { model: out, result } = await unlearnDiffusion(model, schedule, data, { method: 'semu', forgetClass: 2, iterations: 3, batchSize: 6, lr: 1e-2, seed: 7 });
   // rebuild the same subspace: same gradient pass (seeded), same SVD
@@ -99,7 +100,7 @@ test('SEMU: every Conv2d/Linear weight change lies in span U·R·Vh (per input c
 });
 
 test('FT and GA baselines move the weights; GA ascends (its loss is the negated diffusion loss)', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const { model, data, before } = setup();
   const ft = await unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, iterations: 2, batchSize: 6, lr: 1e-3 });
   const ga = await unlearnDiffusion(model, schedule, data, { method: 'ga', forgetClass: 0, iterations: 2, batchSize: 6, lr: 1e-3 });

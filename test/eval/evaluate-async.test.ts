@@ -7,6 +7,7 @@ import { createModel } from '../../src/models/index.js';
 import { evaluateUnlearning, evaluateUnlearningAsync } from '../../src/eval/evaluate.js';
 import { evaluateSplit, evaluateSplitAsync } from '../../src/eval/outputs.js';
 import { manualSeed, memory } from '../../src/torch/index.js';
+import { baselineMemory } from '../baseline.js';
 
 function setup() {
   manualSeed(4);
@@ -37,7 +38,7 @@ test('evaluateSplitAsync and evaluateUnlearningAsync: the synchronous results, t
 test('an aborted signal stops the evaluation after a batch: it rejects, the model\u2019s mode is restored, nothing leaks', async () => {
   const { model, sets, dispose } = setup();
   model.train();
-  const base = memory();
+  const base = baselineMemory();
   const before = new AbortController();
   before.abort();
   await assert.rejects(evaluateUnlearningAsync(model, sets, { signal: before.signal }), { name: 'AbortError' });

@@ -7,6 +7,7 @@ import { TensorDataset } from '../../src/data/dataset.js';
 import { evaluateUnlearning } from '../../src/eval/evaluate.js';
 import { evaluateSplit, NonFiniteOutputError, perClassAccuracy } from '../../src/eval/outputs.js';
 import { memory, oneHot, type Tensor } from '../../src/index.js';
+import { baselineMemory } from '../baseline.js';
 
 const C = 3;
 
@@ -23,7 +24,7 @@ function dataset(name: string, predicted: number[], labels: number[]): TensorDat
 }
 
 test('UA, RA, TA and per-class accuracy equal the hand-counted values', () => {
-  const base = memory();
+  const base = baselineMemory();
   const model = new PixelOracle();
   // forget: 1 of 4 right → accuracy 25, UA 75; retain: 5 of 6 right; test: 3 of 4 right, class 2 half right
   const forget = dataset('forget', [0, 1, 2, 0], [0, 0, 0, 1]);
@@ -56,7 +57,7 @@ test('an MIA with fewer members than non-members is flagged', () => {
 });
 
 test('a model whose outputs overflow (blown-up weights) is reported as diverged, not as a broken MIA', () => {
-  const base = memory();
+  const base = baselineMemory();
   // logits of ±inf (weights that blew up without a NaN loss): softmax gives NaN
   class Overflowed extends Module {
     forward(x: Tensor): Tensor {
@@ -70,7 +71,7 @@ test('a model whose outputs overflow (blown-up weights) is reported as diverged,
 });
 
 test('labels beyond the model\u2019s outputs are an error naming both, not a quietly low accuracy or a NaN MIA', () => {
-  const base = memory();
+  const base = baselineMemory();
   const wide = TensorDataset.fromArrays({ pixels: Uint8Array.from([0, 1, 2]), shape: [3, 1, 1, 1], labels: [0, 1, 4], numClasses: 5, name: 'wide' });
   assert.throws(() => evaluateSplit(new PixelOracle(), wide), /evaluateSplit: 'wide' has label 4, but the model has only 3 outputs/);
   wide.dispose();

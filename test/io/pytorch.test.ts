@@ -8,6 +8,7 @@ import { memory, tidy, type Tensor } from '../../src/index.js';
 import { loadPytorchCheckpoint, loadPytorchStateDict } from '../../src/io/index.js';
 import { assertTensorEquals, fixturePath, tempDir, type ExpectedTensor } from './fixtures.js';
 import { escapeRegExp } from '../regexp.js';
+import { baselineMemory } from '../baseline.js';
 
 type Expected = { key: string | null; tensors: Record<string, ExpectedTensor> } | { error: string };
 
@@ -35,7 +36,7 @@ for (const name of fixtures) {
   if ('error' in expected) {
     test(`${name}.pt is rejected with a clear error`, () => {
       const path = fixturePath('pytorch', `${name}.pt`);
-      const before = memory();
+      const before = baselineMemory();
       assert.throws(() => loadPytorchStateDict(path), (e: Error) => {
         assert.ok(e.message.includes(`PyTorch file '${path}'`), e.message);
         assert.ok(e.message.includes(expected.error), `expected '${expected.error}' in: ${e.message}`);
@@ -129,7 +130,7 @@ test('damaged archives throw errors naming the file and the problem', () => {
     writeFileSync(p, bytes);
     return p;
   };
-  const before = memory();
+  const before = baselineMemory();
 
   const magic = Buffer.from(good);
   magic.write('XX', 0, 'latin1');
@@ -160,7 +161,7 @@ test('damaged archives throw errors naming the file and the problem', () => {
 test('memory returns to baseline after loading and disposing every fixture', () => {
   const loadable = fixtures.filter((n) => !('error' in expectedFor(n)));
   for (const n of loadable) dispose(loadPytorchStateDict(fixturePath('pytorch', `${n}.pt`))); // warm-up
-  const before = memory();
+  const before = baselineMemory();
   for (let i = 0; i < 5; i++) {
     for (const n of loadable) dispose(loadPytorchStateDict(fixturePath('pytorch', `${n}.pt`)));
   }

@@ -11,6 +11,7 @@ import { dtypeCode } from '../../src/torch/dtype.js';
 import { loadSafetensors, parseSafetensors, saveSafetensors, serializeSafetensors } from '../../src/io/index.js';
 import { assertTensorEquals, fixturePath, tempDir, type ExpectedTensor } from './fixtures.js';
 import { escapeRegExp } from '../regexp.js';
+import { baselineMemory } from '../baseline.js';
 
 interface HandmadeExpected {
   metadata: Record<string, string>;
@@ -113,7 +114,7 @@ test('header layout: little-endian length, compact JSON, space padding to 8 byte
 
 test('round trip of every dtype, with edge values, through a buffer and through a file', () => {
   const dir = tempDir();
-  const before = memory();
+  const before = baselineMemory();
   tidy(() => {
     const f32 = tensor(new Float32Array([0, -0, 1.5, Number.NaN, Number.POSITIVE_INFINITY, -3.4e38, 1e-45]));
     const sources: Record<string, Tensor> = {
@@ -236,7 +237,7 @@ test('atomic save: no temporary file left, and a failed save never clobbers the 
 test('memory returns to baseline after loading and disposing', () => {
   const path = fixturePath('safetensors', 'handmade.safetensors');
   loadSafetensors(path).tensors.forEach((t) => t.dispose()); // warm-up
-  const before = memory();
+  const before = baselineMemory();
   for (let i = 0; i < 20; i++) {
     const { tensors } = loadSafetensors(path);
     assert.equal(memory().numTensors, before.numTensors + 13);

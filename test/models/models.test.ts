@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { manualSeed, memory, noGrad, rand, randn, tidy } from '../../src/index.js';
 import { createModel, expandClasses, modelNames, resolveModelSpec, resnet18, resnet20, type ModelSpec } from '../../src/models/index.js';
 import { MLP, ResNet20, SmallCNN } from '../../src/models/index.js';
+import { baselineMemory } from '../baseline.js';
 
 // Counts and key lists printed by Debian's python3-torch 1.13.1 for PyTorch definitions of the reference
 // models (SalUn's models/ResNet.py with imagenet=False, models/ResNets.py resnet20s; the Python is in
 // reference.test.ts): sum(p.numel() for p in m.parameters()), len(m.state_dict()), list(m.state_dict()).
 test('resnet18 (CIFAR) has 11,173,962 parameters and torchvision state_dict names in PyTorch order', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = resnet18({ inChannels: 3, numClasses: 10 });
   assert.equal(m.numParameters(), 11_173_962);
   assert.equal([...m.parameters()].length, 62);
@@ -47,7 +48,7 @@ test('resnet18 (CIFAR) has 11,173,962 parameters and torchvision state_dict name
 });
 
 test('resnet20 (option A) has 269,722 parameters (269,434 with one input channel) and 116 state_dict keys', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = resnet20();
   assert.equal(m.numParameters(), 269_722);
   const keys = m._stateEntries().map(([k]) => k);
@@ -63,7 +64,7 @@ test('resnet20 (option A) has 269,722 parameters (269,434 with one input channel
 });
 
 test('smallcnn and mlp parameter counts (PyTorch: 1,199,882 and 235,146)', () => {
-  const base = memory();
+  const base = baselineMemory();
   const c = createModel({ name: 'smallcnn', inChannels: 1, numClasses: 10 });
   assert.equal(c.numParameters(), 1_199_882);
   assert.deepEqual(c._stateEntries().map(([k]) => k), ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
@@ -77,7 +78,7 @@ test('smallcnn and mlp parameter counts (PyTorch: 1,199,882 and 235,146)', () =>
 });
 
 test('forward and features shapes; inputs are checked', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(0);
   const cases: [ModelSpec, number[], number][] = [
     [{ name: 'resnet18', inChannels: 3, numClasses: 10 }, [2, 3, 32, 32], 512],
@@ -112,7 +113,7 @@ test('createModel validates specs; modelNames lists the registry; specs are plai
   assert.throws(bad({ name: 'resnet20', inChannels: 3, numClasses: 10, mean: [0.5], std: [0.2] }), /one entry per input channel \(3\)/);
   assert.throws(bad({ name: 'resnet20', inChannels: 1, numClasses: 10, hiden: [3] }), /unknown field\(s\) hiden/);
   assert.throws(bad({ name: 'smallcnn', inChannels: 1, numClasses: 10, imageSize: 4 }), /imageSize must be at least 6/);
-  const base = memory();
+  const base = baselineMemory();
   const m = createModel({ name: 'resnet20', inChannels: 1, numClasses: 10, mean: [0.286], std: [0.353] });
   assert.ok(m instanceof ResNet20);
   const json = JSON.parse(JSON.stringify(m.spec)) as ModelSpec;
@@ -133,7 +134,7 @@ test('createModel validates specs; modelNames lists the registry; specs are plai
 });
 
 test('expandClasses adds a shadow class to a copy; existing logits are unchanged; the original is untouched', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(6);
   const m = createModel({ name: 'smallcnn', inChannels: 1, numClasses: 10 }) as SmallCNN;
   m.eval();
@@ -166,7 +167,7 @@ test('expandClasses adds a shadow class to a copy; existing logits are unchanged
 });
 
 test('resetHead re-draws only the classifier', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = resnet20();
   const conv = m.conv1.weight.clone();
   const fc = m.fc.weight.clone();
@@ -183,7 +184,7 @@ test('resetHead re-draws only the classifier', () => {
 });
 
 test('a trained clone of resnet20 leaves the original bit-identical; memory returns to baseline', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(7);
   const m = resnet20({ inChannels: 1, numClasses: 10, mean: [0.286], std: [0.353] });
   const snapshot = m.stateDict({ clone: true });
@@ -205,7 +206,7 @@ test('a trained clone of resnet20 leaves the original bit-identical; memory retu
 });
 
 test('clone() keeps field aliases consistent (MLP.hidden points at the cloned layers)', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = createModel({ name: 'mlp', inChannels: 1, numClasses: 10, hiddenSizes: [8, 4] }) as MLP;
   const c = m.clone();
   assert.equal(c.hidden[0], c.getSubmodule('fc1'));

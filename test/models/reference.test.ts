@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { arange, manualSeed, memory, noGrad, tidy, type Tensor } from '../../src/index.js';
 import type { Module } from '../../src/nn/index.js';
 import { createModel, resnet18, resnet20, type ModelSpec } from '../../src/models/index.js';
+import { baselineMemory } from '../baseline.js';
 
 function values(t: Tensor): number[] {
   return Array.from(t.toTypedArray() as Float32Array);
@@ -49,7 +50,7 @@ const CIFAR = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 const FMNIST = { mean: [0.286], std: [0.353] };
 
 test('seeded resnet20 initialisation equals PyTorch bit for bit', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(0);
   const m = resnet20();
   assert.deepEqual(values(m.conv1.weight).slice(0, 6), [-0.25560250878334045, -0.10799900442361832, 0.08158154785633087, 0.2965761423110962, -0.3991929590702057, -0.028172383084893227]);
@@ -65,7 +66,7 @@ test('seeded resnet20 initialisation equals PyTorch bit for bit', () => {
 });
 
 test('seeded resnet18 initialisation equals PyTorch bit for bit (downsample built before its block, as torchvision)', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(1);
   const m = resnet18();
   assert.deepEqual(values(m.conv1.weight).slice(0, 4), [-0.10129304975271225, -0.05975423380732536, 0.05329330265522003, -0.12308254837989807]);
@@ -88,7 +89,7 @@ const EVAL_CASES: [ModelSpec, number[], number[]][] = [
 
 for (const [spec, shape, expected] of EVAL_CASES) {
   test(`${spec.name}: eval-mode logits of the weight pattern match PyTorch to 1e-4`, () => {
-    const base = memory();
+    const base = baselineMemory();
     const m = createModel(spec);
     fillPattern(m);
     m.eval();
@@ -99,7 +100,7 @@ for (const [spec, shape, expected] of EVAL_CASES) {
 }
 
 test('resnet20: a training-mode forward matches PyTorch, logits and BatchNorm running statistics', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = resnet20({ inChannels: 1, numClasses: 10, ...FMNIST });
   fillPattern(m);
   m.train();

@@ -14,6 +14,7 @@ import { evaluateSplit } from '../../src/eval/outputs.js';
 import { unlearn } from '../../src/unlearn/index.js';
 import { Ema, NoiseSchedule, UNet, trainDiffusion, unlearnDiffusion } from '../../src/diffusion/index.js';
 import { manualSeed, memory } from '../../src/torch/index.js';
+import { baselineMemory } from '../baseline.js';
 
 const spec: ModelSpec = { name: 'mlp', inChannels: 1, numClasses: 3, imageSize: 4, hiddenSizes: [8] };
 const disposed = (where: string): RegExp => new RegExp(`${where}: the model was disposed; load or build it again`);
@@ -23,7 +24,7 @@ test('a disposed classifier: fit, saveCheckpoint, evaluation and unlearn name th
   manualSeed(2);
   const model = createModel(spec);
   model.dispose();
-  const base = memory();
+  const base = baselineMemory();
   await assert.rejects(fit(model, data, { recipe: { epochs: 1, batchSize: 8 } }), disposed('fit'));
   const dir = mkdtempSync(join(tmpdir(), 'lethe-disposed-'));
   assert.throws(() => saveCheckpoint(dir, model, spec, { kind: 'original' }), disposed('saveCheckpoint'));

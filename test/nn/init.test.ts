@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { empty, manualSeed, memory, tidy } from '../../src/index.js';
 import { init } from '../../src/nn/index.js';
+import { baselineMemory } from '../baseline.js';
 
 test('fan in / fan out include the receptive field; 1-d tensors are rejected', () => {
   tidy(() => {
@@ -21,7 +22,7 @@ test('gains follow torch.nn.init.calculate_gain', () => {
 });
 
 test('bounds and spreads: kaiming uniform/normal, xavier uniform, constants', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(5);
   tidy(() => {
     const w = empty([256, 128]);

@@ -21,6 +21,7 @@ import {
   Sequential,
   SiLU,
 } from '../../src/nn/index.js';
+import { baselineMemory } from '../baseline.js';
 
 function values(t: Tensor): number[] {
   return Array.from(t.toTypedArray() as Float32Array);
@@ -36,7 +37,7 @@ function close(actual: readonly number[], expected: readonly number[], tol: numb
 //   torch.manual_seed(0); e = nn.Embedding(5, 3, padding_idx=1); print(e.weight.flatten().tolist())
 // Same seed, same generator, same formulas: the values must be identical, not just close.
 test('Linear, Conv2d and Embedding default init equal PyTorch bit for bit under the same seed', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(0);
   const l = new Linear(4, 3);
   assert.deepEqual(values(l.weight), [
@@ -61,7 +62,7 @@ test('Linear, Conv2d and Embedding default init equal PyTorch bit for bit under 
 });
 
 test('Linear and Conv2d forward match hand-computed values', () => {
-  const base = memory();
+  const base = baselineMemory();
   const l = new Linear(2, 2);
   tidy(() =>
     noGrad(() => {
@@ -89,7 +90,7 @@ test('Linear and Conv2d forward match hand-computed values', () => {
 });
 
 test('BatchNorm2d: training normalises with batch stats and updates running stats; eval uses them', () => {
-  const base = memory();
+  const base = baselineMemory();
   const bn = new BatchNorm2d(2);
   // channel 0 holds 1,2,3,4; channel 1 holds 10,10,10,14 (N=2, H=1, W=2)
   const x = tensor([[[[1, 2]], [[10, 10]]], [[[3, 4]], [[10, 14]]]], { dtype: 'float32' });
@@ -126,7 +127,7 @@ test('BatchNorm2d: training normalises with batch stats and updates running stat
 });
 
 test('GroupNorm and LayerNorm match hand-computed normalisation', () => {
-  const base = memory();
+  const base = baselineMemory();
   tidy(() => {
     const x = tensor([[1, 3], [2, 6]], { dtype: 'float32' }); // [N=2, 2]
     const ln = new LayerNorm(2, { eps: 0 });
@@ -144,7 +145,7 @@ test('GroupNorm and LayerNorm match hand-computed normalisation', () => {
 });
 
 test('Dropout drops and rescales in training mode only', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(4);
   const d = new Dropout(0.5);
   tidy(() => {
@@ -161,7 +162,7 @@ test('Dropout drops and rescales in training mode only', () => {
 });
 
 test('activations, Identity, Flatten, pools and Sequential', () => {
-  const base = memory();
+  const base = baselineMemory();
   tidy(() => {
     const x = tensor([-1, 0, 2], { dtype: 'float32' });
     assert.deepEqual(new ReLU().forward(x).toArray(), [0, 0, 2]);
@@ -187,10 +188,10 @@ test('activations, Identity, Flatten, pools and Sequential', () => {
 });
 
 test('Sequential.forward frees its intermediates', () => {
-  const base = memory();
+  const base = baselineMemory();
   const seq = new Sequential(new Linear(8, 8), new ReLU(), new Linear(8, 8), new ReLU());
   const x = randn([4, 8]);
-  const held = memory().numTensors;
+  const held = baselineMemory().numTensors;
   const y = seq.forward(x);
   assert.equal(memory().numTensors, held + 1, 'only the output survives');
   y.dispose();
@@ -200,7 +201,7 @@ test('Sequential.forward frees its intermediates', () => {
 });
 
 test('Normalize folds (x - mean) / std per channel, with mean/std as buffers', () => {
-  const base = memory();
+  const base = baselineMemory();
   const n = new Normalize([1, 2], [2, 4]);
   tidy(() => assert.deepEqual([...n.stateDict().keys()], ['mean', 'std']));
   tidy(() => {

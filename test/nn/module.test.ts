@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arange, crossEntropy, manualSeed, memory, noGrad, randn, tensor, tidy, type Tensor } from '../../src/index.js';
 import { BatchNorm2d, Conv2d, disposeStateDict, Dropout, Linear, Module, ReLU, Sequential } from '../../src/nn/index.js';
+import { baselineMemory } from '../baseline.js';
 
 /** conv → bn → relu → pool-free head: small, but with params, buffers, nesting and a Sequential. */
 class Tiny extends Module {
@@ -34,7 +35,7 @@ const TINY_KEYS = [
 ];
 
 test('state_dict keys and order follow PyTorch (params then buffers per module, pre-order)', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = new Tiny();
   assert.deepEqual(m._stateEntries().map(([k]) => k), TINY_KEYS);
   assert.deepEqual([...m.namedParameters()].map(([k]) => k), ['conv.weight', 'bn.weight', 'bn.bias', 'head.weight', 'head.bias']);
@@ -55,7 +56,7 @@ test('state_dict keys and order follow PyTorch (params then buffers per module, 
 });
 
 test('parameters are kept leaves that require grad and survive tidy', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = tidy(() => new Tiny());
   for (const p of m.parameters()) {
     assert.equal(p.isDisposed, false);
@@ -84,7 +85,7 @@ test('registration rejects bad and duplicate names', () => {
 });
 
 test('stateDict({clone}) snapshots; loadStateDict copies values in place', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(1);
   const a = new Tiny();
   const b = new Tiny();
@@ -107,7 +108,7 @@ test('stateDict({clone}) snapshots; loadStateDict copies values in place', () =>
 });
 
 test('strict loadStateDict names every missing, unexpected and mis-shaped key at once and loads nothing', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = new Tiny();
   const before = m.stateDict({ clone: true });
   const sd = m.stateDict({ clone: true });
@@ -145,7 +146,7 @@ test('strict loadStateDict names every missing, unexpected and mis-shaped key at
 });
 
 test('train()/eval() reach every submodule and change Dropout and BatchNorm behaviour', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(2);
   const m = new Tiny();
   const x = randn([4, 1, 4, 4]);
@@ -166,7 +167,7 @@ test('train()/eval() reach every submodule and change Dropout and BatchNorm beha
 });
 
 test('zeroGrad sets grads to null; freeze/unfreeze toggle requiresGrad', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = new Tiny();
   tidy(() => crossEntropy(m.forward(randn([2, 1, 4, 4])), tensor([0, 2])).backward());
   for (const p of m.parameters()) {
@@ -188,7 +189,7 @@ test('zeroGrad sets grads to null; freeze/unfreeze toggle requiresGrad', () => {
 });
 
 test('clone() is a deep, independent copy: same class, values, modes and flags; separate storage', () => {
-  const base = memory();
+  const base = baselineMemory();
   manualSeed(3);
   const m = new Tiny();
   m.eval();
@@ -235,7 +236,7 @@ test('clone() is a deep, independent copy: same class, values, modes and flags; 
 });
 
 test('to(): dtype casts floating tensors only and keeps requiresGrad; cpu is a no-op', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = new Tiny();
   const w = m.head.weight;
   m.to('cpu');
@@ -256,7 +257,7 @@ test('to(): dtype casts floating tensors only and keeps requiresGrad; cpu is a n
 });
 
 test('getSubmodule / setSubmodule by dotted path update the registry and the field', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = new Tiny();
   assert.equal(m.getSubmodule('body.1') instanceof Dropout, true);
   assert.throws(() => m.getSubmodule('body.7'), /no submodule 'body\.7'/);

@@ -5,6 +5,7 @@ import { tensor, memory, type Tensor } from '../../src/index.js';
 import { Adam, AdamW, type AdamOptions } from '../../src/optim/index.js';
 import { TORCH } from './reference-values.js';
 import { runLikeTorch, setGrad } from './harness.js';
+import { baselineMemory } from '../baseline.js';
 
 const adam = (o: Partial<AdamOptions>) => (ps: [Tensor, Tensor]) => new Adam(ps, o);
 const adamw = (o: Partial<AdamOptions>) => (ps: [Tensor, Tensor]) => new AdamW(ps, o);
@@ -65,7 +66,7 @@ test('bad Adam options give clear errors; state is freed by dispose()', () => {
   const p = tensor([1.5], { dtype: 'float64', requiresGrad: true });
   assert.throws(() => new Adam([p], { betas: [0.9, 1] }), /betas must be two numbers in \[0, 1\)/);
   assert.throws(() => new Adam([p], { eps: -1 }), /eps must be a finite number >= 0/);
-  const before = memory();
+  const before = baselineMemory();
   const opt = new Adam([p], { amsgrad: true });
   setGrad(p, [1]);
   opt.step();

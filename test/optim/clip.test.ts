@@ -5,6 +5,7 @@ import { tensor, memory, type Tensor } from '../../src/index.js';
 import { clipGradNorm, clipGradValue } from '../../src/optim/index.js';
 import { P0, P1, G0, G1, TORCH_CLIP } from './reference-values.js';
 import { setGrad } from './harness.js';
+import { baselineMemory } from '../baseline.js';
 
 function withParams(fn: (ps: Tensor[]) => void): void {
   const ps = [tensor(P0, { dtype: 'float64', requiresGrad: true }), tensor(P1, { dtype: 'float64', requiresGrad: true }), tensor(1, { dtype: 'float64', requiresGrad: true })];
@@ -37,7 +38,7 @@ for (const name of Object.keys(TORCH_CLIP)) {
     const ref = TORCH_CLIP[name]!;
     const [maxNorm, normType] = { l2: [0.5, 2], inf: [0.1, Infinity], l1: [0.3, 1], noop: [10, 2], l3: [0.2, 3] }[name as 'l2']!;
     withParams((ps) => {
-      const before = memory();
+      const before = baselineMemory();
       assert.equal(clipGradNorm(ps, maxNorm!, normType), ref.total);
       assert.deepEqual(grads(ps), ref.grads);
       assert.deepEqual(memory(), before);

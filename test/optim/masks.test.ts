@@ -6,6 +6,7 @@ import { tensor, tidy, memory, randn, manualSeed, type Tensor } from '../../src/
 import { SGD, Adam, AdamW, type Optimizer, type BaseOptions } from '../../src/optim/index.js';
 import { TORCH } from './reference-values.js';
 import { runLikeTorch } from './harness.js';
+import { baselineMemory } from '../baseline.js';
 
 test("'update' mode matches SalUn's fixed freeze (restore θ_o, zero momentum at mask 0) in PyTorch", () => {
   assert.deepEqual(
@@ -52,7 +53,7 @@ for (const [name, make] of [
   ['AdamW(wd 0.1)', (p: Tensor, m: Tensor) => new AdamW([{ params: [p], masks: [m] }], { lr: 0.01, weightDecay: 0.1 })],
 ] as const) {
   test(`'update' mode: masked entries stay bit-identical over 300 steps of ${name}; their state stays 0`, () => {
-    const base = memory();
+    const base = baselineMemory();
     const r = trainMasked(make, 300);
     tidy(() => {
       const frozen = r.mask.eq(0);

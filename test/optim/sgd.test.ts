@@ -5,6 +5,7 @@ import { tensor, memory, tidy, type Tensor } from '../../src/index.js';
 import { SGD, type SGDOptions, type ParamGroupInit } from '../../src/optim/index.js';
 import { TORCH } from './reference-values.js';
 import { runLikeTorch, setGrad } from './harness.js';
+import { baselineMemory } from '../baseline.js';
 
 const sgd = (o: Partial<SGDOptions> & { lr: number }) => (ps: [Tensor, Tensor]) => new SGD(ps, o);
 
@@ -90,7 +91,7 @@ test('bad options and parameters give clear errors', () => {
 
 test('step and dispose leave memory() at its baseline', () => {
   const p = tensor([[1, 2], [3, 4]], { dtype: 'float32', requiresGrad: true });
-  const before = memory();
+  const before = baselineMemory();
   const opt = new SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   for (let i = 0; i < 3; i++) {
     tidy(() => p.mul(p).sum().backward());

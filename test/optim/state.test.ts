@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, tidy, memory, randn, manualSeed, type Tensor } from '../../src/index.js';
 import { SGD, Adam, AdamW, type Optimizer, type BaseOptions, type OptimizerStateDict } from '../../src/optim/index.js';
+import { baselineMemory } from '../baseline.js';
 
 type Make = (ps: Tensor[]) => Optimizer<BaseOptions>;
 
@@ -26,7 +27,7 @@ const configs: [string, Make][] = [
 
 for (const [name, make] of configs) {
   test(`${name}: stateDict → loadStateDict into a fresh optimizer gives bit-identical subsequent steps`, () => {
-    const base = memory();
+    const base = baselineMemory();
     const a = freshParams();
     const optA = make(a);
     for (let t = 0; t < 3; t++) lossStep(a, optA, t);
@@ -93,10 +94,10 @@ test('loadStateDict rejects mismatches with a clear error and changes nothing', 
 for (const [name, make] of configs) {
   test(`${name}: memory() is flat across 1,000 steps and back to baseline after dispose()`, () => {
     const ps = freshParams();
-    const base = memory();
+    const base = baselineMemory();
     const opt = make(ps);
     lossStep(ps, opt, 0);
-    const afterFirst = memory();
+    const afterFirst = baselineMemory();
     for (let t = 1; t < 1000; t++) lossStep(ps, opt, t % 7);
     assert.deepEqual(memory(), afterFirst);
     opt.dispose();

@@ -6,6 +6,7 @@ import {
   randperm, scalar, setNumThreads, tensor, tidy, zeros, zerosLike, type DType,
 } from '../../src/index.js';
 import { assertClose, assertTensor } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 test('tensor() infers dtype as PyTorch does: bool, int64, float32', () => {
   tidy(() => {
@@ -216,7 +217,7 @@ test('thread count defaults to the machine and validates input', () => {
 });
 
 test('creation functions leave nothing behind inside tidy', () => {
-  const before = memory();
+  const before = baselineMemory();
   tidy(() => {
     tensor([1, 2], { dtype: 'float16' });
     tensor(new Int32Array([1, 2]), { dtype: 'float64' });

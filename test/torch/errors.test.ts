@@ -7,6 +7,7 @@ import {
 } from '../../src/index.js';
 import { aten } from '../../src/torch/aten.js';
 import { call } from '../../src/torch/tensor.js';
+import { baselineMemory } from '../baseline.js';
 
 /** Asserts fn throws an Error (a real Error instance) whose message matches re. */
 function throwsClearly(fn: () => unknown, re: RegExp): void {
@@ -126,7 +127,7 @@ test('autograd misuse: backward without a graph, non-scalar backward, unknown op
 });
 
 test('after all these errors the engine still works and nothing leaked', () => {
-  const before = memory();
+  const before = baselineMemory();
   for (let i = 0; i < 50; i++) {
     assert.throws(() => tidy(() => ones([2, 3]).matmul(ones([2, 3]))));
     assert.throws(() => tidy(() => crossEntropy(ones([4, 3]), ones([4]))));
@@ -140,7 +141,7 @@ test('after all these errors the engine still works and nothing leaked', () => {
 });
 
 test('a rejected option leaks nothing, even outside tidy', () => {
-  const before = memory();
+  const before = baselineMemory();
   assert.throws(() => tensor([1, 2], { device: 'cuda' }), /not available/);
   assert.throws(() => tensor(new Float32Array(2), { device: 'tpu' as Device }), /unknown device/);
   assert.throws(() => tensor(new Float32Array(2), { dtype: 'float128' as DType }), /unknown dtype/);

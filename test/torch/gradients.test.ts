@@ -8,6 +8,7 @@ import {
 } from '../../src/index.js';
 import { gradcheck } from './gradcheck.js';
 import { assertClose } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 const f64 = { dtype: 'float64' } as const;
 
@@ -246,7 +247,7 @@ test('requiresGrad flags, leaves, gradFn names and detach', () => {
 });
 
 test('gradient checks leave no tensors behind', () => {
-  const before = memory();
+  const before = baselineMemory();
   tidy(() => {
     const x = randn([3, 3], f64);
     gradcheck((m: Tensor) => linalg.svdvals(m).sum(), [x]);

@@ -8,6 +8,7 @@ import {
   maxPool2dWithIndices, memory, mseLoss, nllLoss, ones, oneHot, randn, relu, silu, softmax, softplus, tensor, tidy, zeros,
 } from '../../src/index.js';
 import { assertClose, assertTensor } from './helpers.js';
+import { baselineMemory } from '../baseline.js';
 
 const f32 = { dtype: 'float32' } as const;
 const f64 = { dtype: 'float64' } as const;
@@ -248,7 +249,7 @@ test('binaryCrossEntropyWithLogits: reductions, weight and posWeight', () => {
 });
 
 test('nn functions leave nothing behind inside tidy', () => {
-  const before = memory();
+  const before = baselineMemory();
   tidy(() => {
     const x = randn([2, 3, 8, 8]);
     const w = randn([4, 3, 3, 3]);

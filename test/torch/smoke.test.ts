@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, randn, tidy, memory, crossEntropy, libtorch } from '../../src/index.js';
+import { baselineMemory } from '../baseline.js';
 
 test('addon loads and reports libtorch 1.13', () => {
   assert.match(libtorch.version(), /^1\.13/);
@@ -31,7 +32,7 @@ test('cross-entropy of uniform logits is log(C)', () => {
 });
 
 test('tidy frees everything it does not return', () => {
-  const before = memory();
+  const before = baselineMemory();
   const kept = tidy(() => {
     const a = randn([10, 10]);
     for (let i = 0; i < 50; i++) a.add(i).mul(2);

@@ -9,13 +9,14 @@ import { createModel, type ModelSpec } from '../../src/models/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/index.js';
 import { manualSeed, memory, randn, tidy } from '../../src/torch/index.js';
 import { Linear } from '../../src/nn/index.js';
+import { baselineMemory } from '../baseline.js';
 
 const spec: ModelSpec = { name: 'mlp', inChannels: 1, numClasses: 4, imageSize: 8, hiddenSizes: [16] };
 
 test('saveCheckpoint: a spec that does not build the model, or an unserialisable info, writes nothing', () => {
   const root = mkdtempSync(join(tmpdir(), 'lethe-save-'));
   const model = createModel(spec);
-  const base = memory();
+  const base = baselineMemory();
   const refused: [ModelSpec, Record<string, unknown>, RegExp][] = [
     [{ name: 'smallcnn', inChannels: 3, numClasses: 7 }, {}, /saveCheckpoint: the spec .*"smallcnn".* does not build this model, whose own spec is \{"name":"mlp".*\}; give model\.spec/],
     [{ ...spec, numClasses: 5 }, {}, /does not build this model/],

@@ -10,6 +10,7 @@ import { createModel, type ModelSpec } from '../../src/models/index.js';
 import { fit, type ResumeState } from '../../src/train/fit.js';
 import { loadResumeState, saveResumeState } from '../../src/index.js';
 import { manualSeed, memory, type Tensor } from '../../src/torch/index.js';
+import { baselineMemory } from '../baseline.js';
 
 const spec: ModelSpec = { name: 'mlp', inChannels: 1, numClasses: 3, imageSize: 4, hiddenSizes: [8] };
 
@@ -18,7 +19,7 @@ test('onCheckpoint: one call per epoch, its tensors freed after the call, memory
   manualSeed(2);
   const model = createModel(spec);
   const dir = mkdtempSync(join(tmpdir(), 'lethe-fit-ckpt-'));
-  const base = memory();
+  const base = baselineMemory();
   const epochs: number[] = [];
   const seen: Tensor[] = [];
   await fit(model, data, {
@@ -51,7 +52,7 @@ test('loadResumeState into another architecture: the load error, and no tensor l
   const dir = mkdtempSync(join(tmpdir(), 'lethe-fit-ckpt-'));
   await fit(model, data, { recipe: { epochs: 1, lr: 0.1, batchSize: 8 }, onCheckpoint: (s) => saveResumeState(dir, model, s) });
   const other = createModel({ ...spec, hiddenSizes: [5] });
-  const base = memory();
+  const base = baselineMemory();
   assert.throws(() => loadResumeState(dir, other), /shape|size|mismatch/i);
   assert.deepEqual(memory(), base, 'the optimizer state read from disk is freed when the model does not take the weights');
   other.dispose();

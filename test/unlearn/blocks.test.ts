@@ -7,9 +7,10 @@ import { maskFromGradients } from '../../src/unlearn/blocks/saliency.js';
 import { SvdSubspace, subspaceWeights } from '../../src/unlearn/blocks/subspace.js';
 import { correctGradients } from '../../src/unlearn/blocks/corrector.js';
 import { Curriculum } from '../../src/unlearn/blocks/curriculum.js';
+import { baselineMemory } from '../baseline.js';
 
 test('saliency mask: exactly floor(ratio·N) ones, on the largest |G| over all tensors', () => {
-  const before = memory();
+  const before = baselineMemory();
   manualSeed(3);
   const grads = new Map<string, Tensor>([
     ['a', randn([7, 5])],
@@ -35,7 +36,7 @@ test('saliency mask: exactly floor(ratio·N) ones, on the largest |G| over all t
 });
 
 test('SVD subspace: pulled core gradients equal autograd through W = W0 + U R Vh; updates stay in the span', () => {
-  const before = memory();
+  const before = baselineMemory();
   manualSeed(5);
   const model = createModel({ name: 'smallcnn', inChannels: 1, numClasses: 3, imageSize: 8 });
   const weights = subspaceWeights(model);
@@ -109,7 +110,7 @@ test('SVD subspace: reference rank rule counts components with cumulative energy
 });
 
 test('SVD subspace: per-channel ranks (DDPM reference) mask each channel\'s core to k_c×k_c; fullRank keeps a layer whole', () => {
-  const before = memory();
+  const before = baselineMemory();
   manualSeed(12);
   const model = createModel({ name: 'smallcnn', inChannels: 1, numClasses: 3, imageSize: 8 });
   tidy(() => {

@@ -8,6 +8,7 @@ import { createModel, type ModelSpec } from '../../src/models/index.js';
 import { getMethod, unlearn } from '../../src/unlearn/index.js';
 import { manualSeed, memory, setNumThreads, tidy, type Tensor } from '../../src/torch/index.js';
 import type { Module } from '../../src/nn/module.js';
+import { baselineMemory } from '../baseline.js';
 
 setNumThreads(1);
 
@@ -19,7 +20,7 @@ function same(a: Iterable<[string, Tensor]>, b: Module, which: 'buffers' | 'para
 
 for (const method of ['ga', 'bs', 'be']) {
   test(`${method}: bnMode=eval leaves every BatchNorm statistic bit-identical while the weights move; the default moves them`, async () => {
-    const base = memory();
+    const base = baselineMemory();
     const spec: ModelSpec = { name: 'resnet20', inChannels: 1, numClasses: 4, imageSize: 8 };
     manualSeed(3);
     const original = createModel(spec);

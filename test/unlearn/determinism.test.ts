@@ -9,6 +9,7 @@ import { getMethod, methodNames, unlearn, type UnlearnRunOptions } from '../../s
 import { syntheticDataset } from '../../src/data/synthetic.js';
 import type { TensorDataset } from '../../src/data/dataset.js';
 import type { Module } from '../../src/nn/module.js';
+import { baselineMemory } from '../baseline.js';
 
 const spec: ModelSpec = { name: 'resnet20', inChannels: 1, numClasses: 4, imageSize: 8 };
 let original: Module;
@@ -59,7 +60,7 @@ async function weightsOf(run: UnlearnRunOptions): Promise<Map<string, Buffer>> {
 }
 
 async function twice(run: Omit<UnlearnRunOptions, 'seed'>): Promise<void> {
-  const base = memory();
+  const base = baselineMemory();
   const results: Map<string, Buffer>[] = [];
   for (let i = 0; i < 2; i++) {
     // a different global generator state before each run: the run's seed alone must decide its randomness

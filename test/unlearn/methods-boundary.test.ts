@@ -6,8 +6,9 @@ import { fgsm, pruneHead } from '../../src/unlearn/methods/boundary.js';
 import { ImageClassifier } from '../../src/models/index.js';
 import { evaluateSplit } from '../../src/eval/outputs.js';
 import { DataLoader } from '../../src/data/loader.js';
-import { memory, noGrad, tidy } from '../../src/torch/index.js';
+import { noGrad, tidy } from '../../src/torch/index.js';
 import { accuracies, assertMemory, assertUnchanged, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
+import { baselineMemory } from '../baseline.js';
 
 let f: Fixture;
 before(async () => {
@@ -17,7 +18,7 @@ after(() => f.dispose());
 
 async function run(method: string, options: Record<string, unknown>) {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method, options, seed: 3 });
   const acc = accuracies(r.model, f);
   const numClasses = (r.model as ImageClassifier).numClasses;
@@ -36,7 +37,7 @@ test('ga lowers the forget accuracy (the baseline bs and be are compared with)',
 });
 
 test('fgsm: one signed-gradient step of size ε, clipped to [0, 1] and quantised to 1/255; the model gets no gradient', () => {
-  const base = memory();
+  const base = baselineMemory();
   tidy(() => {
     const batch = new DataLoader(f.forget, { batchSize: 24 }).batch(Array.from({ length: 24 }, (_, i) => i));
     const model = f.original.clone(); // a clone carries no .grad from pretraining
@@ -84,7 +85,7 @@ test('be lowers the forget accuracy and returns C outputs; keepShadow returns C 
 });
 
 test('be with no training steps returns logits equal to the original\u2019s (expansion and pruning preserve the C rows)', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'be', options: { epochs: 0 } });
   const a = evaluateSplit(r.model, f.test);
   const b = evaluateSplit(f.original, f.test);
@@ -94,7 +95,7 @@ test('be with no training steps returns logits equal to the original\u2019s (exp
 });
 
 test('pruneHead keeps the first rows exactly and rejects a bad class count', () => {
-  const base = memory();
+  const base = baselineMemory();
   const m = f.original.clone();
   const before = tidy(() => noGrad(() => m.head.weight.narrow(0, 0, 2).toTypedArray() as Float32Array));
   pruneHead(m, 2);

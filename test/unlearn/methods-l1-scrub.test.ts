@@ -5,8 +5,9 @@ import { unlearn } from '../../src/unlearn/index.js';
 import { l1Weight } from '../../src/unlearn/methods/l1sparse.js';
 import { distillKL, scrubLr } from '../../src/unlearn/methods/scrub.js';
 import type { Module } from '../../src/nn/module.js';
-import { memory, tensor, tidy } from '../../src/torch/index.js';
+import { tensor, tidy } from '../../src/torch/index.js';
 import { accuracies, assertMemory, assertUnchanged, flatParams, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
+import { baselineMemory } from '../baseline.js';
 
 let f: Fixture;
 before(async () => {
@@ -30,7 +31,7 @@ test('l1Weight: α·(1 − e/(E − noL1Epochs)), then 0', () => {
 
 test('l1-sparse: with alpha 0 it is exactly FT; with alpha > 0 many more weights end near zero than after FT', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const data = { forget: f.forget, retain: f.retain };
   const ft = await unlearn(f.original, f.spec, data, { method: 'ft', options: { batchSize: 16 }, seed: 3 });
   const zero = await unlearn(f.original, f.spec, data, { method: 'l1-sparse', options: { batchSize: 16, alpha: 0 }, seed: 3 });
@@ -49,7 +50,7 @@ test('l1-sparse: with alpha 0 it is exactly FT; with alpha > 0 many more weights
 });
 
 test('distillKL: KL(softmax(t/T) ‖ softmax(s/T))·T² averaged over the batch (hand-computed)', () => {
-  const base = memory();
+  const base = baselineMemory();
   const s = [[1, 2, 3], [0, 0, 1]];
   const t = [[3, 2, 1], [1, 0, 0]];
   const T = 2;
@@ -82,7 +83,7 @@ test('scrubLr: repdistiller adjust_learning_rate (×rate per milestone strictly 
 
 test('scrub: the max steps lower the forget accuracy while the min steps keep the retain accuracy', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const data = { forget: f.forget, retain: f.retain };
   const r = await unlearn(f.original, f.spec, data, { method: 'scrub', options: { lr: 0.01 }, seed: 3 });
   const a = accuracies(r.model, f);

@@ -4,8 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getMethod, unlearn, type UnlearnRunOptions } from '../../src/unlearn/index.js';
 import { parseMilestones } from '../../src/unlearn/methods/retrain.js';
-import { memory } from '../../src/torch/index.js';
 import { assertMemory, assertUnchanged, flatParams, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
+import { baselineMemory } from '../baseline.js';
 
 let f: Fixture;
 before(async () => {
@@ -88,7 +88,7 @@ const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
 
 test('unknown option names and bad values: clear errors, the original untouched, nothing leaked', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   for (const [method, o, message] of BAD) {
     await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method, ...o }), message, `${method} ${JSON.stringify(o)}`);
   }

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { unlearn } from '../../src/unlearn/index.js';
 import { TensorDataset } from '../../src/data/dataset.js';
 import { createModel } from '../../src/models/index.js';
-import { manualSeed, memory } from '../../src/torch/index.js';
+import { manualSeed } from '../../src/torch/index.js';
 import { accuracies, assertMemory, assertUnchanged, flatParams, makeFixture, PRETRAIN, snapshot, type Fixture } from './methods-fixture.js';
+import { baselineMemory } from '../baseline.js';
 
 let f: Fixture;
 before(async () => {
@@ -22,7 +23,7 @@ test('fixture: the original memorises D_f, a model that never saw D_f does not',
 
 test('retrain: a fresh model on D_r; forget accuracy ≈ test accuracy, far below the original; original untouched', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const events: string[] = [];
   const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, {
     method: 'retrain',
@@ -50,7 +51,7 @@ test('retrain: a fresh model on D_r; forget accuracy ≈ test accuracy, far belo
 
 test('retrain: an abort stops it with the original untouched and nothing leaked', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const ac = new AbortController();
   let batches = 0;
   await assert.rejects(
@@ -138,7 +139,7 @@ for (const N of [2, 1000]) {
     const model = createModel(spec);
     const theta = flatParams(model);
     const snap = snapshot(model);
-    const base = memory();
+    const base = baselineMemory();
     const alpha = 0.5;
     const r = await unlearn(model, spec, { forget, retain }, { method: 'iu', options: { alpha, woodfisherN: N, batchSize: 2 } });
     const after = flatParams(r.model);
@@ -161,7 +162,7 @@ for (const N of [2, 1000]) {
 
 test('iu: on the fixture it moves the weights by α·k only (α scales the update linearly), original untouched', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const theta = flatParams(f.original);
   const r1 = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'iu', options: { alpha: 1 } });
   const r3 = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'iu', options: { alpha: 3 } });

@@ -3,8 +3,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { unlearn } from '../../src/unlearn/index.js';
 import { frozenCount, proximalStep, referenceStepsBefore } from '../../src/unlearn/methods/salun-soft.js';
-import { keep, memory, tensor, tidy } from '../../src/torch/index.js';
+import { keep, tensor, tidy } from '../../src/torch/index.js';
 import { accuracies, assertMemory, assertUnchanged, flatParams, makeFixture, snapshot, type Fixture } from './methods-fixture.js';
+import { baselineMemory } from '../baseline.js';
 
 let f: Fixture;
 before(async () => {
@@ -21,7 +22,7 @@ test('frozenCount: floor(ratio · (T − (s + 1)) / T · n)', () => {
 });
 
 test('proximalStep: soft threshold at the r-th smallest |θ − anchor| (hand-computed)', () => {
-  const base = memory();
+  const base = baselineMemory();
   const a = keep(tensor([[1.5, 0.8], [1.1, 0.95]]));
   const b = keep(tensor([1.3, 1, 0.6]));
   const anchor = keep(tensor([1, 1, 1, 1, 1, 1, 1]));
@@ -40,7 +41,7 @@ test('proximalStep: soft threshold at the r-th smallest |θ − anchor| (hand-co
 
 test('salun-soft after one epoch: at least r of the n entries sit exactly at the anchor (θ_o), the rest moved; RL-like forgetting', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const theta0 = flatParams(f.original);
   const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'salun-soft', options: { epochs: 1, batchSize: 16 }, seed: 3 });
   const theta = flatParams(r.model);
@@ -79,7 +80,7 @@ test('salun-soft sequential: r falls through the retain pass, so the last step h
 
 test('salun-soft with maskRatio 0 is exactly rl (mixed variant); with the default it forgets D_f and keeps D_r', async () => {
   const snap = snapshot(f.original);
-  const base = memory();
+  const base = baselineMemory();
   const data = { forget: f.forget, retain: f.retain };
   const rl = await unlearn(f.original, f.spec, data, { method: 'rl', options: { batchSize: 16, lr: 0.013, variant: 'mixed' }, seed: 3 });
   const soft0 = await unlearn(f.original, f.spec, data, { method: 'salun-soft', options: { batchSize: 16, maskRatio: 0 }, seed: 3 });
@@ -97,7 +98,7 @@ test('salun-soft with maskRatio 0 is exactly rl (mixed variant); with the defaul
 });
 
 test('salun-soft composes with a saliency mask: non-salient entries stay exactly at θ_o', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const theta0 = flatParams(f.original);
   const r = await unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method: 'salun-soft', options: { batchSize: 16, epochs: 2 }, mask: { ratio: 0.3 }, seed: 3 });
   const theta = flatParams(r.model);

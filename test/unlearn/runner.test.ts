@@ -8,6 +8,7 @@ import { DataLoader } from '../../src/data/loader.js';
 import { evaluateSplit } from '../../src/eval/outputs.js';
 import type { Module } from '../../src/nn/module.js';
 import { memorisationSetting, type Setting } from './setup.js';
+import { baselineMemory } from '../baseline.js';
 
 let s: Setting;
 let snapshot: Map<string, Float32Array>;
@@ -35,7 +36,7 @@ test('the core methods are registered', () => {
 });
 
 test('GA lowers forget accuracy; the original is untouched; memory returns to baseline', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const r = await unlearn(s.original, s.spec, s, { method: 'ga', options: { epochs: 5, lr: 0.05, batchSize: 32 }, seed: 1 });
   assert.ok(acc(r.model, s.forget) < acc(s.original, s.forget) - 15, `GA forget acc ${acc(r.model, s.forget)}`);
   assert.equal(r.usesRetain, false);
@@ -73,7 +74,7 @@ test('SalUn: mask has floor(0.5·N) ones and non-salient weights stay bit-identi
 });
 
 test('the mask block lends the mask it built to onBuilt; a precomputed mask takes no ratio and calls no hook', async () => {
-  const base = memory();
+  const base = baselineMemory();
   let seen: { ratio: number; count: number; names: string[] } | null = null;
   const r = await unlearn(s.original, s.spec, s, {
     method: 'salun',
@@ -191,7 +192,7 @@ test('SEMU useRetain: D_f (random labels) and D_r shuffled together, as the refe
 });
 
 test('a diverging run stops with a clear error and leaves the original untouched', async () => {
-  const base = memory();
+  const base = baselineMemory();
   await assert.rejects(
     unlearn(s.original, s.spec, s, { method: 'ga', options: { epochs: 20, lr: 1e6, batchSize: 32 }, seed: 6 }),
     /loss became (NaN|-?Infinity).*Lower the learning rate/,
@@ -216,7 +217,7 @@ test('bad requests give clear errors', async () => {
 });
 
 test('an aborted run rejects with AbortError and frees its copy', async () => {
-  const base = memory();
+  const base = baselineMemory();
   const ac = new AbortController();
   const run = unlearn(s.original, s.spec, s, { method: 'ft', options: { epochs: 50, batchSize: 16 }, signal: ac.signal, progress: (e) => e.batch === 3 && ac.abort() });
   await assert.rejects(run, (e: Error) => e.name === 'AbortError');

@@ -9,6 +9,7 @@ import { DataLoader } from '../../src/data/loader.js';
 import { augmentation } from '../../src/data/augment.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
 import { memory } from '../../src/torch/index.js';
+import { baselineMemory } from '../baseline.js';
 
 test('refuseUnknownKeys, oneOf and deepFreeze on hand-made cases', () => {
   refuseUnknownKeys('f', { a: 1, b: undefined, zz: undefined }, ['a']); // undefined values pass
@@ -21,7 +22,7 @@ test('refuseUnknownKeys, oneOf and deepFreeze on hand-made cases', () => {
 });
 
 test('model factories, NoiseSchedule, DataLoader and augmentation refuse misspelt options', () => {
-  const base = memory();
+  const base = baselineMemory();
   assert.throws(() => mlp({ numclasses: 5 } as never), /mlp: unknown option 'numclasses'; the options are inChannels, numClasses, mean, std, imageSize, hiddenSizes/);
   assert.throws(() => smallCnn({ hiddenSizes: [5] } as never), /smallCnn: unknown option 'hiddenSizes'/);
   assert.throws(() => resnet20({ imageSize: 32 } as never), /resnet20: unknown option 'imageSize'/);
