@@ -1,5 +1,6 @@
 // The generative-unlearning benchmark on Fashion-MNIST: train the evaluation classifier and the class-conditional
-// DDPM, unlearn one class with SalUn, SEMU, FT and GA, evaluate every model (UA, per-class accuracy, classifier-
+// DDPM (and, unless --retrain false, the same DDPM without the forgotten class: the retrain reference), unlearn one
+// class with SalUn, SEMU, FT and GA, evaluate every model (UA, per-class accuracy, classifier-
 // feature Fréchet distance) and draw a sample grid per model. Every stage is cached in --out (a rerun skips what
 // is complete; DDPM training resumes from its last saved iteration), so it can be stopped and restarted.
 //
@@ -35,6 +36,8 @@ const { values: a } = parseArgs({
     'train-batch': { type: 'string', default: '64' },
     'forget-class': { type: 'string', default: '1' },
     methods: { type: 'string', default: DIFFUSION_UNLEARN_METHODS.join(',') },
+    // the retrain reference costs one more DDPM training (about as long as the original's); --retrain false skips it
+    retrain: { type: 'string', default: 'true' },
     'unlearn-iterations': { type: 'string', default: '200' },
     'unlearn-batch': { type: 'string', default: '32' },
     'gradient-samples': { type: 'string', default: '1024' },
@@ -49,6 +52,8 @@ const { values: a } = parseArgs({
 });
 const num = (k: keyof typeof a): number => Number(a[k]);
 const out = a.out!;
+if (a.retrain !== 'true' && a.retrain !== 'false') throw new Error(`--retrain: true or false, got '${a.retrain}'`);
+const withRetrain = a.retrain === 'true';
 mkdirSync(out, { recursive: true });
 const forgetClass = num('forget-class');
 const t0 = performance.now();
@@ -82,6 +87,16 @@ if (!existsSync(join(ddpmDir, 'manifest.json'))) {
   log(`ddpm: ${r.result.iterations} iterations (resumed from ${r.resumedFrom}) in ${r.result.seconds.toFixed(0)} s, final loss ${r.result.finalLoss.toFixed(4)}`);
 } else log('ddpm: cached');
 
+// 2b. the retrain reference: the same training without the forgotten class (resumes if interrupted)
+const retrainDir = join(out, 'retrain');
+if (withRetrain && !existsSync(join(retrainDir, 'manifest.json'))) {
+  const r = await diffusionTrainCommand(
+    { out: retrainDir, unet: a.preset as 'small', iterations: num('train-iterations'), batchSize: num('train-batch'), forgetClass, checkpointEvery: 100 },
+    progress('retrain'),
+  );
+  log(`retrain: ${r.result.iterations} iterations on ${r.result.trainingSamples} images (resumed from ${r.resumedFrom}) in ${r.result.seconds.toFixed(0)} s`);
+} else if (withRetrain) log('retrain: cached');
+
 // 3. unlearning
 const methods = a.methods!.split(',') as DiffusionUnlearnMethod[];
 const runs: Record<string, UnlearningCost | null> = { original: null };
@@ -114,7 +129,7 @@ for (const method of methods) {
 // 4. evaluation of every model, with a sample grid each
 const gridFile = (model: string): string => `grid-${model}.png`;
 const reports: Record<string, GenerationReport> = {};
-for (const name of ['original', ...methods]) {
+for (const name of ['original', ...(withRetrain ? ['retrain'] : []), ...methods]) {
   const dir = name === 'original' ? ddpmDir : join(out, name);
   reports[name] = await diffusionEvalCommand(
     {
