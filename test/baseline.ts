@@ -9,7 +9,8 @@ import { memory } from '../src/index.js';
 
 // V8's gc() without --expose-gc on the command line: a context created after the flag is set has it
 setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+/** A full garbage collection, now (finalizers included). */
+export const gc = runInNewContext('gc') as () => void;
 
 /** memory() after a full garbage collection (whose finalizers free every unreachable tensor). */
 export function baselineMemory(): ReturnType<typeof memory> {

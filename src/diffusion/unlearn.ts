@@ -207,9 +207,7 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
   if (o.condDrop !== undefined && !(o.condDrop >= 0 && o.condDrop < 1)) throw new RangeError(`condDrop must be in [0, 1), got ${o.condDrop}`);
   if (o.alpha !== undefined && !(o.alpha >= 0 && Number.isFinite(o.alpha))) throw new RangeError(`alpha must be a finite weight ≥ 0, got ${o.alpha}`);
   if (o.maskRatio !== undefined && !(o.maskRatio > 0 && o.maskRatio <= 1)) throw new RangeError(`maskRatio must be in (0, 1], got ${o.maskRatio}`);
-  if (o.mask?.isDisposed) throw new Error('mask: the precomputed mask was disposed; pass a live one');
-  // (an all-zero mask would train nothing and hand back the original)
-  if (o.mask && o.mask.count() === 0) throw new RangeError('mask: the precomputed mask selects no weight; nothing could change');
+  o.mask?.checkUsable('mask');
   if (o.subspace) {
     refuseUnknownKeys('subspace', o.subspace, Object.keys(SUBSPACE_DEFAULTS));
     subspaceSettings(o.subspace);

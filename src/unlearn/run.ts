@@ -194,9 +194,7 @@ function maskSettings(o: MaskBlockOptions): { ratio: number; mode: MaskMode } {
   if (o.precomputed && o.ratio !== undefined) throw new Error(`saliency mask: ratio ${o.ratio} has no effect with a precomputed mask (it keeps its own ${o.precomputed.ratio}); leave one out`);
   if (o.precomputed && o.onBuilt) throw new Error('saliency mask: onBuilt is never called with a precomputed mask (the run builds none); leave one out');
   if (!o.precomputed && !(ratio > 0 && ratio <= 1)) throw new RangeError(`saliency mask: ratio must be in (0, 1], got ${ratio}`);
-  if (o.precomputed?.isDisposed) throw new Error('saliency mask: the precomputed mask was disposed; pass a live one');
-  // (an all-zero mask would run the method with nothing trainable and hand back the original)
-  if (o.precomputed && o.precomputed.count() === 0) throw new RangeError('saliency mask: the precomputed mask selects no weight; nothing could change');
+  o.precomputed?.checkUsable('saliency mask');
   const mode = o.mode ?? BLOCK_DEFAULTS.mask.mode;
   checkMaskMode(mode, 'saliency mask');
   return { ratio, mode };

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, syntheticDataset, tidy, type Tensor } from '../../src/index.js';
 import { DDPM_SUBSPACE, NoiseSchedule, UNet, unlearnDiffusion, diffusionGradients, indicesOfClasses } from '../../src/diffusion/index.js';
-import { maskFromGradients } from '../../src/unlearn/blocks/saliency.js';
+import { maskFromGradients, maskFromTensors } from '../../src/unlearn/blocks/saliency.js';
 import { disposeGradients } from '../../src/unlearn/blocks/gradients.js';
 import { SvdSubspace } from '../../src/unlearn/blocks/subspace.js';
 import { baselineMemory } from '../baseline.js';
@@ -129,6 +129,11 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, useRetain: true }), /useRetain applies to salun, semu and ga only/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, maskRatio: 0.3 }), /maskRatio applies to salun only/);
   await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, useRetain: false, alpha: 0.1 }), /salun does not add with useRetain false/);
+  // a precomputed mask that is gone, or selects nothing, is refused before any work
+  const none = maskFromTensors(model, new Map());
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, mask: none }), /mask: the precomputed mask selects no weight; nothing could change/);
+  none.dispose();
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, mask: none }), /mask: the precomputed mask was disposed; pass a live one/);
   // misspelt names and out-of-range values, named, before any work (a misspelt iterations ran the default 100 steps)
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ method: 'ga', forgetClass: 0, iteration: 3 }, /unlearnDiffusion: unknown option 'iteration'; the options are method, forgetClass, iterations/],

@@ -1,16 +1,11 @@
 // Memory discipline: tidy/keep/dispose/using/Scope, and a long training loop that must leave memory() and RSS flat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   crossEntropy, getNumThreads, keep, linear, manualSeed, memory, noGrad, ones, randn, Scope, setNumThreads, tensor, tidy, zeros,
   type Tensor,
 } from '../../src/index.js';
-import { baselineMemory } from '../baseline.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { baselineMemory, gc } from '../baseline.js';
 
 /** A tiny 2-layer MLP on a fixed, learnable toy problem (class = how many of two input features are positive). */
 function makeProblem(): { params: Tensor[]; x: Tensor; y: Tensor } {

@@ -5,7 +5,7 @@ import { checkDiffusionUnlearnOptions, inapplicableOption } from '../../diffusio
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
-import { inputFile, outputDir, outputFile, print, printJson, refuseInputs, withRun } from './shared.js';
+import { inputFile, outputDir, outputFile, refuseSaveWithMaskFile, print, printJson, refuseInputs, withRun } from './shared.js';
 import { refuseFinished } from '../checkpoints.js';
 import { readDiffusionManifest } from '../../diffusion/checkpoint.js';
 
@@ -171,7 +171,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           maskFile: o.has('maskFile') ? outputs.maskFile() : undefined,
           saveMask: o.has('saveMask') ? outputs.saveMask() : undefined,
         });
-        if (files.maskFile !== undefined && files.saveMask !== undefined) throw new UsageError('--save-mask: the mask comes from --mask-file, which is already a file; drop one of them');
+        refuseSaveWithMaskFile(o);
         const inapplicable = inapplicableOption(method, {
           forgetClass: 0,
           ...methodOptions,

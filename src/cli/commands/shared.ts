@@ -150,6 +150,11 @@ export function refuseInputs(flag: string, out: string, inputs: Inputs): void {
   }
 }
 
+/** --save-mask beside --mask-file would only copy the file the run reads: refused, as any flag without an effect. */
+export function refuseSaveWithMaskFile(o: Opts): void {
+  if (o.has('saveMask') && o.has('maskFile')) throw new UsageError('--save-mask: the mask comes from --mask-file, which is already a file; drop one of them');
+}
+
 /** A file a command reads, checked before any work: it exists and is a file (`what` says which file to give). */
 export function inputFile(flag: string, path: string, what: string): string {
   const p = resolve(path);

@@ -8,7 +8,7 @@ import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
 import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf, refuseFinished } from '../checkpoints.js';
-import { inputFile, outputDir, outputFile, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
+import { inputFile, outputDir, outputFile, refuseSaveWithMaskFile, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
 
 export function readMethodOptions(o: Opts, method: string, base: Record<string, unknown>): Record<string, unknown> {
@@ -64,7 +64,7 @@ export function readBlocks(o: Opts, method: string, base: BlocksSetting = {}): B
     b.mask = { ...(typeof b.mask === 'object' ? b.mask : {}), mode };
   }
   if (o.has('saveMask')) {
-    if (o.has('maskFile')) throw new UsageError('--save-mask: the mask comes from --mask-file, which is already a file; drop one of them');
+    refuseSaveWithMaskFile(o);
     if (!usesMask(method, b)) throw new UsageError(`--save-mask: method '${method}' runs without a saliency mask here; add --mask`);
   }
   const sub = blockFlag(o, 'subspace');

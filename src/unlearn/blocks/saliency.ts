@@ -36,6 +36,15 @@ export class SaliencyMask {
     return n;
   }
 
+  /**
+   * Throws unless the mask can drive a run: disposed (its tensors gone), or selecting no weight (the run would train
+   * nothing and hand back the original). `what` starts the message, e.g. 'saliency mask'.
+   */
+  checkUsable(what: string): void {
+    if (this.disposed) throw new Error(`${what}: the precomputed mask was disposed; pass a live one`);
+    if (this.count() === 0) throw new RangeError(`${what}: the precomputed mask selects no weight; nothing could change`);
+  }
+
   /** True once dispose() has run: its tensors are gone. */
   get isDisposed(): boolean {
     return this.disposed;
