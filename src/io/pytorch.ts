@@ -330,6 +330,11 @@ export function loadPytorchCheckpoint(path: string, opts: LoadPytorchOptions = {
   } catch (e) {
     throw new Error(`PyTorch file '${path}': cannot be read (${(e as Error).message})`);
   }
+  return parsePytorchCheckpoint(buf, path, opts);
+}
+
+/** Parses the bytes of a torch.save file (as loadPytorchCheckpoint does for a path); `path` only names it in errors. */
+export function parsePytorchCheckpoint(buf: Buffer, path: string, opts: LoadPytorchOptions = {}): PytorchCheckpoint {
   if (!looksLikeZip(buf)) {
     if (looksLikeLegacyTorchSave(buf)) {
       throw pyErr(path, 'it uses the legacy (pre-1.6, non-zip) torch.save format, which Lethe does not read',

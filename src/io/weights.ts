@@ -1,9 +1,10 @@
 // A model's weights from a file in either format Lethe reads, told apart by content rather than by extension:
 // a torch.save zip (`.pt`/`.pth`, PyTorch >= 1.6) or safetensors.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { sha256 } from './artifacts.js';
 import type { Tensor } from '../torch/tensor.js';
-import { loadPytorchCheckpoint, looksLikeLegacyTorchSave } from './pytorch.js';
-import { loadSafetensors } from './safetensors.js';
+import { looksLikeLegacyTorchSave, parsePytorchCheckpoint } from './pytorch.js';
+import { parseSafetensors } from './safetensors.js';
 import { looksLikeZip } from './zip.js';
 
 /** What loadWeightsFile returns: a state dict, whichever of the two formats it was read from. */
@@ -14,31 +15,32 @@ export interface WeightsFile {
   format: 'pytorch' | 'safetensors';
   /** where the state dict sat inside a PyTorch checkpoint dict ('state_dict', ...), null at its root */
   key: string | null;
+  /** SHA-256 of the file's bytes (the ones the tensors were parsed from), for a run's record */
+  sha256: string;
 }
 
-function head(path: string, n: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(n);
-    return b.subarray(0, readSync(fd, b, 0, n, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads `path` as a torch.save file or a safetensors file; `key` picks the state dict inside a PyTorch checkpoint. */
+/**
+ * Reads `path` as a torch.save file or a safetensors file; `key` picks the state dict inside a PyTorch checkpoint.
+ * The file is read once: the hash describes the very bytes the tensors came from, even if the file changes meanwhile.
+ */
 export function loadWeightsFile(path: string, o: { key?: string } = {}): WeightsFile {
   if (!existsSync(path)) throw new Error(`weights file '${path}' does not exist`);
   if (!statSync(path).isFile()) throw new Error(`weights file '${path}' is not a file`);
-  const start = head(path, 16);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`weights file '${path}' cannot be read (${(e as Error).message})`);
+  }
+  const hash = sha256(bytes);
   // (a legacy torch.save pickle goes to the PyTorch reader too, which says how to re-save it)
-  if (looksLikeZip(start) || looksLikeLegacyTorchSave(start)) {
-    const c = loadPytorchCheckpoint(path, o.key === undefined ? {} : { key: o.key });
-    return { tensors: c.tensors, format: 'pytorch', key: c.key };
+  if (looksLikeZip(bytes) || looksLikeLegacyTorchSave(bytes)) {
+    const c = parsePytorchCheckpoint(bytes, path, o.key === undefined ? {} : { key: o.key });
+    return { tensors: c.tensors, format: 'pytorch', key: c.key, sha256: hash };
   }
   let content;
   try {
-    content = loadSafetensors(path);
+    content = parseSafetensors(bytes, path);
   } catch (e) {
     throw new Error(`weights file '${path}' is neither a torch.save file (.pt/.pth from PyTorch >= 1.6: a zip archive) nor a safetensors file (${(e as Error).message})`);
   }
@@ -46,7 +48,7 @@ export function loadWeightsFile(path: string, o: { key?: string } = {}): Weights
     for (const t of content.tensors.values()) t.dispose();
     throw new Error(`weights file '${path}' is a safetensors file, which holds one flat set of tensors: a key ('${o.key}') applies to PyTorch checkpoints only`);
   }
-  return { tensors: content.tensors, format: 'safetensors', key: null };
+  return { tensors: content.tensors, format: 'safetensors', key: null, sha256: hash };
 }
 
 /**

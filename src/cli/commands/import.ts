@@ -7,11 +7,10 @@
 // out --val-fraction of each class (default 10%). D_f and D_r are drawn from the rest, and `indices:FILE` lists
 // positions in it; a model trained on the whole training set is imported with --val-fraction 0, so that those
 // positions are the dataset's own indices.
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import { loadWeightsFile, withoutModulePrefix } from '../../io/weights.js';
-import { sha256 } from '../../io/artifacts.js';
 import { createModel, type ModelName, type ModelSpec } from '../../models/index.js';
 import type { Module } from '../../nn/module.js';
 import { tensor, tidy, zeros, type Tensor } from '../../torch/index.js';
@@ -182,7 +181,7 @@ export default async function importCommand(o: Opts, args: string[]): Promise<vo
         test: await accuracyOn(loaded.test),
       };
       await checkpoint();
-      const source = { file, sha256: sha256(readFileSync(file)), format: weights.format, key: weights.key, strippedPrefix: stripped ? 'module.' : null, normalize: normalize ?? 'file' };
+      const source = { file, sha256: weights.sha256, format: weights.format, key: weights.key, strippedPrefix: stripped ? 'module.' : null, normalize: normalize ?? 'file' };
       const identity = { kind: 'original', imported: source.sha256, data, model: spec };
       const manifest = replaceCheckpoint(out, model, spec, {
         kind: 'original',

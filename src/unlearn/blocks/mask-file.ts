@@ -5,8 +5,8 @@
 // with the mask's ratio and salient count in the metadata beside whatever the caller records (the model it was
 // computed from, the forget set). Read from safetensors or from a torch.save dict of tensors, the reference's format,
 // with DataParallel's 'module.' prefix removed; checked against the model by maskFromTensors.
-import { existsSync, readFileSync } from 'node:fs';
-import { sha256, writeTensorsAtomic, type TensorsFileEntry } from '../../io/artifacts.js';
+import { existsSync } from 'node:fs';
+import { writeTensorsAtomic, type TensorsFileEntry } from '../../io/artifacts.js';
 import { loadWeightsFile, withoutModulePrefix } from '../../io/weights.js';
 import type { Module } from '../../nn/module.js';
 import { maskFromTensors, type SaliencyMask } from './saliency.js';
@@ -53,7 +53,7 @@ export function loadMaskFile(model: Module, path: string): LoadedMaskFile {
       mask.dispose();
       throw new Error(`mask file '${path}' selects no weight of the model (every entry is 0); nothing could change`);
     }
-    return { mask, sha256: sha256(readFileSync(path)), format: file.format };
+    return { mask, sha256: file.sha256, format: file.format };
   } finally {
     for (const t of file.tensors.values()) t.dispose();
   }
