@@ -152,6 +152,24 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
   ]);
   action(unlearn, () => import('./commands/unlearn.js'));
 
+  const mask = commonOptions(program.command('mask').description('SalUn\u2019s saliency masks on their own (the reference\u2019s generate_mask step): one gradient pass over the forget set, one mask file per ratio, for lethe unlearn --mask-file'))
+    .option('--from <dir>', 'the original checkpoint (from lethe train or lethe import), required')
+    .option('--forget <spec>', 'random:0.1 | random:5400 | class:3 | indices:FILE (default: the checkpoint\u2019s, if any)')
+    .option('--ratio <r[,r…]>', 'share of weights kept salient, in (0, 1]; several (0.1,0.3,0.5) make one mask each from the same pass (default 0.5)')
+    .option('--method <name>', 'the run the mask is for: its batch size and augmentation order the gradient pass (default salun)')
+    .option('--recipe <name|file>', 'a recipe whose method and options the run would use')
+    .option('--batch-size <n>', 'batch size of the gradient pass (default: the method\u2019s)')
+    .option('--opt <key=value|json>', 'a method option, repeatable (as lethe unlearn\u2019s)', collect)
+    .option('--seed <n>', 'the run\u2019s seed (default: the checkpoint\u2019s): it orders the forget stream')
+    .option('--data-dir <dir>', 'where the dataset files are now, if they moved since training')
+    .option('--layers', 'also print each parameter\u2019s share of salient weights')
+    .option('--out <file|dir>', 'the mask file (one ratio) or a directory for with_<ratio>.safetensors (several), required');
+  examples(mask, [
+    'lethe mask --from runs/original --forget class:3 --out mask.safetensors && lethe unlearn --from runs/original --forget class:3 --method salun --mask-file mask.safetensors',
+    'lethe mask --from runs/original --forget random:0.1 --ratio 0.1,0.3,0.5,0.7,0.9 --out masks --layers',
+  ]);
+  action(mask, () => import('./commands/mask.js'));
+
   const evalCmd = commonOptions(program.command('eval').description('evaluate a checkpoint: UA, RA, TA, MIA (all views), per-class accuracy, Avg.Gap'))
     .argument('<dir>', 'checkpoint directory')
     .option('--reference <dir>', 'retrain checkpoint: adds Avg.Gap')

@@ -259,6 +259,14 @@ export function prepareFromCheckpoint(dir: string, forget: string | undefined, o
   }
 }
 
+/**
+ * What a saved saliency mask records of where it came from (beside its own ratio and salient count): the model's
+ * weights, the forget set, and the run settings that order the gradient pass (method, seed, batch size).
+ */
+export function maskFileMetadata(run: Pick<PreparedRun, 'manifest' | 'sets'>, method: string, seed: number, batchSize: number): Record<string, string> {
+  return { model: run.manifest.weights.sha256, forget: run.sets.forgetSpec, forgetDigest: run.sets.forgetDigest, method, seed: String(seed), batchSize: String(batchSize) };
+}
+
 /** Saves an unlearned model with a manifest describing the run. Refuses to overwrite a finished one unless forced. */
 export function saveUnlearned(out: string, model: Module, run: PreparedRun, summary: RunSummary, extra: Record<string, unknown>, force: boolean): CheckpointManifest {
   refuseFinished(out, force);

@@ -11,12 +11,13 @@ import './methods/boundary.js';
 import './methods/scrub.js';
 import './methods/salun-soft.js';
 
-export { unlearn, resolveOptions, BLOCK_NAMES, BLOCK_DEFAULTS, BLOCK_SETTINGS, buildSaliencyMask, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
+export { unlearn, resolveOptions, BLOCK_NAMES, BLOCK_DEFAULTS, BLOCK_SETTINGS, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
 export { getMethod, methodNames, registerMethod } from './registry.js';
 export type * from './method-options.js';
 export type { MethodDefinition, MethodContext, CommonOptions, ProgressEvent, Blocks } from './method.js';
 export { UnlearnTrainer, NonFiniteLossError, type OptimRecipe, type TrainingSpace } from './trainer.js';
 export { SaliencyMask, maskFromGradients, maskFromTensors } from './blocks/saliency.js';
+export { buildSaliencyMask, saliencyGradients, saliencyMasks, type SaliencyMasksOptions } from './saliency-masks.js';
 export { saveMaskFile, loadMaskFile, MASK_FILE_KIND, type LoadedMaskFile } from './blocks/mask-file.js';
 export { SvdSubspace, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 export { Curriculum, buildCurriculum, difficultyScores, type CurriculumOptions, type DifficultyScore } from './blocks/curriculum.js';

@@ -11,20 +11,26 @@ import type { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import type { ModelSpec } from '../models/spec.js';
 import type { MaskMode } from '../optim/optimizer.js';
-import { crossEntropy, FLOAT32_MAX, manualSeed, noGrad, tidy } from '../torch/index.js';
+import { crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.js';
 import { deriveSeed } from '../data/random.js';
 import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
-import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
+import type { SaliencyMask } from './blocks/saliency.js';
+import { buildSaliencyMask } from './saliency-masks.js';
+import { streamLoader, UNLEARN_AUGMENT } from './stream-loader.js';
 import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 import { buildCurriculum, CURRICULUM_DEFAULTS, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { checkMaskMode } from '../optim/optimizer.js';
 import { getMethod } from './registry.js';
+import { resolveOptions } from './resolve-options.js';
 import type { OptionsOf } from './method-options.js';
 import { deepFreeze, oneOf, refuseUnknownKeys } from '../util/options.js';
-import { type BlockName, type Blocks, type CommonOptions, type MethodContext, type MethodDefinition, type ProgressEvent } from './method.js';
+import { type BlockName, type Blocks, type CommonOptions, type MethodContext, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
+
+// (resolveOptions lives in its own file so that the blocks can resolve a method's options without the runner)
+export { resolveOptions };
 
 /** Settings of the saliency-mask block (SalUn's). Throws a RangeError when ratio is outside (0, 1]. */
 export interface MaskBlockOptions {
@@ -101,33 +107,6 @@ export interface UnlearnResult {
   usesRetain: boolean;
 }
 
-/** Merges user options over a method's defaults, rejecting unknown names and mistyped values. */
-export function resolveOptions<O extends CommonOptions>(method: string, defaults: O, given: Record<string, unknown> = {}): O {
-  const out: Record<string, unknown> = { ...(defaults as object) };
-  for (const [k, v] of Object.entries(given)) {
-    if (v === undefined) continue;
-    // (own keys only: `constructor` or `__proto__` are no method's options)
-    if (!Object.hasOwn(defaults, k)) throw new Error(`method '${method}' has no option '${k}'; its options are ${Object.keys(defaults).join(', ')}`);
-    const expected = typeof (defaults as unknown as Record<string, unknown>)[k];
-    if (typeof v !== expected) throw new TypeError(`method '${method}': option '${k}' must be a ${expected}, got ${JSON.stringify(v)}`);
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`method '${method}': option '${k}' must be finite`);
-    // (libtorch's float32 kernels cannot take a larger learning rate, decay or scale: its error would name no option)
-    if (typeof v === 'number' && Math.abs(v) > FLOAT32_MAX) throw new RangeError(`method '${method}': option '${k}' is ${v}, beyond float32's range (±3.4e38)`);
-    out[k] = v;
-  }
-  for (const k of ['epochs', 'batchSize'] as const) {
-    const v = out[k] as number;
-    if (!Number.isInteger(v) || v < (k === 'epochs' ? 0 : 1)) throw new RangeError(`method '${method}': ${k} must be a ${k === 'epochs' ? 'non-negative' : 'positive'} integer, got ${v}`);
-  }
-  const o = out as unknown as O;
-  // (a method without steps, IU, has no learning rate: its default is 0)
-  if (defaults.lr > 0 && !(o.lr > 0)) throw new RangeError(`${method}: lr must be positive, got ${o.lr}`);
-  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`${method}: momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(o.weightDecay >= 0)) throw new RangeError(`${method}: weightDecay must be ≥ 0, got ${o.weightDecay}`);
-  // the method's own options, checked now rather than after the blocks are built
-  (getMethod(method) as unknown as MethodDefinition<O>).check?.(o);
-  return o;
-}
 
 /**
  * The blocks a run of `method` uses (its defaults, or as asked), every setting checked before any work: a misspelt
@@ -260,18 +239,15 @@ export async function unlearn<M extends string>(
   try {
     const par = o.parallel?.(model);
     const originalPar = o.parallel && maskOpts && !maskOpts.precomputed ? o.parallel(original) : undefined;
-    const augment = { cropPadding: 4, flip: true };
     const loaderFor =
       (p: ParallelHooks | undefined) =>
       (ds: TensorDataset, stream: string, epoch: number, lo: { batchSize?: number; indices?: Int32Array; augment?: boolean } = {}): DataLoader => {
-        const withAugment = (lo.augment ?? options.augment) ? { augment } : {};
+        const augment = lo.augment ?? options.augment;
         const batchSize = lo.batchSize ?? options.batchSize;
         if (p) {
-          return p.loader(ds, { globalBatchSize: batchSize, seed: deriveSeed(seed, stream), epoch, ...withAugment, ...(lo.indices ? { indices: lo.indices } : {}) });
+          return p.loader(ds, { globalBatchSize: batchSize, seed: deriveSeed(seed, stream), epoch, ...(augment ? { augment: UNLEARN_AUGMENT } : {}), ...(lo.indices ? { indices: lo.indices } : {}) });
         }
-        const l = new DataLoader(ds, { batchSize, shuffle: true, seed: deriveSeed(seed, stream), ...withAugment, ...(lo.indices ? { indices: lo.indices } : {}) });
-        l.epoch = epoch;
-        return l;
+        return streamLoader(ds, { seed, stream, epoch, batchSize, augment, ...(lo.indices ? { indices: lo.indices } : {}) });
       };
     const loader = loaderFor(par);
     const average = (p: ParallelHooks | undefined) => (p ? (sums: Tensor[]) => p.averageTensors_(sums) : undefined);
@@ -360,26 +336,6 @@ export async function unlearn<M extends string>(
     // blocks this run built are freed here; a precomputed mask stays the caller's
     if (blocks.mask && blocks.mask !== maskOpts?.precomputed) blocks.mask.dispose();
     blocks.subspace?.dispose();
-  }
-}
-
-/** SalUn's mask: |Σ_batches ∇ CE(θ_o; D_f batch)|, eval mode, global top-k. */
-export function buildSaliencyMask(original: Module, forget: DataLoader, ratio: number, signal?: AbortSignal, allReduce?: (sums: Tensor[]) => void): SaliencyMask {
-  const wasTraining = original.training;
-  original.eval();
-  try {
-    const grads = accumulateGradients(original, forget, (b) => crossEntropy(original.forward(b.x), b.y), {
-      reduce: 'sum',
-      ...(signal ? { signal } : {}),
-      ...(allReduce ? { allReduce } : {}),
-    });
-    try {
-      return maskFromGradients(grads, ratio);
-    } finally {
-      disposeGradients(grads);
-    }
-  } finally {
-    original.train(wasTraining);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Module } from '../../nn/module.js';
 import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
 import { loadRecipe, type BlocksSetting } from '../recipes.js';
-import { checkMethod, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
+import { checkMethod, maskFileMetadata, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf, refuseFinished } from '../checkpoints.js';
 import { inputFile, outputDir, outputFile, refuseSaveWithMaskFile, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
@@ -120,7 +120,7 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
           ? {
               mask: {
                 onBuilt: (m: SaliencyMask) => {
-                  const entry = saveMaskFile(saveMask, m, { model: run.manifest.weights.sha256, forget: run.sets.forgetSpec, forgetDigest: run.sets.forgetDigest, method });
+                  const entry = saveMaskFile(saveMask, m, maskFileMetadata(run, method, seed, Number(options['batchSize'] ?? getMethod(method).defaults.batchSize)));
                   savedMask = { path: saveMask, sha256: entry.sha256 };
                   reporter.log(`saliency mask (ratio ${m.ratio.toFixed(4)}) saved → ${saveMask}`);
                 },

@@ -1,0 +1,101 @@
+// lethe mask: SalUn's saliency masks on their own, as the reference's generate_mask step — one gradient pass over
+// D_f, one mask per ratio, each written as a file that `lethe unlearn --mask-file` (or `lethe diffusion`'s, for DDPM
+// masks made there) reads. A mask made here for method M and seed S equals, bit for bit, the one
+// `lethe unlearn --method M --seed S --save-mask` writes: the gradient pass replays that run's forget stream.
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { getMethod, resolveOptions, saliencyMasks, saveMaskFile, type SaliencyMask } from '../../unlearn/index.js';
+import { UsageError } from '../errors.js';
+import { required, type Opts } from '../options.js';
+import { loadRecipe } from '../recipes.js';
+import { checkMethod, maskFileMetadata, prepareFromCheckpoint } from '../unlearning.js';
+import { dataConfigOf } from '../checkpoints.js';
+import { outputDir, outputFile, print, printJson, withRun } from './shared.js';
+import { readMethodOptions } from './unlearn.js';
+import { renderTable } from '../table.js';
+import { tidy } from '../../torch/index.js';
+
+/** --ratio: one ratio or a comma-separated list, each in (0, 1], none repeated (default 0.5, SalUn's). */
+function readRatios(o: Opts): number[] {
+  const raw = o.raw['ratio'];
+  if (raw === undefined) return [0.5];
+  const parts = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  const ratios = parts.map((s) => Number(s.trim()));
+  for (const [i, r] of ratios.entries()) {
+    if (parts[i]!.trim() === '' || !(r > 0 && r <= 1)) throw new UsageError(`--ratio: each ratio must be in (0, 1], got '${parts[i]!.trim()}'`);
+  }
+  if (new Set(ratios).size !== ratios.length) throw new UsageError(`--ratio: '${String(raw)}' repeats a ratio`);
+  return ratios;
+}
+
+/** Where each ratio's mask goes: --out itself for one ratio, --out/with_<ratio>.safetensors (the reference's names) for several. */
+function outputPaths(o: Opts, ratios: readonly number[], from: string): string[] {
+  const out = required(o, 'out', ratios.length === 1 ? 'the mask file to write' : 'the directory to write one mask per ratio into');
+  if (ratios.length === 1) return [outputFile('--out', out, [['--from', from]])];
+  const dir = outputDir('--out', out);
+  mkdirSync(dir, { recursive: true });
+  return ratios.map((r) => outputFile('--out', join(dir, `with_${r}.safetensors`), [['--from', from]]));
+}
+
+/** Share of salient entries per parameter tensor: which layers the forgetting gradient points at. */
+function layerShares(masks: readonly SaliencyMask[]): { name: string; size: number; shares: number[] }[] {
+  const first = masks[0]!;
+  return [...first.masks.keys()].map((name) => {
+    const size = first.require(name).numel();
+    return { name, size, shares: masks.map((m) => tidy(() => m.require(name).sum().item()) / size) };
+  });
+}
+
+export default async function maskCommand(o: Opts): Promise<void> {
+  const from = resolve(required(o, 'from', 'the original checkpoint (from lethe train or lethe import)'));
+  const recipe = o.has('recipe') ? loadRecipe(o.string('recipe')!) : null;
+  const method = o.string('method') ?? recipe?.method ?? 'salun';
+  checkMethod(method);
+  if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
+  const ratios = readRatios(o);
+  const paths = outputPaths(o, ratios, from);
+  const given = readMethodOptions(o, method, recipe?.options ?? {});
+  const options = (() => {
+    try {
+      return resolveOptions(method, getMethod(method).defaults, given);
+    } catch (e) {
+      throw new UsageError(`--opt: ${(e as Error).message}`);
+    }
+  })();
+
+  const made = await withRun(o, async ({ reporter, signal }) => {
+    const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
+    try {
+      const seed = o.int('seed', { min: 0 }) ?? dataConfigOf(run.manifest, from).seed;
+      for (const l of run.protocol) reporter.log(`# ${l}`);
+      reporter.log(`saliency: gradient of the forget loss over ${run.sets.forget.size} images (batch ${options.batchSize}, seed ${seed})`);
+      const start = performance.now();
+      const masks = saliencyMasks(run.original, run.sets.forget, ratios, { method, options: given, seed, signal });
+      try {
+        const seconds = (performance.now() - start) / 1000;
+        const metadata = maskFileMetadata(run, method, seed, options.batchSize);
+        const files = masks.map((m, i) => {
+          const entry = saveMaskFile(paths[i]!, m, metadata);
+          return { ratio: ratios[i]!, salient: m.count(), path: paths[i]!, sha256: entry.sha256 };
+        });
+        const total = run.original.numParameters();
+        return { protocol: run.protocol, seconds, total, files, layers: o.bool('layers') ? layerShares(masks) : null };
+      } finally {
+        for (const m of masks) m.dispose();
+      }
+    } finally {
+      run.dispose();
+    }
+  });
+
+  if (o.bool('json')) {
+    printJson({ from, method, ...made });
+    return;
+  }
+  print(made.protocol.map((l) => `# ${l}`).join('\n'));
+  print(`# one gradient pass in ${made.seconds.toFixed(1)} s; a mask keeps the floor(ratio · ${made.total}) weights of largest |gradient| over the whole model`);
+  print(renderTable(['ratio', 'salient weights', 'share %', 'file'], made.files.map((f) => [String(f.ratio), String(f.salient), (100 * f.salient / made.total).toFixed(2), f.path])));
+  if (made.layers !== null) {
+    print(renderTable(['parameter', 'size', ...made.files.map((f) => `salient % at ${f.ratio}`)], made.layers.map((l) => [l.name, String(l.size), ...l.shares.map((s) => (100 * s).toFixed(1))])));
+  }
+}
