@@ -23,6 +23,7 @@ import { evaluateSplitAsync } from '../eval/outputs.js';
 import { manualSeed, tidy } from '../torch/index.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { configHash } from './cache.js';
+import { differencesClause } from '../util/settings-diff.js';
 import { UsageError } from './errors.js';
 import { checkpointKind } from './checkpoints.js';
 import { dataDigest, indicesFile, loadData, protocolSets, trainSets, type DataConfig, type LoadedData } from './data.js';
@@ -110,7 +111,7 @@ export async function trainCheckpoint(
         return { manifest: m, reused: true, resumedFrom: 0 };
       }
       if (!job.force) {
-        throw new UsageError(`--out: '${dir}' already holds a model trained with other settings; pass --force to replace it or choose another --out`);
+        throw new UsageError(`--out: '${dir}' already holds a model trained with other settings${differencesClause(m['identity'], identity)}; pass --force to replace it or choose another --out`);
       }
     } else if (job.reuseOnly) {
       throw new Error(`${label}: the cached model in ${dir} fails its hash check (damaged after this command made it); rerun the command to train it again`);
@@ -124,14 +125,14 @@ export async function trainCheckpoint(
   if (writer) ensureDirectory(dir);
   const runPath = join(dir, RUN_FILE);
   if (existsSync(runPath)) {
-    let prior: { configHash?: string } = {};
+    let prior: { configHash?: string; identity?: unknown } = {};
     try {
-      prior = JSON.parse(readFileSync(runPath, 'utf8')) as { configHash?: string };
+      prior = JSON.parse(readFileSync(runPath, 'utf8')) as { configHash?: string; identity?: unknown };
     } catch {
       prior = {};
     }
     if (prior.configHash !== hash) {
-      if (!job.force) throw new UsageError(`--out: '${dir}' holds an interrupted run with other settings; pass --force to start over or choose another --out`);
+      if (!job.force) throw new UsageError(`--out: '${dir}' holds an interrupted run with other settings${differencesClause(prior.identity, identity)}; pass --force to start over or choose another --out`);
       clearResumeState(dir);
     }
   }

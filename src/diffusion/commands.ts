@@ -27,6 +27,7 @@ import { NoiseSchedule } from './schedule.js';
 import { trainDiffusion, type DiffusionTrainResult } from './train.js';
 import { UNet } from './unet.js';
 import { indicesOfClasses } from './data.js';
+import { settingsDiff } from '../util/settings-diff.js';
 import { unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
 import { loadMaskFile, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
@@ -61,11 +62,9 @@ function disposeData(d: TrainTest): void {
  * neither run); the iteration count may differ, since no earlier step depends on it.
  */
 function refuseOtherSettings(out: string, before: Record<string, unknown>, now: Record<string, unknown>): void {
-  // (a setting an older state did not record is not compared)
-  const differ = Object.keys(now).filter((k) => k !== 'iterations' && k in before && JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+  const differ = settingsDiff(before, now, ['iterations']);
   if (differ.length > 0) {
-    const what = differ.map((k) => `${k} ${JSON.stringify(before[k])} there, ${JSON.stringify(now[k])} now`).join('; ');
-    throw new Error(`'${out}' holds an interrupted training run made with other settings (${what}); rerun it with its settings to resume, or choose another output directory`);
+    throw new Error(`'${out}' holds an interrupted training run made with other settings (${differ.join('; ')}); rerun it with its settings to resume, or choose another output directory`);
   }
 }
 

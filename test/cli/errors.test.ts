@@ -300,5 +300,5 @@ test('indices:FILE is recorded as an absolute path, and a changed file is notice
   writeFileSync(join(d, 'forget.json'), JSON.stringify([3, 14, 15, 92, 67]));
   const second = await runCli(args, d);
   assert.equal(second.code, 2, 'the finished retrain in re/ is of another configuration now');
-  assert.match(errorLine(second), /--out: '.*re' already holds a model trained with other settings/);
+  assert.match(errorLine(second), /--out: '.*re' already holds a model trained with other settings \(forgetFile "[0-9a-f]{64}" there, "[0-9a-f]{64}" now\)/);
 });

@@ -31,7 +31,7 @@ test('SIGINT during train leaves no manifest, and a rerun resumes', async () => 
   // a usage error must not destroy it: another configuration is refused
   const other = await runCli(['train', '--model', 'mlp', ...TINY, '--epochs', '3', '--out', 'orig'], dir);
   assert.equal(other.code, 2);
-  assert.match(other.stderr, /interrupted run with other settings/);
+  assert.match(other.stderr, /interrupted run with other settings \(recipe\.epochs 4 there, 3 now; recipe\.batchSize 32 there, 256 now; recipe\.milestones \[2,3\] there, \[2\] now\); pass --force/);
 
   const second = await runCli(args, dir);
   assert.equal(second.code, 0, second.stderr);
