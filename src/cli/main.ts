@@ -238,14 +238,14 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     program
       .command('diffusion')
       .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA)')
-      .argument('<subcommand>', 'train | unlearn | sample | eval | classifier'),
+      .argument('<subcommand>', 'train | unlearn | mask | sample | eval | classifier'),
   )
-    .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier) or PNG file (sample)')
+    .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier), PNG file (sample), mask file or directory (mask)')
     .option('--force', 'train, unlearn, classifier: replace a finished checkpoint in --out (never an input)')
-    .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, sample, eval)')
+    .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, mask, sample, eval)')
     .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
     .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga')
-    .option('--forget-class <k>', 'unlearn/eval: the class to forget (default 0); train: leave it out of the training data (the retrain reference)')
+    .option('--forget-class <k>', 'unlearn/mask/eval: the class to forget (default 0); train: leave it out of the training data (the retrain reference)')
     .option('--iterations <n>', 'train/unlearn iterations')
     .option('--batch-size <n>', 'train/unlearn batch size')
     .option('--lr <x>', 'train/unlearn learning rate')
@@ -257,13 +257,13 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--cond-drop <p>', 'train/unlearn: conditioning dropout to the null class (default 0.1)')
     .option('--grad-clip <x>', 'unlearn: gradient-norm clip before each step (default 1)')
     .option('--unet <size>', 'train: tiny | small (default) | base')
-    .option('--weights <which>', 'unlearn/sample/eval: auto (default: the EMA weights when the checkpoint has them) | ema | model (the raw weights, which the reference unlearns and samples)')
+    .option('--weights <which>', 'unlearn/mask/sample/eval: auto (default: the EMA weights when the checkpoint has them) | ema | model (the raw weights, which the reference unlearns and samples)')
     .option('--alpha <x>', 'unlearn (salun, ga; semu with --use-retain): weight of the remaining-class diffusion loss (default 1e-3)')
-    .option('--mask-ratio <x>', 'unlearn (salun): saliency mask ratio (default 0.5)')
+    .option('--mask-ratio <x>', 'unlearn (salun): saliency mask ratio (default 0.5); mask: one or several (0.1,0.5), one file each from one gradient pass')
     .option('--mask-file <file>', 'unlearn (salun): a saliency mask saved by --save-mask instead of the gradient pass')
     .option('--save-mask <file>', 'unlearn (salun): write the mask this run computes (safetensors) for later runs\u2019 --mask-file')
     .option('--gamma <x>', 'unlearn (semu): explained-variance ratio')
-    .option('--gradient-samples <n>', 'unlearn: forget-class images for the mask/subspace gradient (default all)')
+    .option('--gradient-samples <n>', 'unlearn, mask: forget-class images for the mask/subspace gradient (default all)')
     .option('--use-retain [bool]', 'unlearn: add α × the remaining-class diffusion loss (salun, ga: default true, as the reference; semu: default false, true = its retain variant)')
     .option('--classifier <dir>', 'eval: the evaluation classifier checkpoint')
     .option('--samples-forget <n>', 'eval: samples of the forgotten class')
@@ -282,6 +282,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     'lethe diffusion classifier --out runs/fmnist-classifier',
     'lethe diffusion train --out runs/ddpm-retrain --iterations 3000 --forget-class 1   # the retrain reference: never sees class 1',
     'lethe diffusion unlearn --from runs/ddpm --method salun --forget-class 1 --out runs/ddpm-salun',
+    'lethe diffusion mask --from runs/ddpm --forget-class 1 --mask-ratio 0.3,0.5,0.7 --out masks   # masks alone, for --mask-file',
     'lethe diffusion sample --from runs/ddpm-salun --out grid.png',
     'lethe diffusion eval --from runs/ddpm-salun --classifier runs/fmnist-classifier --forget-class 1 --grid eval.png',
   ]);

@@ -28,7 +28,7 @@ import { trainDiffusion, type DiffusionTrainResult } from './train.js';
 import { UNet } from './unet.js';
 import { indicesOfClasses } from './data.js';
 import { settingsDiff } from '../util/settings-diff.js';
-import { unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
+import { diffusionSaliencyMasks, unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
 import { loadMaskFile, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
 
@@ -260,7 +260,7 @@ export async function diffusionUnlearnCommand(
       ...(saveTo !== undefined
         ? {
             onMaskBuilt: (m: SaliencyMask) => {
-              const entry = saveMaskFile(saveTo, m, { model: sourceSha, forgetClass: String(o.forgetClass), method: o.method });
+              const entry = saveMaskFile(saveTo, m, diffusionMaskMetadata(sourceSha, o));
               savedMask = { path: saveTo, sha256: entry.sha256 };
             },
           }
@@ -291,6 +291,68 @@ export async function diffusionUnlearnCommand(
     loaded?.mask.dispose();
     model.dispose();
     disposeData(data);
+  }
+}
+
+/** What a saved DDPM mask records of where it came from: the weights, the class and what orders the gradient pass. */
+function diffusionMaskMetadata(sourceSha: string, o: { forgetClass: number; gradientSamples?: number | undefined; seed?: number | undefined }): Record<string, string> {
+  return { model: sourceSha, forgetClass: String(o.forgetClass), method: 'salun', seed: String(o.seed ?? 0), gradientSamples: o.gradientSamples === undefined ? 'all' : String(o.gradientSamples) };
+}
+
+// ---- mask --------------------------------------------------------------------------------------------------
+
+/** Options of diffusionMaskCommand (`lethe diffusion mask`). */
+export interface DiffusionMaskCommandOptions {
+  /** the trained diffusion checkpoint */
+  model: string;
+  /** which of its weights (as diffusionUnlearnCommand's; default 'auto') */
+  weights?: 'auto' | 'ema' | 'model';
+  /** the class to forget */
+  forgetClass: number;
+  /** one mask per ratio, from one gradient pass */
+  ratios: readonly number[];
+  /** where each ratio's mask goes (as many paths as ratios) */
+  out: readonly string[];
+  /** A dataset name or directory (loadImageDataset); default 'fashion-mnist'. */
+  data?: string;
+  /** forget images for the gradient (default: all of the class), as the unlearning run's */
+  gradientSamples?: number;
+  /** the unlearning run's seed (default 0): it draws the pass's timesteps and noise */
+  seed?: number;
+}
+
+/**
+ * SalUn's DDPM masks without an unlearning run (the reference's generate_mask.py): one gradient pass, one file per
+ * ratio, each what `diffusion unlearn --method salun --save-mask` writes for that ratio, class, sample count and seed.
+ */
+export async function diffusionMaskCommand(
+  o: DiffusionMaskCommandOptions,
+  progress?: ProgressFn,
+  signal?: AbortSignal,
+): Promise<{ files: { ratio: number; salient: number; path: string; sha256: string }[]; total: number; seconds: number }> {
+  if (o.out.length !== o.ratios.length) throw new Error(`diffusionMaskCommand: ${o.ratios.length} ratios but ${o.out.length} output paths`);
+  const { model, schedule, manifest: source, weights } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
+  let data: TrainTest | null = null;
+  try {
+    data = loadData(o.data);
+    const start = performance.now();
+    const masks = diffusionSaliencyMasks(model, schedule, data.train, o.forgetClass, o.ratios, {
+      ...(o.gradientSamples !== undefined ? { gradientSamples: o.gradientSamples } : {}),
+      seed: o.seed ?? 0,
+      onProgress: (p) => progress?.({ phase: 'gradient', step: p.step, steps: p.steps }),
+      ...(signal ? { signal } : {}),
+    });
+    try {
+      const seconds = (performance.now() - start) / 1000;
+      const metadata = diffusionMaskMetadata(weights === 'ema' ? source.ema!.sha256 : source.weights.sha256, o);
+      const files = masks.map((m, i) => ({ ratio: o.ratios[i]!, salient: m.count(), path: o.out[i]!, sha256: saveMaskFile(o.out[i]!, m, metadata).sha256 }));
+      return { files, total: model.numParameters(), seconds };
+    } finally {
+      for (const m of masks) m.dispose();
+    }
+  } finally {
+    model.dispose();
+    if (data !== null) disposeData(data);
   }
 }
 

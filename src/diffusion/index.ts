@@ -11,6 +11,7 @@ export { trainDiffusion, type DiffusionTrainOptions, type DiffusionTrainResult, 
 export {
   unlearnDiffusion,
   diffusionGradients,
+  diffusionSaliencyMasks,
   DIFFUSION_UNLEARN_METHODS,
   DIFFUSION_UNLEARN_DEFAULTS,
   DDPM_SUBSPACE,

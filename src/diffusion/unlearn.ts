@@ -19,7 +19,7 @@ import type { TensorDataset } from '../data/dataset.js';
 import { deriveSeed } from '../data/random.js';
 import { manualSeed, tidy, type Tensor } from '../torch/index.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../unlearn/blocks/gradients.js';
-import { maskFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
+import { checkMaskRatios, maskFromGradients, masksFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
 import { refuseUnknownKeys } from '../util/options.js';
 import { FLOAT32_MAX } from '../torch/dtype.js';
 import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
@@ -159,6 +159,48 @@ export function diffusionGradients(
   }
 }
 
+/** What the mask/subspace gradient pass of a run reads from its options. */
+type GradientPassOptions = Pick<DiffusionUnlearnOptions, 'gradientSamples' | 'gradientGuidance' | 'seed' | 'onProgress' | 'signal'>;
+
+/** A run's mask/subspace gradient: the guided loss over the first gradientSamples images of the class (all by default). */
+function forgetClassGradients(model: UNet, schedule: NoiseSchedule, train: TensorDataset, forgetIdx: Int32Array, o: GradientPassOptions): Gradients {
+  const n = Math.min(o.gradientSamples ?? forgetIdx.length, forgetIdx.length);
+  return diffusionGradients(model, schedule, train, forgetIdx.subarray(0, n), {
+    guidance: o.gradientGuidance ?? 2,
+    seed: o.seed ?? 0,
+    onBatch: (done, total) => o.onProgress?.({ phase: 'gradient', step: done, steps: total }),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+}
+
+/**
+ * SalUn's DDPM masks for several ratios from one gradient pass, as the reference's generate_mask.py: each equals the
+ * mask unlearnDiffusion builds with that maskRatio for the same forgetClass, gradientSamples, gradientGuidance and
+ * seed. The caller owns the masks. Throws on a class outside the model's, a class without images, or bad ratios.
+ */
+export function diffusionSaliencyMasks(
+  model: UNet,
+  schedule: NoiseSchedule,
+  train: TensorDataset,
+  forgetClass: number,
+  ratios: readonly number[],
+  o: GradientPassOptions = {},
+): SaliencyMask[] {
+  model.checkLive('diffusionSaliencyMasks');
+  const C = model.config.numClasses;
+  if (!Number.isInteger(forgetClass) || forgetClass < 0 || forgetClass >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${forgetClass}`);
+  checkMaskRatios(ratios, 'diffusionSaliencyMasks');
+  if (o.gradientSamples !== undefined && !(Number.isInteger(o.gradientSamples) && o.gradientSamples >= 1)) throw new RangeError(`gradientSamples must be a positive integer, got ${o.gradientSamples}`);
+  const forgetIdx = indicesOfClasses(train, [forgetClass]);
+  if (forgetIdx.length === 0) throw new Error(`the training data has no image of class ${forgetClass}`);
+  const grads = forgetClassGradients(model, schedule, train, forgetIdx, o);
+  try {
+    return masksFromGradients(grads, ratios);
+  } finally {
+    disposeGradients(grads);
+  }
+}
+
 /**
  * An option the method would ignore, as an error message (null when every given option applies). A silently ignored
  * option is a run the user did not ask for: `--mask-ratio` with semu, or α with GA, which never sees retain data.
@@ -255,13 +297,7 @@ export async function unlearnDiffusion(
   const streams: Generator<Batch, never>[] = [];
   try {
     if ((method === 'salun' && !o.mask) || method === 'semu') {
-      const n = Math.min(o.gradientSamples ?? forgetIdx.length, forgetIdx.length);
-      const grads = diffusionGradients(unlearned, schedule, train, forgetIdx.subarray(0, n), {
-        guidance: o.gradientGuidance ?? 2,
-        seed,
-        onBatch: (done, total) => o.onProgress?.({ phase: 'gradient', step: done, steps: total }),
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
+      const grads = forgetClassGradients(unlearned, schedule, train, forgetIdx, o);
       try {
         if (method === 'salun') {
           mask = maskFromGradients(grads, o.maskRatio ?? 0.5);

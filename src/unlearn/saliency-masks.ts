@@ -10,7 +10,7 @@ import type { Module } from '../nn/module.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { crossEntropy, type Tensor } from '../torch/index.js';
 import { accumulateGradients, disposeGradients, type Gradients } from './blocks/gradients.js';
-import { maskFromGradients, type SaliencyMask } from './blocks/saliency.js';
+import { checkMaskRatios, maskFromGradients, masksFromGradients, type SaliencyMask } from './blocks/saliency.js';
 import { streamLoader } from './stream-loader.js';
 import { getMethod } from './registry.js';
 import { resolveOptions } from './resolve-options.js';
@@ -62,20 +62,13 @@ export interface SaliencyMasksOptions {
 export function saliencyMasks(original: Module, forget: TensorDataset, ratios: readonly number[], o: SaliencyMasksOptions = {}): SaliencyMask[] {
   original.checkLive('saliencyMasks');
   if (forget.size === 0) throw new Error('saliencyMasks: the forget set is empty: there is no gradient to rank weights by');
-  if (ratios.length === 0) throw new RangeError('saliencyMasks: give at least one ratio');
-  for (const r of ratios) if (!(r > 0 && r <= 1)) throw new RangeError(`saliencyMasks: every ratio must be in (0, 1], got ${r}`);
-  if (new Set(ratios).size !== ratios.length) throw new RangeError(`saliencyMasks: ratios repeat (${ratios.join(', ')})`);
+  checkMaskRatios(ratios, 'saliencyMasks');
   const def = getMethod(o.method ?? 'salun');
   const options = resolveOptions(def.name, def.defaults, o.options);
   const loader = streamLoader(forget, { seed: o.seed ?? 0, stream: 'mask', epoch: 0, batchSize: options.batchSize, augment: options.augment });
   const grads = saliencyGradients(original, loader, o.signal);
-  const masks: SaliencyMask[] = [];
   try {
-    for (const r of ratios) masks.push(maskFromGradients(grads, r));
-    return masks;
-  } catch (e) {
-    for (const m of masks) m.dispose();
-    throw e;
+    return masksFromGradients(grads, ratios);
   } finally {
     disposeGradients(grads);
   }

@@ -28,6 +28,15 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   const fromFile = await runCli([...salun, '--mask-file', join(dir, 'mask.safetensors'), '--drop-last', 'false', '--out', join(dir, 'salun-file'), '--json'], dir);
   assert.equal(fromFile.code, 0, fromFile.stderr);
   assert.deepEqual(readFileSync(join(dir, 'salun-file', 'model.safetensors')), readFileSync(join(dir, 'salun', 'model.safetensors')));
+  // lethe diffusion mask makes the same file without the run (one pass, two ratios: with_<ratio>.safetensors each)
+  const masks = await runCli(['diffusion', 'mask', '--from', join(dir, 'ddpm'), '--forget-class', '1', '--gradient-samples', '16', '--mask-ratio', '0.5,0.2', '--out', join(dir, 'masks'), '--json'], dir);
+  assert.equal(masks.code, 0, masks.stderr);
+  assert.deepEqual(readFileSync(join(dir, 'masks', 'with_0.5.safetensors')), readFileSync(join(dir, 'mask.safetensors')));
+  const made = JSON.parse(masks.stdout) as { files: { ratio: number; salient: number }[]; total: number };
+  assert.deepEqual(made.files.map((f) => [f.ratio, f.salient]), [[0.5, Math.floor(0.5 * made.total)], [0.2, Math.floor(0.2 * made.total)]]);
+  const one = await runCli(['diffusion', 'mask', '--from', join(dir, 'ddpm'), '--forget-class', '1', '--gradient-samples', '16', '--out', join(dir, 'one.safetensors'), '--quiet'], dir);
+  assert.equal(one.code, 0, one.stderr);
+  assert.deepEqual(readFileSync(join(dir, 'one.safetensors')), readFileSync(join(dir, 'mask.safetensors')));
   const maskSha = createHash('sha256').update(readFileSync(join(dir, 'mask.safetensors'))).digest('hex');
   const record = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, name, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(record('salun')['savedMask'], { path: join(dir, 'mask.safetensors'), sha256: maskSha });
@@ -57,6 +66,10 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
     [['sample', '--from', join(dir, 'ddpm'), '--clip-x0', 'no', '--out', png], /--clip-x0: expected true or false, got "no"/],
     [['sample', '--from', join(dir, 'salun'), '--weights', 'ema', '--out', png], /--weights ema: '.*salun' has no EMA weights .*; use --weights model or leave --weights out/],
     [['unlearn', '--from', join(dir, 'ddpm'), '--weights', 'raw', '--out', join(dir, 'x')], /--weights/],
+    [['mask', '--from', join(dir, 'ddpm'), '--mask-ratio', '0.5,1.5', '--out', join(dir, 'x')], /--mask-ratio: each ratio must be in \(0, 1\], got '1\.5'/],
+    [['mask', '--from', join(dir, 'ddpm'), '--out', join(dir, 'ddpm', 'm.safetensors')], /--out: '.*m\.safetensors' lies inside the --from input/],
+    [['mask', '--from', join(dir, 'ddpm'), '--mask-ratio', '0.1,0.2', '--out', join(dir, 'ddpm', 'masks')], /--out: '.*masks' lies inside the --from input/],
+    [['mask', '--from', join(dir, 'ddpm'), '--lr', '0.1', '--out', join(dir, 'x')], /--lr does not apply to 'lethe diffusion mask'/],
     [['sample', '--from', join(dir, 'ddpm'), '--per-class', '101', '--out', png], /--per-class: at most 100 columns, got 101/],
   ];
   for (const [args, message] of refusals) {
@@ -101,7 +114,7 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['unlearn', '--from', dir, '--out', out, '--save-mask', join(elsewhere, 'no', 'm')], /--save-mask: directory '.*no' does not exist/],
     [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--lr', '0.1'], /--lr does not apply to 'lethe diffusion sample' \(it is read by train, unlearn\)/],
     [['classifier', '--out', out, '--sampler', 'ddpm'], /--sampler does not apply to 'lethe diffusion classifier' \(it is read by sample, eval\)/],
-    [['classifier', '--out', out, '--forget-class', '2'], /--forget-class does not apply to 'lethe diffusion classifier' \(it is read by train, unlearn, eval\)/],
+    [['classifier', '--out', out, '--forget-class', '2'], /--forget-class does not apply to 'lethe diffusion classifier' \(it is read by train, unlearn, mask, eval\)/],
     [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--drop-last', 'false'], /--drop-last does not apply to 'lethe diffusion sample' \(it is read by train, unlearn\)/],
     [['train', '--out', out, '--ema-warmup', 'no'], /--ema-warmup: expected true or false, got "no"/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--mask-ratio', '0.3'], /--mask-ratio applies to salun only; leave it out for semu/],

@@ -1,11 +1,11 @@
-// lethe diffusion train|unlearn|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
+// lethe diffusion train|unlearn|mask|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
 // work; this file only maps flags to its options, with the same progress, Ctrl-C and error behaviour as the rest).
-import { diffusionClassifierCommand, diffusionEvalCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
+import { diffusionClassifierCommand, diffusionEvalCommand, diffusionMaskCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
 import { checkDiffusionUnlearnOptions, inapplicableOption } from '../../diffusion/unlearn.js';
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
-import { inputFile, outputDir, outputFile, refuseSaveWithMaskFile, print, printJson, refuseInputs, withRun } from './shared.js';
+import { inputFile, maskOutputPaths, outputDir, outputFile, readMaskRatios, refuseSaveWithMaskFile, print, printJson, refuseInputs, withRun } from './shared.js';
 import { refuseFinished } from '../checkpoints.js';
 import { readDiffusionManifest } from '../../diffusion/checkpoint.js';
 
@@ -58,6 +58,7 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'forgetClass', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
   unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', 'seed'],
+  mask: ['from', 'out', 'data', 'weights', 'forgetClass', 'maskRatio', 'gradientSamples', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
   classifier: ['out', 'force', 'data', 'epochs', 'seed'],
@@ -201,6 +202,23 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         }
         return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files }, progress, signal);
       }
+      case 'mask': {
+        // one pass, one file per ratio: --out is the file for one ratio, a directory of with_<ratio>.safetensors for several
+        const ratios = readMaskRatios(o, 'maskRatio');
+        const out = maskOutputPaths(o, ratios, [['--from', from ?? null]]);
+        return diffusionMaskCommand(
+          {
+            model: required(o, 'from', 'the trained diffusion checkpoint'),
+            forgetClass: o.int('forgetClass', { min: 0 }, 0),
+            ratios,
+            out,
+            ...weightsOption(o),
+            ...given({ data: o.string('data'), gradientSamples: o.int('gradientSamples', { min: 1 }), seed: o.int('seed', { min: 0 }) }),
+          },
+          progress,
+          signal,
+        );
+      }
       case 'sample':
         return diffusionSampleCommand(
           {
@@ -239,7 +257,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           signal,
         );
       default:
-        throw new UsageError(`lethe diffusion: unknown subcommand '${String(sub)}'; use train, unlearn, sample, eval or classifier`);
+        throw new UsageError(`lethe diffusion: unknown subcommand '${String(sub)}'; use train, unlearn, mask, sample, eval or classifier`);
     }
   });
   if (o.bool('json')) printJson(result);

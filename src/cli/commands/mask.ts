@@ -2,40 +2,17 @@
 // D_f, one mask per ratio, each written as a file that `lethe unlearn --mask-file` (or `lethe diffusion`'s, for DDPM
 // masks made there) reads. A mask made here for method M and seed S equals, bit for bit, the one
 // `lethe unlearn --method M --seed S --save-mask` writes: the gradient pass replays that run's forget stream.
-import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { getMethod, resolveOptions, saliencyMasks, saveMaskFile, type SaliencyMask } from '../../unlearn/index.js';
 import { UsageError } from '../errors.js';
 import { required, type Opts } from '../options.js';
 import { loadRecipe } from '../recipes.js';
 import { checkMethod, maskFileMetadata, prepareFromCheckpoint } from '../unlearning.js';
 import { dataConfigOf } from '../checkpoints.js';
-import { outputDir, outputFile, print, printJson, withRun } from './shared.js';
+import { maskOutputPaths, print, printJson, readMaskRatios, withRun } from './shared.js';
 import { readMethodOptions } from './unlearn.js';
 import { renderTable } from '../table.js';
 import { tidy } from '../../torch/index.js';
-
-/** --ratio: one ratio or a comma-separated list, each in (0, 1], none repeated (default 0.5, SalUn's). */
-function readRatios(o: Opts): number[] {
-  const raw = o.raw['ratio'];
-  if (raw === undefined) return [0.5];
-  const parts = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
-  const ratios = parts.map((s) => Number(s.trim()));
-  for (const [i, r] of ratios.entries()) {
-    if (parts[i]!.trim() === '' || !(r > 0 && r <= 1)) throw new UsageError(`--ratio: each ratio must be in (0, 1], got '${parts[i]!.trim()}'`);
-  }
-  if (new Set(ratios).size !== ratios.length) throw new UsageError(`--ratio: '${String(raw)}' repeats a ratio`);
-  return ratios;
-}
-
-/** Where each ratio's mask goes: --out itself for one ratio, --out/with_<ratio>.safetensors (the reference's names) for several. */
-function outputPaths(o: Opts, ratios: readonly number[], from: string): string[] {
-  const out = required(o, 'out', ratios.length === 1 ? 'the mask file to write' : 'the directory to write one mask per ratio into');
-  if (ratios.length === 1) return [outputFile('--out', out, [['--from', from]])];
-  const dir = outputDir('--out', out);
-  mkdirSync(dir, { recursive: true });
-  return ratios.map((r) => outputFile('--out', join(dir, `with_${r}.safetensors`), [['--from', from]]));
-}
 
 /** Share of salient entries per parameter tensor: which layers the forgetting gradient points at. */
 function layerShares(masks: readonly SaliencyMask[]): { name: string; size: number; shares: number[] }[] {
@@ -52,8 +29,8 @@ export default async function maskCommand(o: Opts): Promise<void> {
   const method = o.string('method') ?? recipe?.method ?? 'salun';
   checkMethod(method);
   if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
-  const ratios = readRatios(o);
-  const paths = outputPaths(o, ratios, from);
+  const ratios = readMaskRatios(o, 'ratio');
+  const paths = maskOutputPaths(o, ratios, [['--from', from]]);
   const given = readMethodOptions(o, method, recipe?.options ?? {});
   const options = (() => {
     try {

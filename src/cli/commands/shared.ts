@@ -3,12 +3,12 @@ import type { ModelName } from '../../models/index.js';
 import { MODEL_NAMES } from '../../models/spec.js';
 import { FLOAT32_MAX } from '../../torch/dtype.js';
 import { PROTOCOL_RECIPE, type TrainRecipe } from '../../train/recipe.js';
-import { existsSync, mkdtempSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { nearestExisting } from '../../io/atomic.js';
 import { dataConfig, type DataConfig } from '../data.js';
-import { parseKeyValues, scalarValue, type Opts } from '../options.js';
+import { flagName, parseKeyValues, required, scalarValue, type Opts } from '../options.js';
 import { getMethod } from '../../unlearn/index.js';
 import { makeReporter, type Reporter } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
@@ -191,6 +191,32 @@ export function outputDir(flag: string, path: string): string {
     throw new UsageError(`${flag}: cannot create anything in '${base}' (${(e as Error).message}); choose another ${flag}`);
   }
   return p;
+}
+
+/** A list of mask ratios (`--ratio 0.1,0.5`, or a config file's array): each in (0, 1], none repeated; default [0.5], SalUn's. */
+export function readMaskRatios(o: Opts, key: string): number[] {
+  const raw = o.raw[key];
+  if (raw === undefined) return [0.5];
+  const parts = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  const ratios = parts.map((s) => Number(s.trim()));
+  for (const [i, r] of ratios.entries()) {
+    if (parts[i]!.trim() === '' || !(r > 0 && r <= 1)) throw new UsageError(`${flagName(key)}: each ratio must be in (0, 1], got '${parts[i]!.trim()}'`);
+  }
+  if (new Set(ratios).size !== ratios.length) throw new UsageError(`${flagName(key)}: '${String(raw)}' repeats a ratio`);
+  return ratios;
+}
+
+/**
+ * Where each ratio's mask goes: --out itself for one ratio, --out/with_<ratio>.safetensors (the SalUn reference's
+ * names) for several, the directory made now. Checked before any work, as every output.
+ */
+export function maskOutputPaths(o: Opts, ratios: readonly number[], inputs: Inputs): string[] {
+  const out = required(o, 'out', ratios.length === 1 ? 'the mask file to write' : 'the directory to write one mask per ratio into');
+  if (ratios.length === 1) return [outputFile('--out', out, inputs)];
+  const dir = outputDir('--out', out);
+  refuseInputs('--out', dir, inputs);
+  mkdirSync(dir, { recursive: true });
+  return ratios.map((r) => outputFile('--out', join(dir, `with_${r}.safetensors`), inputs));
 }
 
 /** A trained or imported model's accuracy on each part of the data, and the memorisation gap with its definition. */

@@ -87,6 +87,28 @@ export function maskFromGradients(grads: Gradients, ratio: number): SaliencyMask
 }
 
 /**
+ * Checks a list of mask ratios for one gradient pass (saliencyMasks, diffusionSaliencyMasks): at least one, each in
+ * (0, 1], none repeated. `what` starts the message.
+ */
+export function checkMaskRatios(ratios: readonly number[], what: string): void {
+  if (ratios.length === 0) throw new RangeError(`${what}: give at least one ratio`);
+  for (const r of ratios) if (!(r > 0 && r <= 1)) throw new RangeError(`${what}: every ratio must be in (0, 1], got ${r}`);
+  if (new Set(ratios).size !== ratios.length) throw new RangeError(`${what}: ratios repeat (${ratios.join(', ')})`);
+}
+
+/** The masks of several ratios from one set of gradients (left to the caller), all or none: on an error none is kept. */
+export function masksFromGradients(grads: Gradients, ratios: readonly number[]): SaliencyMask[] {
+  const masks: SaliencyMask[] = [];
+  try {
+    for (const r of ratios) masks.push(maskFromGradients(grads, r));
+    return masks;
+  } catch (e) {
+    for (const m of masks) m.dispose();
+    throw e;
+  }
+}
+
+/**
  * Loads a mask from named tensors (e.g. a safetensors file), checking it against the model. Parameters the
  * file does not mention get an all-zero mask: they stay frozen.
  */
