@@ -17,6 +17,8 @@ export interface Reporter {
   update(u: ProgressUpdate): void;
   /** a plain line (clears the bar first) */
   log(line: string): void;
+  /** a line the user must see, even with --quiet: 'lethe: warning: …' */
+  warn(line: string): void;
   /** ends the current bar */
   done(): void;
 }
@@ -62,6 +64,9 @@ class BaseReporter implements Reporter {
   update(_u: ProgressUpdate): void {}
   log(line: string): void {
     this.stream.write(line + '\n');
+  }
+  warn(line: string): void {
+    this.log(`lethe: warning: ${line}`);
   }
   done(): void {}
 }
@@ -117,6 +122,10 @@ class PlainReporter extends BaseReporter {
 
 class SilentReporter extends BaseReporter {
   override log(): void {}
+  // (--quiet silences progress, not warnings)
+  override warn(line: string): void {
+    this.stream.write(`lethe: warning: ${line}\n`);
+  }
 }
 
 /** The reporter for this process: TTY bar, plain lines (no TTY or CI set), or silent (--quiet). */

@@ -29,7 +29,7 @@ import { UNet } from './unet.js';
 import { indicesOfClasses } from './data.js';
 import { settingsDiff } from '../util/settings-diff.js';
 import { diffusionSaliencyMasks, unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
-import { loadMaskFile, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
+import { loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
 
 /** One progress report: a phase, a position in it, and the latest loss when there is one. */
@@ -214,6 +214,8 @@ export interface DiffusionUnlearnCommandOptions {
   gamma?: number;
   /** Forget images used for the mask or subspace gradient (default: all of the class). */
   gradientSamples?: number;
+  /** told each way the maskFile's record differs from this run (other weights, another class); also kept in the manifest */
+  onWarning?: (message: string) => void;
   /** Conditioning dropout of the unlearning losses, in [0, 1) (default 0.1, the reference's train-mode value). */
   condDrop?: number;
   /** Gradient-norm clip before each step (default 1, the reference's grad_clip). */
@@ -246,6 +248,8 @@ export async function diffusionUnlearnCommand(
   try {
     if (o.maskFile !== undefined) loaded = loadMaskFile(model, o.maskFile);
     const sourceSha = weights === 'ema' ? source.ema!.sha256 : source.weights.sha256;
+    const maskWarnings = loaded === null ? [] : maskProvenanceWarnings(loaded.metadata, { model: sourceSha, forgetClass: o.forgetClass });
+    for (const w of maskWarnings) o.onWarning?.(`maskFile: ${w}`);
     const saveTo = o.saveMask;
     const { model: unlearned, result } = await unlearnDiffusion(model, schedule, data.train, {
       method: o.method,
@@ -280,7 +284,7 @@ export async function diffusionUnlearnCommand(
         source: { dir: o.model, sha256: sourceSha },
         dataset: o.data ?? 'fashion-mnist',
         unlearning: result,
-        ...(loaded !== null ? { maskFile: { path: o.maskFile!, sha256: loaded.sha256, format: loaded.format } } : {}),
+        ...(loaded !== null ? { maskFile: { path: o.maskFile!, sha256: loaded.sha256, format: loaded.format, ...(maskWarnings.length > 0 ? { warnings: maskWarnings } : {}) } } : {}),
         ...(savedMask !== null ? { savedMask } : {}),
       });
       return { manifest, result };

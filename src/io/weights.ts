@@ -17,6 +17,8 @@ export interface WeightsFile {
   key: string | null;
   /** SHA-256 of the file's bytes (the ones the tensors were parsed from), for a run's record */
   sha256: string;
+  /** a safetensors file's `__metadata__` strings ({} for a torch.save file, whose pickle holds no such record) */
+  metadata: Record<string, string>;
 }
 
 /**
@@ -36,7 +38,7 @@ export function loadWeightsFile(path: string, o: { key?: string } = {}): Weights
   // (a legacy torch.save pickle goes to the PyTorch reader too, which says how to re-save it)
   if (looksLikeZip(bytes) || looksLikeLegacyTorchSave(bytes)) {
     const c = parsePytorchCheckpoint(bytes, path, o.key === undefined ? {} : { key: o.key });
-    return { tensors: c.tensors, format: 'pytorch', key: c.key, sha256: hash };
+    return { tensors: c.tensors, format: 'pytorch', key: c.key, sha256: hash, metadata: {} };
   }
   let content;
   try {
@@ -48,7 +50,7 @@ export function loadWeightsFile(path: string, o: { key?: string } = {}): Weights
     for (const t of content.tensors.values()) t.dispose();
     throw new Error(`weights file '${path}' is a safetensors file, which holds one flat set of tensors: a key ('${o.key}') applies to PyTorch checkpoints only`);
   }
-  return { tensors: content.tensors, format: 'safetensors', key: null, sha256: hash };
+  return { tensors: content.tensors, format: 'safetensors', key: null, sha256: hash, metadata: content.metadata };
 }
 
 /**

@@ -18,7 +18,7 @@ export type { MethodDefinition, MethodContext, CommonOptions, ProgressEvent, Blo
 export { UnlearnTrainer, NonFiniteLossError, type OptimRecipe, type TrainingSpace } from './trainer.js';
 export { SaliencyMask, maskFromGradients, maskFromTensors } from './blocks/saliency.js';
 export { buildSaliencyMask, saliencyGradients, saliencyMasks, type SaliencyMasksOptions } from './saliency-masks.js';
-export { saveMaskFile, loadMaskFile, MASK_FILE_KIND, type LoadedMaskFile } from './blocks/mask-file.js';
+export { saveMaskFile, loadMaskFile, maskProvenanceWarnings, MASK_FILE_KIND, type LoadedMaskFile, type MaskRunIdentity } from './blocks/mask-file.js';
 export { SvdSubspace, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 export { Curriculum, buildCurriculum, difficultyScores, type CurriculumOptions, type DifficultyScore } from './blocks/curriculum.js';
 export { correctGradients, gateThreshold, CORRECTOR_DEFAULTS, type CorrectorOptions } from './blocks/corrector.js';

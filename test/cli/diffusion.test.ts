@@ -37,10 +37,15 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   const one = await runCli(['diffusion', 'mask', '--from', join(dir, 'ddpm'), '--forget-class', '1', '--gradient-samples', '16', '--out', join(dir, 'one.safetensors'), '--quiet'], dir);
   assert.equal(one.code, 0, one.stderr);
   assert.deepEqual(readFileSync(join(dir, 'one.safetensors')), readFileSync(join(dir, 'mask.safetensors')));
+  // the class-1 mask given to a run forgetting class 2 runs, with a warning that the manifest keeps
+  const otherClass = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'salun', '--forget-class', '2', '--iterations', '1', '--batch-size', '8', '--mask-file', join(dir, 'mask.safetensors'), '--out', join(dir, 'salun-2'), '--quiet'], dir);
+  assert.equal(otherClass.code, 0, otherClass.stderr);
+  assert.match(otherClass.stderr, /^lethe: warning: --mask-file: it was computed for class 1; this run forgets class 2$/m);
   const maskSha = createHash('sha256').update(readFileSync(join(dir, 'mask.safetensors'))).digest('hex');
   const record = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, name, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(record('salun')['savedMask'], { path: join(dir, 'mask.safetensors'), sha256: maskSha });
   assert.deepEqual(record('salun-file')['maskFile'], { path: join(dir, 'mask.safetensors'), sha256: maskSha, format: 'safetensors' });
+  assert.deepEqual((record('salun-2')['maskFile'] as { warnings: string[] }).warnings, ['it was computed for class 1; this run forgets class 2']);
   const trained = (name: string): unknown => (record(name)['unlearning'] as { trainable: number }).trainable;
   assert.equal(trained('salun-file'), trained('salun'));
   assert.equal((record('salun')['unlearning'] as { dropLast: boolean }).dropLast, false);

@@ -64,6 +64,21 @@ test('--save-mask writes the mask the run computed; --mask-file gives the same r
   assert.equal(summary.blocks.mask.salient, ones);
 });
 
+test('a mask file made for another forget set or other weights runs, with a warning (even with --quiet) kept in the manifest', async () => {
+  const other = await runCli(['unlearn', '--from', 'orig', '--forget', 'class:5', '--epochs', '1', '--lr', '0.05', '--quiet', '--method', 'salun', '--mask-file', 'mask.safetensors', '--out', 'e'], dir);
+  assert.equal(other.code, 0, other.stderr);
+  const warning = "it was computed for the forget set 'class:3'; this run forgets 'class:5'";
+  assert.equal(other.stderr.trim(), `lethe: warning: --mask-file: ${warning}`);
+  assert.deepEqual((manifest('e')['maskFile'] as { warnings: string[] }).warnings, [warning]);
+  // another model (trained one more epoch): the weights differ, named by their hashes' first digits
+  const retrained = await runCli(['train', '--model', 'mlp', ...TINY, '--epochs', '3', '--out', 'orig3', '--quiet'], dir);
+  assert.equal(retrained.code, 0, retrained.stderr);
+  const model = await runCli(['unlearn', '--from', 'orig3', '--forget', 'class:3', '--epochs', '1', '--quiet', '--method', 'salun', '--mask-file', 'mask.safetensors', '--json'], dir);
+  assert.equal(model.code, 0, model.stderr);
+  assert.match(model.stderr, /^lethe: warning: --mask-file: it was computed from other weights \(sha256 [0-9a-f]{12}…; this run starts from [0-9a-f]{12}…\)$/m);
+  assert.doesNotMatch(model.stderr, /forget set/);
+});
+
 test("a mask written by DataParallel ('module.' before every name) loads; a part of the model's weights stays frozen", async () => {
   const base = baselineMemory();
   const { tensors } = loadSafetensors(join(dir, 'mask.safetensors'));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { manualSeed, memory, tidy, type Tensor } from '../../src/index.js';
 import { syntheticDataset } from '../../src/data/index.js';
 import { createModel, type ModelSpec } from '../../src/models/index.js';
-import { saliencyMasks, unlearn, type SaliencyMask } from '../../src/unlearn/index.js';
+import { maskProvenanceWarnings, saliencyMasks, unlearn, type SaliencyMask } from '../../src/unlearn/index.js';
 import { baselineMemory } from '../baseline.js';
 
 const spec: ModelSpec = { name: 'mlp', inChannels: 1, numClasses: 4, imageSize: 8, hiddenSizes: [32] };
@@ -63,4 +63,18 @@ test('bad arguments are refused before the gradient pass', () => {
   model.dispose();
   assert.throws(() => saliencyMasks(model, forget, [0.5]), /disposed/);
   assert.deepEqual(memory(), before);
+});
+
+test('a mask file\'s record against the run: other weights, another forget set or selection, another class', () => {
+  const record = { model: 'a'.repeat(64), forget: 'indices:f.json', forgetDigest: 'd1', forgetClass: '1' };
+  assert.deepEqual(maskProvenanceWarnings(record, { model: 'a'.repeat(64), forget: 'indices:f.json', forgetDigest: 'd1' }), []);
+  assert.deepEqual(maskProvenanceWarnings(record, { model: 'b'.repeat(64), forget: 'indices:f.json', forgetDigest: 'd2' }), [
+    `it was computed from other weights (sha256 ${'a'.repeat(12)}…; this run starts from ${'b'.repeat(12)}…)`,
+    "it was computed for another selection of 'indices:f.json' (its indices file changed since)",
+  ]);
+  // another spec is said once (its digest differs too)
+  assert.deepEqual(maskProvenanceWarnings(record, { model: 'a'.repeat(64), forget: 'class:2', forgetDigest: 'd3' }), ["it was computed for the forget set 'indices:f.json'; this run forgets 'class:2'"]);
+  assert.deepEqual(maskProvenanceWarnings(record, { model: 'a'.repeat(64), forgetClass: 3 }), ['it was computed for class 1; this run forgets class 3']);
+  // a file that records nothing (the reference's torch.save masks) raises nothing
+  assert.deepEqual(maskProvenanceWarnings({}, { model: 'x', forget: 'class:1', forgetClass: 2 }), []);
 });

@@ -200,7 +200,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${(e as Error).message}`);
         }
-        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files }, progress, signal);
+        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(w.replace(/^maskFile/, '--mask-file')) }, progress, signal);
       }
       case 'mask': {
         // one pass, one file per ratio: --out is the file for one ratio, a directory of with_<ratio>.safetensors for several

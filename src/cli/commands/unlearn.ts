@@ -1,7 +1,7 @@
 // lethe unlearn: one method (with any blocks) on a trained checkpoint; saves the result with its manifest.
 import { runDistributed } from '../distributed.js';
 import { resolve } from 'node:path';
-import { getMethod, loadMaskFile, saveMaskFile, type LoadedMaskFile, type SaliencyMask } from '../../unlearn/index.js';
+import { getMethod, loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile, type SaliencyMask } from '../../unlearn/index.js';
 import type { Module } from '../../nn/module.js';
 import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
@@ -108,6 +108,8 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
       const ref = referenceDir === null ? null : await referenceMetrics(run, referenceDir, { signal });
       for (const l of run.protocol) reporter.log(`# ${l}`);
       const loaded = maskFile === null ? null : openMaskFile(run.original, maskFile);
+      const maskWarnings = loaded === null ? [] : maskProvenanceWarnings(loaded.metadata, { model: run.manifest.weights.sha256, forget: run.sets.forgetSpec, forgetDigest: run.sets.forgetDigest });
+      for (const w of maskWarnings) reporter.warn(`--mask-file: ${w}`);
       let savedMask: { path: string; sha256: string } | null = null;
       const { model, summary } = await runMethod(run.original, run.manifest.model, run.sets, { method, forget: run.sets.forgetSpec, options, blocks, seed }, {
         reporter,
@@ -143,7 +145,7 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
                 seed,
                 recipe: recipe === null ? null : { method: recipe.method, tuned: recipe.tuned, source: o.string('recipe') },
                 requestedBlocks: blocks,
-                ...(loaded !== null ? { maskFile: { path: maskFile, sha256: loaded.sha256, format: loaded.format } } : {}),
+                ...(loaded !== null ? { maskFile: { path: maskFile, sha256: loaded.sha256, format: loaded.format, ...(maskWarnings.length > 0 ? { warnings: maskWarnings } : {}) } } : {}),
                 ...(savedMask !== null ? { savedMask } : {}),
                 reference: referenceInfo,
               }, o.bool('force'));

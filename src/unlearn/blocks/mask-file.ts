@@ -31,6 +31,40 @@ export interface LoadedMaskFile {
   sha256: string;
   /** The format detected from the file's content. */
   format: 'pytorch' | 'safetensors';
+  /** What the file records of where it came from (saveMaskFile's metadata: model, forget, method, seed, …); {} for a torch.save file. */
+  metadata: Record<string, string>;
+}
+
+/** What a run is, for comparing with where a mask file says it came from. */
+export interface MaskRunIdentity {
+  /** SHA-256 of the weights the run starts from */
+  model: string;
+  /** the forget spec (classifier runs) */
+  forget?: string;
+  /** digest of the forget set it selects (classifier runs) */
+  forgetDigest?: string;
+  /** the class forgotten (DDPM runs) */
+  forgetClass?: number;
+}
+
+/**
+ * Where a mask file says it came from (saveMaskFile's metadata) against the run it is given to: one sentence per
+ * difference (other weights, another forget set), none when it matches or records nothing (a torch.save file). A mask
+ * from elsewhere can be meant (one class's mask tried on another), so this is for a warning and the run's record, not
+ * a refusal.
+ */
+export function maskProvenanceWarnings(metadata: Readonly<Record<string, string>>, run: MaskRunIdentity): string[] {
+  const out: string[] = [];
+  const short = (h: string): string => `${h.slice(0, 12)}…`;
+  if (metadata['model'] !== undefined && metadata['model'] !== run.model) out.push(`it was computed from other weights (sha256 ${short(metadata['model'])}; this run starts from ${short(run.model)})`);
+  if (run.forget !== undefined && metadata['forget'] !== undefined && metadata['forget'] !== run.forget) out.push(`it was computed for the forget set '${metadata['forget']}'; this run forgets '${run.forget}'`);
+  else if (run.forgetDigest !== undefined && metadata['forgetDigest'] !== undefined && metadata['forgetDigest'] !== run.forgetDigest) {
+    out.push(`it was computed for another selection of '${metadata['forget'] ?? run.forget}' (its indices file changed since)`);
+  }
+  if (run.forgetClass !== undefined && metadata['forgetClass'] !== undefined && metadata['forgetClass'] !== String(run.forgetClass)) {
+    out.push(`it was computed for class ${metadata['forgetClass']}; this run forgets class ${run.forgetClass}`);
+  }
+  return out;
 }
 
 /**
@@ -53,7 +87,7 @@ export function loadMaskFile(model: Module, path: string): LoadedMaskFile {
       mask.dispose();
       throw new Error(`mask file '${path}' selects no weight of the model (every entry is 0); nothing could change`);
     }
-    return { mask, sha256: file.sha256, format: file.format };
+    return { mask, sha256: file.sha256, format: file.format, metadata: file.metadata };
   } finally {
     for (const t of file.tensors.values()) t.dispose();
   }
