@@ -116,7 +116,7 @@ export function readDiffusionManifest(dir: string): DiffusionManifest {
     throw new DiffusionCheckpointError(dir, `${DIFFUSION_MANIFEST} is not valid JSON (${(e as Error).message})`);
   }
   if (m.format !== 'lethe-diffusion') {
-    throw new DiffusionCheckpointError(dir, m.format === 'lethe-checkpoint' ? 'this is a classifier checkpoint, not a diffusion model' : 'not a Lethe diffusion checkpoint manifest');
+    throw new DiffusionCheckpointError(dir, m.format === 'lethe-checkpoint' ? 'this is a classifier checkpoint, not a diffusion model (lethe eval, unlearn and mask read those)' : 'not a Lethe diffusion checkpoint manifest');
   }
   if (m.formatVersion !== 1) throw new DiffusionCheckpointError(dir, `unsupported format version ${String(m.formatVersion)}`);
   try {

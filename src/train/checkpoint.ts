@@ -165,7 +165,7 @@ export function readManifest(dir: string): CheckpointManifest {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new CheckpointError(dir, `${MANIFEST} is not a JSON object; the checkpoint is corrupt`);
   const man = m as Partial<CheckpointManifest>;
   if ((man.format as string | undefined) === 'lethe-diffusion') {
-    throw new CheckpointError(dir, 'it is a diffusion model; use lethe diffusion eval / sample / unlearn for it');
+    throw new CheckpointError(dir, 'it is a diffusion model; use lethe diffusion eval / sample / unlearn / mask for it');
   }
   if (man.format !== 'lethe-checkpoint') throw new CheckpointError(dir, `${MANIFEST} is not a Lethe checkpoint manifest`);
   if (man.formatVersion !== 1) throw new CheckpointError(dir, `unsupported checkpoint format version ${String(man.formatVersion)}`);

@@ -1,6 +1,6 @@
 // lethe mask: SalUn's saliency masks on their own, as the reference's generate_mask step — one gradient pass over
-// D_f, one mask per ratio, each written as a file that `lethe unlearn --mask-file` (or `lethe diffusion`'s, for DDPM
-// masks made there) reads. A mask made here for method M and seed S equals, bit for bit, the one
+// D_f, one mask per ratio, each written as a file that `lethe unlearn --mask-file` reads (`lethe diffusion mask` is
+// the same for a DDPM). A mask made here for method M and seed S equals, bit for bit, the one
 // `lethe unlearn --method M --seed S --save-mask` writes: the gradient pass replays that run's forget stream.
 import { resolve } from 'node:path';
 import { getMethod, resolveOptions, saliencyMasks, saveMaskFile, type SaliencyMask } from '../../unlearn/index.js';
@@ -30,7 +30,6 @@ export default async function maskCommand(o: Opts): Promise<void> {
   checkMethod(method);
   if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
   const ratios = readMaskRatios(o, 'ratio');
-  const paths = maskOutputPaths(o, ratios, [['--from', from]]);
   const given = readMethodOptions(o, method, recipe?.options ?? {});
   const options = (() => {
     try {
@@ -39,6 +38,8 @@ export default async function maskCommand(o: Opts): Promise<void> {
       throw new UsageError(`--opt: ${(e as Error).message}`);
     }
   })();
+  // (last of the checks: with several ratios it makes the output directory)
+  const paths = maskOutputPaths(o, ratios, [['--from', from]]);
 
   const made = await withRun(o, async ({ reporter, signal }) => {
     const run = prepareFromCheckpoint(from, o.string('forget'), { dataDir: o.string('dataDir'), flag: '--from' });
