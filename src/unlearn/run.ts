@@ -107,7 +107,6 @@ export interface UnlearnResult {
   usesRetain: boolean;
 }
 
-
 /**
  * The blocks a run of `method` uses (its defaults, or as asked), every setting checked before any work: a misspelt
  * or out-of-range setting is an error now, not after the gradients and SVDs that come before its use. With the
