@@ -263,7 +263,7 @@ test('inputs are never overwritten, a reference must be a retrain, output files 
   writeFileSync(join(d, 'ddpm', 'manifest.json'), JSON.stringify({ format: 'lethe-diffusion', formatVersion: 1 }));
   const diffusion = await runCli(['eval', 'ddpm', '--forget', 'random:0.1'], d);
   assert.equal(diffusion.code, 1);
-  assert.match(errorLine(diffusion), /it is a diffusion model; use lethe diffusion eval \/ sample \/ unlearn for it/);
+  assert.match(errorLine(diffusion), /it is a diffusion model; use lethe diffusion eval \/ sample \/ unlearn \/ mask for it/);
 
   // a bad LETHE_NUM_THREADS is said, not silently replaced
   const threads = await runCli(['doctor'], d, { LETHE_NUM_THREADS: 'abc' });
