@@ -109,7 +109,8 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
       for (const l of run.protocol) reporter.log(`# ${l}`);
       const loaded = maskFile === null ? null : openMaskFile(run.original, maskFile);
       const maskWarnings = loaded === null ? [] : maskProvenanceWarnings(loaded.metadata, { model: run.manifest.weights.sha256, forget: run.sets.forgetSpec, forgetDigest: run.sets.forgetDigest });
-      for (const w of maskWarnings) reporter.warn(`--mask-file: ${w}`);
+      // (every rank of a data-parallel job reads the file; rank 0 alone says so)
+      if (!parallel || parallel.isMaster) for (const w of maskWarnings) reporter.warn(`--mask-file: ${w}`);
       let savedMask: { path: string; sha256: string } | null = null;
       const { model, summary } = await runMethod(run.original, run.manifest.model, run.sets, { method, forget: run.sets.forgetSpec, options, blocks, seed }, {
         reporter,
