@@ -2,7 +2,7 @@
 // run the method (with its blocks), evaluate, and optionally save the result as a checkpoint whose manifest
 // says exactly what produced it.
 import type { Module } from '../nn/module.js';
-import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type MaskBlockOptions, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
+import { BLOCK_SETTINGS, getMethod, methodNames, resolveOptions, unlearn, type CommonOptions, type MaskBlockOptions, type UnlearnResult, type UnlearnRunOptions } from '../unlearn/index.js';
 // the blocks' early check: the command line's, not part of the library's API
 import { runBlocks } from '../unlearn/run.js';
 import { evaluateUnlearningAsync, type EvaluationReport } from '../eval/evaluate.js';
@@ -90,6 +90,16 @@ function progressHandler(reporter: Reporter, label: string, batchSize: number): 
 }
 
 /** Runs one method on prepared data; the caller owns the returned model. */
+/** A method's options from the command line (flags, --opt, recipe) over its defaults; a bad one is a usage error. */
+export function resolveMethodOptions(method: string, given: Record<string, unknown>): CommonOptions {
+  const def = getMethod(method);
+  try {
+    return resolveOptions(def.name, def.defaults, given);
+  } catch (e) {
+    throw new UsageError(`--opt: ${(e as Error).message}`);
+  }
+}
+
 export async function runMethod(
   original: Module,
   spec: CheckpointManifest['model'],
@@ -108,13 +118,7 @@ export async function runMethod(
 ): Promise<{ model: Module; summary: RunSummary }> {
   checkMethod(job.method);
   const def = getMethod(job.method);
-  const options = (() => {
-    try {
-      return resolveOptions(def.name, def.defaults, job.options);
-    } catch (e) {
-      throw new UsageError(`--opt: ${(e as Error).message}`);
-    }
-  })();
+  const options = resolveMethodOptions(job.method, job.options);
   // (the library takes 0 epochs, the original handed back, for tests of a method's set-up; a command line that asks
   // for a run of a method that trains gets an error, whether through --epochs or --opt epochs=0)
   if (def.defaults.epochs > 0 && options.epochs === 0) throw new UsageError(`--opt: method '${def.name}' trains for epochs ≥ 1; epochs=0 would save the original unchanged`);

@@ -159,6 +159,19 @@ export function diffusionGradients(
   }
 }
 
+/**
+ * The forget class's images in `train`, checked first by every entry point: a class of the model, data with the
+ * model's classes, and at least one image of it.
+ */
+function forgetClassIndices(model: UNet, train: TensorDataset, forgetClass: number): Int32Array {
+  const C = model.config.numClasses;
+  if (!Number.isInteger(forgetClass) || forgetClass < 0 || forgetClass >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${forgetClass}`);
+  if (train.numClasses !== C) throw new Error(`the data has ${train.numClasses} classes but the UNet was built for ${C}`);
+  const idx = indicesOfClasses(train, [forgetClass]);
+  if (idx.length === 0) throw new Error(`the training data has no image of class ${forgetClass}`);
+  return idx;
+}
+
 /** What the mask/subspace gradient pass of a run reads from its options. */
 type GradientPassOptions = Pick<DiffusionUnlearnOptions, 'gradientSamples' | 'gradientGuidance' | 'seed' | 'onProgress' | 'signal'>;
 
@@ -187,12 +200,9 @@ export function diffusionSaliencyMasks(
   o: GradientPassOptions = {},
 ): SaliencyMask[] {
   model.checkLive('diffusionSaliencyMasks');
-  const C = model.config.numClasses;
-  if (!Number.isInteger(forgetClass) || forgetClass < 0 || forgetClass >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${forgetClass}`);
+  const forgetIdx = forgetClassIndices(model, train, forgetClass);
   checkMaskRatios(ratios, 'diffusionSaliencyMasks');
   if (o.gradientSamples !== undefined && !(Number.isInteger(o.gradientSamples) && o.gradientSamples >= 1)) throw new RangeError(`gradientSamples must be a positive integer, got ${o.gradientSamples}`);
-  const forgetIdx = indicesOfClasses(train, [forgetClass]);
-  if (forgetIdx.length === 0) throw new Error(`the training data has no image of class ${forgetClass}`);
   const grads = forgetClassGradients(model, schedule, train, forgetIdx, o);
   try {
     return masksFromGradients(grads, ratios);
@@ -273,10 +283,8 @@ export async function unlearnDiffusion(
   const method = o.method;
   const defaults = DIFFUSION_UNLEARN_DEFAULTS[method];
   if (defaults === undefined) throw new Error(`unknown diffusion unlearning method '${String(method)}'; known: ${DIFFUSION_UNLEARN_METHODS.join(', ')}`);
-  const C = model.config.numClasses;
   const f = o.forgetClass;
-  if (!Number.isInteger(f) || f < 0 || f >= C) throw new RangeError(`forgetClass must be a class in [0, ${C}), got ${f}`);
-  if (train.numClasses !== C) throw new Error(`the data has ${train.numClasses} classes but the UNet was built for ${C}`);
+  const forgetIdx = forgetClassIndices(model, train, f);
   checkDiffusionUnlearnOptions(o);
   if (method === 'semu') checkFullRank(model, { ...DDPM_SUBSPACE, ...o.subspace }.fullRank);
   const iterations = o.iterations ?? defaults.iterations;
@@ -287,9 +295,7 @@ export async function unlearnDiffusion(
   const clip = o.gradClip ?? 1;
   const seed = o.seed ?? 0;
   const start = performance.now();
-  const forgetIdx = indicesOfClasses(train, [f]);
   const retainIdx = indicesOfClasses(train, [f], true);
-  if (forgetIdx.length === 0) throw new Error(`the training data has no image of class ${f}`);
   const unlearned = model.clone();
   let mask: SaliencyMask | null = null;
   let subspace: SvdSubspace | null = null;
@@ -337,7 +343,7 @@ export async function unlearnDiffusion(
             loss =
               method === 'ga'
                 ? diffusionLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { condDrop: o.condDrop ?? 0.1 }).neg()
-                : forgetLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { numClasses: C, condDrop: o.condDrop ?? 0.1 });
+                : forgetLoss(unlearned, schedule, toModelRange(fb!.x, size), fb!.y, { numClasses: model.config.numClasses, condDrop: o.condDrop ?? 0.1 });
             if (rb) loss = loss.add(diffusionLoss(unlearned, schedule, toModelRange(rb.x, size), rb.y, { condDrop: o.condDrop ?? 0.1 }).mul(alpha));
           }
           return trainer!.step(loss);

@@ -3,14 +3,12 @@
 // the same for a DDPM). A mask made here for method M and seed S equals, bit for bit, the one
 // `lethe unlearn --method M --seed S --save-mask` writes: the gradient pass replays that run's forget stream.
 import { resolve } from 'node:path';
-import { getMethod, resolveOptions, saliencyMasks, saveMaskFile, type SaliencyMask } from '../../unlearn/index.js';
-import { UsageError } from '../errors.js';
+import { saliencyMasks, saveMaskFile, type SaliencyMask } from '../../unlearn/index.js';
 import { required, type Opts } from '../options.js';
-import { loadRecipe } from '../recipes.js';
-import { checkMethod, maskFileMetadata, prepareFromCheckpoint } from '../unlearning.js';
+import { maskFileMetadata, prepareFromCheckpoint, resolveMethodOptions } from '../unlearning.js';
 import { dataConfigOf } from '../checkpoints.js';
 import { maskOutputPaths, print, printJson, readMaskRatios, withRun } from './shared.js';
-import { readMethodOptions } from './unlearn.js';
+import { readMethodAndRecipe, readMethodOptions } from './unlearn.js';
 import { renderTable } from '../table.js';
 import { tidy } from '../../torch/index.js';
 
@@ -25,19 +23,10 @@ function layerShares(masks: readonly SaliencyMask[]): { name: string; size: numb
 
 export default async function maskCommand(o: Opts): Promise<void> {
   const from = resolve(required(o, 'from', 'the original checkpoint (from lethe train or lethe import)'));
-  const recipe = o.has('recipe') ? loadRecipe(o.string('recipe')!) : null;
-  const method = o.string('method') ?? recipe?.method ?? 'salun';
-  checkMethod(method);
-  if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
+  const { method, recipe } = readMethodAndRecipe(o, 'salun');
   const ratios = readMaskRatios(o, 'ratio');
   const given = readMethodOptions(o, method, recipe?.options ?? {});
-  const options = (() => {
-    try {
-      return resolveOptions(method, getMethod(method).defaults, given);
-    } catch (e) {
-      throw new UsageError(`--opt: ${(e as Error).message}`);
-    }
-  })();
+  const options = resolveMethodOptions(method, given);
   // (last of the checks: with several ratios it makes the output directory)
   const paths = maskOutputPaths(o, ratios, [['--from', from]]);
 

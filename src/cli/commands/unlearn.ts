@@ -5,8 +5,8 @@ import { getMethod, loadMaskFile, maskProvenanceWarnings, saveMaskFile, type Loa
 import type { Module } from '../../nn/module.js';
 import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
-import { loadRecipe, type BlocksSetting } from '../recipes.js';
-import { checkMethod, maskFileMetadata, prepareFromCheckpoint, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
+import { loadRecipe, type BlocksSetting, type UnlearnRecipe } from '../recipes.js';
+import { checkMethod, maskFileMetadata, prepareFromCheckpoint, resolveMethodOptions, referenceMetrics, runMethod, saveUnlearned } from '../unlearning.js';
 import { dataConfigOf, refuseFinished } from '../checkpoints.js';
 import { inputFile, outputDir, outputFile, refuseSaveWithMaskFile, print, printJson, readOptFlags, refuseInputs, withOptFlags, withRun } from './shared.js';
 import { metricsTable } from './eval.js';
@@ -42,6 +42,19 @@ function blockFlag(o: Opts, key: 'subspace' | 'curriculum'): Record<string, unkn
 /** Whether a run of `method` with these block settings uses a saliency mask. */
 function usesMask(method: string, b: BlocksSetting): boolean {
   return b.mask === undefined ? getMethod(method).defaultBlocks?.mask === true : b.mask !== false;
+}
+
+/**
+ * --method and --recipe: the method named (or the recipe's, or `fallback`), checked, and the recipe, which must be
+ * that method's. Without a fallback a method is required.
+ */
+export function readMethodAndRecipe(o: Opts, fallback?: string): { method: string; recipe: UnlearnRecipe | null } {
+  const recipe = o.has('recipe') ? loadRecipe(o.string('recipe')!) : null;
+  const method = o.string('method') ?? recipe?.method ?? fallback;
+  if (method === undefined) throw new UsageError('--method: required (or give a --recipe that names one)');
+  checkMethod(method);
+  if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
+  return { method, recipe };
 }
 
 export function readBlocks(o: Opts, method: string, base: BlocksSetting = {}): BlocksSetting {
@@ -85,11 +98,7 @@ function openMaskFile(model: Module, path: string): LoadedMaskFile {
 
 export default async function unlearnCommand(o: Opts): Promise<void> {
   const from = resolve(required(o, 'from', 'the checkpoint to unlearn from, made by lethe train'));
-  const recipe = o.has('recipe') ? loadRecipe(o.string('recipe')!) : null;
-  const method = o.string('method') ?? recipe?.method;
-  if (method === undefined) throw new UsageError('--method: required (or give a --recipe that names one)');
-  checkMethod(method);
-  if (recipe !== null && recipe.method !== method) throw new UsageError(`--recipe: it is a recipe for '${recipe.method}', not '${method}'`);
+  const { method, recipe } = readMethodAndRecipe(o);
   const options = readMethodOptions(o, method, recipe?.options ?? {});
   const blocks = readBlocks(o, method, recipe?.blocks ?? {});
   const out = o.has('out') ? outputDir('--out', o.string('out')!) : null;
@@ -123,7 +132,7 @@ export default async function unlearnCommand(o: Opts): Promise<void> {
           ? {
               mask: {
                 onBuilt: (m: SaliencyMask) => {
-                  const entry = saveMaskFile(saveMask, m, maskFileMetadata(run, method, seed, Number(options['batchSize'] ?? getMethod(method).defaults.batchSize)));
+                  const entry = saveMaskFile(saveMask, m, maskFileMetadata(run, method, seed, resolveMethodOptions(method, options).batchSize));
                   savedMask = { path: saveMask, sha256: entry.sha256 };
                   reporter.log(`saliency mask (ratio ${m.ratio.toFixed(4)}) saved → ${saveMask}`);
                 },
