@@ -237,14 +237,14 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
   const diffusion = commonOptions(
     program
       .command('diffusion')
-      .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA)')
+      .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA, ESD)')
       .argument('<subcommand>', 'train | unlearn | mask | sample | eval | classifier'),
   )
     .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier), PNG file (sample), mask file or directory (mask)')
     .option('--force', 'train, unlearn, classifier: replace a finished checkpoint in --out (never an input)')
     .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, mask, sample, eval)')
     .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
-    .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga')
+    .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga | esd')
     .option('--forget-class <k>', 'unlearn/mask/eval: the class to forget (default 0); train: leave it out of the training data (the retrain reference)')
     .option('--iterations <n>', 'train/unlearn iterations')
     .option('--batch-size <n>', 'train/unlearn batch size')
@@ -255,7 +255,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--ema-warmup <bool>', 'train: warm the EMA decay up as min(d, (1+n)/(10+n)) (default true; false = the reference\u2019s fixed decay)')
     .option('--drop-last <bool>', 'train/unlearn: drop each pass\u2019s last partial batch (default true; false = the reference\u2019s loaders)')
     .option('--cond-drop <p>', 'train/unlearn: conditioning dropout to the null class (default 0.1)')
-    .option('--grad-clip <x>', 'unlearn: gradient-norm clip before each step (default 1)')
+    .option('--grad-clip <x>', 'unlearn: gradient-norm clip before each step (default 1; esd: none, as its reference)')
     .option('--unet <size>', 'train: tiny | small (default) | base')
     .option('--weights <which>', 'unlearn/mask/sample/eval: auto (default: the EMA weights when the checkpoint has them) | ema | model (the raw weights, which the reference unlearns and samples)')
     .option('--alpha <x>', 'unlearn (salun, ga; semu with --use-retain): weight of the remaining-class diffusion loss (default 1e-3)')
@@ -265,6 +265,10 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--gamma <x>', 'unlearn (semu): explained-variance ratio')
     .option('--gradient-samples <n>', 'unlearn, mask: forget-class images for the mask/subspace gradient (default all)')
     .option('--use-retain [bool]', 'unlearn: add α × the remaining-class diffusion loss (salun, ga: default true, as the reference; semu: default false, true = its retain variant)')
+    .option('--negative-guidance <x>', 'unlearn (esd): η of the target ε(∅) − η·(ε(c) − ε(∅)) of the frozen original (default 1)')
+    .option('--xt-source <s>', 'unlearn (esd): where x_t comes from: unlearned (default: sampled from the model being trained, as the ESD code) | original (sampled from the frozen model) | data (noised real images of the class)')
+    .option('--xt-guidance <w>', 'unlearn (esd): guidance of the sampling that makes x_t (default 2 = ESD\u2019s start_guidance 3)')
+    .option('--xt-steps <n>', 'unlearn (esd): DDIM steps of that sampling (default 50)')
     .option('--classifier <dir>', 'eval: the evaluation classifier checkpoint')
     .option('--samples-forget <n>', 'eval: samples of the forgotten class')
     .option('--samples-per-class <n>', 'eval: samples per remaining class')
@@ -282,6 +286,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     'lethe diffusion classifier --out runs/fmnist-classifier',
     'lethe diffusion train --out runs/ddpm-retrain --iterations 3000 --forget-class 1   # the retrain reference: never sees class 1',
     'lethe diffusion unlearn --from runs/ddpm --method salun --forget-class 1 --out runs/ddpm-salun',
+    'lethe diffusion unlearn --from runs/ddpm --method esd --forget-class 1 --out runs/ddpm-esd   # ESD: 1000 single-image steps, no data read',
     'lethe diffusion mask --from runs/ddpm --forget-class 1 --mask-ratio 0.3,0.5,0.7 --out masks   # masks alone, for --mask-file',
     'lethe diffusion sample --from runs/ddpm-salun --out grid.png',
     'lethe diffusion eval --from runs/ddpm-salun --classifier runs/fmnist-classifier --forget-class 1 --grid eval.png',

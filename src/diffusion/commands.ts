@@ -29,6 +29,7 @@ import { UNet } from './unet.js';
 import { indicesOfClasses } from './data.js';
 import { settingsDiff } from '../util/settings-diff.js';
 import { diffusionSaliencyMasks, unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
+import type { EsdXtSource } from './esd.js';
 import { loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
 
@@ -188,7 +189,7 @@ export interface DiffusionUnlearnCommandOptions {
   weights?: 'auto' | 'ema' | 'model';
   /** Output checkpoint directory. */
   out: string;
-  /** 'salun', 'semu', 'ft' or 'ga'. */
+  /** 'salun', 'semu', 'ft', 'ga' or 'esd'. */
   method: DiffusionUnlearnMethod;
   /** The class to forget. */
   forgetClass: number;
@@ -218,8 +219,16 @@ export interface DiffusionUnlearnCommandOptions {
   onWarning?: (message: string) => void;
   /** Conditioning dropout of the unlearning losses, in [0, 1) (default 0.1, the reference's train-mode value). */
   condDrop?: number;
-  /** Gradient-norm clip before each step (default 1, the reference's grad_clip). */
+  /** Gradient-norm clip before each step (default 1, the reference's grad_clip; esd: none). */
   gradClip?: number;
+  /** esd: η of its target (default 1). */
+  negativeGuidance?: number;
+  /** esd: where x_t comes from (default 'unlearned'; see esd.ts). */
+  xtSource?: EsdXtSource;
+  /** esd: guidance w of the sampling that makes x_t (default 2). */
+  xtGuidance?: number;
+  /** esd: DDIM steps of that sampling (default 50). */
+  xtSteps?: number;
   /** Drop each pass's last partial batch (default true; the reference's loaders keep it: false). */
   dropLast?: boolean;
   /** Seeds the unlearning run (default 0). */
@@ -274,6 +283,10 @@ export async function diffusionUnlearnCommand(
       ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
       ...(o.gradClip !== undefined ? { gradClip: o.gradClip } : {}),
       ...(o.dropLast !== undefined ? { dropLast: o.dropLast } : {}),
+      ...(o.negativeGuidance !== undefined ? { negativeGuidance: o.negativeGuidance } : {}),
+      ...(o.xtSource !== undefined ? { xtSource: o.xtSource } : {}),
+      ...(o.xtGuidance !== undefined ? { xtGuidance: o.xtGuidance } : {}),
+      ...(o.xtSteps !== undefined ? { xtSteps: o.xtSteps } : {}),
       seed: o.seed ?? 0,
       onProgress: (p) => progress?.({ phase: p.phase, step: p.step, steps: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) }),
       ...(signal ? { signal } : {}),

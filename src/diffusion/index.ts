@@ -1,10 +1,10 @@
 // Generative unlearning: a class-conditional DDPM with classifier-free guidance, its samplers, the diffusion
-// versions of SalUn, SEMU, FT and GA, and the evaluation (UA, classifier-feature Fréchet distance, sample grids).
+// versions of SalUn, SEMU, FT and GA, the ESD baseline, and the evaluation (UA, classifier-feature Fréchet distance, sample grids).
 export { UNET_PRESETS, resolveUNetConfig, type UNetConfig, type UNetPreset } from './config.js';
 export { UNet, ResBlock, AttnBlock, timestepEmbedding } from './unet.js';
 export { NoiseSchedule, timestepTensor, type ScheduleOptions } from './schedule.js';
 export { diffusionLoss, forgetLoss, guidedPrediction, guide, noiseLoss, dropConditioning, type NoisePredictor, type DiffusionLossOptions, type ForgetLossOptions } from './loss.js';
-export { ddpmStep, ddimStep, ddimTimesteps, sampleImages, type SampleOptions, type DdimStepOptions, type DdpmVariance } from './samplers.js';
+export { ddpmStep, ddimStep, guidedDdimStep, ddimTimesteps, sampleImages, type SampleOptions, type DdimStepOptions, type DdpmVariance } from './samplers.js';
 export { Ema } from './ema.js';
 export { toModelRange, toClassifierInput, indicesOfClasses, cycleBatches } from './data.js';
 export { trainDiffusion, type DiffusionTrainOptions, type DiffusionTrainResult, type DiffusionTrainState } from './train.js';
@@ -19,6 +19,7 @@ export {
   type DiffusionUnlearnOptions,
   type DiffusionUnlearnResult,
 } from './unlearn.js';
+export { esdLoss, esdTarget, esdTimestep, esdNoisyImages, esdSettings, sampleDown, ESD_DEFAULTS, ESD_XT_SOURCES, type EsdSettings, type EsdXtSource, type EsdSampler } from './esd.js';
 export { frechetDistance, frechetFromStats, gaussianStats, sqrtmPsd, type GaussianStats } from './frechet.js';
 export { evaluateGenerator, classifyImages, realFeatures, gridLabels, pickPerClass, FRECHET_NOTE, type GenerationReport, type GenerationEvalOptions } from './evaluate.js';
 export { trainEvalClassifier, EVAL_CLASSIFIER_SPEC, EVAL_CLASSIFIER_RECIPE } from './classifier.js';

@@ -60,6 +60,18 @@ export function ddimStep(schedule: NoiseSchedule, xt: Tensor, t: number, tPrev: 
 }
 
 /**
+ * One guided DDIM step of a sampling loop over `seq`: ε̂ = (1 + w)·ε(x, c) − w·ε(x, ∅) at seq[i], then x moves from
+ * seq[i] to seq[i − 1] (to x_0 after seq[0]). z: the step's noise when η > 0.
+ */
+export function guidedDdimStep(model: NoisePredictor, schedule: NoiseSchedule, x: Tensor, y: Tensor, seq: readonly number[], i: number, guidance: number, o: DdimStepOptions, z: Tensor | null): Tensor {
+  const t = seq[i]!;
+  return tidy(() => {
+    const eps = guidedPrediction(model, x, timestepTensor(new Array<number>(x.shape[0]!).fill(t)), y, guidance);
+    return ddimStep(schedule, x, t, i > 0 ? seq[i - 1]! : -1, eps, z, o);
+  });
+}
+
+/**
  * The DDIM timestep sequence with `steps` uniformly skipped steps: 0, k, 2k, … < T (k = ⌊T/steps⌋), as the
  * reference's range(0, T, skip). When steps does not divide T this is more than `steps` timesteps (T = 1000,
  * steps = 3: 0, 333, 666, 999), exactly as the reference samples.
@@ -140,9 +152,9 @@ export async function sampleImages(
           const next = keep(
             tidy(() =>
               noGrad(() => {
+                if (sampler === 'ddim') return guidedDdimStep(model, schedule, x, y, seq, i, guidance, { eta, clipX0: o.clipX0 ?? true }, eta > 0 ? randnLike(x) : null);
                 const eps = guidedPrediction(model, x, timestepTensor(new Array<number>(ys.length).fill(t)), y, guidance);
-                if (sampler === 'ddpm') return ddpmStep(schedule, x, t, eps, t > 0 ? randnLike(x) : null, variance);
-                return ddimStep(schedule, x, t, i > 0 ? seq[i - 1]! : -1, eps, eta > 0 ? randnLike(x) : null, { eta, clipX0: o.clipX0 ?? true });
+                return ddpmStep(schedule, x, t, eps, t > 0 ? randnLike(x) : null, variance);
               }),
             ),
           );

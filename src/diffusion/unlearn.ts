@@ -8,6 +8,8 @@
 //          same forgetting loss, without retain data unless useRetain (then + α · diffusion loss on D_r).
 //   ft     fine-tuning: the diffusion loss on D_r only.
 //   ga     gradient ascent: minus the diffusion loss on D_f.
+//   esd    ESD (esd.ts): regress ε_θ(x_t, c_f) on the frozen original's prediction guided away from c_f, x_t sampled
+//          from the model for c_f; needs neither D_f's images (by default) nor D_r.
 //
 // The saliency mask (blocks/saliency.ts), SVD subspace (blocks/subspace.ts), gradient accumulation
 // (blocks/gradients.ts) and the masked/subspace optimizer step (unlearn/trainer.ts) are the classification
@@ -26,26 +28,33 @@ import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, type S
 import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
+import { ESD_DEFAULTS, esdLoss, esdNoisyImages, esdSettings, esdTimestep, type EsdSettings, type EsdXtSource } from './esd.js';
+import { ddimTimesteps } from './samplers.js';
+import { Rng } from '../data/random.js';
+import { tensor } from '../torch/index.js';
+import { timestepTensor } from './schedule.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 
 /** The DDPM reference's subspace (research/semu.md §1.8): a rank per input channel, attention layers at full rank. */
 export const DDPM_SUBSPACE: SubspaceOptions = { channelRanks: 'per-channel', fullRank: 'attn' };
 
-/** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f. */
-export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga';
+/** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f, ESD. */
+export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga' | 'esd';
 /** Every DiffusionUnlearnMethod, in help order. */
-export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga'];
+export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga', 'esd'];
 
 /**
  * The reference's settings per method: SalUn's DDPM config (cifar10_saliency_unlearn.yml) for salun, ft and ga, whose
- * `--method ga` keeps the loop's α · retain loss (loss = −L(D_f) + α·L(D_r)); SEMU's DDPM config for semu.
+ * `--method ga` keeps the loop's α · retain loss (loss = −L(D_f) + α·L(D_r)); SEMU's DDPM config for semu; ESD's
+ * train-esd.py for esd (one image per iteration, no gradient clipping: gradClip null).
  */
-export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterations: number; batchSize: number; lr: number; useRetain: boolean }> = {
-  salun: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
-  semu: { iterations: 1000, batchSize: 64, lr: 1e-3, useRetain: false },
-  ft: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
-  ga: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true },
+export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterations: number; batchSize: number; lr: number; useRetain: boolean; gradClip: number | null }> = {
+  salun: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true, gradClip: 1 },
+  semu: { iterations: 1000, batchSize: 64, lr: 1e-3, useRetain: false, gradClip: 1 },
+  ft: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true, gradClip: 1 },
+  ga: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true, gradClip: 1 },
+  esd: { iterations: 1000, batchSize: 1, lr: 1e-5, useRetain: false, gradClip: null },
 };
 
 /**
@@ -67,7 +76,7 @@ export interface DiffusionUnlearnOptions {
   alpha?: number;
   /** salun, ga: add α · retain loss (default true, as the reference's loop); semu: the semu_unlearn_retrain variant (default false) */
   useRetain?: boolean;
-  /** gradient-norm clip before the (masked) step (default 1) */
+  /** gradient-norm clip before the (masked) step (default 1; esd: none, as its reference) */
   gradClip?: number;
   /** conditioning dropout during unlearning (default 0.1: the reference keeps train-mode cond-drop on) */
   condDrop?: number;
@@ -85,6 +94,14 @@ export interface DiffusionUnlearnOptions {
   gradientSamples?: number;
   /** semu: subspace options over DDPM_SUBSPACE (γ default 0.95, projection 'orthogonal', per-channel ranks, attention at full rank) */
   subspace?: SubspaceOptions;
+  /** esd: η of the target ε*(∅) − η·(ε*(c) − ε*(∅)) (default 1) */
+  negativeGuidance?: number;
+  /** esd: where x_t comes from: 'unlearned' (default, the paper's code), 'original' or 'data' (see esd.ts) */
+  xtSource?: EsdXtSource;
+  /** esd: guidance w of the sampling that makes x_t (default 2 = the reference's start_guidance 3) */
+  xtGuidance?: number;
+  /** esd: DDIM steps of that sampling (default 50) */
+  xtSteps?: number;
   /** Seeds batches, timesteps and noise (default 0). */
   seed?: number;
   /** Called after each gradient batch and each unlearning step. */
@@ -119,6 +136,10 @@ export interface DiffusionUnlearnResult {
   totalParameters: number;
   /** per-layer ranks of the SEMU subspace */
   ranks?: Record<string, number>;
+  /** ESD's settings */
+  esd?: EsdSettings;
+  /** The gradient-norm clip used (null: none). */
+  gradClip: number | null;
   /** mean loss per block of 50 iterations */
   lossHistory: number[];
   /** Wall time of the run. */
@@ -219,10 +240,15 @@ export function inapplicableOption(
   method: DiffusionUnlearnMethod,
   // (only whether the mask and the hook are given matters: a command line passes its file names)
   o: Omit<DiffusionUnlearnOptions, 'method' | 'mask' | 'onMaskBuilt'> & { mask?: unknown; onMaskBuilt?: unknown },
-): { option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance'; problem: string } | null {
+): {
+  option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance' | 'condDrop' | 'dropLast' | 'negativeGuidance' | 'xtSource' | 'xtGuidance' | 'xtSteps';
+  problem: string;
+} | null {
   const retainOptional = method === 'salun' || method === 'semu' || method === 'ga';
   const retainLoss = retainOptional && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
   const gradientPass = method === 'semu' || (method === 'salun' && o.mask === undefined);
+  const esd = method === 'esd';
+  const sampledXt = esd && (o.xtSource ?? ESD_DEFAULTS.xtSource) !== 'data';
   const rules: [NonNullable<ReturnType<typeof inapplicableOption>>['option'], boolean, string][] = [
     ['mask', o.mask !== undefined, method === 'salun' ? '' : 'applies to salun only'],
     ['onMaskBuilt', o.onMaskBuilt !== undefined, method === 'salun' ? (o.mask === undefined ? '' : 'is never called with a precomputed mask') : 'applies to salun only'],
@@ -232,6 +258,12 @@ export function inapplicableOption(
     ['alpha', o.alpha !== undefined, retainLoss ? '' : `weighs the remaining-class loss, which ${method} ${method === 'semu' ? 'adds only with useRetain' : retainOptional ? 'does not add with useRetain false' : 'does not have'}`],
     ['gradientSamples', o.gradientSamples !== undefined, gradientPass ? '' : `sizes the mask/subspace gradient pass, which ${method} does not make`],
     ['gradientGuidance', o.gradientGuidance !== undefined, gradientPass ? '' : `weighs the mask/subspace gradient pass, which ${method} does not make`],
+    ['condDrop', o.condDrop !== undefined, esd ? 'drops conditioning in the losses, which esd does not (its target fixes the class and the null class)' : ''],
+    ['dropLast', o.dropLast !== undefined, sampledXt ? 'shapes the batches of real images, which esd reads only with xtSource data' : ''],
+    ['negativeGuidance', o.negativeGuidance !== undefined, esd ? '' : 'applies to esd only'],
+    ['xtSource', o.xtSource !== undefined, esd ? '' : 'applies to esd only'],
+    ['xtGuidance', o.xtGuidance !== undefined, sampledXt ? '' : esd ? 'guides the sampling of x_t, which xtSource data does not do' : 'applies to esd only'],
+    ['xtSteps', o.xtSteps !== undefined, sampledXt ? '' : esd ? 'counts the sampling steps of x_t, which xtSource data does not take' : 'applies to esd only'],
   ];
   for (const [option, given, problem] of rules) if (given && problem !== '') return { option, problem: `${problem}; leave it out for ${method}` };
   return null;
@@ -264,11 +296,25 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
     refuseUnknownKeys('subspace', o.subspace, Object.keys(SUBSPACE_DEFAULTS));
     subspaceSettings(o.subspace);
   }
+  if (o.method === 'esd') esdOptions(o);
+}
+
+/** ESD's settings from a run's options; with the schedule's T, xtSteps is checked against it too. */
+function esdOptions(o: DiffusionUnlearnOptions, timesteps?: number): EsdSettings {
+  return esdSettings(
+    {
+      ...(o.negativeGuidance !== undefined ? { negativeGuidance: o.negativeGuidance } : {}),
+      ...(o.xtSource !== undefined ? { xtSource: o.xtSource } : {}),
+      ...(o.xtGuidance !== undefined ? { xtGuidance: o.xtGuidance } : {}),
+      ...(o.xtSteps !== undefined ? { xtSteps: o.xtSteps } : {}),
+    },
+    timesteps,
+  );
 }
 
 const DIFFUSION_UNLEARN_KEYS = [
   'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'dropLast', 'maskRatio', 'mask', 'onMaskBuilt',
-  'gradientGuidance', 'gradientSamples', 'subspace', 'seed', 'onProgress', 'signal',
+  'gradientGuidance', 'gradientSamples', 'subspace', 'negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps', 'seed', 'onProgress', 'signal',
 ] as const satisfies readonly (keyof DiffusionUnlearnOptions)[];
 
 /** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
@@ -292,9 +338,11 @@ export async function unlearnDiffusion(
   const lr = o.lr ?? defaults.lr;
   const alpha = o.alpha ?? 1e-3;
   const useRetain = o.useRetain ?? defaults.useRetain;
-  const clip = o.gradClip ?? 1;
+  const clip = o.gradClip ?? defaults.gradClip;
+  const esd = method === 'esd' ? esdOptions(o, schedule.timesteps) : null;
   const seed = o.seed ?? 0;
   const start = performance.now();
+  const wasTraining = model.training;
   const retainIdx = indicesOfClasses(train, [f], true);
   const unlearned = model.clone();
   let mask: SaliencyMask | null = null;
@@ -315,8 +363,8 @@ export async function unlearnDiffusion(
     }
     const space = method === 'salun' ? { mask: o.mask ?? mask! } : method === 'semu' ? { subspace: subspace! } : {};
     // the gradient is clipped in the training space: all or masked weights, or SEMU's cores
-    trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, clipNorm: clip }, space, `diffusion ${method}`);
-    const needForget = method !== 'ft';
+    trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, ...(clip !== null ? { clipNorm: clip } : {}) }, space, `diffusion ${method}`);
+    const needForget = method !== 'ft' && (esd === null || esd.xtSource === 'data');
     const needRetain = method === 'ft' || useRetain;
     const dropLast = o.dropLast ?? true;
     const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget', dropLast }) : null;
@@ -325,6 +373,10 @@ export async function unlearnDiffusion(
     if (retain) streams.push(retain);
     const size = unlearned.config.imageSize;
     const lossHistory: number[] = [];
+    // ESD: the frozen original gives the target (the input model, read under noGrad in eval mode and never stepped)
+    const esdSeq = esd ? ddimTimesteps(schedule.timesteps, esd.xtSteps) : [];
+    const esdRng = new Rng(deriveSeed(seed, 'esd-timestep'));
+    if (esd) model.train(false);
     let blockSum = 0;
     let blockN = 0;
     unlearned.train();
@@ -336,7 +388,14 @@ export async function unlearnDiffusion(
       try {
         value = tidy(() => {
           let loss: Tensor;
-          if (method === 'ft') {
+          if (esd) {
+            const b = fb ? fb.x.shape[0]! : batchSize;
+            const y = tensor(new BigInt64Array(b).fill(BigInt(f)));
+            const step = esdTimestep(esdSeq, schedule.timesteps, esdRng);
+            const from = fb ? { x0: toModelRange(fb.x, size) } : { sampler: esd.xtSource === 'original' ? model : unlearned };
+            const xt = esdNoisyImages(schedule, esd, esdSeq, step, y, [b, unlearned.config.inChannels, size, size], from);
+            loss = esdLoss(unlearned, model, xt, timestepTensor(new Array<number>(b).fill(step.t)), y, esd.negativeGuidance);
+          } else if (method === 'ft') {
             loss = diffusionLoss(unlearned, schedule, toModelRange(rb!.x, size), rb!.y, { condDrop: o.condDrop ?? 0.1 });
           } else {
             // the reference's loop: loss = forget_loss + α · remain_loss, whatever the forget loss
@@ -375,6 +434,8 @@ export async function unlearnDiffusion(
       trainable: trainer.trainableCount(),
       totalParameters: unlearned.numParameters(),
       ...(subspace ? { ranks: subspace.ranks() } : {}),
+      ...(esd ? { esd } : {}),
+      gradClip: clip,
       lossHistory,
       seconds: (performance.now() - start) / 1000,
     };
@@ -385,6 +446,7 @@ export async function unlearnDiffusion(
     throw e;
   } finally {
     for (const s of streams) s.return(undefined as never);
+    model.train(wasTraining);
     trainer?.dispose();
     mask?.dispose();
     subspace?.dispose();

@@ -49,6 +49,11 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   const trained = (name: string): unknown => (record(name)['unlearning'] as { trainable: number }).trainable;
   assert.equal(trained('salun-file'), trained('salun'));
   assert.equal((record('salun')['unlearning'] as { dropLast: boolean }).dropLast, false);
+  // ESD reads no images by default: x_t is sampled from the model; its settings are in the manifest
+  const esd = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'esd', '--forget-class', '2', '--iterations', '2', '--xt-steps', '4', '--negative-guidance', '1.5', '--out', join(dir, 'esd'), '--json'], dir);
+  assert.equal(esd.code, 0, esd.stderr);
+  const esdRun = record('esd')['unlearning'] as { esd: unknown; gradClip: unknown; batchSize: number; lr: number };
+  assert.deepEqual([esdRun.esd, esdRun.gradClip, esdRun.batchSize, esdRun.lr], [{ negativeGuidance: 1.5, xtSource: 'unlearned', xtGuidance: 2, xtSteps: 4 }, null, 1, 1e-5]);
   const png = join(dir, 'grid.png');
   const s = await runCli(['diffusion', 'sample', '--from', join(dir, 'salun'), '--out', png, '--per-class', '2', '--steps', '3', '--json'], dir);
   assert.equal(s.code, 0, s.stderr);
@@ -65,6 +70,7 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
     // ranges that depend on the model are read from its manifest, before the weights and data load
     [['unlearn', '--from', join(dir, 'ddpm'), '--forget-class', '10', '--iterations', '1', '--out', join(dir, 'x')], /--forget-class: 10 is not a class of '.*ddpm' \(it has classes 0 to 9\)/],
     [['sample', '--from', join(dir, 'ddpm'), '--steps', '21', '--out', png], /--steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
+    [['unlearn', '--from', join(dir, 'ddpm'), '--method', 'esd', '--xt-steps', '21', '--out', join(dir, 'x')], /--xt-steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
     [['sample', '--from', join(dir, 'ddpm'), '--eta', '-1', '--out', png], /--eta: must be ≥ 0/],
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--steps', '5', '--out', png], /--steps applies to the ddim sampler only/],
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--clip-x0', 'false', '--out', png], /--clip-x0 applies to the ddim sampler only/],
@@ -132,6 +138,11 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['train', '--out', out, '--ema-decay', '1'], /--ema-decay: must be in \[0, 1\), got 1/],
     [['unlearn', '--from', dir, '--out', out, '--cond-drop', '-0.1'], /--cond-drop: must be in \[0, 1\), got -0.1/],
     [['unlearn', '--from', dir, '--out', out, '--grad-clip', '0'], /--grad-clip: must be positive, got 0/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--cond-drop', '0.1'], /--cond-drop drops conditioning in the losses, which esd does not/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--xt-source', 'data', '--xt-guidance', '1'], /--xt-guidance guides the sampling of x_t, which --xt-source data does not do; leave it out for esd/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--xt-source', 'noise'], /--xt-source/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'salun', '--negative-guidance', '2'], /--negative-guidance applies to esd only; leave it out for salun/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--drop-last', 'false'], /--drop-last shapes the batches of real images, which esd reads only with --xt-source data/],
     [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--warmup', '5'], /--warmup does not apply to 'lethe diffusion sample' \(it is read by train\)/],
   ];
   for (const [args, message] of cases) {

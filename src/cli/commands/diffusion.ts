@@ -1,7 +1,8 @@
 // lethe diffusion train|unlearn|mask|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
 // work; this file only maps flags to its options, with the same progress, Ctrl-C and error behaviour as the rest).
 import { diffusionClassifierCommand, diffusionEvalCommand, diffusionMaskCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
-import { checkDiffusionUnlearnOptions, inapplicableOption } from '../../diffusion/unlearn.js';
+import { checkDiffusionUnlearnOptions, DIFFUSION_UNLEARN_METHODS, inapplicableOption } from '../../diffusion/unlearn.js';
+import { ESD_XT_SOURCES } from '../../diffusion/esd.js';
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
@@ -44,11 +45,13 @@ function checkAgainstModel(o: Opts, from: string | undefined): void {
   if (!hasEma && o.string('weights') === 'ema') throw new UsageError(`--weights ema: '${from}' has no EMA weights (an unlearned checkpoint keeps only its weights); use --weights model or leave --weights out`);
   const forgetClass = o.int('forgetClass', { min: 0 });
   if (forgetClass !== undefined && forgetClass >= numClasses) throw new UsageError(`--forget-class: ${forgetClass} is not a class of '${from}' (it has classes 0 to ${numClasses - 1})`);
-  const steps = o.int('steps', { min: 1 });
-  if (steps !== undefined && steps > timesteps) throw new UsageError(`--steps: ${steps} is more than the ${timesteps} diffusion steps of '${from}'; give at most ${timesteps}`);
+  for (const key of ['steps', 'xtSteps'] as const) {
+    const steps = o.int(key, { min: 1 });
+    if (steps !== undefined && steps > timesteps) throw new UsageError(`${flagName(key)}: ${steps} is more than the ${timesteps} diffusion steps of '${from}'; give at most ${timesteps}`);
+  }
 }
 
-const METHODS = ['salun', 'semu', 'ft', 'ga'] as const;
+const METHODS = DIFFUSION_UNLEARN_METHODS;
 const SAMPLERS = ['ddim', 'ddpm'] as const;
 const SAMPLING = ['sampler', 'steps', 'eta', 'guidance', 'clipX0', 'weights'] as const;
 const WEIGHTS = ['auto', 'ema', 'model'] as const;
@@ -57,7 +60,7 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'forgetClass', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', 'negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps', 'seed'],
   mask: ['from', 'out', 'data', 'weights', 'forgetClass', 'maskRatio', 'gradientSamples', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
@@ -76,7 +79,22 @@ function checkFlags(o: Opts, sub: string): void {
 }
 
 /** The flag behind each library option the chosen unlearning method may not use. */
-const UNLEARN_FLAG = { mask: 'maskFile', onMaskBuilt: 'saveMask', maskRatio: 'maskRatio', subspace: 'gamma', useRetain: 'useRetain', alpha: 'alpha', gradientSamples: 'gradientSamples', gradientGuidance: 'gradientSamples' } as const;
+const UNLEARN_FLAG = {
+  mask: 'maskFile',
+  onMaskBuilt: 'saveMask',
+  maskRatio: 'maskRatio',
+  subspace: 'gamma',
+  useRetain: 'useRetain',
+  alpha: 'alpha',
+  gradientSamples: 'gradientSamples',
+  gradientGuidance: 'gradientSamples',
+  condDrop: 'condDrop',
+  dropLast: 'dropLast',
+  negativeGuidance: 'negativeGuidance',
+  xtSource: 'xtSource',
+  xtGuidance: 'xtGuidance',
+  xtSteps: 'xtSteps',
+} as const;
 
 function progressTo(reporter: Reporter): (p: DiffusionProgress) => void {
   return (p) => reporter.update({ label: `diffusion ${p.phase}`, done: p.step, total: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) });
@@ -166,6 +184,10 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           condDrop: o.unitInterval('condDrop'),
           gradClip: o.positive('gradClip'),
           dropLast: optionalBool(o, 'dropLast'),
+          negativeGuidance: o.number('negativeGuidance'),
+          xtSource: o.has('xtSource') ? o.choice('xtSource', ESD_XT_SOURCES, 'unlearned') : undefined,
+          xtGuidance: o.number('xtGuidance'),
+          xtSteps: o.int('xtSteps', { min: 1 }),
         });
         const gamma = o.number('gamma');
         const files = given({
@@ -179,7 +201,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           ...(gamma !== undefined ? { subspace: { gamma } } : {}),
           ...given({ mask: files.maskFile, onMaskBuilt: files.saveMask }),
         });
-        if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${inapplicable.problem.replace('useRetain', '--use-retain')}`);
+        if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${inapplicable.problem.replace('useRetain', '--use-retain').replace('xtSource data', '--xt-source data')}`);
         const run = {
           method,
           forgetClass: o.int('forgetClass', { min: 0 }, 0),
