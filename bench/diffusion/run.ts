@@ -1,6 +1,6 @@
 // The generative-unlearning benchmark on Fashion-MNIST: train the evaluation classifier and the class-conditional
 // DDPM (and, unless --retrain false, the same DDPM without the forgotten class: the retrain reference), unlearn one
-// class with SalUn, SEMU, FT, GA and ESD, evaluate every model (UA, per-class accuracy, classifier-
+// class with SalUn, SEMU, FT, GA, ESD and SA, evaluate every model (UA, per-class accuracy, classifier-
 // feature Fréchet distance) and draw a sample grid per model. Every stage is cached in --out (a rerun skips what
 // is complete; DDPM training resumes from its last saved iteration), so it can be stopped and restarted.
 //
@@ -41,6 +41,10 @@ const { values: a } = parseArgs({
     'unlearn-iterations': { type: 'string', default: '200' },
     'unlearn-batch': { type: 'string', default: '32' },
     'gradient-samples': { type: 'string', default: '1024' },
+    // SA's replay set and Fisher pass, scaled to a CPU (reference: 500 images per class over 1000 sampling steps, the
+    // Fisher information on all of them, ≈7.5 s per image here): sampled like the evaluation (DDIM --steps, --eta, --guidance)
+    'sa-replay-per-class': { type: 'string', default: '100' },
+    'sa-fim-per-class': { type: 'string', default: '5' },
     'samples-forget': { type: 'string', default: '100' },
     'samples-per-class': { type: 'string', default: '30' },
     steps: { type: 'string', default: '25' },
@@ -119,6 +123,9 @@ for (const method of methods) {
       ...(method === 'esd' ? {} : { iterations: num('unlearn-iterations'), batchSize: num('unlearn-batch') }),
       // only SalUn's mask and SEMU's subspace take a gradient pass; the others refuse the option
       ...(method === 'salun' || method === 'semu' ? { gradientSamples: num('gradient-samples') } : {}),
+      ...(method === 'sa'
+        ? { sa: { replayPerClass: num('sa-replay-per-class'), fimPerClass: num('sa-fim-per-class'), replaySteps: num('steps'), replayEta: num('eta'), replayGuidance: num('guidance') } }
+        : {}),
     },
     progress(method),
   );

@@ -237,14 +237,14 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
   const diffusion = commonOptions(
     program
       .command('diffusion')
-      .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA, ESD)')
+      .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA, ESD, SA)')
       .argument('<subcommand>', 'train | unlearn | mask | sample | eval | classifier'),
   )
     .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier), PNG file (sample), mask file or directory (mask)')
     .option('--force', 'train, unlearn, classifier: replace a finished checkpoint in --out (never an input)')
     .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, mask, sample, eval)')
     .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
-    .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga | esd')
+    .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga | esd | sa')
     .option('--forget-class <k>', 'unlearn/mask/eval: the class to forget (default 0); train: leave it out of the training data (the retrain reference)')
     .option('--iterations <n>', 'train/unlearn iterations')
     .option('--batch-size <n>', 'train/unlearn batch size')
@@ -269,6 +269,13 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--xt-source <s>', 'unlearn (esd): where x_t comes from: unlearned (default: sampled from the model being trained, as the ESD code) | original (sampled from the frozen model) | data (noised real images of the class)')
     .option('--xt-guidance <w>', 'unlearn (esd): guidance of the sampling that makes x_t (default 2 = ESD\u2019s start_guidance 3)')
     .option('--xt-steps <n>', 'unlearn (esd): DDIM steps of that sampling (default 50)')
+    .option('--ewc-weight <x>', 'unlearn (sa): λ, the weight of the EWC penalty Σ F·(θ − θ*)² (default 10)')
+    .option('--replay-weight <x>', 'unlearn (sa): γ, the weight of the replay loss (default 1)')
+    .option('--replay-per-class <n>', 'unlearn (sa): images sampled per class from the original for replay and the Fisher information (default 500)')
+    .option('--fim-per-class <n>', 'unlearn (sa): of those, how many per class the Fisher information averages over (default all)')
+    .option('--replay-steps <n>', 'unlearn (sa): DDIM steps of the replay sampling (default 1000)')
+    .option('--replay-eta <x>', 'unlearn (sa): DDIM η of the replay sampling (default 1)')
+    .option('--replay-guidance <w>', 'unlearn (sa): guidance of the replay sampling (default 2)')
     .option('--classifier <dir>', 'eval: the evaluation classifier checkpoint')
     .option('--samples-forget <n>', 'eval: samples of the forgotten class')
     .option('--samples-per-class <n>', 'eval: samples per remaining class')
@@ -287,6 +294,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     'lethe diffusion train --out runs/ddpm-retrain --iterations 3000 --forget-class 1   # the retrain reference: never sees class 1',
     'lethe diffusion unlearn --from runs/ddpm --method salun --forget-class 1 --out runs/ddpm-salun',
     'lethe diffusion unlearn --from runs/ddpm --method esd --forget-class 1 --out runs/ddpm-esd   # ESD: 1000 single-image steps, no data read',
+    'lethe diffusion unlearn --from runs/ddpm --method sa --forget-class 1 --iterations 200 --batch-size 32 --replay-per-class 100 --fim-per-class 10 --replay-steps 25 --replay-eta 0 --out runs/ddpm-sa',
     'lethe diffusion mask --from runs/ddpm --forget-class 1 --mask-ratio 0.3,0.5,0.7 --out masks   # masks alone, for --mask-file',
     'lethe diffusion sample --from runs/ddpm-salun --out grid.png',
     'lethe diffusion eval --from runs/ddpm-salun --classifier runs/fmnist-classifier --forget-class 1 --grid eval.png',

@@ -29,14 +29,15 @@ import { UNet } from './unet.js';
 import { indicesOfClasses } from './data.js';
 import { settingsDiff } from '../util/settings-diff.js';
 import { diffusionSaliencyMasks, unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
-import type { EsdXtSource } from './esd.js';
+import type { EsdSettings } from './esd.js';
+import type { SaSettings } from './sa.js';
 import { loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
 
 /** One progress report: a phase, a position in it, and the latest loss when there is one. */
 export interface DiffusionProgress {
   /** What is running. */
-  phase: 'train' | 'classifier' | 'gradient' | 'unlearn' | 'sample' | 'eval';
+  phase: 'train' | 'classifier' | 'gradient' | 'fim' | 'unlearn' | 'sample' | 'eval';
   /** Steps done in this phase. */
   step: number;
   /** Steps in this phase. */
@@ -189,7 +190,7 @@ export interface DiffusionUnlearnCommandOptions {
   weights?: 'auto' | 'ema' | 'model';
   /** Output checkpoint directory. */
   out: string;
-  /** 'salun', 'semu', 'ft', 'ga' or 'esd'. */
+  /** 'salun', 'semu', 'ft', 'ga', 'esd' or 'sa'. */
   method: DiffusionUnlearnMethod;
   /** The class to forget. */
   forgetClass: number;
@@ -221,14 +222,10 @@ export interface DiffusionUnlearnCommandOptions {
   condDrop?: number;
   /** Gradient-norm clip before each step (default 1, the reference's grad_clip; esd: none). */
   gradClip?: number;
-  /** esd: η of its target (default 1). */
-  negativeGuidance?: number;
-  /** esd: where x_t comes from (default 'unlearned'; see esd.ts). */
-  xtSource?: EsdXtSource;
-  /** esd: guidance w of the sampling that makes x_t (default 2). */
-  xtGuidance?: number;
-  /** esd: DDIM steps of that sampling (default 50). */
-  xtSteps?: number;
+  /** esd: its settings over ESD_DEFAULTS (esd.ts). */
+  esd?: Partial<EsdSettings>;
+  /** sa: its settings over SA_DEFAULTS (sa.ts). */
+  sa?: Partial<SaSettings>;
   /** Drop each pass's last partial batch (default true; the reference's loaders keep it: false). */
   dropLast?: boolean;
   /** Seeds the unlearning run (default 0). */
@@ -283,10 +280,8 @@ export async function diffusionUnlearnCommand(
       ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
       ...(o.gradClip !== undefined ? { gradClip: o.gradClip } : {}),
       ...(o.dropLast !== undefined ? { dropLast: o.dropLast } : {}),
-      ...(o.negativeGuidance !== undefined ? { negativeGuidance: o.negativeGuidance } : {}),
-      ...(o.xtSource !== undefined ? { xtSource: o.xtSource } : {}),
-      ...(o.xtGuidance !== undefined ? { xtGuidance: o.xtGuidance } : {}),
-      ...(o.xtSteps !== undefined ? { xtSteps: o.xtSteps } : {}),
+      ...(o.esd !== undefined ? { esd: o.esd } : {}),
+      ...(o.sa !== undefined ? { sa: o.sa } : {}),
       seed: o.seed ?? 0,
       onProgress: (p) => progress?.({ phase: p.phase, step: p.step, steps: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) }),
       ...(signal ? { signal } : {}),

@@ -22,7 +22,7 @@ import type { Rng } from '../data/random.js';
 import { guide, type NoisePredictor } from './loss.js';
 import { guidedDdimStep } from './samplers.js';
 import type { NoiseSchedule } from './schedule.js';
-import { oneOf } from '../util/options.js';
+import { oneOf, refuseUnknownKeys } from '../util/options.js';
 
 /** Where ESD's x_t comes from: sampling the model being unlearned, sampling the frozen original, or noised real images. */
 export type EsdXtSource = 'unlearned' | 'original' | 'data';
@@ -46,6 +46,11 @@ export const ESD_DEFAULTS: EsdSettings = { negativeGuidance: 1, xtSource: 'unlea
 
 /** ESD's settings over the defaults, each checked; given the schedule's T, xtSteps must not exceed it. */
 export function esdSettings(o: Partial<EsdSettings>, timesteps = Number.MAX_SAFE_INTEGER): EsdSettings {
+  refuseUnknownKeys('esd', o, Object.keys(ESD_DEFAULTS));
+  if (o.xtSource === 'data') {
+    if (o.xtGuidance !== undefined) throw new Error('xtGuidance guides the sampling of x_t, which xtSource data does not do; leave it out');
+    if (o.xtSteps !== undefined) throw new Error('xtSteps counts the sampling steps of x_t, which xtSource data does not take; leave it out');
+  }
   const s: EsdSettings = { ...ESD_DEFAULTS, ...o, xtSource: oneOf('esd', 'xtSource', o.xtSource ?? ESD_DEFAULTS.xtSource, ESD_XT_SOURCES) };
   if (!Number.isFinite(s.negativeGuidance)) throw new RangeError(`negativeGuidance must be a finite number, got ${s.negativeGuidance}`);
   if (!Number.isFinite(s.xtGuidance)) throw new RangeError(`xtGuidance must be a finite weight, got ${s.xtGuidance}`);

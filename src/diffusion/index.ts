@@ -1,5 +1,5 @@
 // Generative unlearning: a class-conditional DDPM with classifier-free guidance, its samplers, the diffusion
-// versions of SalUn, SEMU, FT and GA, the ESD baseline, and the evaluation (UA, classifier-feature Fréchet distance, sample grids).
+// versions of SalUn, SEMU, FT and GA, the ESD and Selective Amnesia baselines, and the evaluation (UA, classifier-feature Fréchet distance, sample grids).
 export { UNET_PRESETS, resolveUNetConfig, type UNetConfig, type UNetPreset } from './config.js';
 export { UNet, ResBlock, AttnBlock, timestepEmbedding } from './unet.js';
 export { NoiseSchedule, timestepTensor, type ScheduleOptions } from './schedule.js';
@@ -20,6 +20,7 @@ export {
   type DiffusionUnlearnResult,
 } from './unlearn.js';
 export { esdLoss, esdTarget, esdTimestep, esdNoisyImages, esdSettings, sampleDown, ESD_DEFAULTS, ESD_XT_SOURCES, type EsdSettings, type EsdXtSource, type EsdSampler } from './esd.js';
+export { fisherDiagonal, ewcPenalty, saLoss, sampleReplay, saSettings, SA_DEFAULTS, type SaSettings } from './sa.js';
 export { frechetDistance, frechetFromStats, gaussianStats, sqrtmPsd, type GaussianStats } from './frechet.js';
 export { evaluateGenerator, classifyImages, realFeatures, gridLabels, pickPerClass, FRECHET_NOTE, type GenerationReport, type GenerationEvalOptions } from './evaluate.js';
 export { trainEvalClassifier, EVAL_CLASSIFIER_SPEC, EVAL_CLASSIFIER_RECIPE } from './classifier.js';

@@ -10,6 +10,8 @@
 //   ga     gradient ascent: minus the diffusion loss on D_f.
 //   esd    ESD (esd.ts): regress ε_θ(x_t, c_f) on the frozen original's prediction guided away from c_f, x_t sampled
 //          from the model for c_f; needs neither D_f's images (by default) nor D_r.
+//   sa     Selective Amnesia (sa.ts): learn "c_f is uniform noise" with generative replay of the other classes and an
+//          EWC penalty from the Fisher information on sampled images; reads no training data at all.
 //
 // The saliency mask (blocks/saliency.ts), SVD subspace (blocks/subspace.ts), gradient accumulation
 // (blocks/gradients.ts) and the masked/subspace optimizer step (unlearn/trainer.ts) are the classification
@@ -28,7 +30,8 @@ import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, type S
 import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
-import { ESD_DEFAULTS, esdLoss, esdNoisyImages, esdSettings, esdTimestep, type EsdSettings, type EsdXtSource } from './esd.js';
+import { ESD_DEFAULTS, esdLoss, esdNoisyImages, esdSettings, esdTimestep, type EsdSettings } from './esd.js';
+import { fisherDiagonal, saLoss, sampleReplay, saSettings, type SaSettings } from './sa.js';
 import { ddimTimesteps } from './samplers.js';
 import { Rng } from '../data/random.js';
 import { tensor } from '../torch/index.js';
@@ -39,15 +42,15 @@ import type { UNet } from './unet.js';
 /** The DDPM reference's subspace (research/semu.md §1.8): a rank per input channel, attention layers at full rank. */
 export const DDPM_SUBSPACE: SubspaceOptions = { channelRanks: 'per-channel', fullRank: 'attn' };
 
-/** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f, ESD. */
-export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga' | 'esd';
+/** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f, ESD, Selective Amnesia. */
+export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga' | 'esd' | 'sa';
 /** Every DiffusionUnlearnMethod, in help order. */
-export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga', 'esd'];
+export const DIFFUSION_UNLEARN_METHODS: readonly DiffusionUnlearnMethod[] = ['salun', 'semu', 'ft', 'ga', 'esd', 'sa'];
 
 /**
  * The reference's settings per method: SalUn's DDPM config (cifar10_saliency_unlearn.yml) for salun, ft and ga, whose
  * `--method ga` keeps the loop's α · retain loss (loss = −L(D_f) + α·L(D_r)); SEMU's DDPM config for semu; ESD's
- * train-esd.py for esd (one image per iteration, no gradient clipping: gradClip null).
+ * train-esd.py for esd (one image per iteration, no gradient clipping: gradClip null); SA's cifar10_forget.yml for sa.
  */
 export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterations: number; batchSize: number; lr: number; useRetain: boolean; gradClip: number | null }> = {
   salun: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true, gradClip: 1 },
@@ -55,6 +58,7 @@ export const DIFFUSION_UNLEARN_DEFAULTS: Record<DiffusionUnlearnMethod, { iterat
   ft: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true, gradClip: 1 },
   ga: { iterations: 1000, batchSize: 128, lr: 1e-4, useRetain: true, gradClip: 1 },
   esd: { iterations: 1000, batchSize: 1, lr: 1e-5, useRetain: false, gradClip: null },
+  sa: { iterations: 20000, batchSize: 128, lr: 1e-4, useRetain: false, gradClip: 1 },
 };
 
 /**
@@ -94,18 +98,14 @@ export interface DiffusionUnlearnOptions {
   gradientSamples?: number;
   /** semu: subspace options over DDPM_SUBSPACE (γ default 0.95, projection 'orthogonal', per-channel ranks, attention at full rank) */
   subspace?: SubspaceOptions;
-  /** esd: η of the target ε*(∅) − η·(ε*(c) − ε*(∅)) (default 1) */
-  negativeGuidance?: number;
-  /** esd: where x_t comes from: 'unlearned' (default, the paper's code), 'original' or 'data' (see esd.ts) */
-  xtSource?: EsdXtSource;
-  /** esd: guidance w of the sampling that makes x_t (default 2 = the reference's start_guidance 3) */
-  xtGuidance?: number;
-  /** esd: DDIM steps of that sampling (default 50) */
-  xtSteps?: number;
+  /** esd: its settings over ESD_DEFAULTS (η 1, x_t sampled from the model being unlearned, w 2, 50 DDIM steps) */
+  esd?: Partial<EsdSettings>;
+  /** sa: its settings over SA_DEFAULTS (λ 10, γ 1, 500 replay images per class sampled at w 2 over 1000 steps, η 1) */
+  sa?: Partial<SaSettings>;
   /** Seeds batches, timesteps and noise (default 0). */
   seed?: number;
   /** Called after each gradient batch and each unlearning step. */
-  onProgress?: (p: { phase: 'gradient' | 'unlearn'; step: number; steps: number; loss?: number }) => void;
+  onProgress?: (p: { phase: 'gradient' | 'sample' | 'fim' | 'unlearn'; step: number; steps: number; loss?: number }) => void;
   /** Aborts between steps; the input model is untouched. */
   signal?: AbortSignal;
 }
@@ -138,6 +138,8 @@ export interface DiffusionUnlearnResult {
   ranks?: Record<string, number>;
   /** ESD's settings */
   esd?: EsdSettings;
+  /** SA's settings */
+  sa?: SaSettings;
   /** The gradient-norm clip used (null: none). */
   gradClip: number | null;
   /** mean loss per block of 50 iterations */
@@ -241,14 +243,14 @@ export function inapplicableOption(
   // (only whether the mask and the hook are given matters: a command line passes its file names)
   o: Omit<DiffusionUnlearnOptions, 'method' | 'mask' | 'onMaskBuilt'> & { mask?: unknown; onMaskBuilt?: unknown },
 ): {
-  option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance' | 'condDrop' | 'dropLast' | 'negativeGuidance' | 'xtSource' | 'xtGuidance' | 'xtSteps';
+  option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance' | 'condDrop' | 'dropLast' | 'esd' | 'sa';
   problem: string;
 } | null {
   const retainOptional = method === 'salun' || method === 'semu' || method === 'ga';
   const retainLoss = retainOptional && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
   const gradientPass = method === 'semu' || (method === 'salun' && o.mask === undefined);
   const esd = method === 'esd';
-  const sampledXt = esd && (o.xtSource ?? ESD_DEFAULTS.xtSource) !== 'data';
+  const sampledXt = esd && (o.esd?.xtSource ?? ESD_DEFAULTS.xtSource) !== 'data';
   const rules: [NonNullable<ReturnType<typeof inapplicableOption>>['option'], boolean, string][] = [
     ['mask', o.mask !== undefined, method === 'salun' ? '' : 'applies to salun only'],
     ['onMaskBuilt', o.onMaskBuilt !== undefined, method === 'salun' ? (o.mask === undefined ? '' : 'is never called with a precomputed mask') : 'applies to salun only'],
@@ -258,12 +260,10 @@ export function inapplicableOption(
     ['alpha', o.alpha !== undefined, retainLoss ? '' : `weighs the remaining-class loss, which ${method} ${method === 'semu' ? 'adds only with useRetain' : retainOptional ? 'does not add with useRetain false' : 'does not have'}`],
     ['gradientSamples', o.gradientSamples !== undefined, gradientPass ? '' : `sizes the mask/subspace gradient pass, which ${method} does not make`],
     ['gradientGuidance', o.gradientGuidance !== undefined, gradientPass ? '' : `weighs the mask/subspace gradient pass, which ${method} does not make`],
-    ['condDrop', o.condDrop !== undefined, esd ? 'drops conditioning in the losses, which esd does not (its target fixes the class and the null class)' : ''],
+    ['condDrop', o.condDrop !== undefined, esd || method === 'sa' ? `drops conditioning in the losses, which ${method} does not (as its reference)` : ''],
     ['dropLast', o.dropLast !== undefined, sampledXt ? 'shapes the batches of real images, which esd reads only with xtSource data' : ''],
-    ['negativeGuidance', o.negativeGuidance !== undefined, esd ? '' : 'applies to esd only'],
-    ['xtSource', o.xtSource !== undefined, esd ? '' : 'applies to esd only'],
-    ['xtGuidance', o.xtGuidance !== undefined, sampledXt ? '' : esd ? 'guides the sampling of x_t, which xtSource data does not do' : 'applies to esd only'],
-    ['xtSteps', o.xtSteps !== undefined, sampledXt ? '' : esd ? 'counts the sampling steps of x_t, which xtSource data does not take' : 'applies to esd only'],
+    ['esd', o.esd !== undefined, esd ? '' : 'applies to esd only'],
+    ['sa', o.sa !== undefined, method === 'sa' ? '' : 'applies to sa only'],
   ];
   for (const [option, given, problem] of rules) if (given && problem !== '') return { option, problem: `${problem}; leave it out for ${method}` };
   return null;
@@ -296,26 +296,52 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
     refuseUnknownKeys('subspace', o.subspace, Object.keys(SUBSPACE_DEFAULTS));
     subspaceSettings(o.subspace);
   }
-  if (o.method === 'esd') esdOptions(o);
-}
-
-/** ESD's settings from a run's options; with the schedule's T, xtSteps is checked against it too. */
-function esdOptions(o: DiffusionUnlearnOptions, timesteps?: number): EsdSettings {
-  return esdSettings(
-    {
-      ...(o.negativeGuidance !== undefined ? { negativeGuidance: o.negativeGuidance } : {}),
-      ...(o.xtSource !== undefined ? { xtSource: o.xtSource } : {}),
-      ...(o.xtGuidance !== undefined ? { xtGuidance: o.xtGuidance } : {}),
-      ...(o.xtSteps !== undefined ? { xtSteps: o.xtSteps } : {}),
-    },
-    timesteps,
-  );
+  if (o.esd) esdSettings(o.esd);
+  if (o.sa) saSettings(o.sa);
 }
 
 const DIFFUSION_UNLEARN_KEYS = [
   'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'dropLast', 'maskRatio', 'mask', 'onMaskBuilt',
-  'gradientGuidance', 'gradientSamples', 'subspace', 'negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps', 'seed', 'onProgress', 'signal',
+  'gradientGuidance', 'gradientSamples', 'subspace', 'esd', 'sa', 'seed', 'onProgress', 'signal',
 ] as const satisfies readonly (keyof DiffusionUnlearnOptions)[];
+
+/**
+ * SA's two passes over the original model before training: the replay images of every class, and the diagonal Fisher
+ * information on the first fimPerClass of each class. The caller owns both.
+ */
+async function saPreparation(model: UNet, schedule: NoiseSchedule, sa: SaSettings, seed: number, o: Pick<DiffusionUnlearnOptions, 'onProgress' | 'signal'>): Promise<{ replay: TensorDataset; fisher: Gradients }> {
+  const replay = await sampleReplay(model, schedule, sa.replayPerClass, {
+    steps: sa.replaySteps,
+    eta: sa.replayEta,
+    guidance: sa.replayGuidance,
+    seed: Number(deriveSeed(seed, 'sa-replay') & 0xffffffffn),
+    onStep: (p) => o.onProgress?.({ phase: 'sample', step: (p.batch - 1) * p.steps + p.step, steps: p.batches * p.steps }),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  try {
+    const fimIdx = Int32Array.from({ length: replay.size }, (_, i) => i).filter((i) => i % sa.replayPerClass < sa.fimPerClass);
+    const batch = new DataLoader(replay, { batchSize: fimIdx.length, indices: fimIdx }).batches(0).next().value!;
+    try {
+      manualSeed(Number(deriveSeed(seed, 'sa-fisher') & 0xffffffffn));
+      const x = toModelRange(batch.x, model.config.imageSize);
+      try {
+        const fisher = await fisherDiagonal(model, schedule, x, batch.y, {
+          chunk: sa.fimChunk,
+          onImage: (done, total) => o.onProgress?.({ phase: 'fim', step: done, steps: total }),
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+        return { replay, fisher };
+      } finally {
+        x.dispose();
+      }
+    } finally {
+      batch.dispose();
+    }
+  } catch (e) {
+    replay.dispose();
+    throw e;
+  }
+}
 
 /** Unlearns `forgetClass` from a clone of `model`; returns the clone and a summary. */
 export async function unlearnDiffusion(
@@ -339,7 +365,8 @@ export async function unlearnDiffusion(
   const alpha = o.alpha ?? 1e-3;
   const useRetain = o.useRetain ?? defaults.useRetain;
   const clip = o.gradClip ?? defaults.gradClip;
-  const esd = method === 'esd' ? esdOptions(o, schedule.timesteps) : null;
+  const esd = method === 'esd' ? esdSettings(o.esd ?? {}, schedule.timesteps) : null;
+  const sa = method === 'sa' ? saSettings(o.sa ?? {}, schedule.timesteps) : null;
   const seed = o.seed ?? 0;
   const start = performance.now();
   const wasTraining = model.training;
@@ -348,6 +375,8 @@ export async function unlearnDiffusion(
   let mask: SaliencyMask | null = null;
   let subspace: SvdSubspace | null = null;
   let trainer: UnlearnTrainer | null = null;
+  let replay: TensorDataset | null = null;
+  let fisher: Gradients | null = null;
   const streams: Generator<Batch, never>[] = [];
   try {
     if ((method === 'salun' && !o.mask) || method === 'semu') {
@@ -361,16 +390,20 @@ export async function unlearnDiffusion(
         disposeGradients(grads);
       }
     }
+    if (sa) ({ replay, fisher } = await saPreparation(model, schedule, sa, seed, o));
     const space = method === 'salun' ? { mask: o.mask ?? mask! } : method === 'semu' ? { subspace: subspace! } : {};
     // the gradient is clipped in the training space: all or masked weights, or SEMU's cores
     trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, ...(clip !== null ? { clipNorm: clip } : {}) }, space, `diffusion ${method}`);
-    const needForget = method !== 'ft' && (esd === null || esd.xtSource === 'data');
+    const needForget = method !== 'ft' && method !== 'sa' && (esd === null || esd.xtSource === 'data');
     const needRetain = method === 'ft' || useRetain;
     const dropLast = o.dropLast ?? true;
     const forget = needForget ? cycleBatches(train, { batchSize, seed, indices: forgetIdx, tag: 'unlearn-forget', dropLast }) : null;
     const retain = needRetain ? cycleBatches(train, { batchSize, seed, indices: retainIdx, tag: 'unlearn-retain', dropLast }) : null;
     if (forget) streams.push(forget);
     if (retain) streams.push(retain);
+    // SA: the other classes' replay images stand in for D_r
+    const replayStream = replay ? cycleBatches(replay, { batchSize, seed, indices: indicesOfClasses(replay, [f], true), tag: 'sa-replay', dropLast }) : null;
+    if (replayStream) streams.push(replayStream);
     const size = unlearned.config.imageSize;
     const lossHistory: number[] = [];
     // ESD: the frozen original gives the target (the input model, read under noGrad in eval mode and never stepped)
@@ -388,7 +421,14 @@ export async function unlearnDiffusion(
       try {
         value = tidy(() => {
           let loss: Tensor;
-          if (esd) {
+          if (sa) {
+            const rp = replayStream!.next().value;
+            try {
+              loss = saLoss(unlearned, model, schedule, fisher!, toModelRange(rp.x, size), rp.y, f, sa);
+            } finally {
+              rp.dispose();
+            }
+          } else if (esd) {
             const b = fb ? fb.x.shape[0]! : batchSize;
             const y = tensor(new BigInt64Array(b).fill(BigInt(f)));
             const step = esdTimestep(esdSeq, schedule.timesteps, esdRng);
@@ -435,6 +475,7 @@ export async function unlearnDiffusion(
       totalParameters: unlearned.numParameters(),
       ...(subspace ? { ranks: subspace.ranks() } : {}),
       ...(esd ? { esd } : {}),
+      ...(sa ? { sa } : {}),
       gradClip: clip,
       lossHistory,
       seconds: (performance.now() - start) / 1000,
@@ -449,6 +490,8 @@ export async function unlearnDiffusion(
     model.train(wasTraining);
     trainer?.dispose();
     mask?.dispose();
+    replay?.dispose();
+    if (fisher) disposeGradients(fisher);
     subspace?.dispose();
   }
 }

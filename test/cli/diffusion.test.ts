@@ -54,6 +54,11 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.equal(esd.code, 0, esd.stderr);
   const esdRun = record('esd')['unlearning'] as { esd: unknown; gradClip: unknown; batchSize: number; lr: number };
   assert.deepEqual([esdRun.esd, esdRun.gradClip, esdRun.batchSize, esdRun.lr], [{ negativeGuidance: 1.5, xtSource: 'unlearned', xtGuidance: 2, xtSteps: 4 }, null, 1, 1e-5]);
+  // SA samples its replay set and Fisher information from the model itself; its settings are in the manifest
+  const sa = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'sa', '--forget-class', '1', '--iterations', '2', '--batch-size', '4', '--replay-per-class', '2', '--fim-per-class', '1', '--replay-steps', '3', '--replay-eta', '0', '--ewc-weight', '5', '--out', join(dir, 'sa'), '--json'], dir);
+  assert.equal(sa.code, 0, sa.stderr);
+  const saRun = record('sa')['unlearning'] as { sa: Record<string, number> };
+  assert.deepEqual([saRun.sa['ewcWeight'], saRun.sa['replayPerClass'], saRun.sa['fimPerClass'], saRun.sa['replaySteps'], saRun.sa['replayEta'], saRun.sa['replayGuidance']], [5, 2, 1, 3, 0, 2]);
   const png = join(dir, 'grid.png');
   const s = await runCli(['diffusion', 'sample', '--from', join(dir, 'salun'), '--out', png, '--per-class', '2', '--steps', '3', '--json'], dir);
   assert.equal(s.code, 0, s.stderr);
@@ -139,9 +144,12 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['unlearn', '--from', dir, '--out', out, '--cond-drop', '-0.1'], /--cond-drop: must be in \[0, 1\), got -0.1/],
     [['unlearn', '--from', dir, '--out', out, '--grad-clip', '0'], /--grad-clip: must be positive, got 0/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--cond-drop', '0.1'], /--cond-drop drops conditioning in the losses, which esd does not/],
-    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--xt-source', 'data', '--xt-guidance', '1'], /--xt-guidance guides the sampling of x_t, which --xt-source data does not do; leave it out for esd/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--xt-source', 'data', '--xt-guidance', '1'], /--xt-guidance guides the sampling of x_t, which --xt-source data does not do; leave it out/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--xt-source', 'noise'], /--xt-source/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'salun', '--negative-guidance', '2'], /--negative-guidance applies to esd only; leave it out for salun/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--ewc-weight', '2'], /--ewc-weight applies to sa only; leave it out for esd/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'sa', '--replay-per-class', '2', '--fim-per-class', '5'], /--fim-per-class \(5\) cannot exceed --replay-per-class \(2\)/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'sa', '--cond-drop', '0.1'], /--cond-drop drops conditioning in the losses, which sa does not/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--drop-last', 'false'], /--drop-last shapes the batches of real images, which esd reads only with --xt-source data/],
     [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--warmup', '5'], /--warmup does not apply to 'lethe diffusion sample' \(it is read by train\)/],
   ];

@@ -108,7 +108,7 @@ test('ESD on a tiny UNet: the model approaches the frozen target, the input is u
   const { model, data } = setup();
   const before = model.stateDict({ clone: true });
   model.train(true);
-  const opts = { method: 'esd', forgetClass: 1, iterations: 40, batchSize: 4, lr: 2e-3, xtSource: 'data', seed: 5 } as const;
+  const opts = { method: 'esd', forgetClass: 1, iterations: 40, batchSize: 4, lr: 2e-3, esd: { xtSource: 'data' }, seed: 5 } as const;
   const { model: out, result } = await unlearnDiffusion(model, schedule, data, opts);
   assert.equal(model.training, true, 'the frozen original is put back in its mode');
   const startLoss = heldOutLoss(model, model, data, 1); // the original against itself: ‖(1 + η)(ε(∅) − ε(c))‖²
@@ -138,7 +138,7 @@ test('ESD x_t sources: sampling the unlearned model and the original agree on th
   const base = baselineMemory();
   const { model, data } = setup();
   const run = async (xtSource: 'unlearned' | 'original', iterations: number): Promise<UNet> =>
-    (await unlearnDiffusion(model, schedule, data, { method: 'esd', forgetClass: 2, iterations, batchSize: 2, lr: 1e-2, xtSource, xtSteps: 5, seed: 1 })).model;
+    (await unlearnDiffusion(model, schedule, data, { method: 'esd', forgetClass: 2, iterations, batchSize: 2, lr: 1e-2, esd: { xtSource, xtSteps: 5 }, seed: 1 })).model;
   const maxDiff = (a: UNet, b: UNet): number =>
     tidy(() => {
       const wb = new Map(b.namedParameters());
@@ -153,16 +153,17 @@ test('ESD x_t sources: sampling the unlearned model and the original agree on th
   for (const m of [u1, o1, u4, o4]) m.dispose();
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ condDrop: 0.1 }, /condDrop drops conditioning in the losses, which esd does not/],
-    [{ xtSource: 'data', xtGuidance: 1 }, /xtGuidance guides the sampling of x_t, which xtSource data does not do; leave it out for esd/],
-    [{ xtSource: 'data', xtSteps: 10 }, /xtSteps counts the sampling steps of x_t, which xtSource data does not take/],
+    [{ esd: { xtSource: 'data', xtGuidance: 1 } }, /xtGuidance guides the sampling of x_t, which xtSource data does not do; leave it out/],
+    [{ esd: { xtSource: 'data', xtSteps: 10 } }, /xtSteps counts the sampling steps of x_t, which xtSource data does not take/],
     [{ dropLast: false }, /dropLast shapes the batches of real images, which esd reads only with xtSource data/],
-    [{ xtSource: 'noise' }, /xtSource/],
-    [{ xtSteps: 51 }, /xtSteps must be an integer from 1 to the schedule's 50 steps, got 51/],
-    [{ negativeGuidance: Number.NaN }, /negativeGuidance must be a finite number/],
+    [{ esd: { xtSource: 'noise' } }, /xtSource/],
+    [{ esd: { xtSteps: 51 } }, /xtSteps must be an integer from 1 to the schedule's 50 steps, got 51/],
+    [{ esd: { negativeGuidance: Number.NaN } }, /negativeGuidance must be a finite number/],
+    [{ esd: { negativGuidance: 2 } }, /esd: unknown option 'negativGuidance'/],
     [{ alpha: 0.1 }, /alpha weighs the remaining-class loss, which esd does not have/],
   ];
   for (const [extra, message] of bad) await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'esd', forgetClass: 0, iterations: 1, ...extra } as never), message);
-  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, negativeGuidance: 2 }), /negativeGuidance applies to esd only; leave it out for salun/);
+  await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'salun', forgetClass: 0, esd: { negativeGuidance: 2 } }), /esd applies to esd only; leave it out for salun/);
   model.dispose();
   data.dispose();
   assert.deepEqual(memory(), base);

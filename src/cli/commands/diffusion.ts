@@ -57,10 +57,16 @@ const SAMPLING = ['sampler', 'steps', 'eta', 'guidance', 'clipX0', 'weights'] as
 const WEIGHTS = ['auto', 'ema', 'model'] as const;
 const COMMON = new Set(['config', 'json', 'quiet']);
 
+/** The flags of one unlearning method's own settings (DiffusionUnlearnOptions.esd and .sa). */
+const METHOD_FLAGS = {
+  esd: ['negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps'],
+  sa: ['ewcWeight', 'replayWeight', 'replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'],
+} as const;
+
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'forgetClass', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', 'negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps', 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa, 'seed'],
   mask: ['from', 'out', 'data', 'weights', 'forgetClass', 'maskRatio', 'gradientSamples', 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
@@ -90,11 +96,15 @@ const UNLEARN_FLAG = {
   gradientGuidance: 'gradientSamples',
   condDrop: 'condDrop',
   dropLast: 'dropLast',
-  negativeGuidance: 'negativeGuidance',
-  xtSource: 'xtSource',
-  xtGuidance: 'xtGuidance',
-  xtSteps: 'xtSteps',
+  esd: 'xtSource',
+  sa: 'ewcWeight',
 } as const;
+
+/** A library message in the command line's words: its option names as flags. */
+function asFlags(message: string): string {
+  const keys = ['useRetain', 'maskRatio', 'gradientSamples', 'condDrop', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa];
+  return message.replace(new RegExp(`\\b(${keys.join('|')})\\b`, 'g'), (k) => flagName(k));
+}
 
 function progressTo(reporter: Reporter): (p: DiffusionProgress) => void {
   return (p) => reporter.update({ label: `diffusion ${p.phase}`, done: p.step, total: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) });
@@ -176,19 +186,39 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         );
       case 'unlearn': {
         const method = o.choice('method', METHODS, 'salun');
-        const methodOptions = given({
-          alpha: o.number('alpha'),
-          maskRatio: o.number('maskRatio'),
-          gradientSamples: o.int('gradientSamples', { min: 1 }),
-          useRetain: optionalBool(o, 'useRetain'),
-          condDrop: o.unitInterval('condDrop'),
-          gradClip: o.positive('gradClip'),
-          dropLast: optionalBool(o, 'dropLast'),
+        // a method's own flags: refused with another method, else its settings object (esd, sa)
+        for (const [owner, keys] of Object.entries(METHOD_FLAGS)) {
+          const stray = keys.find((k) => o.has(k));
+          if (owner !== method && stray !== undefined) throw new UsageError(`${flagName(stray)} applies to ${owner} only; leave it out for ${method}`);
+        }
+        const esd = given({
           negativeGuidance: o.number('negativeGuidance'),
           xtSource: o.has('xtSource') ? o.choice('xtSource', ESD_XT_SOURCES, 'unlearned') : undefined,
           xtGuidance: o.number('xtGuidance'),
           xtSteps: o.int('xtSteps', { min: 1 }),
         });
+        const sa = given({
+          ewcWeight: o.number('ewcWeight'),
+          replayWeight: o.number('replayWeight'),
+          replayPerClass: o.int('replayPerClass', { min: 1 }),
+          fimPerClass: o.int('fimPerClass', { min: 1 }),
+          replaySteps: o.int('replaySteps', { min: 1 }),
+          replayEta: o.number('replayEta'),
+          replayGuidance: o.number('replayGuidance'),
+        });
+        const methodOptions = {
+          ...given({
+            alpha: o.number('alpha'),
+            maskRatio: o.number('maskRatio'),
+            gradientSamples: o.int('gradientSamples', { min: 1 }),
+            useRetain: optionalBool(o, 'useRetain'),
+            condDrop: o.unitInterval('condDrop'),
+            gradClip: o.positive('gradClip'),
+            dropLast: optionalBool(o, 'dropLast'),
+          }),
+          ...(Object.keys(esd).length > 0 ? { esd } : {}),
+          ...(Object.keys(sa).length > 0 ? { sa } : {}),
+        };
         const gamma = o.number('gamma');
         const files = given({
           maskFile: o.has('maskFile') ? outputs.maskFile() : undefined,
@@ -201,7 +231,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           ...(gamma !== undefined ? { subspace: { gamma } } : {}),
           ...given({ mask: files.maskFile, onMaskBuilt: files.saveMask }),
         });
-        if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${inapplicable.problem.replace('useRetain', '--use-retain').replace('xtSource data', '--xt-source data')}`);
+        if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${asFlags(inapplicable.problem)}`);
         const run = {
           method,
           forgetClass: o.int('forgetClass', { min: 0 }, 0),
@@ -220,7 +250,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         try {
           checkDiffusionUnlearnOptions({ ...run, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
         } catch (e) {
-          throw new UsageError(`diffusion unlearn: ${(e as Error).message}`);
+          throw new UsageError(`diffusion unlearn: ${asFlags((e as Error).message)}`);
         }
         return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(w.replace(/^maskFile/, '--mask-file')) }, progress, signal);
       }
