@@ -198,6 +198,12 @@ function forgetClassIndices(model: UNet, train: TensorDataset, forgetClass: numb
 /** What the mask/subspace gradient pass of a run reads from its options. */
 type GradientPassOptions = Pick<DiffusionUnlearnOptions, 'gradientSamples' | 'gradientGuidance' | 'seed' | 'onProgress' | 'signal'>;
 
+/** The gradient pass's own settings: a positive whole number of images, a finite guidance weight. */
+function checkGradientPass(o: GradientPassOptions): void {
+  if (o.gradientSamples !== undefined && !(Number.isInteger(o.gradientSamples) && o.gradientSamples >= 1)) throw new RangeError(`gradientSamples must be a positive integer, got ${o.gradientSamples}`);
+  if (o.gradientGuidance !== undefined && !Number.isFinite(o.gradientGuidance)) throw new RangeError(`gradientGuidance must be a finite weight, got ${o.gradientGuidance}`);
+}
+
 /** A run's mask/subspace gradient: the guided loss over the first gradientSamples images of the class (all by default). */
 function forgetClassGradients(model: UNet, schedule: NoiseSchedule, train: TensorDataset, forgetIdx: Int32Array, o: GradientPassOptions): Gradients {
   const n = Math.min(o.gradientSamples ?? forgetIdx.length, forgetIdx.length);
@@ -225,7 +231,7 @@ export function diffusionSaliencyMasks(
   model.checkLive('diffusionSaliencyMasks');
   const forgetIdx = forgetClassIndices(model, train, forgetClass);
   checkMaskRatios(ratios, 'diffusionSaliencyMasks');
-  if (o.gradientSamples !== undefined && !(Number.isInteger(o.gradientSamples) && o.gradientSamples >= 1)) throw new RangeError(`gradientSamples must be a positive integer, got ${o.gradientSamples}`);
+  checkGradientPass(o);
   const grads = forgetClassGradients(model, schedule, train, forgetIdx, o);
   try {
     return masksFromGradients(grads, ratios);
@@ -281,12 +287,8 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
   const lr = o.lr ?? defaults.lr;
   if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${iterations}`);
   if (!(lr > 0 && lr <= FLOAT32_MAX)) throw new RangeError(`lr must be positive and within float32's range, got ${lr}`);
-  const positiveInt = (key: 'batchSize' | 'gradientSamples', v: number | undefined): void => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`${key} must be a positive integer, got ${v}`);
-  };
-  positiveInt('batchSize', o.batchSize);
-  positiveInt('gradientSamples', o.gradientSamples);
-  if (o.gradientGuidance !== undefined && !Number.isFinite(o.gradientGuidance)) throw new RangeError(`gradientGuidance must be a finite weight, got ${o.gradientGuidance}`);
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${o.batchSize}`);
+  checkGradientPass(o);
   if (o.gradClip !== undefined && !(o.gradClip > 0)) throw new RangeError(`gradClip must be positive, got ${o.gradClip}`);
   if (o.condDrop !== undefined && !(o.condDrop >= 0 && o.condDrop < 1)) throw new RangeError(`condDrop must be in [0, 1), got ${o.condDrop}`);
   if (o.alpha !== undefined && !(o.alpha >= 0 && Number.isFinite(o.alpha))) throw new RangeError(`alpha must be a finite weight ≥ 0, got ${o.alpha}`);

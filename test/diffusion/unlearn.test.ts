@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, syntheticDataset, tidy, type Tensor } from '../../src/index.js';
-import { DDPM_SUBSPACE, NoiseSchedule, UNet, unlearnDiffusion, diffusionGradients, indicesOfClasses } from '../../src/diffusion/index.js';
+import { DDPM_SUBSPACE, NoiseSchedule, UNet, unlearnDiffusion, diffusionGradients, diffusionSaliencyMasks, indicesOfClasses } from '../../src/diffusion/index.js';
 import { maskFromGradients, maskFromTensors } from '../../src/unlearn/blocks/saliency.js';
 import { disposeGradients } from '../../src/unlearn/blocks/gradients.js';
 import { SvdSubspace } from '../../src/unlearn/blocks/subspace.js';
@@ -145,6 +145,9 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
     [{ method: 'semu', forgetClass: 0, subspace: { fullRank: 'nolayer' } }, /fullRank 'nolayer' matches no Conv2d or Linear layer/],
   ];
   for (const [o, message] of bad) await assert.rejects(unlearnDiffusion(model, schedule, data, o as never), message, JSON.stringify(o));
+  // masks alone check the same gradient-pass settings as a run does
+  assert.throws(() => diffusionSaliencyMasks(model, schedule, data, 0, [0.5], { gradientSamples: 0 }), /gradientSamples must be a positive integer, got 0/);
+  assert.throws(() => diffusionSaliencyMasks(model, schedule, data, 0, [0.5], { gradientGuidance: Number.POSITIVE_INFINITY }), /gradientGuidance must be a finite weight, got Infinity/);
   teardown(model, data, before, ft.model, ga.model);
   assert.deepEqual(memory(), base);
 });
