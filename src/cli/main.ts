@@ -238,11 +238,11 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     program
       .command('diffusion')
       .description('generative unlearning: a class-conditional DDPM that forgets a class (SalUn, SEMU, FT, GA, ESD, SA)')
-      .argument('<subcommand>', 'train | unlearn | mask | sample | eval | classifier'),
+      .argument('<subcommand>', 'train | unlearn | mask | replay | sample | eval | classifier'),
   )
-    .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier), PNG file (sample), mask file or directory (mask)')
+    .option('--out <path>', 'output checkpoint directory (train, unlearn, classifier), PNG file (sample), mask file or directory (mask), SA file (replay)')
     .option('--force', 'train, unlearn, classifier: replace a finished checkpoint in --out (never an input)')
-    .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, mask, sample, eval)')
+    .option('--from <dir>', 'the diffusion checkpoint to start from (unlearn, mask, replay, sample, eval)')
     .option('--data <name|dir>', 'dataset (default Fashion-MNIST from Debian)')
     .option('--method <name>', 'unlearn: salun (default) | semu | ft | ga | esd | sa')
     .option('--forget-class <k>', 'unlearn/mask/eval: the class to forget (default 0); train: leave it out of the training data (the retrain reference)')
@@ -257,7 +257,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--cond-drop <p>', 'train/unlearn: conditioning dropout to the null class (default 0.1)')
     .option('--grad-clip <x>', 'unlearn: gradient-norm clip before each step (default 1; esd: none, as its reference)')
     .option('--unet <size>', 'train: tiny | small (default) | base')
-    .option('--weights <which>', 'unlearn/mask/sample/eval: auto (default: the EMA weights when the checkpoint has them) | ema | model (the raw weights, which the reference unlearns and samples)')
+    .option('--weights <which>', 'unlearn/mask/replay/sample/eval: auto (default: the EMA weights when the checkpoint has them) | ema | model (the raw weights, which the reference unlearns and samples)')
     .option('--alpha <x>', 'unlearn (salun, ga; semu with --use-retain): weight of the remaining-class diffusion loss (default 1e-3)')
     .option('--mask-ratio <x>', 'unlearn (salun): saliency mask ratio (default 0.5); mask: one or several (0.1,0.5), one file each from one gradient pass')
     .option('--mask-file <file>', 'unlearn (salun): a saliency mask saved by --save-mask instead of the gradient pass')
@@ -271,11 +271,12 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--xt-steps <n>', 'unlearn (esd): DDIM steps of that sampling (default 50)')
     .option('--ewc-weight <x>', 'unlearn (sa): λ, the weight of the EWC penalty Σ F·(θ − θ*)² (default 10)')
     .option('--replay-weight <x>', 'unlearn (sa): γ, the weight of the replay loss (default 1)')
-    .option('--replay-per-class <n>', 'unlearn (sa): images sampled per class from the original for replay and the Fisher information (default 500)')
-    .option('--fim-per-class <n>', 'unlearn (sa): of those, how many per class the Fisher information averages over (default all)')
-    .option('--replay-steps <n>', 'unlearn (sa): DDIM steps of the replay sampling (default 1000)')
-    .option('--replay-eta <x>', 'unlearn (sa): DDIM η of the replay sampling (default 1)')
-    .option('--replay-guidance <w>', 'unlearn (sa): guidance of the replay sampling (default 2)')
+    .option('--sa-file <file>', 'unlearn (sa): the replay images and Fisher information written by lethe diffusion replay, instead of computing them')
+    .option('--replay-per-class <n>', 'unlearn (sa), replay: images sampled per class from the original for replay and the Fisher information (default 500)')
+    .option('--fim-per-class <n>', 'unlearn (sa), replay: of those, how many per class the Fisher information averages over (default all)')
+    .option('--replay-steps <n>', 'unlearn (sa), replay: DDIM steps of the replay sampling (default 1000)')
+    .option('--replay-eta <x>', 'unlearn (sa), replay: DDIM η of the replay sampling (default 1)')
+    .option('--replay-guidance <w>', 'unlearn (sa), replay: guidance of the replay sampling (default 2)')
     .option('--classifier <dir>', 'eval: the evaluation classifier checkpoint')
     .option('--samples-forget <n>', 'eval: samples of the forgotten class')
     .option('--samples-per-class <n>', 'eval: samples per remaining class')
@@ -295,6 +296,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     'lethe diffusion unlearn --from runs/ddpm --method salun --forget-class 1 --out runs/ddpm-salun',
     'lethe diffusion unlearn --from runs/ddpm --method esd --forget-class 1 --out runs/ddpm-esd   # ESD: 1000 single-image steps, no data read',
     'lethe diffusion unlearn --from runs/ddpm --method sa --forget-class 1 --iterations 200 --batch-size 32 --replay-per-class 100 --fim-per-class 10 --replay-steps 25 --replay-eta 0 --out runs/ddpm-sa',
+    'lethe diffusion replay --from runs/ddpm --replay-per-class 100 --fim-per-class 5 --out runs/ddpm-sa.safetensors   # SA\u2019s passes once, for many runs\u2019 --sa-file',
     'lethe diffusion mask --from runs/ddpm --forget-class 1 --mask-ratio 0.3,0.5,0.7 --out masks   # masks alone, for --mask-file',
     'lethe diffusion sample --from runs/ddpm-salun --out grid.png',
     'lethe diffusion eval --from runs/ddpm-salun --classifier runs/fmnist-classifier --forget-class 1 --grid eval.png',

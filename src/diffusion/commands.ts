@@ -28,7 +28,8 @@ import { trainDiffusion, type DiffusionTrainResult } from './train.js';
 import { UNet } from './unet.js';
 import { indicesOfClasses } from './data.js';
 import { settingsDiff } from '../util/settings-diff.js';
-import { diffusionSaliencyMasks, unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
+import { diffusionSaliencyMasks, prepareSelectiveAmnesia, unlearnDiffusion, type DiffusionUnlearnMethod, type DiffusionUnlearnResult } from './unlearn.js';
+import { disposeSaPrepared, loadSaFile, saveSaFile, type LoadedSaFile, type SaPassSettings } from './sa-file.js';
 import type { EsdSettings } from './esd.js';
 import type { SaSettings } from './sa.js';
 import { loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
@@ -226,6 +227,8 @@ export interface DiffusionUnlearnCommandOptions {
   esd?: Partial<EsdSettings>;
   /** sa: its settings over SA_DEFAULTS (sa.ts). */
   sa?: Partial<SaSettings>;
+  /** sa: a file of diffusionReplayCommand's (lethe diffusion replay) instead of the replay and Fisher passes */
+  saFile?: string;
   /** Drop each pass's last partial batch (default true; the reference's loaders keep it: false). */
   dropLast?: boolean;
   /** Seeds the unlearning run (default 0). */
@@ -250,12 +253,17 @@ export async function diffusionUnlearnCommand(
     throw e;
   }
   let loaded: LoadedMaskFile | null = null;
+  let saFile: LoadedSaFile | null = null;
   let savedMask: { path: string; sha256: string } | null = null;
   try {
     if (o.maskFile !== undefined) loaded = loadMaskFile(model, o.maskFile);
+    if (o.saFile !== undefined) saFile = loadSaFile(model, o.saFile);
     const sourceSha = weights === 'ema' ? source.ema!.sha256 : source.weights.sha256;
     const maskWarnings = loaded === null ? [] : maskProvenanceWarnings(loaded.metadata, { model: sourceSha, forgetClass: o.forgetClass });
     for (const w of maskWarnings) o.onWarning?.(`maskFile: ${w}`);
+    // an SA file from other weights still runs (replay from a sibling model can be meant), with a warning
+    const saWarnings = saFile === null ? [] : maskProvenanceWarnings({ model: saFile.model }, { model: sourceSha });
+    for (const w of saWarnings) o.onWarning?.(`saFile: ${w}`);
     const saveTo = o.saveMask;
     const { model: unlearned, result } = await unlearnDiffusion(model, schedule, data.train, {
       method: o.method,
@@ -282,6 +290,7 @@ export async function diffusionUnlearnCommand(
       ...(o.dropLast !== undefined ? { dropLast: o.dropLast } : {}),
       ...(o.esd !== undefined ? { esd: o.esd } : {}),
       ...(o.sa !== undefined ? { sa: o.sa } : {}),
+      ...(saFile !== null ? { saPrepared: saFile } : {}),
       seed: o.seed ?? 0,
       onProgress: (p) => progress?.({ phase: p.phase, step: p.step, steps: p.steps, ...(p.loss !== undefined ? { loss: p.loss } : {}) }),
       ...(signal ? { signal } : {}),
@@ -294,6 +303,7 @@ export async function diffusionUnlearnCommand(
         unlearning: result,
         ...(loaded !== null ? { maskFile: { path: o.maskFile!, sha256: loaded.sha256, format: loaded.format, ...(maskWarnings.length > 0 ? { warnings: maskWarnings } : {}) } } : {}),
         ...(savedMask !== null ? { savedMask } : {}),
+        ...(saFile !== null ? { saFile: { path: o.saFile!, sha256: saFile.sha256, seed: saFile.seed, ...(saWarnings.length > 0 ? { warnings: saWarnings } : {}) } } : {}),
       });
       return { manifest, result };
     } finally {
@@ -301,6 +311,7 @@ export async function diffusionUnlearnCommand(
     }
   } finally {
     loaded?.mask.dispose();
+    if (saFile) disposeSaPrepared(saFile);
     model.dispose();
     disposeData(data);
   }
@@ -365,6 +376,53 @@ export async function diffusionMaskCommand(
   } finally {
     model.dispose();
     if (data !== null) disposeData(data);
+  }
+}
+
+// ---- replay (SA's passes) ----------------------------------------------------------------------------------
+
+/** Options of diffusionReplayCommand (`lethe diffusion replay`). */
+export interface DiffusionReplayCommandOptions {
+  /** the trained diffusion checkpoint */
+  model: string;
+  /** which of its weights (as diffusionUnlearnCommand's; default 'auto') */
+  weights?: 'auto' | 'ema' | 'model';
+  /** the SA file to write */
+  out: string;
+  /** the replay and Fisher settings over SA_DEFAULTS */
+  settings?: Partial<SaPassSettings>;
+  /** the unlearning run's seed (default 0): it seeds the sampling and the Fisher pass's noise */
+  seed?: number;
+}
+
+/**
+ * Selective Amnesia's replay set and Fisher information without an unlearning run (the reference's sample.py and
+ * fim.py): one file that `diffusion unlearn --method sa --sa-file` reads instead of computing them, the same passes
+ * a run with these settings and seed would make.
+ */
+export async function diffusionReplayCommand(
+  o: DiffusionReplayCommandOptions,
+  progress?: ProgressFn,
+  signal?: AbortSignal,
+): Promise<{ path: string; sha256: string; images: number; fisherImages: number; settings: SaPassSettings; seconds: number }> {
+  const { model, schedule, manifest: source, weights } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
+  try {
+    const start = performance.now();
+    const prepared = await prepareSelectiveAmnesia(model, schedule, o.settings ?? {}, {
+      seed: o.seed ?? 0,
+      onProgress: (p) => progress?.({ phase: p.phase === 'fim' ? 'fim' : 'sample', step: p.step, steps: p.steps }),
+      ...(signal ? { signal } : {}),
+    });
+    try {
+      const seconds = (performance.now() - start) / 1000;
+      const entry = saveSaFile(o.out, prepared, { seed: o.seed ?? 0, model: weights === 'ema' ? source.ema!.sha256 : source.weights.sha256 });
+      const s = prepared.settings;
+      return { path: o.out, sha256: entry.sha256, images: prepared.replay.size, fisherImages: s.fimPerClass * model.config.numClasses, settings: s, seconds };
+    } finally {
+      disposeSaPrepared(prepared);
+    }
+  } finally {
+    model.dispose();
   }
 }
 

@@ -12,6 +12,7 @@ export {
   unlearnDiffusion,
   diffusionGradients,
   diffusionSaliencyMasks,
+  prepareSelectiveAmnesia,
   DIFFUSION_UNLEARN_METHODS,
   DIFFUSION_UNLEARN_DEFAULTS,
   DDPM_SUBSPACE,
@@ -20,6 +21,7 @@ export {
   type DiffusionUnlearnResult,
 } from './unlearn.js';
 export { esdLoss, esdTarget, esdTimestep, esdNoisyImages, esdSettings, sampleDown, ESD_DEFAULTS, ESD_XT_SOURCES, type EsdSettings, type EsdXtSource, type EsdSampler } from './esd.js';
+export { saveSaFile, loadSaFile, disposeSaPrepared, SA_FILE_KIND, type SaPrepared, type SaPassSettings, type LoadedSaFile } from './sa-file.js';
 export { fisherDiagonal, ewcPenalty, saLoss, sampleReplay, saSettings, SA_DEFAULTS, type SaSettings } from './sa.js';
 export { frechetDistance, frechetFromStats, gaussianStats, sqrtmPsd, type GaussianStats } from './frechet.js';
 export { evaluateGenerator, classifyImages, realFeatures, gridLabels, pickPerClass, FRECHET_NOTE, type GenerationReport, type GenerationEvalOptions } from './evaluate.js';

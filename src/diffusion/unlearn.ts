@@ -32,6 +32,7 @@ import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
 import { ESD_DEFAULTS, esdLoss, esdNoisyImages, esdSettings, esdTimestep, type EsdSettings } from './esd.js';
 import { fisherDiagonal, saLoss, sampleReplay, saSettings, type SaSettings } from './sa.js';
+import { disposeSaPrepared, type SaPassSettings, type SaPrepared } from './sa-file.js';
 import { ddimTimesteps } from './samplers.js';
 import { Rng } from '../data/random.js';
 import { tensor } from '../torch/index.js';
@@ -102,6 +103,8 @@ export interface DiffusionUnlearnOptions {
   esd?: Partial<EsdSettings>;
   /** sa: its settings over SA_DEFAULTS (λ 10, γ 1, 500 replay images per class sampled at w 2 over 1000 steps, η 1) */
   sa?: Partial<SaSettings>;
+  /** sa: the replay set and Fisher information computed before (prepareSelectiveAmnesia, loadSaFile); the caller keeps them, the run skips both passes */
+  saPrepared?: SaPrepared;
   /** Seeds batches, timesteps and noise (default 0). */
   seed?: number;
   /** Called after each gradient batch and each unlearning step. */
@@ -249,7 +252,7 @@ export function inapplicableOption(
   // (only whether the mask and the hook are given matters: a command line passes its file names)
   o: Omit<DiffusionUnlearnOptions, 'method' | 'mask' | 'onMaskBuilt'> & { mask?: unknown; onMaskBuilt?: unknown },
 ): {
-  option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance' | 'condDrop' | 'dropLast' | 'esd' | 'sa';
+  option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance' | 'condDrop' | 'dropLast' | 'esd' | 'sa' | 'saPrepared';
   problem: string;
 } | null {
   const retainOptional = method === 'salun' || method === 'semu' || method === 'ga';
@@ -270,6 +273,7 @@ export function inapplicableOption(
     ['dropLast', o.dropLast !== undefined, sampledXt ? 'shapes the batches of real images, which esd reads only with xtSource data' : ''],
     ['esd', o.esd !== undefined, esd ? '' : 'applies to esd only'],
     ['sa', o.sa !== undefined, method === 'sa' ? '' : 'applies to sa only'],
+    ['saPrepared', o.saPrepared !== undefined, method === 'sa' ? '' : 'applies to sa only'],
   ];
   for (const [option, given, problem] of rules) if (given && problem !== '') return { option, problem: `${problem}; leave it out for ${method}` };
   return null;
@@ -300,18 +304,42 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
   }
   if (o.esd) esdSettings(o.esd);
   if (o.sa) saSettings(o.sa);
+  if (o.sa && o.saPrepared) {
+    const fixed = Object.keys(o.sa).find((k) => k !== 'ewcWeight' && k !== 'replayWeight' && o.sa![k as keyof SaSettings] !== undefined);
+    if (fixed !== undefined) throw new Error(`sa.${fixed} is fixed by the precomputed replay set and Fisher information (saPrepared); leave it out`);
+  }
+}
+
+/** A precomputed SA pass fits the model: its replay images and classes, a Fisher tensor per parameter. */
+function checkPrepared(model: UNet, p: SaPrepared): void {
+  const { inChannels: c, imageSize: s, numClasses } = model.config;
+  if (p.replay.numClasses !== numClasses || p.replay.imageShape.join(',') !== [c, s, s].join(',')) {
+    throw new Error(`saPrepared: the replay set holds ${p.replay.numClasses} classes of ${p.replay.imageShape.join('×')} images; the UNet needs ${numClasses} classes of ${c}×${s}×${s}`);
+  }
+  for (const [name, w] of model.namedParameters()) {
+    if (p.fisher.get(name)?.shape.join(',') !== w.shape.join(',')) throw new Error(`saPrepared: no Fisher information of shape [${w.shape}] for '${name}'`);
+  }
 }
 
 const DIFFUSION_UNLEARN_KEYS = [
   'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'dropLast', 'maskRatio', 'mask', 'onMaskBuilt',
-  'gradientGuidance', 'gradientSamples', 'subspace', 'esd', 'sa', 'seed', 'onProgress', 'signal',
+  'gradientGuidance', 'gradientSamples', 'subspace', 'esd', 'sa', 'saPrepared', 'seed', 'onProgress', 'signal',
 ] as const satisfies readonly (keyof DiffusionUnlearnOptions)[];
 
 /**
  * SA's two passes over the original model before training: the replay images of every class, and the diagonal Fisher
- * information on the first fimPerClass of each class. The caller owns both.
+ * information on the first fimPerClass of each class; what a run with the same settings and seed computes (so it can
+ * be saved once, saveSaFile, and given to many runs as saPrepared). The caller owns the result.
  */
-async function saPreparation(model: UNet, schedule: NoiseSchedule, sa: SaSettings, seed: number, o: Pick<DiffusionUnlearnOptions, 'onProgress' | 'signal'>): Promise<{ replay: TensorDataset; fisher: Gradients }> {
+export async function prepareSelectiveAmnesia(
+  model: UNet,
+  schedule: NoiseSchedule,
+  settings: Partial<SaPassSettings>,
+  o: Pick<DiffusionUnlearnOptions, 'seed' | 'onProgress' | 'signal'> = {},
+): Promise<SaPrepared> {
+  model.checkLive('prepareSelectiveAmnesia');
+  const { ewcWeight: _l, replayWeight: _g, ...sa } = saSettings(settings, schedule.timesteps);
+  const seed = o.seed ?? 0;
   const replay = await sampleReplay(model, schedule, sa.replayPerClass, {
     steps: sa.replaySteps,
     eta: sa.replayEta,
@@ -332,7 +360,7 @@ async function saPreparation(model: UNet, schedule: NoiseSchedule, sa: SaSetting
           onImage: (done, total) => o.onProgress?.({ phase: 'fim', step: done, steps: total }),
           ...(o.signal ? { signal: o.signal } : {}),
         });
-        return { replay, fisher };
+        return { replay, fisher, settings: sa };
       } finally {
         x.dispose();
       }
@@ -368,7 +396,8 @@ export async function unlearnDiffusion(
   const useRetain = o.useRetain ?? defaults.useRetain;
   const clip = o.gradClip ?? defaults.gradClip;
   const esd = method === 'esd' ? esdSettings(o.esd ?? {}, schedule.timesteps) : null;
-  const sa = method === 'sa' ? saSettings(o.sa ?? {}, schedule.timesteps) : null;
+  const sa = method === 'sa' ? saSettings({ ...o.sa, ...o.saPrepared?.settings }, schedule.timesteps) : null;
+  if (o.saPrepared) checkPrepared(model, o.saPrepared);
   const seed = o.seed ?? 0;
   const start = performance.now();
   const wasTraining = model.training;
@@ -377,8 +406,7 @@ export async function unlearnDiffusion(
   let mask: SaliencyMask | null = null;
   let subspace: SvdSubspace | null = null;
   let trainer: UnlearnTrainer | null = null;
-  let replay: TensorDataset | null = null;
-  let fisher: Gradients | null = null;
+  let ownPasses: SaPrepared | null = null;
   const streams: Generator<Batch, never>[] = [];
   try {
     if ((method === 'salun' && !o.mask) || method === 'semu') {
@@ -392,7 +420,8 @@ export async function unlearnDiffusion(
         disposeGradients(grads);
       }
     }
-    if (sa) ({ replay, fisher } = await saPreparation(model, schedule, sa, seed, o));
+    if (sa && !o.saPrepared) ownPasses = await prepareSelectiveAmnesia(model, schedule, sa, o);
+    const passes = o.saPrepared ?? ownPasses;
     const space = method === 'salun' ? { mask: o.mask ?? mask! } : method === 'semu' ? { subspace: subspace! } : {};
     // the gradient is clipped in the training space: all or masked weights, or SEMU's cores
     trainer = new UnlearnTrainer(unlearned, { optimizer: 'adam', lr, weightDecay: 0, ...(clip !== null ? { clipNorm: clip } : {}) }, space, `diffusion ${method}`);
@@ -404,7 +433,7 @@ export async function unlearnDiffusion(
     if (forget) streams.push(forget);
     if (retain) streams.push(retain);
     // SA: the other classes' replay images stand in for D_r
-    const replayStream = replay ? cycleBatches(replay, { batchSize, seed, indices: indicesOfClasses(replay, [f], true), tag: 'sa-replay', dropLast }) : null;
+    const replayStream = passes ? cycleBatches(passes.replay, { batchSize, seed, indices: indicesOfClasses(passes.replay, [f], true), tag: 'sa-replay', dropLast }) : null;
     if (replayStream) streams.push(replayStream);
     const size = unlearned.config.imageSize;
     const lossHistory: number[] = [];
@@ -426,7 +455,7 @@ export async function unlearnDiffusion(
           if (sa) {
             const rp = replayStream!.next().value;
             try {
-              loss = saLoss(unlearned, model, schedule, fisher!, toModelRange(rp.x, size), rp.y, f, sa);
+              loss = saLoss(unlearned, model, schedule, passes!.fisher, toModelRange(rp.x, size), rp.y, f, sa);
             } finally {
               rp.dispose();
             }
@@ -492,8 +521,7 @@ export async function unlearnDiffusion(
     model.train(wasTraining);
     trainer?.dispose();
     mask?.dispose();
-    replay?.dispose();
-    if (fisher) disposeGradients(fisher);
+    if (ownPasses) disposeSaPrepared(ownPasses);
     subspace?.dispose();
   }
 }

@@ -59,6 +59,16 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.equal(sa.code, 0, sa.stderr);
   const saRun = record('sa')['unlearning'] as { sa: Record<string, number> };
   assert.deepEqual([saRun.sa['ewcWeight'], saRun.sa['replayPerClass'], saRun.sa['fimPerClass'], saRun.sa['replaySteps'], saRun.sa['replayEta'], saRun.sa['replayGuidance']], [5, 2, 1, 3, 0, 2]);
+  // lethe diffusion replay writes the same passes once; a run reading them equals the run computing them, byte for byte
+  const passes = ['--replay-per-class', '2', '--fim-per-class', '1', '--replay-steps', '3', '--replay-eta', '0'];
+  const replay = await runCli(['diffusion', 'replay', '--from', join(dir, 'ddpm'), ...passes, '--out', join(dir, 'sa.safetensors'), '--json'], dir);
+  assert.equal(replay.code, 0, replay.stderr);
+  assert.deepEqual((JSON.parse(replay.stdout) as { images: number; fisherImages: number }).images, 20);
+  const saFromFile = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'sa', '--forget-class', '1', '--iterations', '2', '--batch-size', '4', '--sa-file', join(dir, 'sa.safetensors'), '--ewc-weight', '5', '--out', join(dir, 'sa-file'), '--json'], dir);
+  assert.equal(saFromFile.code, 0, saFromFile.stderr);
+  assert.deepEqual(readFileSync(join(dir, 'sa-file', 'model.safetensors')), readFileSync(join(dir, 'sa', 'model.safetensors')));
+  assert.deepEqual((record('sa-file')['unlearning'] as { sa: unknown }).sa, saRun.sa);
+  assert.equal((record('sa-file')['saFile'] as { sha256: string }).sha256, createHash('sha256').update(readFileSync(join(dir, 'sa.safetensors'))).digest('hex'));
   const png = join(dir, 'grid.png');
   const s = await runCli(['diffusion', 'sample', '--from', join(dir, 'salun'), '--out', png, '--per-class', '2', '--steps', '3', '--json'], dir);
   assert.equal(s.code, 0, s.stderr);
@@ -150,6 +160,10 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--ewc-weight', '2'], /--ewc-weight applies to sa only; leave it out for esd/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'sa', '--replay-per-class', '2', '--fim-per-class', '5'], /--fim-per-class \(5\) cannot exceed --replay-per-class \(2\)/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'sa', '--cond-drop', '0.1'], /--cond-drop drops conditioning in the losses, which sa does not/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'sa', '--sa-file', mask, '--replay-steps', '5'], /--replay-steps is fixed by --sa-file/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--sa-file', mask], /--sa-file applies to sa only; leave it out for ft/],
+    [['replay', '--from', dir, '--out', join(elsewhere, 'r.safetensors'), '--replay-per-class', '2', '--fim-per-class', '3'], /--fim-per-class \(3\) cannot exceed --replay-per-class \(2\)/],
+    [['replay', '--from', dir, '--out', join(elsewhere, 'r.safetensors'), '--ewc-weight', '3'], /--ewc-weight does not apply to 'lethe diffusion replay' \(it is read by unlearn\)/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'esd', '--drop-last', 'false'], /--drop-last shapes the batches of real images, which esd reads only with --xt-source data/],
     [['sample', '--from', dir, '--out', join(dir, 'g.png'), '--warmup', '5'], /--warmup does not apply to 'lethe diffusion sample' \(it is read by train\)/],
   ];

@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, noGrad, randn, syntheticDataset, tensor, tidy, type Tensor } from '../../src/index.js';
 import { Module } from '../../src/nn/module.js';
-import { NoiseSchedule, UNet, ewcPenalty, fisherDiagonal, sampleImages, sampleReplay, unlearnDiffusion } from '../../src/diffusion/index.js';
+import { NoiseSchedule, UNet, ewcPenalty, fisherDiagonal, sampleImages, sampleReplay, unlearnDiffusion, prepareSelectiveAmnesia, saveSaFile, loadSaFile, disposeSaPrepared } from '../../src/diffusion/index.js';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { disposeGradients } from '../../src/unlearn/blocks/gradients.js';
 import { baselineMemory } from '../baseline.js';
 
@@ -129,6 +132,47 @@ test('SA on a tiny UNet: the EWC term holds the Fisher-marked weights, the input
   disposeGradients(fisher);
   x.dispose();
   replay.dispose();
+  data.dispose();
+  assert.deepEqual(memory(), base);
+});
+
+test('SA passes once: prepareSelectiveAmnesia → saveSaFile → loadSaFile gives the very run that computes them itself', async () => {
+  const base = baselineMemory();
+  manualSeed(0);
+  const model = new UNet('tiny');
+  const data = syntheticDataset({ n: 36, classes: 3, size: 8, seed: 1 });
+  const schedule = new NoiseSchedule({ timesteps: 20 });
+  const passes = { replayPerClass: 3, fimPerClass: 1, replaySteps: 4, replayEta: 0, fimChunk: 10 };
+  const run = { method: 'sa', forgetClass: 2, iterations: 3, batchSize: 2, lr: 1e-2, seed: 6 } as const;
+  const own = await unlearnDiffusion(model, schedule, data, { ...run, sa: { ...passes, ewcWeight: 3 } });
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-sa-'));
+  try {
+    const prepared = await prepareSelectiveAmnesia(model, schedule, passes, { seed: 6 });
+    saveSaFile(join(dir, 'sa.safetensors'), prepared, { seed: 6, model: 'abc' });
+    disposeSaPrepared(prepared);
+    const file = loadSaFile(model, join(dir, 'sa.safetensors'));
+    assert.deepEqual([file.seed, file.model, file.replay.size], [6, 'abc', 9]);
+    const reused = await unlearnDiffusion(model, schedule, data, { ...run, sa: { ewcWeight: 3 }, saPrepared: file });
+    assert.deepEqual(reused.result.sa, own.result.sa);
+    tidy(() => {
+      const a = new Map(reused.model.namedParameters());
+      for (const [name, w] of own.model.namedParameters()) assert.equal(w.sub(a.get(name)!).abs().max().item(), 0, `${name} differs`);
+    });
+    // the file fixes the passes' settings; another method takes none of it
+    await assert.rejects(unlearnDiffusion(model, schedule, data, { ...run, sa: { replayPerClass: 5 }, saPrepared: file }), /sa\.replayPerClass is fixed by the precomputed replay set/);
+    await assert.rejects(unlearnDiffusion(model, schedule, data, { method: 'ft', forgetClass: 0, saPrepared: file }), /saPrepared applies to sa only/);
+    disposeSaPrepared(file);
+    reused.model.dispose();
+    // a file of another kind, or for another UNet, is refused by name
+    const other = new UNet({ preset: 'tiny', numClasses: 4 });
+    assert.throws(() => loadSaFile(other, join(dir, 'sa.safetensors')), /has bad replay labels|has no Fisher information/);
+    other.dispose();
+    assert.throws(() => loadSaFile(model, join(dir, 'none.safetensors')), /SA file '.*none\.safetensors' does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  own.model.dispose();
+  model.dispose();
   data.dispose();
   assert.deepEqual(memory(), base);
 });

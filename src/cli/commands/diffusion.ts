@@ -1,8 +1,10 @@
 // lethe diffusion train|unlearn|mask|sample|eval|classifier: the generative side (src/diffusion/commands.ts does the
 // work; this file only maps flags to its options, with the same progress, Ctrl-C and error behaviour as the rest).
-import { diffusionClassifierCommand, diffusionEvalCommand, diffusionMaskCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
+import { diffusionClassifierCommand, diffusionEvalCommand, diffusionMaskCommand, diffusionReplayCommand, diffusionSampleCommand, diffusionTrainCommand, diffusionUnlearnCommand, type DiffusionProgress } from '../../diffusion/commands.js';
 import { checkDiffusionUnlearnOptions, DIFFUSION_UNLEARN_METHODS, inapplicableOption } from '../../diffusion/unlearn.js';
 import { ESD_XT_SOURCES } from '../../diffusion/esd.js';
+import { saSettings } from '../../diffusion/sa.js';
+import type { SaPassSettings } from '../../diffusion/sa-file.js';
 import { flagName, required, type Opts } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
@@ -60,14 +62,17 @@ const COMMON = new Set(['config', 'json', 'quiet']);
 /** The flags of one unlearning method's own settings (DiffusionUnlearnOptions.esd and .sa). */
 const METHOD_FLAGS = {
   esd: ['negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps'],
-  sa: ['ewcWeight', 'replayWeight', 'replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'],
+  sa: ['ewcWeight', 'replayWeight', 'saFile', 'replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'],
 } as const;
+/** SA's flags of the replay and Fisher passes (lethe diffusion replay; fixed by an --sa-file). */
+const SA_PASS_FLAGS = ['replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'] as const;
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'forgetClass', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
   unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa, 'seed'],
   mask: ['from', 'out', 'data', 'weights', 'forgetClass', 'maskRatio', 'gradientSamples', 'seed'],
+  replay: ['from', 'out', 'weights', ...SA_PASS_FLAGS, 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
   classifier: ['out', 'force', 'data', 'epochs', 'seed'],
@@ -98,7 +103,25 @@ const UNLEARN_FLAG = {
   dropLast: 'dropLast',
   esd: 'xtSource',
   sa: 'ewcWeight',
+  saPrepared: 'saFile',
 } as const;
+
+/** SA's replay and Fisher settings from their flags (only those given). */
+function saPassSettings(o: Opts): Partial<SaPassSettings> {
+  const settings = given({
+    replayPerClass: o.int('replayPerClass', { min: 1 }),
+    fimPerClass: o.int('fimPerClass', { min: 1 }),
+    replaySteps: o.int('replaySteps', { min: 1 }),
+    replayEta: o.number('replayEta'),
+    replayGuidance: o.number('replayGuidance'),
+  });
+  try {
+    saSettings(settings);
+  } catch (e) {
+    throw new UsageError(asFlags((e as Error).message));
+  }
+  return settings;
+}
 
 /** A library message in the command line's words: its option names as flags. */
 function asFlags(message: string): string {
@@ -155,6 +178,8 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
     classifier: () => checkpointOut(o, 'where to write the evaluation classifier'),
     sample: () => outputFile('--out', required(o, 'out', 'the PNG grid to write (one row per class)'), [['--from', from ?? null]]),
     maskFile: () => inputFile('--mask-file', o.string('maskFile')!, 'the mask file itself (written by --save-mask)'),
+    saFile: () => inputFile('--sa-file', o.string('saFile')!, 'the SA file itself (written by lethe diffusion replay)'),
+    replay: () => outputFile('--out', required(o, 'out', 'the SA file to write (replay images and Fisher information)'), [['--from', from ?? null]]),
     saveMask: () => outputFile('--save-mask', o.string('saveMask')!, [['--from', from ?? null], ['--mask-file', o.string('maskFile') ?? null]]),
     eval: () => (o.has('grid') ? outputFile('--grid', o.string('grid')!, [['--from', from ?? null], ['--classifier', o.string('classifier') ?? null]]) : undefined),
   } as const;
@@ -197,15 +222,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           xtGuidance: o.number('xtGuidance'),
           xtSteps: o.int('xtSteps', { min: 1 }),
         });
-        const sa = given({
-          ewcWeight: o.number('ewcWeight'),
-          replayWeight: o.number('replayWeight'),
-          replayPerClass: o.int('replayPerClass', { min: 1 }),
-          fimPerClass: o.int('fimPerClass', { min: 1 }),
-          replaySteps: o.int('replaySteps', { min: 1 }),
-          replayEta: o.number('replayEta'),
-          replayGuidance: o.number('replayGuidance'),
-        });
+        const sa = { ...given({ ewcWeight: o.number('ewcWeight'), replayWeight: o.number('replayWeight') }), ...saPassSettings(o) };
         const methodOptions = {
           ...given({
             alpha: o.number('alpha'),
@@ -223,8 +240,11 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         const files = given({
           maskFile: o.has('maskFile') ? outputs.maskFile() : undefined,
           saveMask: o.has('saveMask') ? outputs.saveMask() : undefined,
+          saFile: o.has('saFile') ? outputs.saFile() : undefined,
         });
         refuseSaveWithMaskFile(o);
+        const fixedByFile = SA_PASS_FLAGS.find((k) => o.has(k));
+        if (files.saFile !== undefined && fixedByFile !== undefined) throw new UsageError(`${flagName(fixedByFile)} is fixed by --sa-file (its replay images and Fisher information were made with their own settings); leave it out`);
         const inapplicable = inapplicableOption(method, {
           forgetClass: 0,
           ...methodOptions,
@@ -252,8 +272,20 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${asFlags((e as Error).message)}`);
         }
-        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(w.replace(/^maskFile/, '--mask-file')) }, progress, signal);
+        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(w.replace(/^maskFile/, '--mask-file').replace(/^saFile/, '--sa-file')) }, progress, signal);
       }
+      case 'replay':
+        return diffusionReplayCommand(
+          {
+            model: required(o, 'from', 'the trained diffusion checkpoint'),
+            out: outputs.replay(),
+            ...weightsOption(o),
+            settings: saPassSettings(o),
+            ...given({ seed: o.int('seed', { min: 0 }) }),
+          },
+          progress,
+          signal,
+        );
       case 'mask': {
         // one pass, one file per ratio: --out is the file for one ratio, a directory of with_<ratio>.safetensors for several
         const ratios = readMaskRatios(o, 'maskRatio');
@@ -309,7 +341,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           signal,
         );
       default:
-        throw new UsageError(`lethe diffusion: unknown subcommand '${String(sub)}'; use train, unlearn, mask, sample, eval or classifier`);
+        throw new UsageError(`lethe diffusion: unknown subcommand '${String(sub)}'; use train, unlearn, mask, replay, sample, eval or classifier`);
     }
   });
   if (o.bool('json')) printJson(result);
