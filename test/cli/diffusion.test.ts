@@ -69,6 +69,11 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.deepEqual(readFileSync(join(dir, 'sa-file', 'model.safetensors')), readFileSync(join(dir, 'sa', 'model.safetensors')));
   assert.deepEqual((record('sa-file')['unlearning'] as { sa: unknown }).sa, saRun.sa);
   assert.equal((record('sa-file')['saFile'] as { sha256: string }).sha256, createHash('sha256').update(readFileSync(join(dir, 'sa.safetensors'))).digest('hex'));
+  // passes made from the EMA weights, given to a run from the raw weights: it runs, and says so
+  const otherWeights = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--weights', 'model', '--method', 'sa', '--forget-class', '1', '--iterations', '1', '--batch-size', '4', '--sa-file', join(dir, 'sa.safetensors'), '--out', join(dir, 'sa-raw'), '--quiet'], dir);
+  assert.equal(otherWeights.code, 0, otherWeights.stderr);
+  assert.match(otherWeights.stderr, /^lethe: warning: --sa-file: it was computed from other weights \(sha256 [0-9a-f]{12}…; this run starts from [0-9a-f]{12}…\)$/m);
+  assert.equal((record('sa-raw')['saFile'] as { warnings: string[] }).warnings.length, 1);
   const png = join(dir, 'grid.png');
   const s = await runCli(['diffusion', 'sample', '--from', join(dir, 'salun'), '--out', png, '--per-class', '2', '--steps', '3', '--json'], dir);
   assert.equal(s.code, 0, s.stderr);
