@@ -141,7 +141,7 @@ test('unknown method, forget spec out of range, corrupt checkpoint', async () =>
     [['sweep', '--method', 'retrain', '--model', 'mlp', ...TINY], /--method: 'retrain' is the reference every trial is measured against/],
     [['train', '--model', 'mlp', ...TINY, '--nproc', '64', '--out', 'x'], /--nproc 64: this machine has \d+ cores and each worker takes one/],
     [['diffusion', 'unlearn', '--from', 'nowhere', '--alpha', '-1', '--out', 'x'], /diffusion unlearn: alpha must be a finite weight ≥ 0, got -1/],
-    [['diffusion', 'unlearn', '--from', 'nowhere', '--mask-ratio', '2', '--out', 'x'], /diffusion unlearn: maskRatio must be in \(0, 1\], got 2/],
+    [['diffusion', 'unlearn', '--from', 'nowhere', '--mask-ratio', '2', '--out', 'x'], /diffusion unlearn: --mask-ratio must be in \(0, 1\], got 2/],
   ];
   for (const [args, message] of checks) {
     const r = await runCli(args, dir);
