@@ -91,6 +91,7 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
     [['unlearn', '--from', join(dir, 'ddpm'), '--forget-class', '10', '--iterations', '1', '--out', join(dir, 'x')], /--forget-class: 10 is not a class of '.*ddpm' \(it has classes 0 to 9\)/],
     [['sample', '--from', join(dir, 'ddpm'), '--steps', '21', '--out', png], /--steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
     [['unlearn', '--from', join(dir, 'ddpm'), '--method', 'esd', '--xt-steps', '21', '--out', join(dir, 'x')], /--xt-steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
+    [['replay', '--from', join(dir, 'ddpm'), '--replay-steps', '21', '--out', join(dir, 'r.safetensors')], /--replay-steps: 21 is more than the 20 diffusion steps of '.*ddpm'; give at most 20/],
     [['sample', '--from', join(dir, 'ddpm'), '--eta', '-1', '--out', png], /--eta: must be ≥ 0/],
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--steps', '5', '--out', png], /--steps applies to the ddim sampler only/],
     [['sample', '--from', join(dir, 'ddpm'), '--sampler', 'ddpm', '--clip-x0', 'false', '--out', png], /--clip-x0 applies to the ddim sampler only/],

@@ -47,7 +47,7 @@ function checkAgainstModel(o: Opts, from: string | undefined): void {
   if (!hasEma && o.string('weights') === 'ema') throw new UsageError(`--weights ema: '${from}' has no EMA weights (an unlearned checkpoint keeps only its weights); use --weights model or leave --weights out`);
   const forgetClass = o.int('forgetClass', { min: 0 });
   if (forgetClass !== undefined && forgetClass >= numClasses) throw new UsageError(`--forget-class: ${forgetClass} is not a class of '${from}' (it has classes 0 to ${numClasses - 1})`);
-  for (const key of ['steps', 'xtSteps'] as const) {
+  for (const key of ['steps', 'xtSteps', 'replaySteps'] as const) {
     const steps = o.int(key, { min: 1 });
     if (steps !== undefined && steps > timesteps) throw new UsageError(`${flagName(key)}: ${steps} is more than the ${timesteps} diffusion steps of '${from}'; give at most ${timesteps}`);
   }
