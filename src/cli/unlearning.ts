@@ -89,7 +89,6 @@ function progressHandler(reporter: Reporter, label: string, batchSize: number): 
   };
 }
 
-/** Runs one method on prepared data; the caller owns the returned model. */
 /** A method's options from the command line (flags, --opt, recipe) over its defaults; a bad one is a usage error. */
 export function resolveMethodOptions(method: string, given: Record<string, unknown>): CommonOptions {
   const def = getMethod(method);
@@ -100,6 +99,7 @@ export function resolveMethodOptions(method: string, given: Record<string, unkno
   }
 }
 
+/** Runs one method on prepared data; the caller owns the returned model. */
 export async function runMethod(
   original: Module,
   spec: CheckpointManifest['model'],

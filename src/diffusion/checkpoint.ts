@@ -138,18 +138,23 @@ function readChecked(dir: string, entry: { file: string; sha256: string }): Map<
 
 /**
  * Rebuilds the UNet and schedule. `weights`: 'ema' (the averaged weights; an error if there are none), 'model',
- * or 'auto' (default: EMA when present, as DDPM samples with its EMA).
+ * or 'auto' (default: EMA when present, as DDPM samples with its EMA). `sha256`: the hash of the weights file loaded,
+ * which a run records as where it started from.
  */
-export function loadDiffusionCheckpoint(dir: string, o: { weights?: 'auto' | 'ema' | 'model' } = {}): { model: UNet; schedule: NoiseSchedule; manifest: DiffusionManifest; weights: 'ema' | 'model' } {
+export function loadDiffusionCheckpoint(
+  dir: string,
+  o: { weights?: 'auto' | 'ema' | 'model' } = {},
+): { model: UNet; schedule: NoiseSchedule; manifest: DiffusionManifest; weights: 'ema' | 'model'; sha256: string } {
   const manifest = readDiffusionManifest(dir);
   const want = o.weights ?? 'auto';
   if (want === 'ema' && manifest.ema === null) throw new DiffusionCheckpointError(dir, 'it has no EMA weights (load { weights: "model" })');
   const which = want === 'model' || manifest.ema === null ? 'model' : 'ema';
-  const tensors = readChecked(dir, which === 'ema' ? manifest.ema! : manifest.weights);
+  const entry = which === 'ema' ? manifest.ema! : manifest.weights;
+  const tensors = readChecked(dir, entry);
   const model = new UNet(manifest.unet);
   try {
     model.loadStateDict(tensors, { strict: which === 'model' });
-    return { model, schedule: new NoiseSchedule(manifest.schedule), manifest, weights: which };
+    return { model, schedule: new NoiseSchedule(manifest.schedule), manifest, weights: which, sha256: entry.sha256 };
   } catch (e) {
     model.dispose();
     throw new DiffusionCheckpointError(dir, (e as Error).message);

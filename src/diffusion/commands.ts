@@ -244,7 +244,7 @@ export async function diffusionUnlearnCommand(
   progress?: ProgressFn,
   signal?: AbortSignal,
 ): Promise<{ manifest: DiffusionManifest; result: DiffusionUnlearnResult }> {
-  const { model, schedule, manifest: source, weights } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
+  const { model, schedule, sha256: sourceSha } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
   let data: TrainTest;
   try {
     data = loadData(o.data);
@@ -258,7 +258,6 @@ export async function diffusionUnlearnCommand(
   try {
     if (o.maskFile !== undefined) loaded = loadMaskFile(model, o.maskFile);
     if (o.saFile !== undefined) saFile = loadSaFile(model, o.saFile);
-    const sourceSha = weights === 'ema' ? source.ema!.sha256 : source.weights.sha256;
     const maskWarnings = loaded === null ? [] : maskProvenanceWarnings(loaded.metadata, { model: sourceSha, forgetClass: o.forgetClass });
     for (const w of maskWarnings) o.onWarning?.(`maskFile: ${w}`);
     // an SA file from other weights still runs (replay from a sibling model can be meant), with a warning
@@ -354,7 +353,7 @@ export async function diffusionMaskCommand(
   signal?: AbortSignal,
 ): Promise<{ files: { ratio: number; salient: number; path: string; sha256: string }[]; total: number; seconds: number }> {
   if (o.out.length !== o.ratios.length) throw new Error(`diffusionMaskCommand: ${o.ratios.length} ratios but ${o.out.length} output paths`);
-  const { model, schedule, manifest: source, weights } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
+  const { model, schedule, sha256: sourceSha } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
   let data: TrainTest | null = null;
   try {
     data = loadData(o.data);
@@ -367,7 +366,7 @@ export async function diffusionMaskCommand(
     });
     try {
       const seconds = (performance.now() - start) / 1000;
-      const metadata = diffusionMaskMetadata(weights === 'ema' ? source.ema!.sha256 : source.weights.sha256, o);
+      const metadata = diffusionMaskMetadata(sourceSha, o);
       const files = masks.map((m, i) => ({ ratio: o.ratios[i]!, salient: m.count(), path: o.out[i]!, sha256: saveMaskFile(o.out[i]!, m, metadata).sha256 }));
       return { files, total: model.numParameters(), seconds };
     } finally {
@@ -405,17 +404,17 @@ export async function diffusionReplayCommand(
   progress?: ProgressFn,
   signal?: AbortSignal,
 ): Promise<{ path: string; sha256: string; images: number; fisherImages: number; settings: SaPassSettings; seconds: number }> {
-  const { model, schedule, manifest: source, weights } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
+  const { model, schedule, sha256: sourceSha } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
   try {
     const start = performance.now();
     const prepared = await prepareSelectiveAmnesia(model, schedule, o.settings ?? {}, {
       seed: o.seed ?? 0,
-      onProgress: (p) => progress?.({ phase: p.phase === 'fim' ? 'fim' : 'sample', step: p.step, steps: p.steps }),
+      onProgress: (p) => progress?.({ phase: p.phase, step: p.step, steps: p.steps }),
       ...(signal ? { signal } : {}),
     });
     try {
       const seconds = (performance.now() - start) / 1000;
-      const entry = saveSaFile(o.out, prepared, { seed: o.seed ?? 0, model: weights === 'ema' ? source.ema!.sha256 : source.weights.sha256 });
+      const entry = saveSaFile(o.out, prepared, { seed: o.seed ?? 0, model: sourceSha });
       const s = prepared.settings;
       return { path: o.out, sha256: entry.sha256, images: prepared.replay.size, fisherImages: s.fimPerClass * model.config.numClasses, settings: s, seconds };
     } finally {

@@ -17,11 +17,11 @@
 // - xtSource: 'unlearned' (default, the paper's code) | 'original' (ESD's 2024 diffusers script samples the frozen
 //   model) | 'data' (an adaptation that needs no sampling: q(x_t | x_0) of real images of c, much cheaper).
 // - Sampling for x_t runs in eval mode (no dropout) and does not clamp x̂_0 (the reference's DDIM does not).
-import { cat, fullLike, mseLoss, noGrad, randn, tidy, type Tensor } from '../torch/index.js';
+import { mseLoss, noGrad, randn, tidy, type Tensor } from '../torch/index.js';
 import type { Rng } from '../data/random.js';
-import { guide, type NoisePredictor } from './loss.js';
+import { guidedPrediction, type NoisePredictor } from './loss.js';
 import { guidedDdimStep } from './samplers.js';
-import type { NoiseSchedule } from './schedule.js';
+import { checkStepCount, type NoiseSchedule } from './schedule.js';
 import { oneOf, refuseUnknownKeys } from '../util/options.js';
 
 /** Where ESD's x_t comes from: sampling the model being unlearned, sampling the frozen original, or noised real images. */
@@ -45,7 +45,7 @@ export interface EsdSettings {
 export const ESD_DEFAULTS: EsdSettings = { negativeGuidance: 1, xtSource: 'unlearned', xtGuidance: 2, xtSteps: 50 };
 
 /** ESD's settings over the defaults, each checked; given the schedule's T, xtSteps must not exceed it. */
-export function esdSettings(o: Partial<EsdSettings>, timesteps = Number.MAX_SAFE_INTEGER): EsdSettings {
+export function esdSettings(o: Partial<EsdSettings>, timesteps?: number): EsdSettings {
   refuseUnknownKeys('esd', o, Object.keys(ESD_DEFAULTS));
   if (o.xtSource === 'data') {
     if (o.xtGuidance !== undefined) throw new Error('xtGuidance guides the sampling of x_t, which xtSource data does not do; leave it out');
@@ -54,20 +54,14 @@ export function esdSettings(o: Partial<EsdSettings>, timesteps = Number.MAX_SAFE
   const s: EsdSettings = { ...ESD_DEFAULTS, ...o, xtSource: oneOf('esd', 'xtSource', o.xtSource ?? ESD_DEFAULTS.xtSource, ESD_XT_SOURCES) };
   if (!Number.isFinite(s.negativeGuidance)) throw new RangeError(`negativeGuidance must be a finite number, got ${s.negativeGuidance}`);
   if (!Number.isFinite(s.xtGuidance)) throw new RangeError(`xtGuidance must be a finite weight, got ${s.xtGuidance}`);
-  if (!Number.isInteger(s.xtSteps) || s.xtSteps < 1 || s.xtSteps > timesteps) throw new RangeError(`xtSteps must be an integer from 1 to the schedule's ${timesteps === Number.MAX_SAFE_INTEGER ? 'T' : timesteps} steps, got ${s.xtSteps}`);
+  checkStepCount('xtSteps', s.xtSteps, timesteps);
   return s;
 }
 
 /** ESD's regression target from the frozen model, without a graph: ε*(x_t, ∅) − η·(ε*(x_t, c) − ε*(x_t, ∅)). */
 export function esdTarget(frozen: NoisePredictor, xt: Tensor, t: Tensor, y: Tensor, negativeGuidance: number): Tensor {
-  return noGrad(() =>
-    tidy(() => {
-      const b = xt.shape[0]!;
-      const both = frozen.forward(cat([xt, xt]), cat([t, t]), cat([y, fullLike(y, frozen.nullClass)]));
-      // (1 + η)·ε(∅) − η·ε(c): classifier-free guidance with the roles of c and ∅ swapped
-      return guide(both.narrow(0, b, b), both.narrow(0, 0, b), negativeGuidance);
-    }),
-  );
+  // = (1 + w)·ε*(c) − w·ε*(∅) at w = −(1 + η): classifier-free guidance pointed away from c
+  return noGrad(() => guidedPrediction(frozen, xt, t, y, -(1 + negativeGuidance)));
 }
 
 /** ESD's loss: the mean squared error between ε_θ(x_t, t, c) and esdTarget (a mean over every element, as MSELoss). */

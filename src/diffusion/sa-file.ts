@@ -31,6 +31,23 @@ export interface SaPrepared {
   settings: SaPassSettings;
 }
 
+/**
+ * What keeps precomputed passes from serving `model`, as a phrase (null when they fit): replay images of another size
+ * or class count, a parameter without a Fisher tensor of its shape, or a Fisher tensor for no parameter.
+ */
+export function saPreparedMismatch(model: UNet, p: Pick<SaPrepared, 'replay' | 'fisher'>): string | null {
+  const { inChannels: c, imageSize: s, numClasses } = model.config;
+  if (p.replay.numClasses !== numClasses || p.replay.imageShape.join(',') !== [c, s, s].join(',')) {
+    return `holds replay images of ${p.replay.numClasses} classes, ${p.replay.imageShape.join('×')}; the UNet needs ${numClasses} classes of ${c}×${s}×${s}`;
+  }
+  const params = new Map(model.namedParameters());
+  for (const [name, w] of params) {
+    if (p.fisher.get(name)?.shape.join(',') !== w.shape.join(',')) return `has no Fisher information of shape [${w.shape}] for '${name}'`;
+  }
+  const stray = [...p.fisher.keys()].find((name) => !params.has(name));
+  return stray === undefined ? null : `holds Fisher information for '${stray}', which is no parameter of the model`;
+}
+
 /** Frees a SaPrepared's replay set and Fisher tensors. */
 export function disposeSaPrepared(p: SaPrepared): void {
   p.replay.dispose();
@@ -71,18 +88,12 @@ export function loadSaFile(model: UNet, path: string): LoadedSaFile {
     if (file.metadata['kind'] !== SA_FILE_KIND) throw bad(`is not an SA file (its metadata kind is '${file.metadata['kind'] ?? 'none'}')`);
     const images = file.tensors.get('replay.images');
     const labels = file.tensors.get('replay.labels');
-    const { inChannels: c, imageSize: s, numClasses } = model.config;
-    if (!images || images.dtype !== 'uint8' || images.shape.join(',') !== [images.shape[0], c, s, s].join(',')) throw bad(`has no uint8 replay images of ${c}×${s}×${s}`);
-    if (!labels) throw bad('has no replay labels');
+    if (!images || !labels) throw bad('has no replay images or labels');
     const fisher: Gradients = new Map();
-    for (const [name, p] of model.namedParameters()) {
-      const f = file.tensors.get(`fisher.${name}`);
-      if (!f || f.shape.join(',') !== p.shape.join(',')) throw bad(`has no Fisher information of shape [${p.shape}] for '${name}'`);
-      fisher.set(name, f);
+    for (const [key, t] of file.tensors) {
+      if (key.startsWith('fisher.')) fisher.set(key.slice('fisher.'.length), t);
+      else if (key !== 'replay.images' && key !== 'replay.labels') throw bad(`holds '${key}', which is neither a replay tensor nor Fisher information`);
     }
-    const known = new Set(['replay.images', 'replay.labels', ...[...fisher.keys()].map((n) => `fisher.${n}`)]);
-    const stray = [...file.tensors.keys()].find((k) => !known.has(k));
-    if (stray !== undefined) throw bad(`holds '${stray}', which is no parameter of the model`);
     let settings: SaPassSettings;
     try {
       settings = JSON.parse(file.metadata['settings'] ?? '') as SaPassSettings;
@@ -91,12 +102,17 @@ export function loadSaFile(model: UNet, path: string): LoadedSaFile {
     }
     let replay: TensorDataset;
     try {
-      replay = new TensorDataset({ images, labels, numClasses, name: 'sa-replay' });
+      replay = new TensorDataset({ images, labels, numClasses: model.config.numClasses, name: 'sa-replay' });
     } catch (e) {
-      throw bad(`has bad replay labels (${(e as Error).message})`);
+      throw bad(`has bad replay images or labels (${(e as Error).message})`);
     }
-    // every check passed: the dataset owns the images and labels, the caller the Fisher tensors
-    taken.add('replay.images').add('replay.labels');
+    taken.add('replay.images').add('replay.labels'); // the dataset owns them now
+    const mismatch = saPreparedMismatch(model, { replay, fisher });
+    if (mismatch !== null) {
+      replay.dispose();
+      throw bad(mismatch);
+    }
+    // every check passed: the caller owns the dataset and the Fisher tensors
     for (const [name, f] of fisher) {
       taken.add(`fisher.${name}`);
       keep(f);

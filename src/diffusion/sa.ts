@@ -25,7 +25,7 @@ import { TensorDataset } from '../data/dataset.js';
 import type { Gradients } from '../unlearn/blocks/gradients.js';
 import { diffusionLoss, type NoisePredictor } from './loss.js';
 import { sampleImages, type SampleOptions } from './samplers.js';
-import type { NoiseSchedule } from './schedule.js';
+import { checkStepCount, type NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
@@ -53,7 +53,7 @@ export interface SaSettings {
 export const SA_DEFAULTS: Omit<SaSettings, 'fimPerClass'> = { ewcWeight: 10, replayWeight: 1, replayPerClass: 500, replaySteps: 1000, replayEta: 1, replayGuidance: 2, fimChunk: 100 };
 
 /** SA's settings over the defaults, each checked; given the schedule's T, replaySteps must not exceed it. */
-export function saSettings(o: Partial<SaSettings>, timesteps = Number.MAX_SAFE_INTEGER): SaSettings {
+export function saSettings(o: Partial<SaSettings>, timesteps?: number): SaSettings {
   refuseUnknownKeys('sa', o, [...Object.keys(SA_DEFAULTS), 'fimPerClass']);
   const s: SaSettings = { ...SA_DEFAULTS, fimPerClass: o.fimPerClass ?? o.replayPerClass ?? SA_DEFAULTS.replayPerClass, ...o };
   for (const key of ['ewcWeight', 'replayWeight', 'replayEta'] as const) {
@@ -64,8 +64,7 @@ export function saSettings(o: Partial<SaSettings>, timesteps = Number.MAX_SAFE_I
     if (!(Number.isInteger(s[key]) && s[key] >= 1)) throw new RangeError(`${key} must be a positive integer, got ${s[key]}`);
   }
   if (s.fimPerClass > s.replayPerClass) throw new RangeError(`fimPerClass (${s.fimPerClass}) cannot exceed replayPerClass (${s.replayPerClass}): the Fisher pass reads the replay images`);
-  const T = timesteps === Number.MAX_SAFE_INTEGER ? "the schedule's T" : `the schedule's ${timesteps}`;
-  if (!(Number.isInteger(s.replaySteps) && s.replaySteps >= 1 && s.replaySteps <= timesteps)) throw new RangeError(`replaySteps must be an integer from 1 to ${T} steps, got ${s.replaySteps}`);
+  checkStepCount('replaySteps', s.replaySteps, timesteps);
   return s;
 }
 

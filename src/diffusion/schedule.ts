@@ -5,6 +5,14 @@
 import { randint, tensor, tidy, type Tensor } from '../torch/index.js';
 import { refuseUnknownKeys } from '../util/options.js';
 
+/**
+ * A count of sampling steps over a schedule: an integer from 1 to its T (the T when given; unknown before a model is
+ * loaded, then only the lower bound is checked).
+ */
+export function checkStepCount(key: string, v: number, timesteps?: number): void {
+  if (!(Number.isInteger(v) && v >= 1 && v <= (timesteps ?? Number.POSITIVE_INFINITY))) throw new RangeError(`${key} must be an integer from 1 to the schedule's ${timesteps ?? 'T'} steps, got ${v}`);
+}
+
 /** Options of NoiseSchedule; an unknown key is an error, and 0 < betaStart ≤ betaEnd < 1 must hold. */
 export interface ScheduleOptions {
   /** number of diffusion steps T (default 1000) */

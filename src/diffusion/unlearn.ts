@@ -32,7 +32,7 @@ import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
 import { ESD_DEFAULTS, esdLoss, esdNoisyImages, esdSettings, esdTimestep, type EsdSettings } from './esd.js';
 import { fisherDiagonal, saLoss, sampleReplay, saSettings, type SaSettings } from './sa.js';
-import { disposeSaPrepared, type SaPassSettings, type SaPrepared } from './sa-file.js';
+import { disposeSaPrepared, saPreparedMismatch, type SaPassSettings, type SaPrepared } from './sa-file.js';
 import { ddimTimesteps } from './samplers.js';
 import { Rng } from '../data/random.js';
 import { tensor } from '../torch/index.js';
@@ -310,16 +310,6 @@ export function checkDiffusionUnlearnOptions(o: DiffusionUnlearnOptions): void {
   }
 }
 
-/** A precomputed SA pass fits the model: its replay images and classes, a Fisher tensor per parameter. */
-function checkPrepared(model: UNet, p: SaPrepared): void {
-  const { inChannels: c, imageSize: s, numClasses } = model.config;
-  if (p.replay.numClasses !== numClasses || p.replay.imageShape.join(',') !== [c, s, s].join(',')) {
-    throw new Error(`saPrepared: the replay set holds ${p.replay.numClasses} classes of ${p.replay.imageShape.join('×')} images; the UNet needs ${numClasses} classes of ${c}×${s}×${s}`);
-  }
-  for (const [name, w] of model.namedParameters()) {
-    if (p.fisher.get(name)?.shape.join(',') !== w.shape.join(',')) throw new Error(`saPrepared: no Fisher information of shape [${w.shape}] for '${name}'`);
-  }
-}
 
 const DIFFUSION_UNLEARN_KEYS = [
   'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'useRetain', 'gradClip', 'condDrop', 'dropLast', 'maskRatio', 'mask', 'onMaskBuilt',
@@ -397,7 +387,8 @@ export async function unlearnDiffusion(
   const clip = o.gradClip ?? defaults.gradClip;
   const esd = method === 'esd' ? esdSettings(o.esd ?? {}, schedule.timesteps) : null;
   const sa = method === 'sa' ? saSettings({ ...o.sa, ...o.saPrepared?.settings }, schedule.timesteps) : null;
-  if (o.saPrepared) checkPrepared(model, o.saPrepared);
+  const mismatch = o.saPrepared ? saPreparedMismatch(model, o.saPrepared) : null;
+  if (mismatch !== null) throw new Error(`saPrepared ${mismatch}`);
   const seed = o.seed ?? 0;
   const start = performance.now();
   const wasTraining = model.training;

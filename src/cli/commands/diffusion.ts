@@ -59,13 +59,13 @@ const SAMPLING = ['sampler', 'steps', 'eta', 'guidance', 'clipX0', 'weights'] as
 const WEIGHTS = ['auto', 'ema', 'model'] as const;
 const COMMON = new Set(['config', 'json', 'quiet']);
 
+/** SA's flags of the replay and Fisher passes (lethe diffusion replay; fixed by an --sa-file). */
+const SA_PASS_FLAGS = ['replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'] as const;
 /** The flags of one unlearning method's own settings (DiffusionUnlearnOptions.esd and .sa). */
 const METHOD_FLAGS = {
   esd: ['negativeGuidance', 'xtSource', 'xtGuidance', 'xtSteps'],
-  sa: ['ewcWeight', 'replayWeight', 'saFile', 'replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'],
+  sa: ['ewcWeight', 'replayWeight', 'saFile', ...SA_PASS_FLAGS],
 } as const;
-/** SA's flags of the replay and Fisher passes (lethe diffusion replay; fixed by an --sa-file). */
-const SA_PASS_FLAGS = ['replayPerClass', 'fimPerClass', 'replaySteps', 'replayEta', 'replayGuidance'] as const;
 
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
@@ -125,7 +125,7 @@ function saPassSettings(o: Opts): Partial<SaPassSettings> {
 
 /** A library message in the command line's words: its option names as flags. */
 function asFlags(message: string): string {
-  const keys = ['useRetain', 'maskRatio', 'gradientSamples', 'condDrop', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa];
+  const keys = ['useRetain', 'maskRatio', 'maskFile', 'gradientSamples', 'condDrop', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa];
   return message.replace(new RegExp(`\\b(${keys.join('|')})\\b`, 'g'), (k) => flagName(k));
 }
 
@@ -272,7 +272,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${asFlags((e as Error).message)}`);
         }
-        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(w.replace(/^maskFile/, '--mask-file').replace(/^saFile/, '--sa-file')) }, progress, signal);
+        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(asFlags(w)) }, progress, signal);
       }
       case 'replay':
         return diffusionReplayCommand(
