@@ -127,8 +127,8 @@ export interface DiffusionUnlearnResult {
   batchSize: number;
   /** The Adam learning rate. */
   lr: number;
-  /** Weight of the retain loss used. */
-  alpha: number;
+  /** Weight of the remaining-class loss (salun, semu and ga with useRetain); absent when the run has no such term. */
+  alpha?: number;
   /** Whether retain data was used. */
   useRetain: boolean;
   /** Whether each pass's last partial batch was dropped. */
@@ -490,7 +490,7 @@ export async function unlearnDiffusion(
       iterations,
       batchSize,
       lr,
-      alpha,
+      ...(useRetain && method !== 'ft' ? { alpha } : {}),
       useRetain: needRetain,
       dropLast,
       trainable: trainer.trainableCount(),

@@ -118,6 +118,7 @@ test('ESD on a tiny UNet: the model approaches the frozen target, the input is u
   assert.equal(result.gradClip, null);
   assert.equal(result.trainable, model.numParameters());
   assert.equal(result.useRetain, false);
+  assert.equal(result.alpha, undefined);
   tidy(() => {
     for (const [name, w] of model.namedParameters()) assert.equal(w.sub(before.get(name)!).abs().max().item(), 0, `${name}: input modified`);
   });

@@ -56,6 +56,7 @@ test('SalUn: weights outside the saliency mask stay bit-identical; salient ones 
   assert.ok(frozen > 0 && moved > 0.3 * mask.count(), `frozen ${frozen}, moved ${moved} of ${mask.count()}`);
   assert.equal(result.trainable, mask.count());
   assert.equal(result.useRetain, true);
+  assert.equal(result.alpha, 1e-3, 'the default weight of the remaining-class loss');
   assert.equal(result.lossHistory.length, 1);
   teardown(model, data, before, out, out2, mask);
   assert.deepEqual(memory(), base);
@@ -72,6 +73,7 @@ test('SEMU: every Conv2d/Linear weight change lies in span U·R·Vh (per input c
   assert.equal(result.trainable, sub.trainableCount());
   assert.deepEqual(result.ranks, sub.ranks());
   assert.equal(result.useRetain, false);
+  assert.equal(result.alpha, undefined, 'no remaining-class term, no weight recorded');
   const adapted = new Set(sub.layers.map((l) => l.name));
   let changed = 0;
   tidy(() => {
@@ -107,6 +109,8 @@ test('FT and GA baselines move the weights; GA ascends (its loss is the negated 
   assert.ok(ga.result.lossHistory[0]! < 0);
   // the reference's GA keeps its loop's α · retain loss: −L(D_f) + α·L(D_r); a large α makes the first loss positive
   assert.equal(ga.result.useRetain, true);
+  assert.equal(ga.result.alpha, 1e-3);
+  assert.equal(ft.result.alpha, undefined, 'ft trains on the remaining classes without a weight');
   const opts = { method: 'ga', forgetClass: 0, iterations: 1, batchSize: 6, lr: 1e-3 } as const;
   const alone = await unlearnDiffusion(model, schedule, data, { ...opts, useRetain: false });
   const heavy = await unlearnDiffusion(model, schedule, data, { ...opts, alpha: 1e3 });
