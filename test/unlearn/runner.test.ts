@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { createModel, manualSeed, memory, tidy, type ModelSpec, type Tensor } from '../../src/index.js';
 import { unlearn, methodNames, buildSaliencyMask, maskFromTensors } from '../../src/unlearn/index.js';
 import { DataLoader } from '../../src/data/loader.js';
-import { forgetDraw } from '../../src/unlearn/methods/cufg.js';
 import { evaluateSplit } from '../../src/eval/outputs.js';
 import type { Module } from '../../src/nn/module.js';
 import { memorisationSetting, type Setting } from './setup.js';
@@ -176,27 +175,6 @@ test('UFG bnLeak: as the reference, only the first retain pass of each epoch run
   } finally {
     model.dispose();
   }
-});
-
-test('UFG forgetBatches: g_f from a fresh draw of n forget batches (a deviation); 0 and a draw covering D_f are the reference', async () => {
-  const pool = Int32Array.from({ length: 50 }, (_, i) => 100 + i);
-  const draw = forgetDraw(pool, 20, 7n);
-  assert.equal(new Set(draw).size, 20);
-  assert.ok(draw.every((v, i) => pool.includes(v) && (i === 0 || draw[i - 1]! < v)), 'distinct members of the pool, sorted');
-  assert.deepEqual(forgetDraw(pool, 20, 7n), draw, 'seeded');
-  assert.notDeepEqual(forgetDraw(pool, 20, 8n), draw);
-  assert.equal(forgetDraw(pool, 60, 7n), pool, 'a draw at least as large as the pool is the pool');
-  const run = async (forgetBatches: number) => {
-    const r = await unlearn(s.original, s.spec, s, { method: 'ufg', options: { epochs: 1, lr: 1e-3, batchSize: 64, forgetBatchSize: 8, forgetBatches, tau0: -1 }, seed: 2 });
-    const w = [...r.model.parameters()].flatMap((p) => Array.from(p.toTypedArray() as Float32Array));
-    r.model.dispose();
-    return w;
-  };
-  const reference = await run(0);
-  assert.deepEqual(await run(Math.ceil(s.forget.size / 8)), reference, 'n batches covering D_f: the whole forget set, as the reference');
-  const one = await run(1);
-  assert.notDeepEqual(one, reference, 'one batch of 8 is another forgetting gradient');
-  assert.deepEqual(await run(1), one, 'deterministic');
 });
 
 test('SEMU useRetain: D_f (random labels) and D_r shuffled together, as the reference’s concatenation; it then needs D_r', async () => {

@@ -15,7 +15,6 @@ import { NonFiniteLossError } from '../trainer.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../blocks/gradients.js';
 import { correctGradients, CORRECTOR_DEFAULTS, forgetWeight, gateThreshold } from '../blocks/corrector.js';
 import type { Module } from '../../nn/module.js';
-import { deriveSeed, Rng } from '../../data/random.js';
 
 /**
  * Options of UFG and CUFG: the common ones, the corrector's (CorrectorOptions; defaults CORRECTOR_DEFAULTS) and the
@@ -40,12 +39,6 @@ export interface CufgOptions extends CommonOptions {
   refreshEvery: number;
   /** batch size of the forget-gradient pass (reference: 256) */
   forgetBatchSize: number;
-  /**
-   * how many forget batches each forgetting gradient averages: 0 (default, the reference) = every batch of the current
-   * subset; n > 0 (a labelled deviation) = n batches drawn afresh from it at each refresh, so that g_f is an average
-   * over as many samples as g_r and the shared (generalising) parts of the two normalised gradients cancel
-   */
-  forgetBatches: number;
 }
 
 /** The corrector's settings from the options, every one checked (UFG and CUFG share them). */
@@ -53,7 +46,6 @@ function correctorSettings(name: string, options: CufgOptions) {
   if (!Number.isInteger(options.refreshEvery) || options.refreshEvery < 1) throw new RangeError(`${name}: refreshEvery must be a positive integer`);
   if (!Number.isInteger(options.stageEpochs) || options.stageEpochs < 1) throw new RangeError(`${name}: stageEpochs must be a positive integer, got ${options.stageEpochs}`);
   if (!Number.isInteger(options.forgetBatchSize) || options.forgetBatchSize < 1) throw new RangeError(`${name}: forgetBatchSize must be a positive integer, got ${options.forgetBatchSize}`);
-  if (!Number.isInteger(options.forgetBatches) || options.forgetBatches < 0) throw new RangeError(`${name}: forgetBatches must be 0 (every batch, the reference) or a positive integer, got ${options.forgetBatches}`);
   return {
     tau0: options.tau0,
     tauStep: options.tauStep,
@@ -129,28 +121,17 @@ async function correctedFineTuning(ctx: MethodContext<CufgOptions>, name: string
   return model;
 }
 
-/**
- * Mean over forget batches of ∇ −CE, eval mode, the parameters untouched: every batch of `subset` (or of D_f), or,
- * with forgetBatches n > 0, n batches' worth of its samples drawn without replacement (seeded by the run and `salt`).
- */
+/** Mean over forget batches of ∇ −CE, eval mode, the parameters untouched. */
 function forgetGradient(ctx: MethodContext<CufgOptions>, params: [string, Tensor][], subset: Int32Array | undefined, salt: number): Gradients {
-  const { model, options } = ctx;
+  const { model } = ctx;
   model.eval();
-  const indices = options.forgetBatches > 0 ? forgetDraw(subset ?? Int32Array.from({ length: ctx.forget.size }, (_, i) => i), options.forgetBatches * options.forgetBatchSize, deriveSeed(ctx.seed, 'cufg-forget-draw', salt)) : subset;
-  const loader = ctx.loader(ctx.forget, 'cufg-forget', salt, { batchSize: options.forgetBatchSize, ...(indices ? { indices } : {}) });
+  const loader = ctx.loader(ctx.forget, 'cufg-forget', salt, { batchSize: ctx.options.forgetBatchSize, ...(subset ? { indices: subset } : {}) });
   const average = ctx.parallel;
   return accumulateGradients(model, loader, (b) => crossEntropy(model.forward(b.x), b.y).neg(), {
     params,
     reduce: 'mean',
     ...(average ? { allReduce: (sums: Tensor[]) => average.averageTensors_(sums) } : {}),
   });
-}
-
-/** `count` of `pool`'s entries, drawn without replacement (all of them when the pool is no larger), sorted. */
-export function forgetDraw(pool: Int32Array, count: number, seed: bigint): Int32Array {
-  if (count >= pool.length) return pool;
-  const copy = new Rng(seed).shuffleInPlace(Int32Array.from(pool));
-  return copy.slice(0, count).sort();
 }
 
 /** 2: each step in the reference's order, the retain pass before the forget pass (BatchNorm's statistics move first) */
@@ -168,7 +149,6 @@ const DEFAULTS: CufgOptions = {
   bnLeak: false,
   refreshEvery: 1,
   forgetBatchSize: 256,
-  forgetBatches: 0,
 };
 
 export const ufg: MethodDefinition<CufgOptions> = {
@@ -177,8 +157,7 @@ export const ufg: MethodDefinition<CufgOptions> = {
   reference:
     'coolpaperman/CUFG untrain.py: tau0 0.45, tau step 0.05 per 10 epochs, beta 0.9^epoch, SGD momentum 0.9, wd 5e-4, lr 0.01 (SalUn default), batch 256, forget gradient recomputed every step. ' +
     'Default BN: train mode restored after the forget pass (reference leak: bnLeak=true). ' +
-    'stepNorm=retain (a deviation) keeps the retain gradient\u2019s length for the corrected step, so lr stays a fine-tuning lr; ' +
-    'forgetBatches=n (a deviation) averages g_f over n freshly drawn forget batches instead of the whole subset.',
+    'stepNorm=retain (a deviation) keeps the retain gradient\u2019s length for the corrected step, so lr stays a fine-tuning lr.',
   defaults: DEFAULTS,
   usesRetain: true,
   revision: REVISION,

@@ -1,0 +1,160 @@
+// Where does CUFG's corrected step point? A diagnostic of the corrector's direction on a trained model, for the
+// question "why does CUFG lose retain/test accuracy as fast as it forgets" (README, full-scale CUFG notes).
+//
+// For a number of retain batches B_r (eval mode, so the model is not changed), it forms the corrected direction u of
+// the corrector (gate forced open, β = 1, 'weighted' normalisation, as the full-scale recipe) from
+//   g_r = ∇ CE(B_r)   and   g_f = ∇ −CE on the easiest curriculum stage's forget subset,
+// once with g_f over the whole subset (the reference) and once with g_f over one batch of it drawn afresh
+// (what forgetBatches=1 would do; not an option: it measured less specific), and prints the first-order change of three big-sample losses along a step θ ← θ − η·u:
+//   dL/dη = −⟨∇L, u⟩  for L_f (all of D_f), L_test (the test set: generalisation), L_r (D_r, other batches).
+// Unlearning a random forget set should raise L_f without raising L_test; "specificity" = dL_f − dL_test.
+//
+//   node dist/bench/cufg/direction.js --from .cache/lethe/models/original-resnet20-… [--forget random:0.1]
+//     [--trials 12] [--seed 1] [--samples 5120] [--etas 0.01,0.03,0.1]
+import type { Module } from '../../src/nn/module.js';
+import { DataLoader } from '../../src/data/loader.js';
+import type { TensorDataset } from '../../src/data/dataset.js';
+import { crossEntropy, keep, noGrad, tidy, type Tensor } from '../../src/torch/index.js';
+import { prepareFromCheckpoint } from '../../src/cli/unlearning.js';
+import { accumulateGradients, disposeGradients, type Gradients } from '../../src/unlearn/blocks/gradients.js';
+import { buildCurriculum } from '../../src/unlearn/blocks/curriculum.js';
+import { correctGradients, CORRECTOR_DEFAULTS } from '../../src/unlearn/blocks/corrector.js';
+import { deriveSeed, Rng } from '../../src/data/random.js';
+import { median } from '../stats.js';
+
+function args(argv: readonly string[]): { from: string; forget: string; trials: number; seed: number; samples: number; etas: number[] } {
+  const o: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i]!;
+    if (!k.startsWith('--') || argv[i + 1] === undefined) throw new Error(`usage: --from DIR [--forget SPEC] [--trials N] [--seed N] [--samples N] [--etas LIST]; got '${k}'`);
+    o[k.slice(2)] = argv[i + 1]!;
+  }
+  if (!o['from']) throw new Error('--from DIR (an original checkpoint) is required');
+  return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: Number(o['trials'] ?? 12), seed: Number(o['seed'] ?? 1), samples: Number(o['samples'] ?? 5120), etas: (o['etas'] ?? '0.01,0.03,0.1').split(',').map(Number) };
+}
+
+/** The mean CE gradient (descent direction) over up to `samples` of `data` in fixed order. */
+function meanGradient(model: Module, params: [string, Tensor][], data: TensorDataset, samples: number, sign = 1, indices?: Int32Array): Gradients {
+  const pick = indices ?? Int32Array.from({ length: Math.min(samples, data.size) }, (_, i) => i);
+  return accumulateGradients(model, new DataLoader(data, { batchSize: 256, indices: pick }), (b) => crossEntropy(model.forward(b.x), b.y).mul(sign), { params, reduce: 'mean' });
+}
+
+function main(): void {
+  const o = args(process.argv.slice(2));
+  const run = prepareFromCheckpoint(o.from, o.forget, { flag: '--from' });
+  const model = run.original;
+  model.eval();
+  const params = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
+  const { forget, retain, test } = run.sets;
+  const probe = { f: meanGradient(model, params, forget, forget.size), test: meanGradient(model, params, test, test.size), r: meanGradient(model, params, retain, o.samples) };
+  const stage = buildCurriculum(model, forget).subsetAt(0); // the easiest stage, used first
+  const whole = meanGradient(model, params, forget, 0, -1, stage);
+  const corrector = { ...CORRECTOR_DEFAULTS, normalization: 'weighted' as const, tau0: -2 };
+  const rate = (g: Gradients, u: (Tensor | null)[]): number =>
+    tidy(() => noGrad(() => -params.reduce((s, [k], i) => s + (u[i] ? g.get(k)!.flatten().dot(u[i]!.flatten()).item() : 0), 0)));
+  const rows: Record<string, number[]> = {};
+  const loader = new DataLoader(retain, { batchSize: 256, shuffle: true, seed: deriveSeed(o.seed, 'direction'), indices: Int32Array.from({ length: retain.size - o.samples }, (_, i) => o.samples + i) });
+  let t = 0;
+  for (const batch of loader) {
+    if (t++ >= o.trials) {
+      batch.dispose();
+      break;
+    }
+    // (accumulateGradients disposes the batch)
+    const gr = accumulateGradients(model, [batch], (b) => crossEntropy(model.forward(b.x), b.y), { params });
+    const one = meanGradient(model, params, forget, 0, -1, new Rng(deriveSeed(o.seed, 'draw', t)).shuffleInPlace(stage.slice()).slice(0, 256).sort());
+    try {
+      for (const [name, gf] of [['whole subset', whole], ['one batch', one]] as const) {
+        const out = correctGradients(params.map(([k]) => gr.get(k)!), params.map(([k]) => gf.get(k)!), corrector, 0, 0);
+        const dF = rate(probe.f, out.grads);
+        const dT = rate(probe.test, out.grads);
+        const dR = rate(probe.r, out.grads);
+        for (const [k, v] of [['dL_f', dF], ['dL_test', dT], ['dL_r', dR], ['specificity', dF - dT]] as const) (rows[`${name} ${k}`] ??= []).push(v);
+        out.grads.forEach((g) => g?.dispose());
+      }
+    } finally {
+      disposeGradients(gr);
+      disposeGradients(one);
+    }
+  }
+  finiteSteps(model, params, run.sets, whole, o, corrector);
+  console.log(`# CUFG corrected direction u on ${o.from} (${run.sets.description}); ${o.trials} retain batches; medians of −⟨∇L, u⟩`);
+  for (const [k, v] of Object.entries(rows)) console.log(`${k.padEnd(28)} ${median(v).toExponential(3)}   (min ${Math.min(...v).toExponential(2)}, max ${Math.max(...v).toExponential(2)})`);
+  for (const g of [probe.f, probe.test, probe.r, whole]) disposeGradients(g);
+  run.dispose();
+}
+
+/** Mean CE of `model` on the first `n` samples of `data` (eval mode). */
+function meanLoss(model: Module, data: TensorDataset, n: number): number {
+  let sum = 0;
+  let count = 0;
+  for (const b of new DataLoader(data, { batchSize: 512, indices: Int32Array.from({ length: Math.min(n, data.size) }, (_, i) => i) })) {
+    try {
+      sum += tidy(() => noGrad(() => crossEntropy(model.forward(b.x), b.y, { reduction: 'sum' }).item()));
+      count += b.y.shape[0]!;
+    } finally {
+      b.dispose();
+    }
+  }
+  return sum / count;
+}
+
+/**
+ * The corrected step's length per tensor decides how far a finite step strays from its first-order promise. For a few
+ * retain batches, three ways to distribute the same global step length over the tensors, each taken at several η
+ * (θ − η·u, then restored): 'unit' (the reference: unit norm per tensor), 'relative' (per tensor ∝ ‖θ_l‖, as LARS),
+ * 'global' (the bisector of the whole-model normalised gradients). Prints the change of the forget, test and
+ * (held-out part of) retain losses.
+ */
+function finiteSteps(model: Module, params: [string, Tensor][], sets: { forget: TensorDataset; retain: TensorDataset; test: TensorDataset }, whole: Gradients, o: { trials: number; seed: number; samples: number; etas: number[] }, corrector: typeof CORRECTOR_DEFAULTS): void {
+  const n = 2048;
+  const base = { f: meanLoss(model, sets.forget, n), test: meanLoss(model, sets.test, n), r: meanLoss(model, sets.retain, n) };
+  const saved = params.map(([, p]) => keep(noGrad(() => p.clone())));
+  const etas = o.etas;
+  const out: Record<string, number[]> = {};
+  const loader = new DataLoader(sets.retain, { batchSize: 256, shuffle: true, seed: deriveSeed(o.seed, 'finite'), indices: Int32Array.from({ length: sets.retain.size - o.samples }, (_, i) => o.samples + i) });
+  let t = 0;
+  for (const batch of loader) {
+    if (t++ >= Math.min(o.trials, 6)) {
+      batch.dispose();
+      break;
+    }
+    const gr = accumulateGradients(model, [batch], (b) => crossEntropy(model.forward(b.x), b.y), { params });
+    const unit = correctGradients(params.map(([k]) => gr.get(k)!), params.map(([k]) => whole.get(k)!), corrector, 0, 0).grads as Tensor[];
+    const variants: Record<string, Tensor[]> = tidy(() =>
+      noGrad(() => {
+        const L = Math.sqrt(params.length);
+        const scaleTo = (us: Tensor[]): Tensor[] => {
+          const norm = Math.sqrt(us.reduce((s, u) => s + u.pow(2).sum().item(), 0));
+          return us.map((u) => u.mul(L / norm));
+        };
+        const relative = scaleTo(unit.map((u, i) => u.mul(params[i]![1].norm().item())));
+        const globalNorm = (g: Gradients) => Math.sqrt(params.reduce((s, [k]) => s + g.get(k)!.pow(2).sum().item(), 0));
+        const nr = globalNorm(gr);
+        const nf = globalNorm(whole);
+        const global = scaleTo(params.map(([k]) => gr.get(k)!.div(nr).add(whole.get(k)!.div(nf))));
+        return { unit: unit.map((u) => u.clone()), relative, global };
+      }),
+    );
+    for (const [name, us] of Object.entries(variants)) {
+      etas.forEach((eta) => {
+        noGrad(() => params.forEach(([, p], i) => p.sub_(us[i]!, eta)));
+        const d = [meanLoss(model, sets.forget, n) - base.f, meanLoss(model, sets.test, n) - base.test, meanLoss(model, sets.retain, n) - base.r];
+        noGrad(() => params.forEach(([, p], i) => p.copy_(saved[i]!)));
+        (out[`${name} η ${eta}`] ??= []).push(d[0]!, d[1]!, d[2]!);
+      });
+      us.forEach((u) => u.dispose());
+    }
+    unit.forEach((u) => u.dispose());
+    disposeGradients(gr);
+  }
+  saved.forEach((s) => s.dispose());
+  console.log(`# finite steps θ − η·u (global length √L, L = ${params.length} tensors); mean over ${Math.min(o.trials, 6)} retain batches of the loss change on ${n} samples each`);
+  console.log('variant η            ΔL_forget   ΔL_test  ΔL_retain  ΔL_f − ΔL_test');
+  for (const [k, v] of Object.entries(out)) {
+    const m = [0, 1, 2].map((c) => v.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (v.length / 3));
+    console.log(`${k.padEnd(20)} ${m.map((x) => x.toFixed(4).padStart(9)).join('  ')}  ${(m[0]! - m[1]!).toFixed(4).padStart(9)}`);
+  }
+}
+
+main();
