@@ -33,10 +33,19 @@ function args(argv: readonly string[]): { from: string; forget: string; trials: 
   return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: Number(o['trials'] ?? 12), seed: Number(o['seed'] ?? 1), samples: Number(o['samples'] ?? 5120), etas: (o['etas'] ?? '0.01,0.03,0.1').split(',').map(Number) };
 }
 
-/** The mean CE gradient (descent direction) over up to `samples` of `data` in fixed order. */
-function meanGradient(model: Module, params: [string, Tensor][], data: TensorDataset, samples: number, sign = 1, indices?: Int32Array): Gradients {
-  const pick = indices ?? Int32Array.from({ length: Math.min(samples, data.size) }, (_, i) => i);
-  return accumulateGradients(model, new DataLoader(data, { batchSize: 256, indices: pick }), (b) => crossEntropy(model.forward(b.x), b.y).mul(sign), { params, reduce: 'mean' });
+/** The positions from..to−1. */
+function range(from: number, to: number): Int32Array {
+  return Int32Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+/** The mean gradient of sign·CE over the given samples of `data` (sign 1: the descent direction; −1: g_f). */
+function meanGradient(model: Module, params: [string, Tensor][], data: TensorDataset, indices: Int32Array, sign = 1): Gradients {
+  return accumulateGradients(model, new DataLoader(data, { batchSize: 256, indices }), (b) => crossEntropy(model.forward(b.x), b.y).mul(sign), { params, reduce: 'mean' });
+}
+
+/** Shuffled retain batches from the samples the retain probe does not use (positions `samples` onwards). */
+function heldRetainBatches(retain: TensorDataset, samples: number, seed: number, label: string): DataLoader {
+  return new DataLoader(retain, { batchSize: 256, shuffle: true, seed: deriveSeed(seed, label), indices: range(samples, retain.size) });
 }
 
 function main(): void {
@@ -46,14 +55,14 @@ function main(): void {
   model.eval();
   const params = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
   const { forget, retain, test } = run.sets;
-  const probe = { f: meanGradient(model, params, forget, forget.size), test: meanGradient(model, params, test, test.size), r: meanGradient(model, params, retain, o.samples) };
+  const probe = { f: meanGradient(model, params, forget, range(0, forget.size)), test: meanGradient(model, params, test, range(0, test.size)), r: meanGradient(model, params, retain, range(0, Math.min(o.samples, retain.size))) };
   const stage = buildCurriculum(model, forget).subsetAt(0); // the easiest stage, used first
-  const whole = meanGradient(model, params, forget, 0, -1, stage);
+  const whole = meanGradient(model, params, forget, stage, -1);
   const corrector = { ...CORRECTOR_DEFAULTS, normalization: 'weighted' as const, tau0: -2 };
   const rate = (g: Gradients, u: (Tensor | null)[]): number =>
     tidy(() => noGrad(() => -params.reduce((s, [k], i) => s + (u[i] ? g.get(k)!.flatten().dot(u[i]!.flatten()).item() : 0), 0)));
   const rows: Record<string, number[]> = {};
-  const loader = new DataLoader(retain, { batchSize: 256, shuffle: true, seed: deriveSeed(o.seed, 'direction'), indices: Int32Array.from({ length: retain.size - o.samples }, (_, i) => o.samples + i) });
+  const loader = heldRetainBatches(retain, o.samples, o.seed, 'direction');
   let t = 0;
   for (const batch of loader) {
     if (t++ >= o.trials) {
@@ -62,7 +71,7 @@ function main(): void {
     }
     // (accumulateGradients disposes the batch)
     const gr = accumulateGradients(model, [batch], (b) => crossEntropy(model.forward(b.x), b.y), { params });
-    const one = meanGradient(model, params, forget, 0, -1, new Rng(deriveSeed(o.seed, 'draw', t)).shuffleInPlace(stage.slice()).slice(0, 256).sort());
+    const one = meanGradient(model, params, forget, new Rng(deriveSeed(o.seed, 'draw', t)).shuffleInPlace(stage.slice()).slice(0, 256).sort(), -1);
     try {
       for (const [name, gf] of [['whole subset', whole], ['one batch', one]] as const) {
         const out = correctGradients(params.map(([k]) => gr.get(k)!), params.map(([k]) => gf.get(k)!), corrector, 0, 0);
@@ -88,7 +97,7 @@ function main(): void {
 function meanLoss(model: Module, data: TensorDataset, n: number): number {
   let sum = 0;
   let count = 0;
-  for (const b of new DataLoader(data, { batchSize: 512, indices: Int32Array.from({ length: Math.min(n, data.size) }, (_, i) => i) })) {
+  for (const b of new DataLoader(data, { batchSize: 512, indices: range(0, Math.min(n, data.size)) })) {
     try {
       sum += tidy(() => noGrad(() => crossEntropy(model.forward(b.x), b.y, { reduction: 'sum' }).item()));
       count += b.y.shape[0]!;
@@ -112,7 +121,7 @@ function finiteSteps(model: Module, params: [string, Tensor][], sets: { forget: 
   const saved = params.map(([, p]) => keep(noGrad(() => p.clone())));
   const etas = o.etas;
   const out: Record<string, number[]> = {};
-  const loader = new DataLoader(sets.retain, { batchSize: 256, shuffle: true, seed: deriveSeed(o.seed, 'finite'), indices: Int32Array.from({ length: sets.retain.size - o.samples }, (_, i) => o.samples + i) });
+  const loader = heldRetainBatches(sets.retain, o.samples, o.seed, 'finite');
   let t = 0;
   for (const batch of loader) {
     if (t++ >= Math.min(o.trials, 6)) {
