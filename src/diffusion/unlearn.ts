@@ -243,6 +243,16 @@ export function diffusionSaliencyMasks(
   }
 }
 
+/** The methods whose remaining-class loss is optional (useRetain) and weighted by α. */
+function retainIsOptional(method: DiffusionUnlearnMethod): boolean {
+  return method === 'salun' || method === 'semu' || method === 'ga';
+}
+
+/** Whether a run adds α · (diffusion loss on the remaining classes) to its forgetting loss. */
+function weighsRetainLoss(method: DiffusionUnlearnMethod, useRetain: boolean): boolean {
+  return retainIsOptional(method) && useRetain;
+}
+
 /**
  * An option the method would ignore, as an error message (null when every given option applies). A silently ignored
  * option is a run the user did not ask for: `--mask-ratio` with semu, or α with GA, which never sees retain data.
@@ -255,8 +265,8 @@ export function inapplicableOption(
   option: 'mask' | 'onMaskBuilt' | 'maskRatio' | 'subspace' | 'useRetain' | 'alpha' | 'gradientSamples' | 'gradientGuidance' | 'condDrop' | 'dropLast' | 'esd' | 'sa' | 'saPrepared';
   problem: string;
 } | null {
-  const retainOptional = method === 'salun' || method === 'semu' || method === 'ga';
-  const retainLoss = retainOptional && (o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
+  const retainOptional = retainIsOptional(method);
+  const retainLoss = weighsRetainLoss(method, o.useRetain ?? DIFFUSION_UNLEARN_DEFAULTS[method].useRetain);
   const gradientPass = method === 'semu' || (method === 'salun' && o.mask === undefined);
   const esd = method === 'esd';
   const sampledXt = esd && (o.esd?.xtSource ?? ESD_DEFAULTS.xtSource) !== 'data';
@@ -490,7 +500,7 @@ export async function unlearnDiffusion(
       iterations,
       batchSize,
       lr,
-      ...(useRetain && method !== 'ft' ? { alpha } : {}),
+      ...(weighsRetainLoss(method, useRetain) ? { alpha } : {}),
       useRetain: needRetain,
       dropLast,
       trainable: trainer.trainableCount(),
