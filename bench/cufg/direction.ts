@@ -43,9 +43,20 @@ function meanGradient(model: Module, params: [string, Tensor][], data: TensorDat
   return accumulateGradients(model, new DataLoader(data, { batchSize: 256, indices }), (b) => crossEntropy(model.forward(b.x), b.y).mul(sign), { params, reduce: 'mean' });
 }
 
-/** Shuffled retain batches from the samples the retain probe does not use (positions `samples` onwards). */
-function heldRetainBatches(retain: TensorDataset, samples: number, seed: number, label: string): DataLoader {
-  return new DataLoader(retain, { batchSize: 256, shuffle: true, seed: deriveSeed(seed, label), indices: range(samples, retain.size) });
+/**
+ * g_r of `count` shuffled retain batches drawn from the samples the retain probe does not use (positions `samples`
+ * onwards), with their 1-based numbers; the caller disposes each.
+ */
+function* retainBatchGradients(model: Module, params: [string, Tensor][], retain: TensorDataset, o: { samples: number; seed: number }, label: string, count: number): Generator<{ gr: Gradients; t: number }> {
+  let t = 0;
+  for (const batch of new DataLoader(retain, { batchSize: 256, shuffle: true, seed: deriveSeed(o.seed, label), indices: range(o.samples, retain.size) })) {
+    if (t++ >= count) {
+      batch.dispose();
+      return;
+    }
+    // (accumulateGradients disposes the batch)
+    yield { gr: accumulateGradients(model, [batch], (b) => crossEntropy(model.forward(b.x), b.y), { params }), t };
+  }
 }
 
 function main(): void {
@@ -62,15 +73,7 @@ function main(): void {
   const rate = (g: Gradients, u: (Tensor | null)[]): number =>
     tidy(() => noGrad(() => -params.reduce((s, [k], i) => s + (u[i] ? g.get(k)!.flatten().dot(u[i]!.flatten()).item() : 0), 0)));
   const rows: Record<string, number[]> = {};
-  const loader = heldRetainBatches(retain, o.samples, o.seed, 'direction');
-  let t = 0;
-  for (const batch of loader) {
-    if (t++ >= o.trials) {
-      batch.dispose();
-      break;
-    }
-    // (accumulateGradients disposes the batch)
-    const gr = accumulateGradients(model, [batch], (b) => crossEntropy(model.forward(b.x), b.y), { params });
+  for (const { gr, t } of retainBatchGradients(model, params, retain, o, 'direction', o.trials)) {
     const one = meanGradient(model, params, forget, new Rng(deriveSeed(o.seed, 'draw', t)).shuffleInPlace(stage.slice()).slice(0, 256).sort(), -1);
     try {
       for (const [name, gf] of [['whole subset', whole], ['one batch', one]] as const) {
@@ -119,18 +122,10 @@ function finiteSteps(model: Module, params: [string, Tensor][], sets: { forget: 
   const n = 2048;
   const base = { f: meanLoss(model, sets.forget, n), test: meanLoss(model, sets.test, n), r: meanLoss(model, sets.retain, n) };
   const saved = params.map(([, p]) => keep(noGrad(() => p.clone())));
-  const etas = o.etas;
-  const out: Record<string, number[]> = {};
-  const loader = heldRetainBatches(sets.retain, o.samples, o.seed, 'finite');
-  let t = 0;
-  for (const batch of loader) {
-    if (t++ >= Math.min(o.trials, 6)) {
-      batch.dispose();
-      break;
-    }
-    const gr = accumulateGradients(model, [batch], (b) => crossEntropy(model.forward(b.x), b.y), { params });
+  const out: Record<string, number[][]> = {};
+  for (const { gr } of retainBatchGradients(model, params, sets.retain, o, 'finite', Math.min(o.trials, 6))) {
     const unit = correctGradients(params.map(([k]) => gr.get(k)!), params.map(([k]) => whole.get(k)!), corrector, 0, 0).grads as Tensor[];
-    const variants: Record<string, Tensor[]> = tidy(() =>
+    const spread: Record<string, Tensor[]> = tidy(() =>
       noGrad(() => {
         const L = Math.sqrt(params.length);
         const scaleTo = (us: Tensor[]): Tensor[] => {
@@ -142,26 +137,24 @@ function finiteSteps(model: Module, params: [string, Tensor][], sets: { forget: 
         const nr = globalNorm(gr);
         const nf = globalNorm(whole);
         const global = scaleTo(params.map(([k]) => gr.get(k)!.div(nr).add(whole.get(k)!.div(nf))));
-        return { unit: unit.map((u) => u.clone()), relative, global };
+        return { relative, global };
       }),
     );
-    for (const [name, us] of Object.entries(variants)) {
-      etas.forEach((eta) => {
+    for (const [name, us] of Object.entries({ unit, ...spread })) {
+      for (const eta of o.etas) {
         noGrad(() => params.forEach(([, p], i) => p.sub_(us[i]!, eta)));
-        const d = [meanLoss(model, sets.forget, n) - base.f, meanLoss(model, sets.test, n) - base.test, meanLoss(model, sets.retain, n) - base.r];
+        (out[`${name} η ${eta}`] ??= []).push([meanLoss(model, sets.forget, n) - base.f, meanLoss(model, sets.test, n) - base.test, meanLoss(model, sets.retain, n) - base.r]);
         noGrad(() => params.forEach(([, p], i) => p.copy_(saved[i]!)));
-        (out[`${name} η ${eta}`] ??= []).push(d[0]!, d[1]!, d[2]!);
-      });
+      }
       us.forEach((u) => u.dispose());
     }
-    unit.forEach((u) => u.dispose());
     disposeGradients(gr);
   }
   saved.forEach((s) => s.dispose());
   console.log(`# finite steps θ − η·u (global length √L, L = ${params.length} tensors); mean over ${Math.min(o.trials, 6)} retain batches of the loss change on ${n} samples each`);
   console.log('variant η            ΔL_forget   ΔL_test  ΔL_retain  ΔL_f − ΔL_test');
-  for (const [k, v] of Object.entries(out)) {
-    const m = [0, 1, 2].map((c) => v.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (v.length / 3));
+  for (const [k, rows] of Object.entries(out)) {
+    const m = [0, 1, 2].map((c) => rows.reduce((a, r) => a + r[c]!, 0) / rows.length);
     console.log(`${k.padEnd(20)} ${m.map((x) => x.toFixed(4).padStart(9)).join('  ')}  ${(m[0]! - m[1]!).toFixed(4).padStart(9)}`);
   }
 }
