@@ -30,7 +30,14 @@ function args(argv: readonly string[]): { from: string; forget: string; trials: 
     o[k.slice(2)] = argv[i + 1]!;
   }
   if (!o['from']) throw new Error('--from DIR (an original checkpoint) is required');
-  return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: Number(o['trials'] ?? 12), seed: Number(o['seed'] ?? 1), samples: Number(o['samples'] ?? 5120), etas: (o['etas'] ?? '0.01,0.03,0.1').split(',').map(Number) };
+  const count = (key: string, fallback: number, min: number): number => {
+    const v = Number(o[key] ?? fallback);
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${key} must be an integer ≥ ${min}, got '${o[key]}'`);
+    return v;
+  };
+  const etas = (o['etas'] ?? '0.01,0.03,0.1').split(',').map(Number);
+  if (!etas.every((e) => Number.isFinite(e) && e > 0)) throw new Error(`--etas must be a comma-separated list of positive step sizes, got '${o['etas']}'`);
+  return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: count('trials', 12, 1), seed: count('seed', 1, 0), samples: count('samples', 5120, 1), etas };
 }
 
 /** The positions from..to−1. */
@@ -159,4 +166,9 @@ function finiteSteps(model: Module, params: [string, Tensor][], sets: { forget: 
   }
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  console.error(`direction: ${(e as Error).message}`);
+  process.exit(1);
+}
