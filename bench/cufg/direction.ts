@@ -18,6 +18,7 @@ import { crossEntropy, keep, noGrad, tidy, type Tensor } from '../../src/torch/i
 import { prepareFromCheckpoint } from '../../src/cli/unlearning.js';
 import { accumulateGradients, disposeGradients, type Gradients } from '../../src/unlearn/blocks/gradients.js';
 import { buildCurriculum } from '../../src/unlearn/blocks/curriculum.js';
+import { range } from '../../src/util/range.js';
 import { correctGradients, CORRECTOR_DEFAULTS } from '../../src/unlearn/blocks/corrector.js';
 import { deriveSeed, Rng } from '../../src/data/random.js';
 import { median } from '../stats.js';
@@ -40,10 +41,6 @@ function args(argv: readonly string[]): { from: string; forget: string; trials: 
   return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: count('trials', 12, 1), seed: count('seed', 1, 0), samples: count('samples', 5120, 1), etas };
 }
 
-/** The positions from..to−1. */
-function range(from: number, to: number): Int32Array {
-  return Int32Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-}
 
 /** The mean gradient of sign·CE over the given samples of `data` (sign 1: the descent direction; −1: g_f). */
 function meanGradient(model: Module, params: [string, Tensor][], data: TensorDataset, indices: Int32Array, sign = 1): Gradients {

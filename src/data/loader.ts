@@ -19,6 +19,7 @@ import { augmentation, type Augmentation, type AugmentOptions } from './augment.
 import { checkIndices, type TensorDataset } from './dataset.js';
 import { Rng, deriveSeed, type Seed } from './random.js';
 import { refuseUnknownKeys } from '../util/options.js';
+import { range } from '../util/range.js';
 
 /** One mini-batch from a DataLoader; the consumer owns it and disposes it. */
 export interface Batch {
@@ -101,7 +102,7 @@ export class DataLoader implements Iterable<Batch> {
         for (let i = 0; i < n; i++) order[i] = base[order[i]!]!;
       }
     } else {
-      order = this.sampleIndices === null ? Int32Array.from({ length: n }, (_, i) => i) : this.sampleIndices.slice();
+      order = this.sampleIndices === null ? range(0, n) : this.sampleIndices.slice();
     }
     return order;
   }

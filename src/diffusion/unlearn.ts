@@ -39,6 +39,7 @@ import { tensor } from '../torch/index.js';
 import { timestepTensor } from './schedule.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
+import { range } from '../util/range.js';
 
 /** The DDPM reference's subspace (research/semu.md §1.8): a rank per input channel, attention layers at full rank. */
 export const DDPM_SUBSPACE: SubspaceOptions = { channelRanks: 'per-channel', fullRank: 'attn' };
@@ -349,7 +350,7 @@ export async function prepareSelectiveAmnesia(
     ...(o.signal ? { signal: o.signal } : {}),
   });
   try {
-    const fimIdx = Int32Array.from({ length: replay.size }, (_, i) => i).filter((i) => i % sa.replayPerClass < sa.fimPerClass);
+    const fimIdx = range(0, replay.size).filter((i) => i % sa.replayPerClass < sa.fimPerClass);
     const batch = new DataLoader(replay, { batchSize: fimIdx.length, indices: fimIdx }).batches(0).next().value!;
     try {
       manualSeed(Number(deriveSeed(seed, 'sa-fisher') & 0xffffffffn));

@@ -14,6 +14,7 @@ import { DataLoader, type DataLoaderOptions } from '../data/loader.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { checkIndices } from '../data/dataset.js';
 import { Rng, deriveSeed, type Seed } from '../data/random.js';
+import { range } from '../util/range.js';
 
 /**
  * Options of DistributedSampler. Throws a RangeError on a size below 1, a bad rank or worldSize, or a subset whose
@@ -79,7 +80,7 @@ export class DistributedSampler {
   globalOrder(epoch: number): Int32Array {
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`DistributedSampler: epoch must be a non-negative integer, got ${epoch}`);
     const n = this.size;
-    const base = this.shuffle ? new Rng(deriveSeed(this.seed, 'loader', epoch)).permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+    const base = this.shuffle ? new Rng(deriveSeed(this.seed, 'loader', epoch)).permutation(n) : range(0, n);
     const out = new Int32Array(this.totalSize);
     for (let i = 0; i < out.length; i++) out[i] = base[i % n]!;
     if (this.subset !== null) for (let i = 0; i < out.length; i++) out[i] = this.subset[out[i]!]!;

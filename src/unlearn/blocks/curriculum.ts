@@ -11,6 +11,7 @@ import { DataLoader } from '../../data/loader.js';
 import type { TensorDataset } from '../../data/dataset.js';
 import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
 import { oneOf } from '../../util/options.js';
+import { range } from '../../util/range.js';
 
 const DIFFICULTY_SCORES = ['loss', 'confidence', 'entropy'] as const;
 /**
@@ -129,7 +130,7 @@ export function buildCurriculum(original: Module, forget: TensorDataset, o: Curr
   const { K, epochsPerStage, direction, score, batchSize } = curriculumSettings(o, forget.size);
   const scores = difficultyScores(original, forget, score, batchSize);
   // ascending score, ties by index: a stable, documented order
-  const order = Int32Array.from({ length: forget.size }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
+  const order = range(0, forget.size).sort((a, b) => scores[a]! - scores[b]! || a - b);
   const chunks: Int32Array[] = [];
   for (let c = 0; c < K; c++) {
     const begin = Math.floor((c * order.length) / K);

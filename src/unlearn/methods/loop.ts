@@ -9,6 +9,7 @@ import { oneOf } from '../../util/options.js';
 import type { UnlearnTrainer } from '../trainer.js';
 import { BatchNorm2d } from '../../nn/normalization.js';
 import type { Module } from '../../nn/module.js';
+import { range } from '../../util/range.js';
 
 /**
  * Runs `loss(batch)` and a trainer step for every batch of `loader`; reports progress and honours abort.
@@ -110,7 +111,7 @@ export function randomLabels(indices: Int32Array, y: Tensor, numClasses: number,
 export function relabelledUnion(ctx: MethodContext, epoch: number, relabel: (indices: Int32Array, y: Tensor, epoch: number) => Tensor): TensorDataset {
   const subset = ctx.blocks.curriculum?.subsetAt(epoch);
   const forget = subset ? ctx.forget.subset(subset) : ctx.forget;
-  const positions = subset ?? Int32Array.from({ length: ctx.forget.size }, (_, i) => i);
+  const positions = subset ?? range(0, ctx.forget.size);
   try {
     const [images, labels] = tidy(() => [cat([forget.images, ctx.retain.images]), cat([relabel(positions, forget.labels, epoch), ctx.retain.labels])]);
     return new TensorDataset({ images: images!, labels: labels!, numClasses: ctx.numClasses, name: 'relabelled-union' });
