@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
-import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
+import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -277,6 +277,17 @@ test('sweep --opt fixes another option for every trial and in the written recipe
   assert.notEqual(a.sweep.trials[0]!.avgGap, b.sweep.trials[0]!.avgGap);
   const written = JSON.parse(readFileSync(join(dir, 'recipes-opt', 'ga.json'), 'utf8')) as SweepJson;
   assert.equal(written.options['epochs'], 1);
+  // the folder's sweep.json says what its trials shared, so a sweep run with --no-write keeps its --opt on record
+  const record = JSON.parse(readFileSync(join(dir, 'cache', 'sweeps', 'ga', 'sweep.json'), 'utf8')) as { forget: string; param: string; options: Record<string, unknown> };
+  assert.deepEqual([record.forget, record.param, record.options['epochs'], record.options['batchSize']], ['random:0.1', 'lr', 1, 16]);
+  assert.ok(!('lr' in record.options), 'the swept option is each trial\'s, not a shared setting');
+});
+
+test('sharedSettings: the options and blocks every trial shares, less the swept one', () => {
+  const base = { options: { lr: 0.01, epochs: 3 }, blocks: { mask: { ratio: 0.5, mode: 'grad' as const } } };
+  assert.deepEqual(sharedSettings(base, readTarget('lr', 'salun', base)), { options: { epochs: 3 }, blocks: base.blocks });
+  assert.deepEqual(sharedSettings(base, readTarget('mask.ratio', 'salun', base)), { options: base.options, blocks: { mask: { mode: 'grad' } } });
+  assert.deepEqual(base.blocks.mask, { ratio: 0.5, mode: 'grad' }, 'the recipe is not modified');
 });
 
 test('recipes: class:K uses recipes/class-wise/<method>.json when present, else the random-forgetting recipe', () => {

@@ -112,6 +112,22 @@ export function withValue(base: Pick<UnlearnRecipe, 'options' | 'blocks'>, t: Sw
 }
 
 /**
+ * What every trial of a sweep shares: the recipe's options and blocks with the --opt overrides, less the swept
+ * setting (each trial carries its own value). sweep.json records it, so a folder of trials says what it tuned under.
+ */
+export function sharedSettings(base: Pick<UnlearnRecipe, 'options' | 'blocks'>, t: SweepTarget): { options: Record<string, unknown>; blocks: BlocksSetting } {
+  const blocks = base.blocks ?? {};
+  if (t.block === null) {
+    const { [t.key]: _swept, ...options } = base.options;
+    return { options, blocks };
+  }
+  const setting = blocks[t.block];
+  if (typeof setting !== 'object') return { options: base.options, blocks };
+  const { [t.key]: _swept, ...rest } = setting as Record<string, unknown>;
+  return { options: base.options, blocks: { ...blocks, [t.block]: rest } };
+}
+
+/**
  * The grid: --values (an explicit list, also for categorical settings) or a log grid from --range / --lr
  * (default a tenth to ten times the recipe's value).
  */
@@ -388,7 +404,7 @@ export default async function sweep(o: Opts): Promise<void> {
         // why a trial has no metrics stays with it (the table shows "-" for them, and the reason below it)
         const diverged = runs.filter((r) => r.diverged !== undefined).map((r) => `seed ${r.seed}: ${r.diverged}`);
         trials.push({ [param]: value, value, ...meanFields(runs, [...HEADLINE_KEYS, 'avgGap', 'seconds']), ...(seeds.length > 1 ? { perSeed: runs } : {}), ...(diverged.length > 0 ? { diverged: diverged.join('; ') } : {}) });
-        writeJsonAtomic(join(out, 'sweep.json'), { method, by, param, grid, seeds, trials });
+        writeJsonAtomic(join(out, 'sweep.json'), { method, forget, by, param, grid, seeds, ...sharedSettings(base, target), trials });
       }
       const reference = seeds.length === 1 ? perSeed[0]!.reference : meanFields(perSeed.map((p) => p.reference), HEADLINE_KEYS);
       return { reference, trials, protocol: perSeed.map((p) => p.sets.description).join('; ') };
