@@ -275,8 +275,9 @@ test('sweep --opt fixes another option for every trial and in the written recipe
   assert.equal(a.options['epochs'], 5);
   assert.deepEqual([b.options['epochs'], b.options['batchSize'], b.options['lr']], [1, 16, 0.003]);
   assert.notEqual(a.sweep.trials[0]!.avgGap, b.sweep.trials[0]!.avgGap);
-  const written = JSON.parse(readFileSync(join(dir, 'recipes-opt', 'ga.json'), 'utf8')) as SweepJson;
+  const written = JSON.parse(readFileSync(join(dir, 'recipes-opt', 'ga.json'), 'utf8')) as SweepJson & { source: string };
   assert.equal(written.options['epochs'], 1);
+  assert.equal(written.source, 'lethe sweep --by avg-gap over lr 0.003 with --opt epochs=1 --opt batchSize=16', 'the recipe names what the sweep fixed');
   // the folder's sweep.json says what its trials shared, so a sweep run with --no-write keeps its --opt on record
   const record = JSON.parse(readFileSync(join(dir, 'cache', 'sweeps', 'ga', 'sweep.json'), 'utf8')) as { forget: string; param: string; options: Record<string, unknown> };
   assert.deepEqual([record.forget, record.param, record.options['epochs'], record.options['batchSize']], ['random:0.1', 'lr', 1, 16]);

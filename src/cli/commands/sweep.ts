@@ -127,6 +127,12 @@ export function sharedSettings(base: Pick<UnlearnRecipe, 'options' | 'blocks'>, 
   return { options: base.options, blocks: { ...blocks, [t.block]: rest } };
 }
 
+/** The --opt settings a sweep fixed, as the recipe's `source` names them (' with --opt k=v …'), or nothing. */
+function fixedText(opts: Record<string, unknown>): string {
+  const pairs = Object.entries(opts).map(([k, v]) => `--opt ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return pairs.length === 0 ? '' : ` with ${pairs.join(' ')}`;
+}
+
 /**
  * The grid: --values (an explicit list, also for categorical settings) or a log grid from --range / --lr
  * (default a tenth to ten times the recipe's value).
@@ -431,7 +437,7 @@ export default async function sweep(o: Opts): Promise<void> {
     protocol,
     options: winner.options,
     ...(base.blocks === undefined && target.block === null ? {} : { blocks: winner.blocks }),
-    source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}`,
+    source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}${fixedText(readOptFlags(o))}`,
     sweep: { by, param, reference: result.reference, trials, ...(edge === null ? {} : { edge }), created: new Date().toISOString() },
     ...(history.length > 0 ? { history } : {}),
   };
