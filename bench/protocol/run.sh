@@ -229,6 +229,12 @@ FULL_CW_SWEEPS=(
   "rl         --values 0.01,0.03,0.1"
   "ft         --values 0.01,0.03,0.1"
   "l1-sparse  --values 0.03,0.01,0.1"
+  "scrub      --values 0.000025,0.00005,0.0001"
+  # CUFG with refreshEvery 8 (a labelled deviation: the forgetting gradient reused for 8 steps, 16-17 min a trial on
+  # one thread against ~2 h at the reference's 1); salun-soft with the paper's wrong labels (uniform ones, its
+  # reference's, leave 8% of the class at 2e-3 and 6e-3)
+  "cufg       --values 0.00005,0.0001,0.0002,0.0004 --opt refreshEvery=8"
+  "salun-soft --values 0.002,0.006,0.015 --opt labels=wrong"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
