@@ -41,7 +41,6 @@ function args(argv: readonly string[]): { from: string; forget: string; trials: 
   return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: count('trials', 12, 1), seed: count('seed', 1, 0), samples: count('samples', 5120, 1), etas };
 }
 
-
 /** The mean gradient of sign·CE over the given samples of `data` (sign 1: the descent direction; −1: g_f). */
 function meanGradient(model: Module, params: [string, Tensor][], data: TensorDataset, indices: Int32Array, sign = 1): Gradients {
   return accumulateGradients(model, new DataLoader(data, { batchSize: 256, indices }), (b) => crossEntropy(model.forward(b.x), b.y).mul(sign), { params, reduce: 'mean' });
