@@ -16,6 +16,7 @@
 // - Uniform integers in [0, n): rejection sampling on 32-bit outputs (draw x, reject x ≥ 2^32 − (2^32 mod n),
 //   return x mod n), which is exactly unbiased.
 // - Shuffling: Fisher–Yates in Durstenfeld's form (for i = n−1 … 1: j = uniform(0..i), swap a[i], a[j]).
+import { range } from '../util/range.js';
 
 const MASK64 = (1n << 64n) - 1n;
 const GOLDEN64 = 0x9e3779b97f4a7c15n;
@@ -145,9 +146,7 @@ export class Rng {
   /** A uniformly random permutation of 0 … n−1. */
   permutation(n: number): Int32Array {
     checkCount(n, 'Rng.permutation');
-    const a = new Int32Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
-    return this.shuffleInPlace(a);
+    return this.shuffleInPlace(range(0, n));
   }
 
   /**
@@ -157,8 +156,7 @@ export class Rng {
   sample(n: number, k: number): Int32Array {
     checkCount(n, 'Rng.sample');
     if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`Rng.sample: k must be an integer in [0, ${n}], got ${k}`);
-    const a = new Int32Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
+    const a = range(0, n);
     for (let i = 0; i < k; i++) {
       const j = i + this.uniformInt(n - i);
       const tmp = a[i]!;

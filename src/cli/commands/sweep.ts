@@ -296,10 +296,11 @@ export default async function sweep(o: Opts): Promise<void> {
   const recipe0 = recipeForMethod(method, forget);
   // --opt fixes other options for every trial (and in the written recipe), e.g. bnLeak=true or epochs=5: the
   // sweep's --epochs/--lr/--batch-size belong to the original and retrain models
+  const optFlags = readOptFlags(o);
   const base = { ...recipe0, options: withOptFlags(o, method, recipe0.options) };
   const target = readTarget(o.string('param') ?? getMethod(method).tunedOption ?? 'lr', method, base);
   const { param } = target;
-  if (target.block === null && param in readOptFlags(o)) {
+  if (target.block === null && param in optFlags) {
     throw new UsageError(`--opt: '${param}' is the option this sweep tunes; give its candidates with --values or --range instead`);
   }
   const grid = readGrid(o, method, target);
@@ -437,7 +438,7 @@ export default async function sweep(o: Opts): Promise<void> {
     protocol,
     options: winner.options,
     ...(base.blocks === undefined && target.block === null ? {} : { blocks: winner.blocks }),
-    source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}${fixedText(readOptFlags(o))}`,
+    source: `lethe sweep --by ${by} over ${param} ${trials.map((t) => t.value).join(', ')}${fixedText(optFlags)}`,
     sweep: { by, param, reference: result.reference, trials, ...(edge === null ? {} : { edge }), created: new Date().toISOString() },
     ...(history.length > 0 ? { history } : {}),
   };
