@@ -237,7 +237,7 @@ FULL_CW_SWEEPS=(
   # (docs/FULL-SCALE.md); this trains seeds 2-3's class-1 models too when they are not cached
   "cufg       --values 0.0001,0.0002 --opt refreshEvery=8 --seeds 3"
   "salun-soft --values 0.002,0.006,0.015 --opt labels=wrong"
-  # UFG: CUFG's recipe without the curriculum (6 epochs, refreshEvery 8), its lr swept on seed 1 (≈50 min a trial)
+  # UFG: CUFG's recipe without the curriculum (6 epochs, refreshEvery 8), its lr swept on seed 1 (a trial ≈2× CUFG's work: its forget pass covers the whole class)
   "ufg        --values 0.0002,0.0004,0.001 --opt epochs=6 --opt refreshEvery=8"
 )
 
