@@ -225,8 +225,10 @@ FULL_CW_SWEEPS=(
   "iu         --values 1.71,2.5,3.5,7,14"
   "bs         --values 0.00001,0.00003,0.0001,0.0003"
   "be         --values 0.00001,0.00003,0.0001,0.0003"
-  "salun      --values 0.02,0.05,0.173"
-  "rl         --values 0.01,0.03,0.1"
+  # SalUn's 0.01 and RL's 0.005 were added after the recipes were chosen, to check their edge: both under-forget
+  # (bench/results/protocol-full/class1-seed1-edges/)
+  "salun      --values 0.01,0.02,0.05,0.173"
+  "rl         --values 0.005,0.01,0.03,0.1"
   "ft         --values 0.01,0.03,0.1"
   "l1-sparse  --values 0.03,0.01,0.1"
   "scrub      --values 0.000025,0.00005,0.0001"
@@ -238,7 +240,7 @@ FULL_CW_SWEEPS=(
   "cufg       --values 0.0001,0.0002 --opt refreshEvery=8 --seeds 3"
   "salun-soft --values 0.002,0.006,0.015 --opt labels=wrong"
   # UFG: CUFG's recipe without the curriculum (6 epochs, refreshEvery 8), its lr swept on seed 1 (a trial ≈2× CUFG's work: its forget pass covers the whole class)
-  "ufg        --values 0.0002,0.0004,0.001 --opt epochs=6 --opt refreshEvery=8"
+  "ufg        --values 0.0001,0.0002,0.0004,0.001 --opt epochs=6 --opt refreshEvery=8"
 )
 
 # one sweep per line: "method flags..." (the flags are split on purpose: a grid, or --param/--values)
