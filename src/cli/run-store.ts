@@ -116,6 +116,20 @@ export function setAside(file: string): string {
   return to;
 }
 
+const referenceFile = (cacheDir: string, protocol: ReferenceProtocol): string => join(cacheDir, 'references', `retrain-${configHash(protocol)}.json`);
+
+/**
+ * The retrain metrics kept for this protocol, with the digest of the retrain model they were measured on, or null
+ * when none are kept (or the file is damaged). Read without the model, so that a sweep whose every trial is on file
+ * can be scored on a machine that no longer has the models.
+ */
+export function keptReference(cacheDir: string, protocol: ReferenceProtocol): { retrain: string; metrics: HeadlineMetrics } | null {
+  const kept = readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(referenceFile(cacheDir, protocol));
+  const m = kept?.metrics;
+  if (typeof kept?.retrain !== 'string' || !(typeof m?.UA === 'number' && typeof m.RA === 'number' && typeof m.TA === 'number' && typeof m.MIA === 'number')) return null;
+  return { retrain: kept.retrain, metrics: { UA: m.UA, RA: m.RA, TA: m.TA, MIA: m.MIA } };
+}
+
 /** The protocol retrain's reference metrics are measured on: its sets, and the configuration that trained it. */
 export interface ReferenceProtocol {
   /** with the seed */
@@ -135,12 +149,9 @@ export interface ReferenceProtocol {
  * again (a cache rebuilt on another CPU gives other weights) is evaluated, and its numbers replace the old ones.
  */
 export async function storedReference(cacheDir: string, protocol: ReferenceProtocol, retrain: string, fresh: boolean, evaluate: () => Promise<HeadlineMetrics>): Promise<HeadlineMetrics> {
-  const file = join(cacheDir, 'references', `retrain-${configHash(protocol)}.json`);
-  const kept = fresh ? null : readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(file);
-  const m = kept?.retrain === retrain ? kept.metrics : undefined;
-  if (typeof m?.UA === 'number' && typeof m.RA === 'number' && typeof m.TA === 'number' && typeof m.MIA === 'number') {
-    return { UA: m.UA, RA: m.RA, TA: m.TA, MIA: m.MIA };
-  }
+  const file = referenceFile(cacheDir, protocol);
+  const kept = fresh ? null : keptReference(cacheDir, protocol);
+  if (kept !== null && kept.retrain === retrain) return kept.metrics;
   const metrics = await evaluate();
   ensureDirectory(dirname(file));
   writeJsonAtomic(file, { retrain, metrics: { UA: metrics.UA, RA: metrics.RA, TA: metrics.TA, MIA: metrics.MIA } });

@@ -104,6 +104,50 @@ test('an interrupted or repeated sweep reuses its finished (value, seed) trials;
   assert.doesNotMatch(other.stderr, /done before/);
 });
 
+test('a seed whose every trial and retrain metrics are on file is scored without its models: seeds swept apart combine', async () => {
+  const d = tempDir('lethe-sweep-files-');
+  const seed2 = MODEL.map((a, i) => (MODEL[i - 1] === '--seed' ? '2' : a));
+  const values = ['--values', '0.001,0.003', '--no-write', '--json'];
+  // each seed swept on its own (as on two machines), into the same trials folder
+  const alone: number[][] = [];
+  for (const model of [MODEL, seed2]) {
+    const r = await runCli(['sweep', '--method', 'ga', ...model, ...values], d);
+    assert.equal(r.code, 0, r.stderr);
+    alone.push((JSON.parse(r.stdout) as { sweep: { trials: { avgGap: number }[] } }).sweep.trials.map((t) => t.avgGap));
+  }
+  // the models are gone (a new machine): the trials and retrain's kept metrics are enough for the two-seed sweep
+  const models = join(d, 'cache', 'models');
+  rmSync(models, { recursive: true, force: true });
+  const both = await runCli(['sweep', '--method', 'ga', ...MODEL, '--seeds', '2', ...values], d);
+  assert.equal(both.code, 0, both.stderr);
+  assert.match(both.stderr, /seed 1: every trial and retrain's metrics are on file; the models are not needed/);
+  assert.match(both.stderr, /seed 2: every trial and retrain's metrics are on file; the models are not needed/);
+  assert.doesNotMatch(both.stderr, /running ga|retrain \(seed \d\): evaluating/);
+  assert.equal(existsSync(models), false, 'no model was trained');
+  const doc = JSON.parse(both.stdout) as { sweep: { trials: { avgGap: number; perSeed: { seed: number; avgGap: number }[] }[] } };
+  doc.sweep.trials.forEach((t, i) => {
+    assert.deepEqual(t.perSeed.map((p) => [p.seed, p.avgGap]), [[1, alone[0]![i]], [2, alone[1]![i]]]);
+    assert.ok(Math.abs(t.avgGap - (alone[0]![i]! + alone[1]![i]!) / 2) < 1e-9);
+  });
+  // a value with no trial on file needs its seed's models: they are trained again, and the other seed stays on file
+  const more = await runCli(['sweep', '--method', 'ga', ...MODEL, '--seeds', '2', '--values', '0.001,0.003,0.002', '--no-write'], d);
+  assert.equal(more.code, 0, more.stderr);
+  assert.doesNotMatch(more.stderr, /seed \d: every trial/);
+  assert.ok(existsSync(models));
+  // retrain's kept metrics of another retrain model (say, trained on another CPU) do not vouch for the trials
+  rmSync(models, { recursive: true, force: true });
+  const refs = join(d, 'cache', 'references');
+  for (const name of readdirSync(refs)) {
+    const file = join(refs, name);
+    writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), retrain: 'another-model' }));
+  }
+  const other = await runCli(['sweep', '--method', 'ga', ...MODEL, '--seeds', '2', ...values], d);
+  assert.equal(other.code, 0, other.stderr);
+  assert.doesNotMatch(other.stderr, /every trial and retrain's metrics are on file/);
+  assert.ok(existsSync(models), 'the models were trained again');
+  rmSync(d, { recursive: true, force: true });
+});
+
 test('retrain\'s metrics are kept per retrain model and protocol, and a record of another retrain model is not used', async () => {
   const d = tempDir('lethe-sweep-reference-');
   const args = ['sweep', '--method', 'ga', ...MODEL, '--values', '0.001', '--no-write', '--json'];

@@ -9,10 +9,10 @@ import { ensureDirectory } from '../../io/atomic.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { evaluateUnlearningAsync } from '../../eval/evaluate.js';
-import { ensureModels, REFERENCE_METHODS } from '../bench.js';
-import { madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storedReference, storeRun } from '../run-store.js';
+import { ensureModels, REFERENCE_METHODS, seedModelDirs } from '../bench.js';
+import { keptReference, madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storedReference, storeRun } from '../run-store.js';
 import { cacheDir } from '../cache.js';
-import { canonicalForget, loadData, protocolSets, type ProtocolSets } from '../data.js';
+import { canonicalForget, loadData, protocolSets, type LoadedData, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
 import type { ModelDigests, RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
@@ -225,6 +225,17 @@ export function gridEdge(values: readonly GridValue[], best: GridValue): 'lowest
   return null;
 }
 
+/** One seed of a sweep: its sets, and its models' place, reference metrics and digests. */
+interface SeedEntry {
+  seed: number;
+  sets: ProtocolSets;
+  originalDir: string;
+  /** NaN when the seed is scored from its files alone (no trial then runs) */
+  retrainSeconds: number;
+  reference: HeadlineMetrics;
+  digests: ModelDigests;
+}
+
 /** One value's result on one seed: the headline fields of a bench run record. */
 type SeedTrial = Pick<RunRecord, 'seed' | 'UA' | 'RA' | 'TA' | 'MIA' | 'avgGap' | 'seconds' | 'models' | 'diverged'>;
 
@@ -252,8 +263,10 @@ function storedTrial(cacheDir: string, method: string, hash: string, models: Mod
  * differ: the models were trained again, e.g. on another CPU) does not count; one from before the digests were kept
  * does, since the hash covers retrain's metrics.
  */
-export function findTrial(out: string, file: string, hash: string, models: ModelDigests): { trial: SeedTrial; from: string } | null {
-  const mine = (t: SeedTrial | null): t is SeedTrial => t !== null && madeWith(t, models) !== false;
+export function findTrial(out: string, file: string, hash: string, models: ModelDigests | { retrain: string }): { trial: SeedTrial; from: string } | null {
+  // with the retrain digest alone (a seed scored from its files), the trial must name its models
+  const mine = (t: SeedTrial | null): t is SeedTrial =>
+    t !== null && ('original' in models ? madeWith(t, models) !== false : t.models?.retrain === models.retrain);
   const own = readTrial(file);
   if (mine(own)) return { trial: own, from: file };
   const suffix = `-${hash}.json`;
@@ -331,21 +344,61 @@ export default async function sweep(o: Opts): Promise<void> {
     // Every seed brings its own split, forget set, original and retrain (bench's cache): with several seeds a value
     // is scored by its mean Avg.Gap, so the winner does not merely fit one seed's forget set.
     const owned: { dispose(): void }[] = [];
-    const perSeed: { seed: number; sets: ProtocolSets; originalDir: string; retrainSeconds: number; reference: HeadlineMetrics; digests: ModelDigests }[] = [];
-    try {
-      // with --jobs the seeds' missing models train in workers first, side by side (a worker of this sweep finds them)
-      if (jobs > 1 && !isJobWorker()) {
-        await trainModelsInJobs({ data, model, forget, trainRecipe, cacheDir: cache }, seeds, { jobs, options: o.raw, trainKeys: SWEEP_TRAIN_KEYS, reporter, signal });
+    const perSeed: SeedEntry[] = [];
+    /** One (value, seed) trial: its run, and its file, keyed by everything that made it. */
+    const trialOf = (value: GridValue, { seed, originalDir, reference }: Pick<SeedEntry, 'seed' | 'originalDir' | 'reference'>) => {
+      const run = { method, forget, ...withValue(base, target, value), seed };
+      // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
+      // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
+      const hash = runHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
+      return { run, hash, file: join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`) };
+    };
+    const modelsConfig = { model, forget, trainRecipe, cacheDir: cache };
+    const measuredOn = (seed: number) => ({ data: { ...data, seed }, model, forget, trainRecipe });
+    /**
+     * A seed scored from its files alone, or null: retrain's metrics kept in the reference store, and a trial of every
+     * value on file, each made with that retrain model and all with one original. Its models are then not needed, and
+     * may be gone (a new machine, a cleared cache: training them again takes as long as the first time), as bench
+     * tables a seed from its run files. So seeds swept on different machines combine into one sweep.
+     */
+    const fromFiles = (seed: number, sets: ProtocolSets): SeedEntry | null => {
+      if (o.bool('fresh') || isJobWorker()) return null;
+      const kept = keptReference(cache, measuredOn(seed));
+      if (kept === null) return null;
+      const entry = { seed, sets, originalDir: seedModelDirs(modelsConfig, { ...data, seed }, seed).originalDir, retrainSeconds: Number.NaN, reference: kept.metrics };
+      const originals = new Set<string>();
+      for (const value of grid) {
+        const { file, hash } = trialOf(value, entry);
+        const found = findTrial(out, file, hash, { retrain: kept.retrain });
+        if (found?.trial.models === undefined) return null;
+        originals.add(found.trial.models.original);
       }
+      const [original, ...others] = originals;
+      return original === undefined || others.length > 0 ? null : { ...entry, digests: { original, retrain: kept.retrain } };
+    };
+    try {
+      const missing: { seed: number; loaded: LoadedData; sets: ProtocolSets }[] = [];
       for (const seed of seeds) {
         const loaded = loadData({ ...data, seed });
         owned.push(loaded);
         const sets = protocolSets(loaded, forget);
         owned.push(sets);
-        const models = await ensureModels({ model, forget, trainRecipe, cacheDir: cache }, loaded, seed, { reporter, signal });
+        const entry = fromFiles(seed, sets);
+        if (entry === null) {
+          missing.push({ seed, loaded, sets });
+        } else {
+          reporter.log(`seed ${seed}: every trial and retrain's metrics are on file; the models are not needed`);
+          perSeed.push(entry);
+        }
+      }
+      // with --jobs the seeds' missing models train in workers first, side by side (a worker of this sweep finds them)
+      if (jobs > 1 && !isJobWorker() && missing.length > 0) {
+        await trainModelsInJobs({ data, ...modelsConfig }, missing.map((m) => m.seed), { jobs, options: o.raw, trainKeys: SWEEP_TRAIN_KEYS, reporter, signal });
+      }
+      for (const { seed, loaded, sets } of missing) {
+        const models = await ensureModels(modelsConfig, loaded, seed, { reporter, signal });
         // a worker's parent has just evaluated retrain (anew with --fresh) and kept the numbers
-        const measuredOn = { data: { ...data, seed }, model, forget, trainRecipe };
-        const reference = await storedReference(cache, measuredOn, models.digests.retrain, o.bool('fresh') && !isJobWorker(), async () => {
+        const reference = await storedReference(cache, measuredOn(seed), models.digests.retrain, o.bool('fresh') && !isJobWorker(), async () => {
           reporter.log(`retrain (seed ${seed}): evaluating`);
           const { model: retrain } = loadCheckpoint(models.retrainDir);
           try {
@@ -357,15 +410,8 @@ export default async function sweep(o: Opts): Promise<void> {
         });
         perSeed.push({ seed, sets, originalDir: models.originalDir, retrainSeconds: models.retrainSeconds, reference, digests: models.digests });
       }
-      /** One (value, seed) trial: its run, and its file, keyed by everything that made it. */
-      const trialOf = (value: GridValue, { seed, originalDir, reference }: (typeof perSeed)[number]) => {
-        const run = { method, forget, ...withValue(base, target, value), seed };
-        // each finished (value, seed) is its own file, keyed by everything that made it: a rerun of an
-        // interrupted sweep skips it, and a changed recipe, protocol or retrain reference runs again
-        const hash = runHash({ run, data: { ...data, seed }, model, trainRecipe, original: basename(originalDir), reference });
-        return { run, hash, file: join(out, 'trials', `${method}-${param}=${String(value)}-seed${seed}-${hash}.json`) };
-      };
-      const finished = (value: GridValue, entry: (typeof perSeed)[number], fresh: boolean) => {
+      perSeed.sort((a, b) => a.seed - b.seed);
+      const finished = (value: GridValue, entry: SeedEntry, fresh: boolean) => {
         const { hash, file } = trialOf(value, entry);
         return fresh ? null : (findTrial(out, file, hash, entry.digests) ?? storedTrial(cache, method, hash, entry.digests));
       };
