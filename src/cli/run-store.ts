@@ -124,7 +124,11 @@ const referenceFile = (cacheDir: string, protocol: ReferenceProtocol): string =>
  * can be scored on a machine that no longer has the models.
  */
 export function keptReference(cacheDir: string, protocol: ReferenceProtocol): { retrain: string; metrics: HeadlineMetrics } | null {
-  const kept = readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(referenceFile(cacheDir, protocol));
+  return readReference(referenceFile(cacheDir, protocol));
+}
+
+function readReference(file: string): { retrain: string; metrics: HeadlineMetrics } | null {
+  const kept = readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(file);
   const m = kept?.metrics;
   if (typeof kept?.retrain !== 'string' || !(typeof m?.UA === 'number' && typeof m.RA === 'number' && typeof m.TA === 'number' && typeof m.MIA === 'number')) return null;
   return { retrain: kept.retrain, metrics: { UA: m.UA, RA: m.RA, TA: m.TA, MIA: m.MIA } };
@@ -150,7 +154,7 @@ export interface ReferenceProtocol {
  */
 export async function storedReference(cacheDir: string, protocol: ReferenceProtocol, retrain: string, fresh: boolean, evaluate: () => Promise<HeadlineMetrics>): Promise<HeadlineMetrics> {
   const file = referenceFile(cacheDir, protocol);
-  const kept = fresh ? null : keptReference(cacheDir, protocol);
+  const kept = fresh ? null : readReference(file);
   if (kept !== null && kept.retrain === retrain) return kept.metrics;
   const metrics = await evaluate();
   ensureDirectory(dirname(file));

@@ -129,7 +129,7 @@ test('a seed whose every trial and retrain metrics are on file is scored without
     assert.deepEqual(t.perSeed.map((p) => [p.seed, p.avgGap]), [[1, alone[0]![i]], [2, alone[1]![i]]]);
     assert.ok(Math.abs(t.avgGap - (alone[0]![i]! + alone[1]![i]!) / 2) < 1e-9);
   });
-  // a value with no trial on file needs its seed's models: they are trained again, and the other seed stays on file
+  // a value with no trial on file (here on both seeds) needs the seed's models: they are trained again
   const more = await runCli(['sweep', '--method', 'ga', ...MODEL, '--seeds', '2', '--values', '0.001,0.003,0.002', '--no-write'], d);
   assert.equal(more.code, 0, more.stderr);
   assert.doesNotMatch(more.stderr, /seed \d: every trial/);
