@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
-import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
+import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, seedsDescription, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -74,6 +74,9 @@ test('sweep --seeds 2 scores a value by its mean over two seeds, each with its o
   const text = await runCli(['sweep', '--method', 'ga', ...MODEL, '--lr', '1e-3:1e-2', '--points', '1', '--seeds', '2', '--no-write'], dir);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /Avg\.Gap\s+per seed/);
+  // the tiny sets differ per seed (each seed draws its own --train-size subset), so the header lists each after its seed
+  const header = text.stdout.split('\n').find((l) => l.startsWith('# sweep ga'));
+  assert.ok(header !== undefined && header.includes('seed 1: val ') && header.includes('seed 2: val '), text.stdout);
   assert.ok(text.stdout.includes(`${t!.perSeed[0]!.avgGap.toFixed(2)} / ${t!.perSeed[1]!.avgGap.toFixed(2)}`), text.stdout);
   assert.doesNotMatch(text.stdout, /^note:/m, 'one point has no side to extend');
 });
@@ -427,4 +430,13 @@ test('a sweep checks every value before it trains anything', async () => {
   const c = await runCli(['sweep', '--method', 'cufg', ...MODEL, '--param', 'normalization', '--values', 'reference,bogus', '--no-write'], d);
   assert.equal(c.code, 2);
   assert.match(errorLine(c), /normalization bogus: cufg: normalization must be 'reference' or 'weighted'/);
+});
+
+test('seedsDescription names the seeds once when their sets differ only in the seed, and each seed otherwise', () => {
+  const random = (seed: number): string => `val 10% per class (6000); forget: random 10% = 5400 of 54000 training samples (seed ${seed})`;
+  assert.equal(seedsDescription([random(1), random(2), random(3)], [1, 2, 3]), 'val 10% per class (6000); forget: random 10% = 5400 of 54000 training samples (seeds 1,2,3)');
+  assert.equal(seedsDescription([random(4)], [4]), random(4));
+  const cls = 'val 10% per class (6000); forget: class 1 = 5400; test without class(es) 1: 9000';
+  assert.equal(seedsDescription([cls, cls], [1, 2]), cls);
+  assert.equal(seedsDescription(['train 1080', 'train 1079'], [1, 2]), 'seed 1: train 1080; seed 2: train 1079');
 });

@@ -25,6 +25,17 @@ import { trainModelsInJobs } from '../bench-jobs.js';
 import { checkMethod, runMethod } from '../unlearning.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
+/**
+ * The sets of several seeds described once. At full scale their descriptions differ only in the seed a random forget
+ * set names (a class-wise one names none), so the seeds are named once instead of the whole line repeating per seed;
+ * sets that really differ (a --train-size subset is drawn per seed) are listed each after its seed.
+ */
+export function seedsDescription(descriptions: string[], seeds: number[]): string {
+  const named = seeds.length === 1 ? `seed ${seeds[0]!}` : `seeds ${seeds.join(',')}`;
+  const unique = [...new Set(descriptions.map((d) => d.replace(/\(seed \d+\)/g, `(${named})`)))];
+  return unique.length === 1 ? unique[0]! : descriptions.map((d, k) => `seed ${seeds[k]!}: ${d}`).join('; ');
+}
+
 export function logGrid(from: number, to: number, points: number): number[] {
   const a = Math.log10(from);
   const b = Math.log10(to);
@@ -460,7 +471,7 @@ export default async function sweep(o: Opts): Promise<void> {
         writeJsonAtomic(join(out, 'sweep.json'), { method, forget, by, param, grid, seeds, ...sharedSettings(base, target), trials });
       }
       const reference = seeds.length === 1 ? perSeed[0]!.reference : meanFields(perSeed.map((p) => p.reference), HEADLINE_KEYS);
-      return { reference, trials, protocol: perSeed.map((p) => p.sets.description).join('; ') };
+      return { reference, trials, protocol: seedsDescription(perSeed.map((p) => p.sets.description), seeds) };
     } finally {
       for (const d of owned.reverse()) d.dispose();
     }
