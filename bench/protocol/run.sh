@@ -237,7 +237,7 @@ FULL_CW_SWEEPS=(
   # reference's, leave 8% of the class at 2e-3 and 6e-3). CUFG is scored by its mean over seeds 1-3: seed 1's winner
   # (1e-4; grid 5e-5, 1e-4, 2e-4, 4e-4) under-forgot both held-out seeds, so its recipe was re-tuned on all three
   # (docs/FULL-SCALE.md); this trains seeds 2-3's class-1 models too when they are not cached
-  "cufg       --values 0.0001,0.0002 --opt refreshEvery=8 --seeds 3"
+  "cufg       --values 0.0001,0.0002,0.0004 --opt refreshEvery=8 --seeds 3"
   "salun-soft --values 0.002,0.006,0.015 --opt labels=wrong"
   # UFG: CUFG's recipe without the curriculum (6 epochs, refreshEvery 8; a trial ≈2× CUFG's work: its forget pass
   # covers the whole class), scored by its mean over seeds 1-2: seed 1's winner (2e-4) under-forgot seeds 2 and 4
