@@ -12,7 +12,7 @@ import { loadCheckpoint, type CheckpointManifest } from '../train/checkpoint.js'
 import type { TrainRecipe } from '../train/recipe.js';
 import type { ModelName } from '../models/index.js';
 import { configHash, modelDir, stableJson } from './cache.js';
-import { describeData, loadData, protocolSets, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
+import { describeData, loadData, protocolSets, seedsDescription, type DataConfig, type LoadedData, type ProtocolSets } from './data.js';
 import { recipeForMethod, type UnlearnRecipe } from './recipes.js';
 import { aggregate, DEFINITIONS, originalSummary, resultsCsv, resultsMarkdown, type ModelDigests, type OriginalAccuracy, type ResultsDoc, type RunRecord } from './results.js';
 import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
@@ -225,7 +225,9 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
 
   const runs: RunRecord[] = [];
   const perSeed: OriginalAccuracy[] = [];
-  let protocol: string[] = [];
+  // the data lines of the first seed, and every seed's sets: the header names the seeds once (see seedsDescription)
+  let dataLines: string[] = [];
+  const descriptions: string[] = [];
   let classNames: string[] = [];
   for (const seed of cfg.seeds) {
     const data = loadData({ ...cfg.data, seed });
@@ -233,14 +235,12 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
     try {
       sets = protocolSets(data, cfg.forget);
       classNames = data.classNames ? [...data.classNames] : Array.from({ length: data.numClasses }, (_, i) => String(i));
-      if (protocol.length === 0) {
+      if (descriptions.length === 0) {
         // written once the forget spec has proved valid, so a rejected run leaves an earlier table's config as it was
         if (tables) writeJsonAtomic(join(cfg.out, 'config.json'), configRecord);
-        protocol = [
-          ...describeData(data, [`forget ${cfg.forget}: ${sets.description}`]).map((l) => l.replace(/^split seed \d+/, `split seeds ${cfg.seeds.join(',')}`)),
-          `model ${cfg.model}; original and retrain: ${cfg.trainRecipe.epochs} epochs ${cfg.trainRecipe.optimizer} lr ${cfg.trainRecipe.lr} batch ${cfg.trainRecipe.batchSize}; seeds ${cfg.seeds.join(', ')}`,
-        ];
+        dataLines = describeData(data).map((l) => l.replace(/^split seed \d+/, `split seeds ${cfg.seeds.join(',')}`));
       }
+      descriptions.push(sets.description);
       // A seed whose every run is on file is tabled from the files alone: its models may be long gone from the cache
       // (a new checkout, a cleared cache), and training them again would take as long as the first time.
       const finished = cfg.fresh || o.needModels ? null : finishedSeed(seed);
@@ -334,6 +334,11 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
     }
   }
 
+  const protocol = [
+    ...dataLines,
+    `forget ${cfg.forget}: ${seedsDescription(descriptions, cfg.seeds)}`,
+    `model ${cfg.model}; original and retrain: ${cfg.trainRecipe.epochs} epochs ${cfg.trainRecipe.optimizer} lr ${cfg.trainRecipe.lr} batch ${cfg.trainRecipe.batchSize}; seeds ${cfg.seeds.join(', ')}`,
+  ];
   const doc: ResultsDoc = {
     format: 'lethe-results',
     formatVersion: 1,

@@ -295,6 +295,17 @@ export function protocolSets(d: LoadedData, forget: string): ProtocolSets {
   };
 }
 
+/**
+ * The sets of several seeds described once. At full scale their descriptions differ only in the seed a random forget
+ * set names (a class-wise one names none), so the seeds are named once instead of the whole line repeating per seed;
+ * sets that really differ (a --train-size subset is drawn per seed) are listed each after its seed.
+ */
+export function seedsDescription(descriptions: string[], seeds: number[]): string {
+  const named = seeds.length === 1 ? `seed ${seeds[0]!}` : `seeds ${seeds.join(',')}`;
+  const unique = [...new Set(descriptions.map((d) => d.replace(/\(seed \d+\)/g, `(${named})`)))];
+  return unique.length === 1 ? unique[0]! : descriptions.map((d, k) => `seed ${seeds[k]!}: ${d}`).join('; ');
+}
+
 /** A few lines describing the protocol, printed with every result. */
 export function describeData(d: LoadedData, extra: string[] = []): string[] {
   const c = d.config;

@@ -25,8 +25,11 @@ test('bench --jobs 2 makes, in child processes, the runs one process makes with 
   for (const label of ['ga s1', 'ft s1', 'rl s1', 'ga s2', 'ft s2', 'rl s2']) {
     assert.match(par.stderr, new RegExp(`^\\[${label}\\] .*Avg\\.Gap`, 'm'), `no result line from ${label}`);
   }
-  const doc = JSON.parse(par.stdout) as { rows: { method: string }[] };
+  const doc = JSON.parse(par.stdout) as { rows: { method: string }[]; protocol: string[] };
   assert.deepEqual(doc.rows.map((r) => r.method), ['original', 'retrain', 'ga', 'ft', 'rl']);
+  // the header describes both seeds' forget sets (each seed draws its own 1,200-image subset), not seed 1's alone
+  const forgetLine = doc.protocol.find((l) => l.startsWith('forget '));
+  assert.match(forgetLine ?? '', /^forget random:0\.1: seed 1: .*\(seed 1\); seed 2: .*\(seed 2\)$/);
 
   // one process, one thread, the same models (the same cache), every run recomputed: the same numbers to the bit
   const one = await runCli([...bench, '--fresh', '--out', 'one', '--quiet'], dir, { LETHE_NUM_THREADS: '1' });

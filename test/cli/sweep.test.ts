@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
-import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, seedsDescription, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
+import { seedsDescription } from '../../src/cli/data.js';
+import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];

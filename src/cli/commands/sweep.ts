@@ -12,7 +12,7 @@ import { evaluateUnlearningAsync } from '../../eval/evaluate.js';
 import { ensureModels, REFERENCE_METHODS, seedModelDirs } from '../bench.js';
 import { keptReference, madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, storedReference, storeRun } from '../run-store.js';
 import { cacheDir } from '../cache.js';
-import { canonicalForget, loadData, protocolSets, type LoadedData, type ProtocolSets } from '../data.js';
+import { canonicalForget, loadData, protocolSets, seedsDescription, type LoadedData, type ProtocolSets } from '../data.js';
 import { HEADLINE_KEYS, meanStd, type HeadlineMetrics } from '../../eval/gap.js';
 import type { ModelDigests, RunRecord } from '../results.js';
 import { UsageError } from '../errors.js';
@@ -24,17 +24,6 @@ import { isJobWorker, runCommandJobs } from '../job-pool.js';
 import { trainModelsInJobs } from '../bench-jobs.js';
 import { checkMethod, runMethod } from '../unlearning.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
-
-/**
- * The sets of several seeds described once. At full scale their descriptions differ only in the seed a random forget
- * set names (a class-wise one names none), so the seeds are named once instead of the whole line repeating per seed;
- * sets that really differ (a --train-size subset is drawn per seed) are listed each after its seed.
- */
-export function seedsDescription(descriptions: string[], seeds: number[]): string {
-  const named = seeds.length === 1 ? `seed ${seeds[0]!}` : `seeds ${seeds.join(',')}`;
-  const unique = [...new Set(descriptions.map((d) => d.replace(/\(seed \d+\)/g, `(${named})`)))];
-  return unique.length === 1 ? unique[0]! : descriptions.map((d, k) => `seed ${seeds[k]!}: ${d}`).join('; ');
-}
 
 export function logGrid(from: number, to: number, points: number): number[] {
   const a = Math.log10(from);
