@@ -135,11 +135,15 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
     if (run.model) checkFullRank(run.model, subspaceOpts.fullRank);
   }
   if (curriculumOpts) {
-    const { K, epochsPerStage } = curriculumSettings(curriculumOpts, run.forgetSize);
-    // the stages are disjoint thirds (say) of D_f: a stage that starts after the last epoch is never forgotten
+    const { K, epochsPerStage, partial } = curriculumSettings(curriculumOpts, run.forgetSize);
+    // the stages are disjoint thirds (say) of D_f: a stage that starts after the last epoch is never forgotten, which
+    // is a mistake unless asked for
     const lastStart = (K - 1) * epochsPerStage;
-    if (run.epochs !== undefined && run.epochs <= lastStart) {
-      throw new RangeError(`curriculum: its stage ${K} starts at epoch ${lastStart + 1}, after the run's ${run.epochs}, so its forget samples would never be used; give epochs ≥ ${lastStart + 1}, or fewer stages or epochsPerStage`);
+    if (run.epochs !== undefined && run.epochs <= lastStart && !partial) {
+      throw new RangeError(
+        `curriculum: its stage ${K} starts at epoch ${lastStart + 1}, after the run's ${run.epochs}, so its forget samples would never be used; give epochs ≥ ${lastStart + 1}, or fewer stages or epochsPerStage, ` +
+          `or partial=true to use only the stages the run reaches`,
+      );
     }
   }
   return { maskOpts, maskSet, subspaceOpts, curriculumOpts };

@@ -31,7 +31,7 @@ test('every method: its help names each option with its default, its reference a
     }
   }
   assert.match(describeMethod(getMethod('salun')), /\n    mask +on by default \(off with --no-mask\); ratio 0\.5, mode update\n/);
-  assert.match(describeMethod(getMethod('cufg')), /\n    curriculum +on by default \(off with --no-curriculum\); stages 3, epochsPerStage 2, score loss, order easy-first, batchSize 256\n/);
+  assert.match(describeMethod(getMethod('cufg')), /\n    curriculum +on by default \(off with --no-curriculum\); stages 3, epochsPerStage 2, score loss, order easy-first, batchSize 256, partial false\n/);
   assert.match(describeMethod(getMethod('ft')), /\n    mask +off \(add with --mask\); ratio 0\.5/);
   assert.match(describeMethod(getMethod('ft')), /\n    curriculum +cannot be used: it trains on D_r alone and never reads D_f/);
   // SEMU's BatchNorm setting is the subspace's, not an --opt: the help shows it there, with its default

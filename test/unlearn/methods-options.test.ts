@@ -112,6 +112,7 @@ test('a block the method cannot use, or a bad block setting, is refused before a
     ['ga', { mask: { ratio: 0 } }, /saliency mask: ratio must be in \(0, 1\], got 0/],
     ['salun', { mask: { mode: misspelt('leaky') } }, /saliency mask: maskMode must be 'update' \(exact freeze\) or 'grad'/],
     ['cufg', { curriculum: { batchSize: 0 } }, /curriculum: batchSize must be a positive integer, got 0/],
+    ['cufg', { curriculum: { partial: misspelt('yes') } }, /curriculum: partial must be true or false, got yes/],
     // a layer name that matches nothing would keep every layer at its reduced rank without a word
     ['semu', { subspace: { fullRank: 'nolayer' } }, /SEMU subspace: fullRank 'nolayer' matches no Conv2d or Linear layer of the model \(its layers: .*weight/],
     // misspelt settings would run the defaults without a word
@@ -120,7 +121,7 @@ test('a block the method cannot use, or a bad block setting, is refused before a
     ['cufg', { curriculum: { stagess: 2 } as never }, /curriculum block: unknown option 'stagess'/],
     ['ga', { sede: 3 } as never, /unlearn: unknown option 'sede'; the options are method, options, mask/],
     // disjoint stages: one that starts after the last epoch would leave its share of D_f unforgotten
-    ['ga', { options: { epochs: 2 }, curriculum: { stages: 3, epochsPerStage: 2 } }, /curriculum: its stage 3 starts at epoch 5, after the run's 2, so its forget samples would never be used; give epochs ≥ 5/],
+    ['ga', { options: { epochs: 2 }, curriculum: { stages: 3, epochsPerStage: 2 } }, /curriculum: its stage 3 starts at epoch 5, after the run's 2, so its forget samples would never be used; give epochs ≥ 5, or fewer stages or epochsPerStage, or partial=true/],
   ];
   for (const [method, o, message] of refused) {
     await assert.rejects(unlearn(f.original, f.spec, { forget: f.forget, retain: f.retain }, { method, ...o, progress }), message, `${method} ${JSON.stringify(o)}`);

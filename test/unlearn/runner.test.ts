@@ -158,6 +158,23 @@ test('CUFG and UFG keep retain accuracy and run their curriculum/corrector', asy
   r.model.dispose();
 });
 
+test('a partial curriculum uses only the stages the run reaches: the easiest subset for every epoch, τ at stage 1', async () => {
+  const events: string[] = [];
+  const r = await unlearn(s.original, s.spec, s, {
+    method: 'cufg',
+    options: { epochs: 2, lr: 0.01, batchSize: 64, forgetBatchSize: 64 },
+    curriculum: { stages: 3, epochsPerStage: 10, partial: true },
+    seed: 5,
+    progress: (e) => e.message && events.push(e.message),
+  });
+  const perEpoch = events.filter((m) => /^epoch \d\/2: gate fired/.test(m));
+  assert.deepEqual(perEpoch.map((m) => /τ (\S+),.*stage (\d) with (\d+) forget/.exec(m)?.slice(1)), [
+    ['0.45', '1', String(r.blocks.curriculum?.stageSizes[0])],
+    ['0.45', '1', String(r.blocks.curriculum?.stageSizes[0])],
+  ]);
+  r.model.dispose();
+});
+
 test('UFG bnLeak: as the reference, only the first retain pass of each epoch runs BatchNorm in train mode', async () => {
   // a BatchNorm model on the setting's 8×8 images (untrained: only the BatchNorm bookkeeping is checked)
   const spec: ModelSpec = { name: 'resnet20', inChannels: 1, numClasses: 4, mean: [0.5], std: [0.25] };

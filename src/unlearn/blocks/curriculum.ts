@@ -40,6 +40,12 @@ export interface CurriculumOptions {
   order?: 'easy-first' | 'hard-first';
   /** Batch size of the scoring pass (default 256). */
   batchSize?: number;
+  /**
+   * Allow a run that ends before the last stage starts: only the stages it reaches are used (default false: an error).
+   * The reference code does this silently: its stage is ⌊e/10⌋, so a run of 10 epochs or fewer only ever uses the
+   * easiest subset.
+   */
+  partial?: boolean;
 }
 
 /**
@@ -108,7 +114,7 @@ export function difficultyScores(model: Module, forget: TensorDataset, score: Di
 }
 
 /** The curriculum's settings when none are given. */
-export const CURRICULUM_DEFAULTS = { stages: 3, epochsPerStage: 2, score: 'loss', order: 'easy-first', batchSize: 256 } as const;
+export const CURRICULUM_DEFAULTS = { stages: 3, epochsPerStage: 2, score: 'loss', order: 'easy-first', batchSize: 256, partial: false } as const;
 
 /** The curriculum's settings with their defaults, checked against a forget set of `forgetSize` samples. */
 export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
@@ -122,7 +128,9 @@ export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
   const score = difficultyScore(o.score ?? d.score);
   const batchSize = o.batchSize ?? d.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`curriculum: batchSize must be a positive integer, got ${batchSize}`);
-  return { K, epochsPerStage, direction, score, batchSize };
+  const partial = o.partial ?? d.partial;
+  if (typeof partial !== 'boolean') throw new RangeError(`curriculum: partial must be true or false, got ${String(partial)}`);
+  return { K, epochsPerStage, direction, score, batchSize, partial };
 }
 
 /** Builds the curriculum from the original model's scores on D_f. */
