@@ -38,3 +38,19 @@ export function intOptions<D extends { [K in keyof D]: number | undefined }>(
   }
   return out;
 }
+
+/**
+ * Reads `--name value` pairs from argv as text, for scripts whose options are not all integers. A name not in `known`
+ * is an error, as in intOptions (a typo must not silently run the default); so is a flag without a value. `usage`
+ * is the script's one-line synopsis, printed with the error.
+ */
+export function textOptions(argv: readonly string[], known: readonly string[], usage: string): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    if (!known.includes(name) || argv[i + 1] === undefined) throw new Error(`usage: ${usage}; got '${a}'${known.includes(name) ? ' without a value' : ''}`);
+    out[name] = argv[i + 1]!;
+  }
+  return out;
+}

@@ -21,15 +21,10 @@ import { buildCurriculum } from '../../src/unlearn/blocks/curriculum.js';
 import { range } from '../../src/util/range.js';
 import { correctGradients, CORRECTOR_DEFAULTS } from '../../src/unlearn/blocks/corrector.js';
 import { deriveSeed, Rng } from '../../src/data/random.js';
-import { median } from '../stats.js';
+import { median, textOptions } from '../stats.js';
 
 function args(argv: readonly string[]): { from: string; forget: string; trials: number; seed: number; samples: number; etas: number[] } {
-  const o: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i]!;
-    if (!k.startsWith('--') || argv[i + 1] === undefined) throw new Error(`usage: --from DIR [--forget SPEC] [--trials N] [--seed N] [--samples N] [--etas LIST]; got '${k}'`);
-    o[k.slice(2)] = argv[i + 1]!;
-  }
+  const o = textOptions(argv, ['from', 'forget', 'trials', 'seed', 'samples', 'etas'], '--from DIR [--forget SPEC] [--trials N] [--seed N] [--samples N] [--etas LIST]');
   if (!o['from']) throw new Error('--from DIR (an original checkpoint) is required');
   const count = (key: string, fallback: number, min: number): number => {
     const v = Number(o[key] ?? fallback);

@@ -15,16 +15,12 @@ import type { TensorDataset } from '../../src/data/dataset.js';
 import { noGrad, tidy } from '../../src/torch/index.js';
 import { prepareFromCheckpoint } from '../../src/cli/unlearning.js';
 import { openCheckpoint } from '../../src/cli/checkpoints.js';
-import { buildCurriculum, difficultyScores } from '../../src/unlearn/blocks/curriculum.js';
+import { curriculumFromScores, difficultyScores } from '../../src/unlearn/blocks/curriculum.js';
 import { fmt, renderTable } from '../../src/cli/table.js';
+import { textOptions } from '../stats.js';
 
 function args(argv: readonly string[]): { from: string; retrain: string; forget: string; stages: number[] } {
-  const o: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i]!;
-    if (!k.startsWith('--') || argv[i + 1] === undefined) throw new Error(`usage: --from DIR --retrain DIR [--forget SPEC] [--stages LIST]; got '${k}'`);
-    o[k.slice(2)] = argv[i + 1]!;
-  }
+  const o = textOptions(argv, ['from', 'retrain', 'forget', 'stages'], '--from DIR --retrain DIR [--forget SPEC] [--stages LIST]');
   if (!o['from'] || !o['retrain']) throw new Error('--from DIR (the original checkpoint) and --retrain DIR (its retrain) are required');
   const stages = (o['stages'] ?? '3,10').split(',').map(Number);
   if (!stages.every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`--stages must be a comma-separated list of positive integers, got '${o['stages']}'`);
@@ -58,11 +54,13 @@ function main(): void {
     const retrainRight = correct(retrain, forget);
     // 1 − p_true under retrain: its mean within a stage is how unsure retrain is of those samples
     const retrainDoubt = difficultyScores(retrain, forget, 'confidence');
+    // the original's per-sample loss, scored once: every K cuts the same ranking
+    const losses = difficultyScores(run.original, forget, 'loss');
     const wrong = retrainRight.reduce((s, v) => s + 1 - v, 0);
     console.log(`# curriculum stages of D_f (${run.sets.description}) against retrain ${o.retrain}`);
     console.log(`# retrain gets ${wrong} of ${forget.size} wrong (UA ${fmt((100 * wrong) / forget.size)}); the original ${forget.size - originalRight.reduce((s, v) => s + v, 0)}`);
     for (const K of o.stages) {
-      const c = buildCurriculum(run.original, forget, { stages: K });
+      const c = curriculumFromScores(losses, { stages: K });
       const rows = c.stages.map((idx, s) => {
         let loss = 0, origWrong = 0, reWrong = 0, doubt = 0;
         for (const i of idx) {
@@ -83,4 +81,9 @@ function main(): void {
   }
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  console.error(`stages: ${(e as Error).message}`);
+  process.exit(1);
+}

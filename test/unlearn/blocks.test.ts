@@ -6,7 +6,7 @@ import { createModel } from '../../src/models/index.js';
 import { maskFromGradients } from '../../src/unlearn/blocks/saliency.js';
 import { SvdSubspace, subspaceWeights } from '../../src/unlearn/blocks/subspace.js';
 import { correctGradients } from '../../src/unlearn/blocks/corrector.js';
-import { Curriculum } from '../../src/unlearn/blocks/curriculum.js';
+import { Curriculum, curriculumFromScores } from '../../src/unlearn/blocks/curriculum.js';
 import { baselineMemory } from '../baseline.js';
 
 test('saliency mask: exactly floor(ratio·N) ones, on the largest |G| over all tensors', () => {
@@ -221,6 +221,11 @@ test('curriculum: stages follow the scores easy (high loss) first, and the stage
   assert.equal(c.totalEpochs, 6);
   assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((e) => c.stageAt(e)), [0, 0, 1, 1, 2, 2, 2]);
   assert.deepEqual([...c.subsetAt(3)], [2, 3]);
+  // from scores: ascending loss cut into K chunks, highest-loss chunk first (ties by index), or lowest first
+  const scores = Float32Array.from([0.5, 0.1, 0.9, 0.1, 0.7, 0.3]);
+  assert.deepEqual(curriculumFromScores(scores, { stages: 3 }).stages.map((st) => [...st]), [[2, 4], [0, 5], [1, 3]]);
+  assert.deepEqual(curriculumFromScores(scores, { stages: 2, order: 'hard-first' }).stages.map((st) => [...st]), [[1, 3, 5], [0, 2, 4]]);
+  assert.throws(() => curriculumFromScores(scores, { stages: 7 }), /curriculum: 7 stages need at least 7 forget samples, the forget set has 6/);
 });
 
 test('trainer clipNorm: the step uses gradients clipped to the given global norm', async () => {

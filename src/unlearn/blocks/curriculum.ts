@@ -135,10 +135,15 @@ export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
 
 /** Builds the curriculum from the original model's scores on D_f. */
 export function buildCurriculum(original: Module, forget: TensorDataset, o: CurriculumOptions = {}): Curriculum {
-  const { K, epochsPerStage, direction, score, batchSize } = curriculumSettings(o, forget.size);
-  const scores = difficultyScores(original, forget, score, batchSize);
+  const { score, batchSize } = curriculumSettings(o, forget.size);
+  return curriculumFromScores(difficultyScores(original, forget, score, batchSize), o);
+}
+
+/** The curriculum of per-sample scores already computed (indexed like D_f): several curricula from one scoring pass. */
+export function curriculumFromScores(scores: Float32Array, o: CurriculumOptions = {}): Curriculum {
+  const { K, epochsPerStage, direction } = curriculumSettings(o, scores.length);
   // ascending score, ties by index: a stable, documented order
-  const order = range(0, forget.size).sort((a, b) => scores[a]! - scores[b]! || a - b);
+  const order = range(0, scores.length).sort((a, b) => scores[a]! - scores[b]! || a - b);
   const chunks: Int32Array[] = [];
   for (let c = 0; c < K; c++) {
     const begin = Math.floor((c * order.length) / K);
