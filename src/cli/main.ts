@@ -135,7 +135,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--save-mask <file>', 'write the saliency mask this run computes (safetensors, 0/1 per weight) for later runs\u2019 --mask-file')
     .option('--subspace [settings]', 'SVD subspace block: gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,bnMode=eval|train,channelRanks=max|per-channel,fullRank=NAME')
     .option('--no-subspace', 'remove the SVD subspace (e.g. from semu)')
-    .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256')
+    .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256,partial=false')
     .option('--no-curriculum', 'remove the curriculum (e.g. from cufg)')
     .option('--seed <n>', 'seed of the method\u2019s randomness (default: the checkpoint\u2019s seed)')
     .option('--data-dir <dir>', 'where the dataset files are now, if they moved since training')

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeMethod, methodArgument, methodHelp, shown } from '../../src/cli/method-help.js';
-import { getMethod, methodNames } from '../../src/unlearn/index.js';
+import { BLOCK_SETTINGS, getMethod, methodNames } from '../../src/unlearn/index.js';
 import { runCli, tempDir } from './helpers.js';
 import { escapeRegExp } from '../regexp.js';
 
@@ -61,4 +61,15 @@ test('the CLI prints it: unlearn --method be --help and sweep --method=ga -h, ex
   assert.equal(ga.code, 0, ga.stderr);
   assert.match(ga.stdout, /\nMethod ga: [\s\S]*\n    lr +0\.0001\n/);
   assert.match(ga.stdout, /Examples:/, 'the examples still follow');
+});
+
+test('unlearn --help: the --subspace and --curriculum lines name every setting their block takes', async () => {
+  const help = await runCli(['unlearn', '--help'], tempDir());
+  assert.equal(help.code, 0, help.stderr);
+  const text = help.stdout.replace(/\s+/g, ' ');
+  for (const block of ['subspace', 'curriculum'] as const) {
+    const line = new RegExp(`--${block} \\[settings\\] (.*?) --no-${block} `).exec(text)?.[1];
+    assert.ok(line !== undefined, `--${block}'s line`);
+    for (const key of BLOCK_SETTINGS[block]) assert.ok(line.includes(`${key}=`), `--${block}: ${key} is not listed in '${line}'`);
+  }
 });
