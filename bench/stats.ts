@@ -13,6 +13,21 @@ export function mean(xs: readonly number[]): number {
 }
 
 /**
+ * Walks `--name value` pairs of argv: each name checked against `known` (unknown: the message from `unknown`), each
+ * value as given (undefined when the flag ends argv). intOptions and textOptions read argv through it.
+ */
+function optionPairs(argv: readonly string[], known: readonly string[], unknown: (flag: string) => string): { flag: string; name: string; raw: string | undefined }[] {
+  const pairs: { flag: string; name: string; raw: string | undefined }[] = [];
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const name = flag.startsWith('--') ? flag.slice(2) : '';
+    if (!known.includes(name)) throw new Error(unknown(flag));
+    pairs.push({ flag, name, raw: argv[i + 1] });
+  }
+  return pairs;
+}
+
+/**
  * Reads `--name value` integer options from argv. Unknown options are an error (a typo must not silently run
  * the default benchmark), as is a value that is not a positive integer (or zero where allowed).
  */
@@ -22,17 +37,12 @@ export function intOptions<D extends { [K in keyof D]: number | undefined }>(
   allowZero: readonly NoInfer<keyof D>[] = [],
 ): D {
   const out = { ...defaults };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const name = a.startsWith('--') ? a.slice(2) : '';
-    if (!(name in defaults)) {
-      throw new Error(`unknown option '${a}'; known options: ${Object.keys(defaults).map((k) => `--${k}`).join(', ')}`);
-    }
-    const raw = argv[++i];
+  const known = Object.keys(defaults);
+  for (const { flag, name, raw } of optionPairs(argv, known, (a) => `unknown option '${a}'; known options: ${known.map((k) => `--${k}`).join(', ')}`)) {
     const v = Number(raw);
     const min = allowZero.includes(name as keyof D) ? 0 : 1;
     if (raw === undefined || !Number.isInteger(v) || v < min) {
-      throw new Error(`option ${a} needs an integer >= ${min}, got ${raw === undefined ? 'nothing' : `'${raw}'`}`);
+      throw new Error(`option ${flag} needs an integer >= ${min}, got ${raw === undefined ? 'nothing' : `'${raw}'`}`);
     }
     (out as Record<string, number | undefined>)[name] = v;
   }
@@ -46,11 +56,9 @@ export function intOptions<D extends { [K in keyof D]: number | undefined }>(
  */
 export function textOptions(argv: readonly string[], known: readonly string[], usage: string): Partial<Record<string, string>> {
   const out: Partial<Record<string, string>> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const a = argv[i]!;
-    const name = a.startsWith('--') ? a.slice(2) : '';
-    if (!known.includes(name) || argv[i + 1] === undefined) throw new Error(`usage: ${usage}; got '${a}'${known.includes(name) ? ' without a value' : ''}`);
-    out[name] = argv[i + 1]!;
+  for (const { flag, name, raw } of optionPairs(argv, known, (a) => `usage: ${usage}; got '${a}'`)) {
+    if (raw === undefined) throw new Error(`usage: ${usage}; got '${flag}' without a value`);
+    out[name] = raw;
   }
   return out;
 }
