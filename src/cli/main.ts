@@ -6,6 +6,8 @@ import { describeError, exitCodeFor, EXIT_USAGE } from './errors.js';
 import { collect, mergedOptions, Opts, refuseRepeatedFlags } from './options.js';
 import { DATA_NAMES } from './data.js';
 import { DISTRIBUTED_OPTIONS } from '../distributed/cli.js';
+import { blockSettingsLine } from './method-help.js';
+import { MASK_MODES } from '../optim/mask-mode.js';
 
 type Action = (o: Opts, args: string[], cmd: Command) => Promise<void>;
 
@@ -130,12 +132,12 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--opt <key=value|json>', 'a method option, repeatable: --opt labels=wrong or --opt \'{"variant":"mixed"}\'', collect)
     .option('--mask [ratio]', 'saliency mask block: keep this fraction of weights trainable (default 0.5)')
     .option('--no-mask', 'remove the saliency mask (e.g. from salun)')
-    .addOption(new Option('--mask-mode <mode>', 'update: exact freeze; grad: the reference\u2019s leaky gradient masking').choices(['update', 'grad']))
+    .addOption(new Option('--mask-mode <mode>', 'update: exact freeze; grad: the reference\u2019s leaky gradient masking').choices(MASK_MODES))
     .option('--mask-file <file>', 'a saliency mask saved by --save-mask (safetensors) or the SalUn reference\u2019s with_<ratio>.pt: no gradient pass; turns the mask block on')
     .option('--save-mask <file>', 'write the saliency mask this run computes (safetensors, 0/1 per weight) for later runs\u2019 --mask-file')
-    .option('--subspace [settings]', 'SVD subspace block: gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,bnMode=eval|train,channelRanks=max|per-channel,fullRank=NAME')
+    .option('--subspace [settings]', `SVD subspace block: ${blockSettingsLine('subspace')}`)
     .option('--no-subspace', 'remove the SVD subspace (e.g. from semu)')
-    .option('--curriculum [settings]', 'curriculum block: stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256,partial=false')
+    .option('--curriculum [settings]', `curriculum block: ${blockSettingsLine('curriculum')}`)
     .option('--no-curriculum', 'remove the curriculum (e.g. from cufg)')
     .option('--seed <n>', 'seed of the method\u2019s randomness (default: the checkpoint\u2019s seed)')
     .option('--data-dir <dir>', 'where the dataset files are now, if they moved since training')

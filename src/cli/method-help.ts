@@ -1,8 +1,9 @@
 // The method part of `lethe unlearn --help` and `lethe sweep --help`: every method in one line, and with
 // `--method NAME` that method's reference, blocks and every option with its default, so that options such as
-// bs's bnMode can be found without reading the source.
-import type { CommonOptions, MethodDefinition } from '../unlearn/method.js';
-import { BLOCK_DEFAULTS, BLOCK_NAMES } from '../unlearn/index.js';
+// bs's bnMode can be found without reading the source. Nothing here loads libtorch: main.ts builds the block
+// options' help from blockSettingsLine at start-up.
+import type { BlockName, CommonOptions, MethodDefinition } from '../unlearn/method.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES } from '../unlearn/blocks/settings.js';
 
 /** The value of `--method NAME` or `--method=NAME` in `argv`, or null (also when a flag follows `--method`). */
 export function methodArgument(argv: readonly string[]): string | null {
@@ -22,6 +23,20 @@ export function methodTable(methods: readonly MethodDefinition<CommonOptions>[])
 
 /** A default as the help prints it ('' as (empty): milestones' automatic schedule, no fullRank layer). */
 export const shown = (v: unknown): string => (v === '' ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * A block's settings as `--subspace`/`--curriculum` take them: `key=default`, with a categorical setting's other
+ * choices after its default (`order=easy-first|hard-first`), and NAME for a text setting empty by default.
+ */
+export function blockSettingsLine(b: BlockName): string {
+  const choices: Partial<Record<string, readonly string[]>> = BLOCK_CHOICES[b];
+  return Object.entries(BLOCK_DEFAULTS[b])
+    .map(([k, v]) => {
+      const others = (choices[k] ?? []).filter((c) => c !== v);
+      return `${k}=${[v === '' ? 'NAME' : String(v), ...others].join('|')}`;
+    })
+    .join(',');
+}
 
 /** Each block for this method: on by default, off, or refused (and why), with the block's default settings. */
 function blockLines(m: MethodDefinition<CommonOptions>): string[] {

@@ -26,7 +26,8 @@ import { accumulateGradients, disposeGradients, type Gradients } from '../unlear
 import { checkMaskRatios, maskFromGradients, masksFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
 import { refuseUnknownKeys } from '../util/options.js';
 import { FLOAT32_MAX } from '../torch/dtype.js';
-import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
+import { SvdSubspace, checkFullRank, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
+import { SUBSPACE_DEFAULTS } from '../unlearn/blocks/settings.js';
 import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';

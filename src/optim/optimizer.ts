@@ -25,11 +25,8 @@ import { tidy, keep } from '../torch/scope.js';
 import { noGrad, enableGrad } from '../torch/autograd.js';
 import { scalar } from '../torch/creation.js';
 
-/**
- * How a parameter group's masks act: 'update' freezes masked-out entries exactly (default); 'grad' only masks the
- * gradient, as the reference SalUn code did for the paper's numbers (weight decay and momentum still move them).
- */
-export type MaskMode = 'update' | 'grad';
+import type { MaskMode } from './mask-mode.js';
+export { MASK_MODES, checkMaskMode, type MaskMode } from './mask-mode.js';
 
 /** Hyperparameters every optimizer has; each optimizer adds its own. */
 export interface BaseOptions {
@@ -408,12 +405,6 @@ export abstract class Optimizer<O extends BaseOptions> {
 export function checkNonNegative(value: unknown, name: string, where: string): void {
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
     throw new RangeError(`${where}: ${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-}
-
-export function checkMaskMode(value: unknown, where: string): void {
-  if (value !== 'update' && value !== 'grad') {
-    throw new TypeError(`${where}: maskMode must be 'update' (exact freeze) or 'grad' (reference SalUn: mask the gradient only), got ${String(value)}`);
   }
 }
 

@@ -11,7 +11,8 @@ import './methods/boundary.js';
 import './methods/scrub.js';
 import './methods/salun-soft.js';
 
-export { unlearn, resolveOptions, BLOCK_NAMES, BLOCK_DEFAULTS, BLOCK_SETTINGS, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
+export { BLOCK_NAMES, BLOCK_DEFAULTS, BLOCK_CHOICES, BLOCK_SETTINGS } from './blocks/settings.js';
+export { unlearn, resolveOptions, buildSubspace, type UnlearnRunOptions, type UnlearnResult, type MaskBlockOptions, type SubspaceBlockOptions } from './run.js';
 export { getMethod, methodNames, registerMethod } from './registry.js';
 export type * from './method-options.js';
 export type { MethodDefinition, MethodContext, CommonOptions, ProgressEvent, Blocks } from './method.js';

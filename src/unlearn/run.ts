@@ -17,14 +17,15 @@ import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
 import type { SaliencyMask } from './blocks/saliency.js';
 import { buildSaliencyMask } from './saliency-masks.js';
 import { streamLoader, UNLEARN_AUGMENT } from './stream-loader.js';
-import { SUBSPACE_DEFAULTS, SvdSubspace, checkFullRank, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
-import { buildCurriculum, CURRICULUM_DEFAULTS, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
+import { SvdSubspace, checkFullRank, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
+import { buildCurriculum, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { checkMaskMode } from '../optim/optimizer.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES, BLOCK_SETTINGS, BLOCK_TITLES } from './blocks/settings.js';
 import { getMethod } from './registry.js';
 import { resolveOptions } from './resolve-options.js';
 import type { OptionsOf } from './method-options.js';
-import { deepFreeze, oneOf, refuseUnknownKeys } from '../util/options.js';
-import { type BlockName, type Blocks, type CommonOptions, type MethodContext, type ProgressEvent } from './method.js';
+import { oneOf, refuseUnknownKeys } from '../util/options.js';
+import { type Blocks, type CommonOptions, type MethodContext, type ProgressEvent } from './method.js';
 import { UnlearnTrainer, type OptimRecipe } from './trainer.js';
 import type { ParallelHooks } from '../train/parallel.js';
 import type { Tensor } from '../torch/index.js';
@@ -149,26 +150,6 @@ export function runBlocks(method: string, o: Pick<UnlearnRunOptions, 'mask' | 's
   return { maskOpts, maskSet, subspaceOpts, curriculumOpts };
 }
 
-/** The block names, in the order the runner builds them. */
-export const BLOCK_NAMES: readonly BlockName[] = ['mask', 'subspace', 'curriculum'];
-
-/** What each block is, in words (errors and help). */
-export const BLOCK_TITLES: Record<BlockName, string> = { mask: 'a saliency mask', subspace: 'an SVD subspace', curriculum: 'a curriculum' };
-
-/** Each block's settings when none are given (`lethe unlearn --method NAME --help` prints them). */
-export const BLOCK_DEFAULTS = deepFreeze({
-  mask: { ratio: 0.5, mode: 'update' },
-  subspace: { ...SUBSPACE_DEFAULTS, bnMode: 'eval' },
-  curriculum: CURRICULUM_DEFAULTS,
-} as const satisfies Record<BlockName, object>);
-
-/** The settings each block takes as text or JSON (recipes' `blocks`, --mask/--subspace/--curriculum, sweep's --param BLOCK.KEY). */
-export const BLOCK_SETTINGS = {
-  mask: Object.keys(BLOCK_DEFAULTS.mask),
-  subspace: Object.keys(BLOCK_DEFAULTS.subspace),
-  curriculum: Object.keys(BLOCK_DEFAULTS.curriculum),
-} as const satisfies Record<BlockName, readonly string[]>;
-
 /** The mask's ratio and mode, checked before the gradient pass that the ratio is applied to. */
 function maskSettings(o: MaskBlockOptions): { ratio: number; mode: MaskMode } {
   const ratio = o.ratio ?? BLOCK_DEFAULTS.mask.ratio;
@@ -268,7 +249,7 @@ export async function unlearn<M extends string>(
       progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
       blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal, average(par));
       const { gamma, projection, rule, channelRanks } = subspaceSettings(subspaceOpts);
-      const fullRank = subspaceOpts.fullRank ?? SUBSPACE_DEFAULTS.fullRank;
+      const fullRank = subspaceOpts.fullRank ?? BLOCK_DEFAULTS.subspace.fullRank;
       result.subspace = { ranks: blocks.subspace.ranks(), trainable: blocks.subspace.trainableCount(), gamma, projection, rankRule: rule, channelRanks, fullRank };
     }
     if (curriculumOpts) {
@@ -343,7 +324,7 @@ export async function unlearn<M extends string>(
 }
 
 function subspaceBnMode(o: SubspaceBlockOptions): 'eval' | 'train' {
-  return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? BLOCK_DEFAULTS.subspace.bnMode, ['eval', 'train'] as const, { train: 'the reference' });
+  return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? BLOCK_DEFAULTS.subspace.bnMode, BLOCK_CHOICES.subspace.bnMode, { train: 'the reference' });
 }
 
 /** SEMU's subspace from the working copy's conv/linear weight gradients of CE with true labels on D_f. */

@@ -1,8 +1,9 @@
 // `lethe unlearn|sweep --method NAME --help`: the method's options and defaults, read from its registered definition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeMethod, methodArgument, methodHelp, shown } from '../../src/cli/method-help.js';
-import { BLOCK_SETTINGS, getMethod, methodNames } from '../../src/unlearn/index.js';
+import { blockSettingsLine, describeMethod, methodArgument, methodHelp, shown } from '../../src/cli/method-help.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES, BLOCK_SETTINGS, getMethod, methodNames } from '../../src/unlearn/index.js';
+import { runBlocks } from '../../src/unlearn/run.js';
 import { runCli, tempDir } from './helpers.js';
 import { escapeRegExp } from '../regexp.js';
 
@@ -71,5 +72,28 @@ test('unlearn --help: the --subspace and --curriculum lines name every setting t
     const line = new RegExp(`--${block} \\[settings\\] (.*?) --no-${block} `).exec(text)?.[1];
     assert.ok(line !== undefined, `--${block}'s line`);
     for (const key of BLOCK_SETTINGS[block]) assert.ok(line.includes(`${key}=`), `--${block}: ${key} is not listed in '${line}'`);
+    assert.equal(line.replace(/^.*block: /, ''), blockSettingsLine(block), `--${block}: the line is the one built from the tables`);
+  }
+});
+
+test('blockSettingsLine: each setting with its default first, then the other choices (known lines)', () => {
+  assert.equal(blockSettingsLine('subspace'), 'gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,channelRanks=max|per-channel,fullRank=NAME,bnMode=eval|train');
+  assert.equal(blockSettingsLine('curriculum'), 'stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256,partial=false');
+  assert.equal(blockSettingsLine('mask'), 'ratio=0.5,mode=update|grad');
+});
+
+test('every choice the block tables list passes the checks, and a choice they do not list is refused by name', () => {
+  const methodFor = { mask: 'salun', subspace: 'semu', curriculum: 'cufg' } as const;
+  for (const b of BLOCK_NAMES) {
+    const choices: Partial<Record<string, readonly string[]>> = BLOCK_CHOICES[b];
+    for (const [key, list] of Object.entries(choices)) {
+      assert.ok(list !== undefined && list.includes(String((BLOCK_DEFAULTS[b] as Record<string, unknown>)[key])), `${b}.${key}: the default is a choice`);
+      for (const c of list) assert.doesNotThrow(() => runBlocks(methodFor[b], { [b]: { [key]: c } }, { forgetSize: 30 }), `${b}.${key}=${c}`);
+      assert.throws(
+        () => runBlocks(methodFor[b], { [b]: { [key]: 'bogus' } }, { forgetSize: 30 }),
+        (e: Error) => list.every((c) => e.message.includes(`'${c}'`)) && e.message.toLowerCase().includes(key.toLowerCase()),
+        `${b}.${key}=bogus is refused, naming ${list.join(', ')}`,
+      );
+    }
   }
 });

@@ -1,7 +1,8 @@
 // lethe unlearn: one method (with any blocks) on a trained checkpoint; saves the result with its manifest.
 import { runDistributed } from '../distributed.js';
 import { resolve } from 'node:path';
-import { getMethod, loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile, type SaliencyMask } from '../../unlearn/index.js';
+import { BLOCK_DEFAULTS, getMethod, loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile, type SaliencyMask } from '../../unlearn/index.js';
+import { MASK_MODES } from '../../optim/mask-mode.js';
 import type { Module } from '../../nn/module.js';
 import { UsageError } from '../errors.js';
 import { parseKeyValues, required, type Opts } from '../options.js';
@@ -72,7 +73,7 @@ export function readBlocks(o: Opts, method: string, base: BlocksSetting = {}): B
     b.mask = { ratio };
   }
   if (o.has('maskMode')) {
-    const mode = o.choice('maskMode', ['update', 'grad'] as const, 'update');
+    const mode = o.choice('maskMode', MASK_MODES, BLOCK_DEFAULTS.mask.mode);
     if (!usesMask(method, b)) throw new UsageError(`--mask-mode: method '${method}' runs without a saliency mask here; add --mask`);
     b.mask = { ...(typeof b.mask === 'object' ? b.mask : {}), mode };
   }

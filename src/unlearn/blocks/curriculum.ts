@@ -12,17 +12,17 @@ import type { TensorDataset } from '../../data/dataset.js';
 import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
 import { oneOf } from '../../util/options.js';
 import { range } from '../../util/range.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS } from './settings.js';
 
-const DIFFICULTY_SCORES = ['loss', 'confidence', 'entropy'] as const;
 /**
  * How a forget sample's difficulty is scored under the original model: its cross-entropy ('loss'), 1 − p_true
  * ('confidence'), or the prediction's entropy.
  */
-export type DifficultyScore = (typeof DIFFICULTY_SCORES)[number];
+export type DifficultyScore = (typeof BLOCK_CHOICES.curriculum.score)[number];
 
 /** A difficulty score's name, checked. */
 function difficultyScore(value: unknown): DifficultyScore {
-  return oneOf('curriculum', 'score', value, DIFFICULTY_SCORES);
+  return oneOf('curriculum', 'score', value, BLOCK_CHOICES.curriculum.score);
 }
 
 /**
@@ -113,18 +113,16 @@ export function difficultyScores(model: Module, forget: TensorDataset, score: Di
   return out;
 }
 
-/** The curriculum's settings when none are given. */
-export const CURRICULUM_DEFAULTS = { stages: 3, epochsPerStage: 2, score: 'loss', order: 'easy-first', batchSize: 256, partial: false } as const;
 
 /** The curriculum's settings with their defaults, checked against a forget set of `forgetSize` samples. */
 export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {
-  const d = CURRICULUM_DEFAULTS;
+  const d = BLOCK_DEFAULTS.curriculum;
   const K = o.stages ?? d.stages;
   const epochsPerStage = o.epochsPerStage ?? d.epochsPerStage;
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`curriculum: stages must be a positive integer, got ${K}`);
   if (!Number.isInteger(epochsPerStage) || epochsPerStage < 1) throw new RangeError(`curriculum: epochsPerStage must be a positive integer, got ${epochsPerStage}`);
   if (forgetSize < K) throw new RangeError(`curriculum: ${K} stages need at least ${K} forget samples, the forget set has ${forgetSize}`);
-  const direction = oneOf('curriculum', 'order', o.order ?? d.order, ['easy-first', 'hard-first'] as const);
+  const direction = oneOf('curriculum', 'order', o.order ?? d.order, BLOCK_CHOICES.curriculum.order);
   const score = difficultyScore(o.score ?? d.score);
   const batchSize = o.batchSize ?? d.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`curriculum: batchSize must be a positive integer, got ${batchSize}`);

@@ -13,6 +13,7 @@ import type { Module } from '../../nn/module.js';
 import { keep, linalg, noGrad, tidy, zeros, tensor, type Tensor } from '../../torch/index.js';
 import type { Gradients } from './gradients.js';
 import { oneOf } from '../../util/options.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS } from './settings.js';
 
 /** Settings of SEMU's SVD subspace; an unknown choice or a gamma outside (0, 1] is an error. */
 export interface SubspaceOptions {
@@ -104,22 +105,20 @@ function perChannelCoreMask(ks: number[], k: number): Tensor {
   return tensor(data, { shape: [ks.length, k, k] });
 }
 
-/** The subspace's settings when none are given (fullRank '': no layer keeps its full rank). */
-export const SUBSPACE_DEFAULTS = { gamma: 0.95, projection: 'orthogonal', rankRule: 'reference', channelRanks: 'max', fullRank: '' } as const;
 
 /**
  * The subspace's settings with their defaults, checked (the runner checks them before any gradient is taken). A
  * misspelt choice would silently select another variant of the algorithm: every one is checked.
  */
 export function subspaceSettings(o: SubspaceOptions) {
-  const d = SUBSPACE_DEFAULTS;
+  const d = BLOCK_DEFAULTS.subspace;
   const gamma = o.gamma === undefined ? d.gamma : o.gamma;
   if (gamma !== null && !(gamma > 0 && gamma <= 1)) throw new RangeError(`SEMU subspace: gamma must be in (0, 1], got ${gamma}`);
   return {
     gamma,
-    projection: oneOf('SEMU subspace', 'projection', o.projection ?? d.projection, ['orthogonal', 'reference', 'none'] as const, { reference: "the reference code's ‖W‖" }),
-    rule: oneOf('SEMU subspace', 'rankRule', o.rankRule ?? d.rankRule, ['reference', 'reach'] as const),
-    channelRanks: oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? d.channelRanks, ['max', 'per-channel'] as const),
+    projection: oneOf('SEMU subspace', 'projection', o.projection ?? d.projection, BLOCK_CHOICES.subspace.projection, { reference: "the reference code's ‖W‖" }),
+    rule: oneOf('SEMU subspace', 'rankRule', o.rankRule ?? d.rankRule, BLOCK_CHOICES.subspace.rankRule),
+    channelRanks: oneOf('SEMU subspace', 'channelRanks', o.channelRanks ?? d.channelRanks, BLOCK_CHOICES.subspace.channelRanks),
   };
 }
 
