@@ -19,7 +19,7 @@ import { trainCheckpoint, trainIdentity, writtenManifest } from './training.js';
 import { isJobWorker } from './job-pool.js';
 import { checkMethod, runMethod } from './unlearning.js';
 import type { Reporter } from './progress.js';
-import { gapAgrees, madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, sameMetrics, setAside, storeRun } from './run-store.js';
+import { gapAgrees, keepReference, madeWith, readRunRecord, readStoredRun, runHash, runOrDiverge, runRecord, sameMetrics, setAside, storeRun } from './run-store.js';
 import { UsageError } from './errors.js';
 
 export interface BenchConfig {
@@ -184,6 +184,8 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
   const { runsDir, recipes, configRecord, runFile, methodRunFile } = benchLayout(cfg);
   const tables = o.tables ?? true;
   const freshReferences = (cfg.fresh ?? false) && !(o.reuseReferences ?? false);
+  // retrain's numbers go to the cache's reference store too, where `lethe sweep` looks for them
+  const referenceProtocol = (seed: number) => ({ data: { ...cfg.data, seed }, model: cfg.model, forget: cfg.forget, trainRecipe: cfg.trainRecipe });
   ensureDirectory(runsDir);
   /**
    * Every record of a seed (original with its accuracy, retrain, each method's current recipe), all made with one
@@ -246,6 +248,8 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
       const finished = cfg.fresh || o.needModels ? null : finishedSeed(seed);
       if (finished !== null) {
         reporter.log(`seed ${seed}: every run is on file (${runsDir}); the models are not needed`);
+        const retrain = finished.records[1]!;
+        if (retrain.models !== undefined) keepReference(cfg.cacheDir, referenceProtocol(seed), retrain.models.retrain, retrain, true);
         perSeed.push(finished.accuracy);
         runs.push(...finished.records);
         continue;
@@ -269,6 +273,7 @@ export async function runBench(cfg: BenchConfig, o: BenchRunOptions): Promise<Re
         writeJsonAtomic(runFile('retrain', seed), retrain);
       }
       const reference: HeadlineMetrics = { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA };
+      keepReference(cfg.cacheDir, referenceProtocol(seed), digests.retrain, reference);
       let original = await current(runFile('original', seed), `original (seed ${seed})`, digests, async (r) => sameMetrics(r, await evaluated(models.originalDir, reference)) && gapAgrees(r, reference), freshReferences);
       if (original === null) {
         reporter.log(`original (seed ${seed}): evaluating`);

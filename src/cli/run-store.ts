@@ -157,9 +157,23 @@ export async function storedReference(cacheDir: string, protocol: ReferenceProto
   const kept = fresh ? null : readReference(file);
   if (kept !== null && kept.retrain === retrain) return kept.metrics;
   const metrics = await evaluate();
+  keepReference(cacheDir, protocol, retrain, metrics);
+  return metrics;
+}
+
+/**
+ * Keeps retrain's headline metrics for this protocol, measured on the retrain model with digest `retrain`, in
+ * <cache>/references/ (replacing what was kept for the protocol). bench keeps the numbers of each retrain it
+ * evaluates, so that a later sweep on the same models (or on their trials alone) does not evaluate retrain again.
+ * `unlessKept`: only when nothing readable is kept for the protocol yet (bench tabling an old record, whose retrain
+ * may not be the cache's).
+ */
+export function keepReference(cacheDir: string, protocol: ReferenceProtocol, retrain: string, metrics: HeadlineMetrics, unlessKept = false): void {
+  const file = referenceFile(cacheDir, protocol);
+  const kept = readReference(file);
+  if (kept !== null && (unlessKept || (kept.retrain === retrain && sameMetrics(kept.metrics, metrics)))) return;
   ensureDirectory(dirname(file));
   writeJsonAtomic(file, { retrain, metrics: { UA: metrics.UA, RA: metrics.RA, TA: metrics.TA, MIA: metrics.MIA } });
-  return metrics;
 }
 
 export function storeRun(cacheDir: string, method: string, hash: string, record: RunRecord): void {

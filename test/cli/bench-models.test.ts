@@ -99,6 +99,34 @@ test('bench records carry the models\u2019 digests; records made with other mode
   assert.deepEqual(rows(files.stdout), rows(mixed.stdout));
 });
 
+test('bench keeps retrain\u2019s numbers where sweep looks for them: a sweep on the same models does not evaluate retrain again', async () => {
+  const d = tempDir('lethe-bench-reference-');
+  const common = ['--model', 'mlp', ...TINY, '--epochs', '1'];
+  const bench = await runCli(['bench', ...common, '--methods', 'ga', '--seeds', '1', '--out', 'bench'], d);
+  assert.equal(bench.code, 0, bench.stderr);
+  const refs = join(d, 'cache', 'references');
+  const keptNow = (): Rec[] => readdirSync(refs).map((f) => JSON.parse(readFileSync(join(refs, f), 'utf8')) as Rec);
+  const benchRuns = join(d, 'bench', 'runs');
+  const retrain = JSON.parse(readFileSync(join(benchRuns, readdirSync(benchRuns).find((f) => f.startsWith('retrain-'))!), 'utf8')) as Rec;
+  const expected = { retrain: retrain.models.retrain, metrics: { UA: retrain.UA, RA: retrain.RA, TA: retrain.TA, MIA: retrain.MIA } };
+  assert.deepEqual(keptNow(), [expected], 'one file: the retrain model\u2019s digest and its four numbers');
+  const sweep = await runCli(['sweep', '--method', 'ga', ...common, '--values', '0.001', '--no-write'], d);
+  assert.equal(sweep.code, 0, sweep.stderr);
+  assert.doesNotMatch(sweep.stderr, /retrain \(seed 1\): evaluating/);
+  // tabled from its files alone (the cache gone), bench keeps the record's numbers when none are kept...
+  rmSync(join(d, 'cache'), { recursive: true, force: true });
+  const files = await runCli(['bench', ...common, '--methods', 'ga', '--seeds', '1', '--out', 'bench'], d);
+  assert.equal(files.code, 0, files.stderr);
+  assert.match(files.stderr, /seed 1: every run is on file/);
+  assert.deepEqual(keptNow(), [expected]);
+  // ...but does not replace numbers kept for another retrain model (the cache's own, say)
+  const [name] = readdirSync(refs);
+  writeFileSync(join(refs, name!), JSON.stringify({ ...expected, retrain: 'another-model' }));
+  assert.equal((await runCli(['bench', ...common, '--methods', 'ga', '--seeds', '1', '--out', 'bench'], d)).code, 0);
+  assert.equal(keptNow()[0]!['retrain'], 'another-model');
+  rmSync(d, { recursive: true, force: true });
+});
+
 test('a sweep trial made with other models is not reused; one from before the digests were kept is', () => {
   const out = join(dir, 'sweeps', 'ga');
   mkdirSync(join(out, 'trials'), { recursive: true });
