@@ -51,7 +51,7 @@ export interface MaskBlockOptions {
 /** Settings of the SVD-subspace block (SEMU's). */
 export interface SubspaceBlockOptions extends SubspaceOptions {
   /** BatchNorm mode while collecting the gradient: 'eval' (default, running statistics untouched) or 'train' (the reference's quirk) */
-  bnMode?: 'eval' | 'train';
+  bnMode?: (typeof BLOCK_CHOICES.subspace.bnMode)[number];
 }
 
 /** Options of unlearn(); an unknown key is an error. A run may use a mask or a subspace, not both. */
@@ -323,7 +323,7 @@ export async function unlearn<M extends string>(
   }
 }
 
-function subspaceBnMode(o: SubspaceBlockOptions): 'eval' | 'train' {
+function subspaceBnMode(o: SubspaceBlockOptions): (typeof BLOCK_CHOICES.subspace.bnMode)[number] {
   return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? BLOCK_DEFAULTS.subspace.bnMode, BLOCK_CHOICES.subspace.bnMode, { train: 'the reference' });
 }
 

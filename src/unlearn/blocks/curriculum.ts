@@ -37,7 +37,7 @@ export interface CurriculumOptions {
   /** per-sample difficulty (default 'loss'; 'confidence' = 1 − p_true gives the same order; 'entropy' of the prediction) */
   score?: DifficultyScore;
   /** 'easy-first' (default: high loss first) or 'hard-first' (Kumar et al.'s low-uncertainty-first is 'hard-first' with score 'entropy') */
-  order?: 'easy-first' | 'hard-first';
+  order?: (typeof BLOCK_CHOICES.curriculum.order)[number];
   /** Batch size of the scoring pass (default 256). */
   batchSize?: number;
   /**

@@ -25,12 +25,12 @@ export interface SubspaceOptions {
    * - 'reference': G − (⟨G,W0⟩/‖W0‖)·W0, the reference code's formula (not orthogonal unless ‖W0‖ = 1);
    * - 'none': no projection.
    */
-  projection?: 'orthogonal' | 'reference' | 'none';
+  projection?: (typeof BLOCK_CHOICES.subspace.projection)[number];
   /**
    * Rank rule: 'reference' (default) = number of components whose cumulative energy ratio is ≤ γ (searchsorted
    * right=True, at least 1), which can keep less than γ of the energy; 'reach' = smallest k reaching ≥ γ.
    */
-  rankRule?: 'reference' | 'reach';
+  rankRule?: (typeof BLOCK_CHOICES.subspace.rankRule)[number];
   /**
    * Ranks of a convolution's per-input-channel SVDs:
    * - 'max' (default, the classification reference): one k per layer, the largest over its input channels;
@@ -39,7 +39,7 @@ export interface SubspaceOptions {
    *   backward pass; R starts at 0, so that is exactly a k_max-rank basis whose core gradient is masked per
    *   channel, which is what this does (trainable count Σ k_c²).
    */
-  channelRanks?: 'max' | 'per-channel';
+  channelRanks?: (typeof BLOCK_CHOICES.subspace.channelRanks)[number];
   /** layers whose name contains this string keep the full rank (the DDPM reference: 'attn', its γ_attn = 1) */
   fullRank?: string;
 }
@@ -82,7 +82,7 @@ export function checkFullRank(model: Module, fullRank: string | undefined): void
 }
 
 /** k for each row of singular values (one row for a linear layer, one per input channel for a convolution). */
-function selectRanks(s: Tensor, gamma: number | null, rule: 'reference' | 'reach'): number[] {
+function selectRanks(s: Tensor, gamma: number | null, rule: (typeof BLOCK_CHOICES.subspace.rankRule)[number]): number[] {
   const m = s.shape[s.ndim - 1]!;
   const rows = s.ndim === 1 ? 1 : s.shape[0]!;
   if (gamma === null) return new Array<number>(rows).fill(m);
