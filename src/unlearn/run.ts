@@ -20,7 +20,7 @@ import { streamLoader, UNLEARN_AUGMENT } from './stream-loader.js';
 import { SvdSubspace, checkFullRank, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
 import { buildCurriculum, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { checkMaskMode } from '../optim/optimizer.js';
-import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES, BLOCK_SETTINGS, BLOCK_TITLES } from './blocks/settings.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES, BLOCK_SETTINGS, BLOCK_TITLES, type BlockChoice } from './blocks/settings.js';
 import { getMethod } from './registry.js';
 import { resolveOptions } from './resolve-options.js';
 import type { OptionsOf } from './method-options.js';
@@ -51,7 +51,7 @@ export interface MaskBlockOptions {
 /** Settings of the SVD-subspace block (SEMU's). */
 export interface SubspaceBlockOptions extends SubspaceOptions {
   /** BatchNorm mode while collecting the gradient: 'eval' (default, running statistics untouched) or 'train' (the reference's quirk) */
-  bnMode?: (typeof BLOCK_CHOICES.subspace.bnMode)[number];
+  bnMode?: BlockChoice<'subspace', 'bnMode'>;
 }
 
 /** Options of unlearn(); an unknown key is an error. A run may use a mask or a subspace, not both. */
@@ -323,7 +323,7 @@ export async function unlearn<M extends string>(
   }
 }
 
-function subspaceBnMode(o: SubspaceBlockOptions): (typeof BLOCK_CHOICES.subspace.bnMode)[number] {
+function subspaceBnMode(o: SubspaceBlockOptions): BlockChoice<'subspace', 'bnMode'> {
   return oneOf('SEMU subspace', 'bnMode', o.bnMode ?? BLOCK_DEFAULTS.subspace.bnMode, BLOCK_CHOICES.subspace.bnMode, { train: 'the reference' });
 }
 

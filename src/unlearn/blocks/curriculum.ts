@@ -12,13 +12,13 @@ import type { TensorDataset } from '../../data/dataset.js';
 import { crossEntropy, noGrad, tidy } from '../../torch/index.js';
 import { oneOf } from '../../util/options.js';
 import { range } from '../../util/range.js';
-import { BLOCK_CHOICES, BLOCK_DEFAULTS } from './settings.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS, type BlockChoice } from './settings.js';
 
 /**
  * How a forget sample's difficulty is scored under the original model: its cross-entropy ('loss'), 1 − p_true
  * ('confidence'), or the prediction's entropy.
  */
-export type DifficultyScore = (typeof BLOCK_CHOICES.curriculum.score)[number];
+export type DifficultyScore = BlockChoice<'curriculum', 'score'>;
 
 /** A difficulty score's name, checked. */
 function difficultyScore(value: unknown): DifficultyScore {
@@ -37,7 +37,7 @@ export interface CurriculumOptions {
   /** per-sample difficulty (default 'loss'; 'confidence' = 1 − p_true gives the same order; 'entropy' of the prediction) */
   score?: DifficultyScore;
   /** 'easy-first' (default: high loss first) or 'hard-first' (Kumar et al.'s low-uncertainty-first is 'hard-first' with score 'entropy') */
-  order?: (typeof BLOCK_CHOICES.curriculum.order)[number];
+  order?: BlockChoice<'curriculum', 'order'>;
   /** Batch size of the scoring pass (default 256). */
   batchSize?: number;
   /**
@@ -112,7 +112,6 @@ export function difficultyScores(model: Module, forget: TensorDataset, score: Di
   }
   return out;
 }
-
 
 /** The curriculum's settings with their defaults, checked against a forget set of `forgetSize` samples. */
 export function curriculumSettings(o: CurriculumOptions, forgetSize: number) {

@@ -32,6 +32,9 @@ export const BLOCK_CHOICES = deepFreeze({
   curriculum: { score: ['loss', 'confidence', 'entropy'], order: ['easy-first', 'hard-first'] },
 } as const satisfies { [B in BlockName]: Partial<Record<keyof (typeof BLOCK_DEFAULTS)[B], readonly string[]>> });
 
+/** One choice of a block's categorical setting, e.g. `BlockChoice<'curriculum', 'order'>` is 'easy-first' | 'hard-first'. */
+export type BlockChoice<B extends BlockName, K extends keyof (typeof BLOCK_CHOICES)[B]> = (typeof BLOCK_CHOICES)[B][K] extends readonly (infer C)[] ? C : never;
+
 /** The settings each block takes as text or JSON (recipes' `blocks`, --mask/--subspace/--curriculum, sweep's --param BLOCK.KEY). */
 export const BLOCK_SETTINGS = {
   mask: Object.keys(BLOCK_DEFAULTS.mask),

@@ -13,7 +13,7 @@ import type { Module } from '../../nn/module.js';
 import { keep, linalg, noGrad, tidy, zeros, tensor, type Tensor } from '../../torch/index.js';
 import type { Gradients } from './gradients.js';
 import { oneOf } from '../../util/options.js';
-import { BLOCK_CHOICES, BLOCK_DEFAULTS } from './settings.js';
+import { BLOCK_CHOICES, BLOCK_DEFAULTS, type BlockChoice } from './settings.js';
 
 /** Settings of SEMU's SVD subspace; an unknown choice or a gamma outside (0, 1] is an error. */
 export interface SubspaceOptions {
@@ -25,12 +25,12 @@ export interface SubspaceOptions {
    * - 'reference': G − (⟨G,W0⟩/‖W0‖)·W0, the reference code's formula (not orthogonal unless ‖W0‖ = 1);
    * - 'none': no projection.
    */
-  projection?: (typeof BLOCK_CHOICES.subspace.projection)[number];
+  projection?: BlockChoice<'subspace', 'projection'>;
   /**
    * Rank rule: 'reference' (default) = number of components whose cumulative energy ratio is ≤ γ (searchsorted
    * right=True, at least 1), which can keep less than γ of the energy; 'reach' = smallest k reaching ≥ γ.
    */
-  rankRule?: (typeof BLOCK_CHOICES.subspace.rankRule)[number];
+  rankRule?: BlockChoice<'subspace', 'rankRule'>;
   /**
    * Ranks of a convolution's per-input-channel SVDs:
    * - 'max' (default, the classification reference): one k per layer, the largest over its input channels;
@@ -39,7 +39,7 @@ export interface SubspaceOptions {
    *   backward pass; R starts at 0, so that is exactly a k_max-rank basis whose core gradient is masked per
    *   channel, which is what this does (trainable count Σ k_c²).
    */
-  channelRanks?: (typeof BLOCK_CHOICES.subspace.channelRanks)[number];
+  channelRanks?: BlockChoice<'subspace', 'channelRanks'>;
   /** layers whose name contains this string keep the full rank (the DDPM reference: 'attn', its γ_attn = 1) */
   fullRank?: string;
 }
@@ -82,7 +82,7 @@ export function checkFullRank(model: Module, fullRank: string | undefined): void
 }
 
 /** k for each row of singular values (one row for a linear layer, one per input channel for a convolution). */
-function selectRanks(s: Tensor, gamma: number | null, rule: (typeof BLOCK_CHOICES.subspace.rankRule)[number]): number[] {
+function selectRanks(s: Tensor, gamma: number | null, rule: BlockChoice<'subspace', 'rankRule'>): number[] {
   const m = s.shape[s.ndim - 1]!;
   const rows = s.ndim === 1 ? 1 : s.shape[0]!;
   if (gamma === null) return new Array<number>(rows).fill(m);
@@ -104,7 +104,6 @@ function perChannelCoreMask(ks: number[], k: number): Tensor {
   });
   return tensor(data, { shape: [ks.length, k, k] });
 }
-
 
 /**
  * The subspace's settings with their defaults, checked (the runner checks them before any gradient is taken). A
