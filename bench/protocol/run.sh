@@ -20,10 +20,10 @@
 #   DRY=1 bench/protocol/run.sh STAGE   # print the commands instead of running them
 #   JOBS=2 bench/protocol/run.sh STAGE  # two runs at a time, each a process with half the threads (lethe … --jobs)
 #
-# SCALE=full follows shared/PROTOCOL.md exactly (54,000 training images, batch 256: hours per seed on 2 cores).
+# SCALE=full follows docs/PROTOCOL.md exactly (54,000 training images, batch 256: hours per seed on 2 cores).
 # SCALE=reduced (default) is the same protocol on a seeded 4,000-image subset (3,600 train / 400 validation,
 # 2,000 test images) with batch 64 for the original and retrain models, so that they still memorise their
-# training set in the same 20 epochs (with batch 256 a 3,600-image epoch is only 14 steps: train 91.4% vs
+# training set in the same 20 epochs (with batch 256 a 3,600-image epoch is only 15 steps: train 91.4% vs
 # validation 88.3% after 20 epochs, too small a gap to measure unlearning); unlearning recipes keep batch 256.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -175,7 +175,7 @@ CW_RETUNE=(
   "scrub      --values 0.0002,0.000447,0.0007,0.001"
 )
 
-# Full scale, random forgetting: D_f holds 5,400 images (21 steps per epoch against 2 at the reduced scale), and the
+# Full scale, random forgetting: D_f holds 5,400 images (22 steps per epoch against 2 at the reduced scale), and the
 # methods that train on D_f alone collapsed the model with their reduced-scale recipes (Avg.Gap 53-84: GA at lr 0.02,
 # SEMU 6e-5, BS 4e-4, BE 6e-4), so their lr is tuned again at full scale, one to two orders of magnitude lower (seed 1;
 # BS and BE first from 2e-5 up, where 2e-5 won at the bottom and 5e-5 already collapsed, so down to 2e-6, which

@@ -8,6 +8,7 @@ import { DATA_NAMES } from './data.js';
 import { DISTRIBUTED_OPTIONS } from '../distributed/cli.js';
 import { blockSettingsLine } from './method-help.js';
 import { MASK_MODES } from '../optim/mask-mode.js';
+import { DDPM_SUBSPACE, SUBSPACE_DEFAULTS } from '../unlearn/blocks/settings.js';
 
 type Action = (o: Opts, args: string[], cmd: Command) => Promise<void>;
 
@@ -264,7 +265,8 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--mask-ratio <x>', 'unlearn (salun): saliency mask ratio (default 0.5); mask: one or several (0.1,0.5), one file each from one gradient pass')
     .option('--mask-file <file>', 'unlearn (salun): a saliency mask saved by --save-mask instead of the gradient pass')
     .option('--save-mask <file>', 'unlearn (salun): write the mask this run computes (safetensors) for later runs\u2019 --mask-file')
-    .option('--gamma <x>', 'unlearn (semu): explained-variance ratio')
+    .option('--gamma <x>', 'unlearn (semu): explained-variance ratio (short for --subspace gamma=X)')
+    .option('--subspace <settings>', `unlearn (semu): the SVD subspace, key=value,… over the DDPM reference's: ${blockSettingsLine('subspace', { ...SUBSPACE_DEFAULTS, ...DDPM_SUBSPACE })}`)
     .option('--gradient-samples <n>', 'unlearn, mask: forget-class images for the mask/subspace gradient (default all)')
     .option('--use-retain [bool]', 'unlearn: add α × the remaining-class diffusion loss (salun, ga: default true, as the reference; semu: default false, true = its retain variant)')
     .option('--negative-guidance <x>', 'unlearn (esd): η of the target ε(∅) − η·(ε(c) − ε(∅)) of the frozen original (default 1)')

@@ -27,10 +27,11 @@ export const shown = (v: unknown): string => (v === '' ? '(empty)' : typeof v ==
 /**
  * A block's settings as `--subspace`/`--curriculum` take them: `key=default`, with a categorical setting's other
  * choices after its default (`order=easy-first|hard-first`), and NAME for a text setting empty by default.
+ * `defaults` replaces the block's own where a command starts from others (the DDPM's subspace).
  */
-export function blockSettingsLine(b: BlockName): string {
+export function blockSettingsLine(b: BlockName, defaults: object = BLOCK_DEFAULTS[b]): string {
   const choices: Partial<Record<string, readonly string[]>> = BLOCK_CHOICES[b];
-  return Object.entries(BLOCK_DEFAULTS[b])
+  return Object.entries(defaults)
     .map(([k, v]) => {
       const others = (choices[k] ?? []).filter((c) => c !== v);
       return `${k}=${[v === '' ? 'NAME' : String(v), ...others].join('|')}`;

@@ -34,6 +34,7 @@ import type { EsdSettings } from './esd.js';
 import type { SaSettings } from './sa.js';
 import { loadMaskFile, maskProvenanceWarnings, saveMaskFile, type LoadedMaskFile } from '../unlearn/blocks/mask-file.js';
 import type { SaliencyMask } from '../unlearn/blocks/saliency.js';
+import type { SubspaceOptions } from '../unlearn/blocks/subspace.js';
 
 /** One progress report: a phase, a position in it, and the latest loss when there is one. */
 export interface DiffusionProgress {
@@ -213,7 +214,9 @@ export interface DiffusionUnlearnCommandOptions {
   maskFile?: string;
   /** salun: write the mask this run computes to this file (safetensors), for later runs' maskFile. */
   saveMask?: string;
-  /** semu: the subspace's explained-variance ratio γ (default 0.95). */
+  /** semu: the subspace's settings over DDPM_SUBSPACE (γ 0.95, projection 'orthogonal', per-channel ranks, attention at full rank). */
+  subspace?: SubspaceOptions;
+  /** semu: the subspace's explained-variance ratio γ (default 0.95); short for subspace.gamma, not given with it. */
   gamma?: number;
   /** Forget images used for the mask or subspace gradient (default: all of the class). */
   gradientSamples?: number;
@@ -233,6 +236,12 @@ export interface DiffusionUnlearnCommandOptions {
   dropLast?: boolean;
   /** Seeds the unlearning run (default 0). */
   seed?: number;
+}
+
+/** The subspace settings of a command's options: `subspace` with `gamma`, its short form, over it (never both). */
+function commandSubspace(o: Pick<DiffusionUnlearnCommandOptions, 'subspace' | 'gamma'>): SubspaceOptions {
+  if (o.gamma !== undefined && o.subspace?.gamma !== undefined) throw new Error('gamma and subspace.gamma: given together; give one of them');
+  return { ...o.subspace, ...(o.gamma !== undefined ? { gamma: o.gamma } : {}) };
 }
 
 /**
@@ -282,7 +291,7 @@ export async function diffusionUnlearnCommand(
             },
           }
         : {}),
-      ...(o.gamma !== undefined ? { subspace: { gamma: o.gamma } } : {}),
+      ...(o.subspace !== undefined || o.gamma !== undefined ? { subspace: commandSubspace(o) } : {}),
       ...(o.gradientSamples !== undefined ? { gradientSamples: o.gradientSamples } : {}),
       ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
       ...(o.gradClip !== undefined ? { gradClip: o.gradClip } : {}),

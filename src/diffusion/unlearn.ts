@@ -26,8 +26,8 @@ import { accumulateGradients, disposeGradients, type Gradients } from '../unlear
 import { checkMaskRatios, maskFromGradients, masksFromGradients, type SaliencyMask } from '../unlearn/blocks/saliency.js';
 import { refuseUnknownKeys } from '../util/options.js';
 import { FLOAT32_MAX } from '../torch/dtype.js';
-import { SvdSubspace, checkFullRank, subspaceSettings, type SubspaceOptions } from '../unlearn/blocks/subspace.js';
-import { SUBSPACE_DEFAULTS } from '../unlearn/blocks/settings.js';
+import { SvdSubspace, checkFullRank, subspaceRecord, subspaceSettings, type SubspaceOptions, type SubspaceRecord } from '../unlearn/blocks/subspace.js';
+import { DDPM_SUBSPACE, SUBSPACE_DEFAULTS } from '../unlearn/blocks/settings.js';
 import { UnlearnTrainer } from '../unlearn/trainer.js';
 import { cycleBatches, indicesOfClasses, toModelRange } from './data.js';
 import { diffusionLoss, forgetLoss } from './loss.js';
@@ -42,8 +42,12 @@ import type { NoiseSchedule } from './schedule.js';
 import type { UNet } from './unet.js';
 import { range } from '../util/range.js';
 
-/** The DDPM reference's subspace (research/semu.md §1.8): a rank per input channel, attention layers at full rank. */
-export const DDPM_SUBSPACE: SubspaceOptions = { channelRanks: 'per-channel', fullRank: 'attn' };
+export { DDPM_SUBSPACE };
+
+/** A SEMU run's subspace: the DDPM reference's settings with the run's own over them. */
+function ddpmSubspace(o: SubspaceOptions | undefined): SubspaceOptions {
+  return { ...DDPM_SUBSPACE, ...o };
+}
 
 /** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f, ESD, Selective Amnesia. */
 export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga' | 'esd' | 'sa';
@@ -141,6 +145,8 @@ export interface DiffusionUnlearnResult {
   totalParameters: number;
   /** per-layer ranks of the SEMU subspace */
   ranks?: Record<string, number>;
+  /** the SEMU subspace's settings (DDPM_SUBSPACE with the run's own over it) */
+  subspace?: SubspaceRecord;
   /** ESD's settings */
   esd?: EsdSettings;
   /** SA's settings */
@@ -390,7 +396,7 @@ export async function unlearnDiffusion(
   const f = o.forgetClass;
   const forgetIdx = forgetClassIndices(model, train, f);
   checkDiffusionUnlearnOptions(o);
-  if (method === 'semu') checkFullRank(model, { ...DDPM_SUBSPACE, ...o.subspace }.fullRank);
+  if (method === 'semu') checkFullRank(model, ddpmSubspace(o.subspace).fullRank);
   const iterations = o.iterations ?? defaults.iterations;
   const batchSize = o.batchSize ?? defaults.batchSize;
   const lr = o.lr ?? defaults.lr;
@@ -418,7 +424,7 @@ export async function unlearnDiffusion(
         if (method === 'salun') {
           mask = maskFromGradients(grads, o.maskRatio ?? 0.5);
           o.onMaskBuilt?.(mask);
-        } else subspace = SvdSubspace.fromGradients(unlearned, grads, { ...DDPM_SUBSPACE, ...o.subspace });
+        } else subspace = SvdSubspace.fromGradients(unlearned, grads, ddpmSubspace(o.subspace));
       } finally {
         disposeGradients(grads);
       }
@@ -507,7 +513,7 @@ export async function unlearnDiffusion(
       dropLast,
       trainable: trainer.trainableCount(),
       totalParameters: unlearned.numParameters(),
-      ...(subspace ? { ranks: subspace.ranks() } : {}),
+      ...(subspace ? { ranks: subspace.ranks(), subspace: subspaceRecord(ddpmSubspace(o.subspace)) } : {}),
       ...(esd ? { esd } : {}),
       ...(sa ? { sa } : {}),
       gradClip: clip,

@@ -17,7 +17,7 @@ import { accumulateGradients, disposeGradients } from './blocks/gradients.js';
 import type { SaliencyMask } from './blocks/saliency.js';
 import { buildSaliencyMask } from './saliency-masks.js';
 import { streamLoader, UNLEARN_AUGMENT } from './stream-loader.js';
-import { SvdSubspace, checkFullRank, subspaceSettings, subspaceWeights, type SubspaceOptions } from './blocks/subspace.js';
+import { SvdSubspace, checkFullRank, subspaceRecord, subspaceSettings, subspaceWeights, type SubspaceOptions, type SubspaceRecord } from './blocks/subspace.js';
 import { buildCurriculum, curriculumSettings, type Curriculum, type CurriculumOptions } from './blocks/curriculum.js';
 import { checkMaskMode } from '../optim/optimizer.js';
 import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES, BLOCK_SETTINGS, BLOCK_TITLES, type BlockChoice } from './blocks/settings.js';
@@ -97,7 +97,7 @@ export interface UnlearnResult {
   blocks: {
     mask?: { ratio: number; mode: MaskMode; salient: number };
     /** the per-layer ranks and the settings that chose them, defaults resolved (a record says which variant ran) */
-    subspace?: { ranks: Record<string, number>; trainable: number; gamma: number | null; projection: string; rankRule: string; channelRanks: string; fullRank: string };
+    subspace?: { ranks: Record<string, number>; trainable: number } & SubspaceRecord;
     curriculum?: { stageSizes: number[]; epochsPerStage: number };
   };
   /** degrees of freedom the method trained */
@@ -248,9 +248,7 @@ export async function unlearn<M extends string>(
     if (subspaceOpts) {
       progress({ phase: 'svd subspace', message: 'gradient of the forget loss over D_f, then per-layer SVD' });
       blocks.subspace = buildSubspace(model, loader(data.forget, 'subspace', 0), subspaceOpts, o.signal, average(par));
-      const { gamma, projection, rule, channelRanks } = subspaceSettings(subspaceOpts);
-      const fullRank = subspaceOpts.fullRank ?? BLOCK_DEFAULTS.subspace.fullRank;
-      result.subspace = { ranks: blocks.subspace.ranks(), trainable: blocks.subspace.trainableCount(), gamma, projection, rankRule: rule, channelRanks, fullRank };
+      result.subspace = { ranks: blocks.subspace.ranks(), trainable: blocks.subspace.trainableCount(), ...subspaceRecord(subspaceOpts) };
     }
     if (curriculumOpts) {
       progress({ phase: 'curriculum', message: 'scoring D_f with the original model' });

@@ -54,6 +54,18 @@ test('lethe diffusion: train, unlearn one class with SalUn, sample a grid', asyn
   assert.equal(esd.code, 0, esd.stderr);
   const esdRun = record('esd')['unlearning'] as { esd: unknown; gradClip: unknown; batchSize: number; lr: number };
   assert.deepEqual([esdRun.esd, esdRun.gradClip, esdRun.batchSize, esdRun.lr], [{ negativeGuidance: 1.5, xtSource: 'unlearned', xtGuidance: 2, xtSteps: 4 }, null, 1, 1e-5]);
+  // SEMU starts from the DDPM reference's subspace (a rank per input channel); --subspace sets it, the manifest keeps it
+  const semu = ['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'semu', '--forget-class', '1', '--iterations', '1', '--batch-size', '8', '--gradient-samples', '16'];
+  const perChannel = await runCli([...semu, '--gamma', '0.9', '--out', join(dir, 'semu'), '--quiet'], dir);
+  assert.equal(perChannel.code, 0, perChannel.stderr);
+  const perLayer = await runCli([...semu, '--subspace', 'gamma=0.9,channelRanks=max', '--out', join(dir, 'semu-max'), '--quiet'], dir);
+  assert.equal(perLayer.code, 0, perLayer.stderr);
+  const semuRun = (name: string): { subspace: unknown; ranks: Record<string, number>; trainable: number } => record(name)['unlearning'] as { subspace: unknown; ranks: Record<string, number>; trainable: number };
+  assert.deepEqual(semuRun('semu').subspace, { gamma: 0.9, projection: 'orthogonal', rankRule: 'reference', channelRanks: 'per-channel', fullRank: 'attn' });
+  assert.deepEqual(semuRun('semu-max').subspace, { gamma: 0.9, projection: 'orthogonal', rankRule: 'reference', channelRanks: 'max', fullRank: 'attn' });
+  // one rank per layer, its channels' largest: the same ranks, more trainable core entries than Σ k_c²
+  assert.deepEqual(semuRun('semu-max').ranks, semuRun('semu').ranks);
+  assert.ok(semuRun('semu-max').trainable > semuRun('semu').trainable, `${semuRun('semu-max').trainable} vs ${semuRun('semu').trainable}`);
   // SA samples its replay set and Fisher information from the model itself; its settings are in the manifest
   const sa = await runCli(['diffusion', 'unlearn', '--from', join(dir, 'ddpm'), '--method', 'sa', '--forget-class', '1', '--iterations', '2', '--batch-size', '4', '--replay-per-class', '2', '--fim-per-class', '1', '--replay-steps', '3', '--replay-eta', '0', '--ewc-weight', '5', '--out', join(dir, 'sa'), '--json'], dir);
   assert.equal(sa.code, 0, sa.stderr);
@@ -151,6 +163,11 @@ test('lethe diffusion: a flag the subcommand or the method would ignore is a usa
     [['train', '--out', out, '--ema-warmup', 'no'], /--ema-warmup: expected true or false, got "no"/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--mask-ratio', '0.3'], /--mask-ratio applies to salun only; leave it out for semu/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'salun', '--gamma', '0.9'], /--gamma applies to semu only/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'salun', '--subspace', 'channelRanks=max'], /--subspace applies to semu only/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--subspace', 'gamma=0.8', '--gamma', '0.9'], /--gamma and --subspace gamma=…: given together; give one of them/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--subspace', 'rank=3'], /subspace: unknown option 'rank'; the options are gamma, projection, rankRule, channelRanks, fullRank/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--subspace', 'channelRanks=min'], /channelRanks .*max.*per-channel/],
+    [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--subspace', 'gamma'], /--subspace: 'gamma' is not key=value/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'ga', '--use-retain', 'false', '--alpha', '0.01'], /--alpha weighs the remaining-class loss, which ga does not add with --use-retain false/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'ft', '--alpha', '0.01'], /--alpha weighs the remaining-class loss, which ft does not have/],
     [['unlearn', '--from', dir, '--out', out, '--method', 'semu', '--alpha', '0.01'], /--alpha .* semu adds only with --use-retain/],

@@ -5,7 +5,8 @@ import { checkDiffusionUnlearnOptions, DIFFUSION_UNLEARN_METHODS, inapplicableOp
 import { ESD_XT_SOURCES } from '../../diffusion/esd.js';
 import { saSettings } from '../../diffusion/sa.js';
 import type { SaPassSettings } from '../../diffusion/sa-file.js';
-import { flagName, required, type Opts } from '../options.js';
+import { flagName, parseKeyValues, required, type Opts } from '../options.js';
+import type { SubspaceOptions } from '../../unlearn/blocks/subspace.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
 import { inputFile, maskOutputPaths, outputDir, outputFile, readMaskRatios, refuseSaveWithMaskFile, print, printJson, refuseInputs, withRun } from './shared.js';
@@ -70,7 +71,7 @@ const METHOD_FLAGS = {
 /** The flags each subcommand reads; any other given flag would be ignored, so it is an error instead. */
 const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   train: ['out', 'force', 'data', 'forgetClass', 'iterations', 'batchSize', 'lr', 'warmup', 'emaDecay', 'emaWarmup', 'condDrop', 'dropLast', 'timesteps', 'unet', 'seed'],
-  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa, 'seed'],
+  unlearn: ['from', 'out', 'force', 'data', 'weights', 'method', 'forgetClass', 'iterations', 'batchSize', 'lr', 'alpha', 'maskRatio', 'maskFile', 'saveMask', 'gamma', 'subspace', 'gradientSamples', 'useRetain', 'condDrop', 'gradClip', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa, 'seed'],
   mask: ['from', 'out', 'data', 'weights', 'forgetClass', 'maskRatio', 'gradientSamples', 'seed'],
   replay: ['from', 'out', 'weights', ...SA_PASS_FLAGS, 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
@@ -105,6 +106,21 @@ const UNLEARN_FLAG = {
   sa: 'ewcWeight',
   saPrepared: 'saFile',
 } as const;
+
+/** The flag that set a library option the method may not use (--subspace or its short form --gamma for the subspace). */
+function unlearnFlag(o: Opts, option: keyof typeof UNLEARN_FLAG): string {
+  return flagName(option === 'subspace' && o.has('subspace') ? 'subspace' : UNLEARN_FLAG[option]);
+}
+
+/** semu's subspace settings from --subspace k=v,… (or a --config object) and --gamma, its short form; undefined if neither. */
+function subspaceFlags(o: Opts): SubspaceOptions | undefined {
+  const gamma = o.number('gamma');
+  const raw = o.raw['subspace'];
+  if (raw === undefined) return gamma === undefined ? undefined : { gamma };
+  const settings = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : parseKeyValues(String(raw), '--subspace');
+  if (gamma !== undefined && settings['gamma'] !== undefined) throw new UsageError('--gamma and --subspace gamma=…: given together; give one of them');
+  return { ...(settings as SubspaceOptions), ...(gamma !== undefined ? { gamma } : {}) };
+}
 
 /** SA's replay and Fisher settings from their flags (only those given). */
 function saPassSettings(o: Opts): Partial<SaPassSettings> {
@@ -236,7 +252,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           ...(Object.keys(esd).length > 0 ? { esd } : {}),
           ...(Object.keys(sa).length > 0 ? { sa } : {}),
         };
-        const gamma = o.number('gamma');
+        const subspace = subspaceFlags(o);
         const files = given({
           maskFile: o.has('maskFile') ? outputs.maskFile() : undefined,
           saveMask: o.has('saveMask') ? outputs.saveMask() : undefined,
@@ -248,10 +264,9 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         const inapplicable = inapplicableOption(method, {
           forgetClass: 0,
           ...methodOptions,
-          ...(gamma !== undefined ? { subspace: { gamma } } : {}),
-          ...given({ mask: files.maskFile, onMaskBuilt: files.saveMask }),
+          ...given({ subspace, mask: files.maskFile, onMaskBuilt: files.saveMask }),
         });
-        if (inapplicable) throw new UsageError(`${flagName(UNLEARN_FLAG[inapplicable.option])} ${asFlags(inapplicable.problem)}`);
+        if (inapplicable) throw new UsageError(`${unlearnFlag(o, inapplicable.option)} ${asFlags(inapplicable.problem)}`);
         const run = {
           method,
           forgetClass: o.int('forgetClass', { min: 0 }, 0),
@@ -262,13 +277,13 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
             iterations: o.int('iterations', { min: 1 }),
             batchSize: o.int('batchSize', { min: 1 }),
             lr: o.number('lr'),
-            gamma,
+            subspace,
             seed: o.int('seed', { min: 0 }),
           }),
         };
-        // every range before the gradient pass (alpha, --mask-ratio, --gamma, --lr)
+        // every range before the gradient pass (alpha, --mask-ratio, --subspace and --gamma, --lr)
         try {
-          checkDiffusionUnlearnOptions({ ...run, ...(gamma !== undefined ? { subspace: { gamma } } : {}) });
+          checkDiffusionUnlearnOptions(run);
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${asFlags((e as Error).message)}`);
         }

@@ -14,6 +14,12 @@ export const BLOCK_TITLES: Record<BlockName, string> = { mask: 'a saliency mask'
 /** The subspace's settings when none are given (fullRank '': no layer keeps its full rank). */
 export const SUBSPACE_DEFAULTS = { gamma: 0.95, projection: 'orthogonal', rankRule: 'reference', channelRanks: 'max', fullRank: '' } as const;
 
+/**
+ * The DDPM reference's subspace (research/semu.md §1.8), over SUBSPACE_DEFAULTS: a rank per input channel, attention
+ * layers at full rank. `lethe diffusion unlearn --method semu` starts from these.
+ */
+export const DDPM_SUBSPACE = deepFreeze({ channelRanks: 'per-channel', fullRank: 'attn' } as const);
+
 /** Each block's settings when none are given (`lethe unlearn --method NAME --help` prints them). */
 export const BLOCK_DEFAULTS = deepFreeze({
   mask: { ratio: 0.5, mode: 'update' },

@@ -121,6 +121,20 @@ export function subspaceSettings(o: SubspaceOptions) {
   };
 }
 
+/** The settings a subspace was built with, defaults resolved: what a run's record keeps, so it says which variant ran. */
+export interface SubspaceRecord {
+  gamma: number | null;
+  projection: string;
+  rankRule: string;
+  channelRanks: string;
+  fullRank: string;
+}
+
+export function subspaceRecord(o: SubspaceOptions): SubspaceRecord {
+  const { gamma, projection, rule, channelRanks } = subspaceSettings(o);
+  return { gamma, projection, rankRule: rule, channelRanks, fullRank: o.fullRank ?? BLOCK_DEFAULTS.subspace.fullRank };
+}
+
 /**
  * SEMU's subspace: per Conv2d/Linear weight W0, a basis U_k, V_k from the SVD of the forget gradient and a trainable
  * core R (0 at start), with W = W0 + U_k R V_kᵀ. Owns its tensors: dispose() frees them.
