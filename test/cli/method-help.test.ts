@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { blockSettingsLine, describeMethod, methodArgument, methodHelp, shown } from '../../src/cli/method-help.js';
 import { BLOCK_CHOICES, BLOCK_DEFAULTS, BLOCK_NAMES, BLOCK_SETTINGS, getMethod, methodNames } from '../../src/unlearn/index.js';
 import { runBlocks } from '../../src/unlearn/run.js';
+import { DDPM_SUBSPACE, SUBSPACE_DEFAULTS } from '../../src/unlearn/blocks/settings.js';
 import { runCli, tempDir } from './helpers.js';
 import { escapeRegExp } from '../regexp.js';
 
@@ -80,6 +81,8 @@ test('blockSettingsLine: each setting with its default first, then the other cho
   assert.equal(blockSettingsLine('subspace'), 'gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,channelRanks=max|per-channel,fullRank=NAME,bnMode=eval|train');
   assert.equal(blockSettingsLine('curriculum'), 'stages=3,epochsPerStage=2,score=loss|confidence|entropy,order=easy-first|hard-first,batchSize=256,partial=false');
   assert.equal(blockSettingsLine('mask'), 'ratio=0.5,mode=update|grad');
+  // lethe diffusion unlearn --subspace: the DDPM reference's defaults in place of the classification block's
+  assert.equal(blockSettingsLine('subspace', { ...SUBSPACE_DEFAULTS, ...DDPM_SUBSPACE }), 'gamma=0.95,projection=orthogonal|reference|none,rankRule=reference|reach,channelRanks=per-channel|max,fullRank=attn');
 });
 
 test('every choice the block tables list passes the checks, and a choice they do not list is refused by name', () => {
