@@ -253,6 +253,8 @@ export async function diffusionUnlearnCommand(
   progress?: ProgressFn,
   signal?: AbortSignal,
 ): Promise<{ manifest: DiffusionManifest; result: DiffusionUnlearnResult }> {
+  // before the checkpoint and data load, so a conflict costs nothing
+  const subspace = o.subspace !== undefined || o.gamma !== undefined ? commandSubspace(o) : undefined;
   const { model, schedule, sha256: sourceSha } = loadDiffusionCheckpoint(o.model, { weights: o.weights ?? 'auto' });
   let data: TrainTest;
   try {
@@ -291,7 +293,7 @@ export async function diffusionUnlearnCommand(
             },
           }
         : {}),
-      ...(o.subspace !== undefined || o.gamma !== undefined ? { subspace: commandSubspace(o) } : {}),
+      ...(subspace !== undefined ? { subspace } : {}),
       ...(o.gradientSamples !== undefined ? { gradientSamples: o.gradientSamples } : {}),
       ...(o.condDrop !== undefined ? { condDrop: o.condDrop } : {}),
       ...(o.gradClip !== undefined ? { gradClip: o.gradClip } : {}),

@@ -44,11 +44,6 @@ import { range } from '../util/range.js';
 
 export { DDPM_SUBSPACE };
 
-/** A SEMU run's subspace: the DDPM reference's settings with the run's own over them. */
-function ddpmSubspace(o: SubspaceOptions | undefined): SubspaceOptions {
-  return { ...DDPM_SUBSPACE, ...o };
-}
-
 /** The diffusion unlearning methods: SalUn, SEMU, fine-tuning on D_r, gradient ascent on D_f, ESD, Selective Amnesia. */
 export type DiffusionUnlearnMethod = 'salun' | 'semu' | 'ft' | 'ga' | 'esd' | 'sa';
 /** Every DiffusionUnlearnMethod, in help order. */
@@ -396,7 +391,9 @@ export async function unlearnDiffusion(
   const f = o.forgetClass;
   const forgetIdx = forgetClassIndices(model, train, f);
   checkDiffusionUnlearnOptions(o);
-  if (method === 'semu') checkFullRank(model, ddpmSubspace(o.subspace).fullRank);
+  // a SEMU run's subspace: the DDPM reference's settings with the run's own over them
+  const subspaceOptions: SubspaceOptions | null = method === 'semu' ? { ...DDPM_SUBSPACE, ...o.subspace } : null;
+  if (subspaceOptions) checkFullRank(model, subspaceOptions.fullRank);
   const iterations = o.iterations ?? defaults.iterations;
   const batchSize = o.batchSize ?? defaults.batchSize;
   const lr = o.lr ?? defaults.lr;
@@ -424,7 +421,7 @@ export async function unlearnDiffusion(
         if (method === 'salun') {
           mask = maskFromGradients(grads, o.maskRatio ?? 0.5);
           o.onMaskBuilt?.(mask);
-        } else subspace = SvdSubspace.fromGradients(unlearned, grads, ddpmSubspace(o.subspace));
+        } else if (subspaceOptions) subspace = SvdSubspace.fromGradients(unlearned, grads, subspaceOptions);
       } finally {
         disposeGradients(grads);
       }
@@ -513,7 +510,7 @@ export async function unlearnDiffusion(
       dropLast,
       trainable: trainer.trainableCount(),
       totalParameters: unlearned.numParameters(),
-      ...(subspace ? { ranks: subspace.ranks(), subspace: subspaceRecord(ddpmSubspace(o.subspace)) } : {}),
+      ...(subspace && subspaceOptions ? { ranks: subspace.ranks(), subspace: subspaceRecord(subspaceOptions) } : {}),
       ...(esd ? { esd } : {}),
       ...(sa ? { sa } : {}),
       gradClip: clip,

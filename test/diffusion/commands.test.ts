@@ -98,3 +98,12 @@ test('train --forget-class: the retrain reference never draws the class; an inte
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('diffusionUnlearnCommand: gamma beside subspace.gamma is refused before the checkpoint is read', async () => {
+  const missing = join(tmpdir(), 'lethe-no-such-ddpm');
+  await assert.rejects(
+    diffusionUnlearnCommand({ model: missing, out: join(tmpdir(), 'lethe-no-such-out'), method: 'semu', forgetClass: 1, gamma: 0.9, subspace: { gamma: 0.8 } }),
+    /gamma and subspace\.gamma: given together; give one of them/,
+  );
+  assert.ok(!existsSync(missing));
+});
