@@ -9,6 +9,7 @@ import { DISTRIBUTED_OPTIONS } from '../distributed/cli.js';
 import { blockSettingsLine } from './method-help.js';
 import { MASK_MODES } from '../optim/mask-mode.js';
 import { DDPM_SUBSPACE, SUBSPACE_DEFAULTS } from '../unlearn/blocks/settings.js';
+import { SWEEP_BY } from './sweep-winner.js';
 
 type Action = (o: Opts, args: string[], cmd: Command) => Promise<void>;
 
@@ -211,7 +212,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--lr <from:to>', 'learning-rate range, log-spaced (e.g. 1e-3:5e-2); the same as --range when tuning lr')
     .option('--points <n>', 'grid points (default 5)')
     .option('--values <list>', 'explicit candidates instead of a log grid, e.g. 0.3,0.45,0.6, or reference,weighted for a categorical option')
-    .addOption(new Option('--by <metric>', 'what to minimise (default avg-gap)').choices(['avg-gap']))
+    .addOption(new Option('--by <metric>', 'what to minimise over the seeds: avg-gap, the mean Avg.Gap (default), or worst-gap, the worst seed\u2019s (safer where the lr has a cliff that moves with the seed)').choices([...SWEEP_BY]))
     .option('--opt <key=value|json>', 'fix another method option for every trial and the written recipe, repeatable: --opt bnLeak=true, --opt epochs=5 (the method\u2019s epochs; --epochs is the original\u2019s)', collect)
     .option('--model <name>', 'default resnet20')
     .option('--forget <spec>', 'default random:0.1')

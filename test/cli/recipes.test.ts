@@ -1,7 +1,8 @@
 // The shipped recipes (recipes/*.json, recipes/class-wise/*.json, the same under recipes/full-scale/) are data the
 // benchmark runs: each must name a registered method, give options the method accepts (names and types, through the
 // runner's own check), and, when it says it was tuned, record a sweep whose winner is the option it sets, whose
-// Avg.Gap is the smallest tried, and which marks a winner at its grid's edge.
+// score under the sweep's criterion (the mean or the worst seed's Avg.Gap) is the smallest tried, and which marks a
+// winner at its grid's edge.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,11 +11,12 @@ import { packageRecipesDir, validateRecipe, recipeScenario, recipeSettings } fro
 import { blockRunOptions } from '../../src/cli/unlearning.js';
 import { getMethod } from '../../src/unlearn/index.js';
 import { resolveOptions } from '../../src/unlearn/run.js';
-import { gridEdge } from '../../src/cli/commands/sweep.js';
+import { gridEdge, sweepWinner, SWEEP_BY, type SweepBy } from '../../src/cli/sweep-winner.js';
 
 interface Trial {
   value: number | string;
   avgGap: number;
+  perSeed?: { avgGap: number }[];
 }
 
 /** recipes/ (the reduced protocol's) and recipes/full-scale/ (the methods re-tuned at full scale), each with class-wise/. */
@@ -35,12 +37,14 @@ test('every shipped recipe names a method, passes its option check, and a tuned 
     assert.doesNotThrow(() => resolveOptions(def.name, def.defaults, recipe.options), `${file}: options the method rejects`);
     assert.doesNotThrow(() => blockRunOptions(recipe.blocks ?? {}), `${file}: block settings the runner rejects`);
     if (!recipe.tuned) continue;
-    const sweep = raw['sweep'] as { param: string; trials: Trial[]; edge?: string } | undefined;
+    const sweep = raw['sweep'] as { by: string; param: string; trials: Trial[]; edge?: string } | undefined;
     assert.ok(sweep && Array.isArray(sweep.trials) && sweep.trials.length > 0, `${file}: tuned without a recorded sweep`);
-    const finite = sweep.trials.filter((t) => Number.isFinite(t.avgGap));
-    const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+    assert.ok((SWEEP_BY as readonly string[]).includes(sweep.by), `${file}: the sweep's criterion '${sweep.by}' is not one lethe sweep knows`);
+    const won = sweepWinner(sweep.trials, sweep.by as SweepBy);
+    assert.ok(won !== null, `${file}: no trial of its sweep can win`);
+    const { best, finite } = won;
     // the swept setting: a method option (lr) or a block's (mask.ratio)
-    assert.equal(recipeSettings(recipe.options, recipe.blocks)[sweep.param], best.value, `${file}: ${sweep.param} is not the sweep's Avg.Gap winner`);
+    assert.equal(recipeSettings(recipe.options, recipe.blocks)[sweep.param], best.value, `${file}: ${sweep.param} is not the sweep's ${sweep.by} winner`);
     // a winner at the edge of its grid says so, as lethe sweep writes it (the README tells readers to look for it)
     assert.equal(sweep.edge, gridEdge(finite.map((t) => t.value), best.value) ?? undefined, `${file}: the sweep's edge marker is wrong`);
     const protocol = String(raw['protocol'] ?? '');

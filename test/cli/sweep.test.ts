@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { TINY, errorLine, runCli, tempDir } from './helpers.js';
 import { recipeForMethod, recipeScenario } from '../../src/cli/recipes.js';
 import { seedsDescription } from '../../src/cli/data.js';
-import { gridEdge, logGrid, mergeTrials, parseValues, readTarget, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
+import { logGrid, mergeTrials, parseValues, readTarget, sharedSettings, sweepHistory, withValue } from '../../src/cli/commands/sweep.js';
+import { gridEdge, sweepScore, sweepWinner } from '../../src/cli/sweep-winner.js';
 
 const dir = tempDir('lethe-sweep-');
 const MODEL = ['--model', 'mlp', ...TINY, '--epochs', '1'];
@@ -80,6 +81,52 @@ test('sweep --seeds 2 scores a value by its mean over two seeds, each with its o
   assert.ok(header !== undefined && header.includes('seed 1: val ') && header.includes('seed 2: val '), text.stdout);
   assert.ok(text.stdout.includes(`${t!.perSeed[0]!.avgGap.toFixed(2)} / ${t!.perSeed[1]!.avgGap.toFixed(2)}`), text.stdout);
   assert.doesNotMatch(text.stdout, /^note:/m, 'one point has no side to extend');
+});
+
+test('sweep --by worst-gap picks the value whose worst seed is best, and says so in the recipe and the table', async () => {
+  const args = ['sweep', '--method', 'ga', ...MODEL, '--values', '0.001,0.01,0.1', '--seeds', '2', '--by', 'worst-gap', '--recipes-dir', 'recipes-worst'];
+  const r = await runCli([...args, '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as SweepJson & { source: string; sweep: { by: string } };
+  const trials = doc.sweep.trials as { value: number; avgGap: number; perSeed: { avgGap: number }[] }[];
+  assert.equal(doc.sweep.by, 'worst-gap');
+  assert.match(doc.source, /^lethe sweep --by worst-gap over lr 0\.001, 0\.01, 0\.1/);
+  const worst = (t: { perSeed: { avgGap: number }[] }) => Math.max(...t.perSeed.map((p) => p.avgGap));
+  const best = trials.reduce((a, b) => (worst(b) < worst(a) ? b : a));
+  assert.equal(doc.options['lr'], best.value, 'the recipe holds the value with the smallest worst-seed gap');
+  // the trials are on file now: the table reruns nothing and names the winner's worst seed
+  const text = await runCli(['sweep', '--method', 'ga', ...MODEL, '--values', '0.001,0.01,0.1', '--seeds', '2', '--by', 'worst-gap', '--no-write'], dir);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^# sweep ga by worst-gap/m);
+  assert.ok(text.stdout.includes(`best lr ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)}, worst seed ${worst(best).toFixed(2)})`), text.stdout);
+  const bad = await runCli(['sweep', '--method', 'ga', ...MODEL, '--by', 'median-gap', '--no-write'], dir);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /'median-gap' is invalid\. Allowed choices are avg-gap, worst-gap/);
+});
+
+test('sweepWinner: the mean picks the edge of a cliff that one seed falls off; the worst seed does not', () => {
+  // CUFG's reduced random sweep in shape: the largest lr is best on average, because one seed gains more than the
+  // other loses
+  const trials = [
+    { value: 0.0003, avgGap: 5.0, perSeed: [{ avgGap: 5.2 }, { avgGap: 4.8 }] },
+    { value: 0.0006, avgGap: 4.2, perSeed: [{ avgGap: 4.4 }, { avgGap: 4.0 }] },
+    { value: 0.001, avgGap: 3.9, perSeed: [{ avgGap: 1.8 }, { avgGap: 6.0 }] },
+  ];
+  assert.equal(sweepWinner(trials, 'avg-gap')?.best.value, 0.001);
+  assert.equal(sweepWinner(trials, 'worst-gap')?.best.value, 0.0006);
+  assert.equal(sweepScore(trials[2]!, 'worst-gap'), 6.0);
+  assert.equal(sweepScore(trials[2]!, 'avg-gap'), 3.9);
+  // one seed: the two rules agree
+  const single = [{ value: 1, avgGap: 2 }, { value: 2, avgGap: 1 }];
+  assert.equal(sweepWinner(single, 'worst-gap')?.best.value, 2);
+  assert.equal(sweepScore(single[0]!, 'worst-gap'), 2);
+  // a seed that diverged (NaN) rules the value out under worst-gap, as its NaN mean does under avg-gap
+  const diverged = [{ value: 1, avgGap: Number.NaN, perSeed: [{ avgGap: 0.5 }, { avgGap: Number.NaN }] }, { value: 2, avgGap: 3, perSeed: [{ avgGap: 3 }, { avgGap: 3 }] }];
+  assert.equal(sweepWinner(diverged, 'worst-gap')?.best.value, 2);
+  assert.deepEqual(sweepWinner(diverged, 'worst-gap')?.finite.map((t) => t.value), [2]);
+  assert.equal(sweepWinner([diverged[0]!], 'avg-gap'), null, 'nothing can win');
+  // ties go to the first value tried, as before
+  assert.equal(sweepWinner([{ value: 1, avgGap: 2 }, { value: 2, avgGap: 2 }], 'avg-gap')?.best.value, 1);
 });
 
 test('an interrupted or repeated sweep reuses its finished (value, seed) trials; --fresh runs them again', async () => {

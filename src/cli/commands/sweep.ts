@@ -23,6 +23,7 @@ import { fmt, renderTable } from '../table.js';
 import { isJobWorker, runCommandJobs } from '../job-pool.js';
 import { trainModelsInJobs } from '../bench-jobs.js';
 import { checkMethod, runMethod } from '../unlearning.js';
+import { gridEdge, SWEEP_BY, sweepScore, sweepWinner, type GridValue } from '../sweep-winner.js';
 import { outputDir, print, printJson, readDataConfig, readModel, readSeed, readOptFlags, readTrainRecipe, withOptFlags, withRun } from './shared.js';
 
 export function logGrid(from: number, to: number, points: number): number[] {
@@ -42,7 +43,6 @@ function parseRange(text: string, flag: string): [number, number] {
 }
 
 /** A grid value: a number for numeric options, a boolean for switches (e.g. bnLeak), a string for categorical ones (e.g. normalization). */
-export type GridValue = number | string | boolean;
 
 const SWITCH_VALUES: Record<string, boolean> = { true: true, false: false };
 
@@ -212,19 +212,6 @@ export function sweepHistory(earlier: unknown, id: SweepIdentity): unknown[] {
   return [...history, { ...r.sweep, protocol: r.protocol, options: r.options, ...(r.blocks === undefined ? {} : { blocks: r.blocks }) }];
 }
 
-/**
- * Where the winner sits in a numeric grid: 'lowest' or 'highest' when it is the smallest or largest value tried
- * (of at least two), so the optimum may lie beyond the grid and the sweep should be extended before its recipe is
- * trusted; null when a tried value lies on each side of it, or the option is categorical.
- */
-export function gridEdge(values: readonly GridValue[], best: GridValue): 'lowest' | 'highest' | null {
-  const nums = values.filter((v): v is number => typeof v === 'number');
-  if (typeof best !== 'number' || nums.length !== values.length || new Set(nums).size < 2) return null;
-  if (best === Math.min(...nums)) return 'lowest';
-  if (best === Math.max(...nums)) return 'highest';
-  return null;
-}
-
 /** One seed of a sweep: its sets, and its models' place, reference metrics and digests. */
 interface SeedEntry {
   seed: number;
@@ -325,7 +312,7 @@ export default async function sweep(o: Opts): Promise<void> {
       throw new UsageError(`--values: ${param} ${String(value)}: ${(e as Error).message}`);
     }
   }
-  const by = o.choice('by', ['avg-gap'] as const, 'avg-gap');
+  const by = o.choice('by', SWEEP_BY, 'avg-gap');
   const jobs = o.int('jobs', { min: 1 }, 1);
   const first = readSeed(o);
   const seeds = Array.from({ length: o.int('seeds', { min: 1 }, 1) }, (_, i) => first + i);
@@ -472,9 +459,9 @@ export default async function sweep(o: Opts): Promise<void> {
   const identity = { method, by, param, protocol, reference: result.reference, options: base.options, blocks: base.blocks };
   const trials = mergeTrials(earlier, identity, result.trials);
   const history = sweepHistory(earlier, identity);
-  const finite = trials.filter((t) => Number.isFinite(t.avgGap));
-  if (finite.length === 0) throw new Error(`sweep: every ${param} value diverged or failed for '${method}'`);
-  const best = finite.reduce((a, b) => (b.avgGap < a.avgGap ? b : a));
+  const won = sweepWinner(trials, by);
+  if (won === null) throw new Error(`sweep: every ${param} value diverged or failed for '${method}'`);
+  const { best, finite } = won;
   // judged over the finite trials: a diverged value beyond the winner still says where the cliff is, not the optimum
   const edge = gridEdge(finite.map((t) => t.value), best.value);
   const winner = withValue(base, target, best.value);
@@ -515,7 +502,8 @@ export default async function sweep(o: Opts): Promise<void> {
   );
   for (const t of trials) if ('diverged' in t && typeof t.diverged === 'string') print(`${param} ${t.value} diverged (no metrics; it ranks last): ${t.diverged}`);
   print(`retrain: UA ${result.reference.UA.toFixed(2)}  RA ${result.reference.RA.toFixed(2)}  TA ${result.reference.TA.toFixed(2)}  MIA ${result.reference.MIA.toFixed(2)}`);
-  print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)})${recipePath ? ` → ${recipePath}` : ''}`);
+  const worst = by === 'worst-gap' && withSeeds ? `, worst seed ${sweepScore(best, by).toFixed(2)}` : '';
+  print(`best ${param} ${best.value} (Avg.Gap ${best.avgGap.toFixed(2)}${worst})${recipePath ? ` → ${recipePath}` : ''}`);
   if (edge !== null) {
     const beyond = edge === 'lowest' ? 'below' : 'above';
     print(`note: ${best.value} is the ${edge} ${param} tried, so the best may lie ${beyond} it: extend the grid ${beyond} it (--values) before trusting the recipe`);
