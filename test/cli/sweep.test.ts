@@ -87,9 +87,10 @@ test('sweep --by worst-gap picks the value whose worst seed is best, and says so
   const args = ['sweep', '--method', 'ga', ...MODEL, '--values', '0.001,0.01,0.1', '--seeds', '2', '--by', 'worst-gap', '--recipes-dir', 'recipes-worst'];
   const r = await runCli([...args, '--json'], dir);
   assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as SweepJson & { source: string; sweep: { by: string } };
+  const doc = JSON.parse(r.stdout) as SweepJson & { source: string; protocol: string; sweep: { by: string } };
   const trials = doc.sweep.trials as { value: number; avgGap: number; perSeed: { avgGap: number }[] }[];
   assert.equal(doc.sweep.by, 'worst-gap');
+  assert.match(doc.protocol, /seeds 1-2 \(worst seed\)$/, 'the protocol names the criterion, not "(mean)"');
   assert.match(doc.source, /^lethe sweep --by worst-gap over lr 0\.001, 0\.01, 0\.1/);
   const worst = (t: { perSeed: { avgGap: number }[] }) => Math.max(...t.perSeed.map((p) => p.avgGap));
   const best = trials.reduce((a, b) => (worst(b) < worst(a) ? b : a));

@@ -452,7 +452,7 @@ export default async function sweep(o: Opts): Promise<void> {
       for (const d of owned.reverse()) d.dispose();
     }
   });
-  const seedText = seeds.length === 1 ? `seed ${first}` : `seeds ${first}-${seeds[seeds.length - 1]!} (mean)`;
+  const seedText = seeds.length === 1 ? `seed ${first}` : `seeds ${first}-${seeds[seeds.length - 1]!} (${by === 'worst-gap' ? 'worst seed' : 'mean'})`;
   const protocol = `${data.data} ${model} ${forget}${data.trainSize === null ? '' : ` train-size ${data.trainSize}`}${data.testSize === null ? '' : ` test-size ${data.testSize}`}, original/retrain ${trainRecipe.epochs} epochs, ${seedText}`;
   // A sweep that extends an earlier grid (same method, option, protocol, reference and other options) keeps the
   // earlier trials: the recipe's winner is the best over every point tried, not only over the latest grid.
