@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureDirectory } from '../io/atomic.js';
 import { join } from 'node:path';
-import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
+import { readJsonObject, sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
 import { getNumThreads, libtorch, type Tensor } from '../torch/index.js';
@@ -216,7 +216,8 @@ export function loadDiffusionResume(dir: string, model: UNet, ema: Ema): (Diffus
   const jsonPath = join(dir, RESUME_JSON);
   const tensorPath = join(dir, RESUME_TENSORS);
   if (!existsSync(jsonPath) || !existsSync(tensorPath)) return null;
-  const info = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
+  // a damaged resume.json (null) starts over rather than failing the run
+  const info = readJsonObject(jsonPath) as {
     iteration: number;
     lossHistory: number[];
     groups: Record<string, OptionValue>[];
@@ -224,8 +225,8 @@ export function loadDiffusionResume(dir: string, model: UNet, ema: Ema): (Diffus
     unet: UNetConfig;
     options: Record<string, unknown>;
     sha256: string;
-  };
-  if (JSON.stringify(info.unet) !== JSON.stringify(model.config)) return null;
+  } | null;
+  if (info === null || JSON.stringify(info.unet) !== JSON.stringify(model.config)) return null;
   const bytes = readFileSync(tensorPath);
   if (sha256(bytes) !== info.sha256) return null;
   const { tensors } = parseSafetensors(bytes, tensorPath);

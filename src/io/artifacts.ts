@@ -20,17 +20,25 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 }
 
 /**
+ * A JSON file's object, or null when the file is missing, unreadable, not JSON or not an object: for files Lethe
+ * may find damaged and then does without (a resume state is started over, not failed on). The caller checks fields.
+ */
+export function readJsonObject(path: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The `format` a Lethe JSON file declares ('lethe-checkpoint', 'lethe-results', ...), or null when the file is
  * missing, unreadable, not JSON or declares none: what tells our files from a user's before one is replaced.
  */
 export function jsonFormat(path: string): string | null {
-  try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    const format = typeof v === 'object' && v !== null ? (v as { format?: unknown }).format : undefined;
-    return typeof format === 'string' ? format : null;
-  } catch {
-    return null;
-  }
+  const format = readJsonObject(path)?.['format'];
+  return typeof format === 'string' ? format : null;
 }
 
 /** What a manifest records about one tensors file. */

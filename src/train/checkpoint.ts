@@ -12,7 +12,7 @@ import { createModel, resolveModelSpec } from '../models/registry.js';
 import { ImageClassifier } from '../models/classifier.js';
 import { validateModelSpec, type ModelSpec } from '../models/spec.js';
 import { parseSafetensors } from '../io/safetensors.js';
-import { sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
+import { readJsonObject, sha256, writeJsonAtomic, writeTensorsAtomic, type TensorsFileEntry } from '../io/artifacts.js';
 import { getNumThreads, libtorch, type Tensor } from '../torch/index.js';
 import { LETHE_VERSION } from '../version.js';
 import type { OptimizerStateDict, OptionValue } from '../optim/optimizer.js';
@@ -235,7 +235,9 @@ export function loadResumeState(dir: string, model: Module): ResumeState | null 
   const jsonPath = join(dir, RESUME_JSON);
   const tensorPath = join(dir, RESUME_TENSORS);
   if (!existsSync(jsonPath) || !existsSync(tensorPath)) return null;
-  const info = JSON.parse(readFileSync(jsonPath, 'utf8')) as { epoch: number; history: EpochMetrics[]; groups: Record<string, OptionValue>[]; sha256: string };
+  // a damaged resume.json (null) starts over rather than failing the run
+  const info = readJsonObject(jsonPath) as { epoch: number; history: EpochMetrics[]; groups: Record<string, OptionValue>[]; sha256: string } | null;
+  if (info === null) return null;
   const bytes = readFileSync(tensorPath);
   if (sha256(bytes) !== info.sha256) return null; // torn pair: start over rather than resume from a mix
   const { tensors } = parseSafetensors(bytes, tensorPath);
