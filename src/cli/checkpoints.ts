@@ -11,8 +11,13 @@ import { jsonFormat } from '../io/artifacts.js';
 import { UsageError } from './errors.js';
 import { VAL_FRACTION, type DataConfig } from './data.js';
 
-function checkDir(dir: string, flag: string): void {
-  if (!existsSync(dir)) throw new UsageError(`${flag}: directory '${dir}' does not exist; pass a directory written by lethe train or lethe unlearn`);
+/**
+ * A checkpoint directory given on the command line, before anything is loaded: missing, a file, or without its
+ * manifest is a usage error naming the flag. `makers` says which commands write such a directory (the diffusion
+ * checkpoints share the manifest's name).
+ */
+export function checkCheckpointDir(dir: string, flag: string, makers = 'lethe train or lethe unlearn'): void {
+  if (!existsSync(dir)) throw new UsageError(`${flag}: directory '${dir}' does not exist; pass a directory written by ${makers}`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: '${dir}' is a file; pass a checkpoint directory`);
   if (!existsSync(join(dir, MANIFEST))) {
     throw new UsageError(`${flag}: '${dir}' has no ${MANIFEST}: not a finished Lethe checkpoint (an interrupted run? rerun the command that makes it)`);
@@ -20,12 +25,12 @@ function checkDir(dir: string, flag: string): void {
 }
 
 export function openManifest(dir: string, flag: string): CheckpointManifest {
-  checkDir(dir, flag);
+  checkCheckpointDir(dir, flag);
   return readManifest(dir);
 }
 
 export function openCheckpoint(dir: string, flag: string): { model: Module; spec: ModelSpec; manifest: CheckpointManifest } {
-  checkDir(dir, flag);
+  checkCheckpointDir(dir, flag);
   try {
     return loadCheckpoint(dir);
   } catch (e) {

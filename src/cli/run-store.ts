@@ -17,6 +17,7 @@ import type { RunSummary } from './unlearning.js';
 import type { Reporter } from './progress.js';
 import { getMethod, NonFiniteLossError } from '../unlearn/index.js';
 import { NonFiniteOutputError } from '../eval/outputs.js';
+import { MIA_FEATURES } from '../eval/mia.js';
 
 export interface RunIdentity {
   run: { method: string; forget: string; options: Record<string, unknown>; blocks: unknown; seed: number };
@@ -55,7 +56,7 @@ const RUN_NUMBERS = ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio', 
  */
 export function readRunRecord(path: string): RunRecord | null {
   const r = readJson<RunRecord>(path);
-  if (r === null) return null;
+  if (r === null || typeof r !== 'object') return null; // a hand-edited file may hold any JSON value
   const loose = r as unknown as Record<(typeof RUN_NUMBERS)[number], number | null>;
   for (const k of RUN_NUMBERS) loose[k] = numberFromJson(loose[k]);
   r.perClassTest = Array.isArray(r.perClassTest) ? (r.perClassTest as (number | null)[]).map(numberFromJson) : [];
@@ -75,7 +76,8 @@ function storeFile(cacheDir: string, method: string, hash: string): string {
 export function readStoredRun(cacheDir: string, method: string, hash: string, o: { allMia: boolean; models: ModelDigests }): RunRecord | null {
   const r = readRunRecord(storeFile(cacheDir, method, hash));
   if (r === null || r.method !== method) return null;
-  if (o.allMia && Object.keys(r.miaViews ?? {}).length < 2) return null;
+  // (a sweep's record names every view too, the ones it did not score as null)
+  if (o.allMia && !MIA_FEATURES.every((f) => typeof r.miaViews?.[f] === 'number')) return null;
   if (madeWith(r, o.models) === false) return null;
   return r;
 }

@@ -10,7 +10,7 @@ import type { SubspaceOptions } from '../../unlearn/blocks/subspace.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../progress.js';
 import { inputFile, maskOutputPaths, outputDir, outputFile, readMaskRatios, refuseSaveWithMaskFile, print, printJson, refuseInputs, withRun } from './shared.js';
-import { refuseFinished } from '../checkpoints.js';
+import { checkCheckpointDir, refuseFinished } from '../checkpoints.js';
 import { readDiffusionManifest } from '../../diffusion/checkpoint.js';
 
 /**
@@ -22,6 +22,12 @@ function checkpointOut(o: Opts, what: string, inputs: [string, string][] = []): 
   refuseInputs('--out', out, inputs);
   refuseFinished(out, o.bool('force'));
   return out;
+}
+
+/** A checkpoint directory a subcommand reads: there, a directory, with its manifest (else a usage error naming the flag). */
+function inputCheckpoint(flag: string, dir: string, makers: string): string {
+  checkCheckpointDir(dir, flag, makers);
+  return dir;
 }
 
 /** Columns of a sample grid at most: 100 per class is already a 2,800-pixel-wide PNG and 1,000 sampled images. */
@@ -332,8 +338,9 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
       case 'eval':
         return diffusionEvalCommand(
           {
-            model: required(o, 'from', 'the diffusion checkpoint to evaluate'),
-            classifier: required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'),
+            // both checked before any work: a missing one is a usage error (exit 2), as for the classification commands
+            model: inputCheckpoint('--from', required(o, 'from', 'the diffusion checkpoint to evaluate'), 'lethe diffusion train or lethe diffusion unlearn'),
+            classifier: inputCheckpoint('--classifier', required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'), 'lethe diffusion classifier'),
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
             ...given({
               data: o.string('data'),

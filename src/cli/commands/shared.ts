@@ -88,7 +88,8 @@ function coerce(key: string, v: unknown, dflt: unknown): unknown {
   if (dflt === undefined) return v;
   if (typeof dflt === 'number' && typeof v === 'string') {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new UsageError(`--opt ${key}: expected a number, got '${v}'`);
+    // (Number('') is 0: `--opt momentum=` would set 0 without a word)
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--opt ${key}: expected a number, got '${v}'`);
     return n;
   }
   if (typeof dflt === 'string' && typeof v !== 'string') return String(v);
