@@ -3,10 +3,10 @@
 // model, the original's and retrain's training recipe, the original checkpoint and the retrain reference). So
 // `lethe bench` reuses the run a `lethe sweep` made for the winning value (minutes to hours at full scale) and a
 // sweep reuses a bench run, whatever folder either writes its own files to.
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { ensureDirectory } from '../io/atomic.js';
 import { basename, dirname, join } from 'node:path';
-import { writeJsonAtomic } from '../io/artifacts.js';
+import { readJsonObject, writeJsonAtomic } from '../io/artifacts.js';
 import { avgGap, HEADLINE_KEYS, type HeadlineMetrics } from '../eval/gap.js';
 import type { ModelName } from '../models/index.js';
 import type { TrainRecipe } from '../train/recipe.js';
@@ -39,15 +39,6 @@ export function runHash(id: RunIdentity): string {
   return configHash(revision > 1 ? { ...id, revision } : id);
 }
 
-function readJson<T>(path: string): T | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null; // a torn file cannot exist (atomic writes), but a hand-edited one is simply recomputed
-  }
-}
-
 const RUN_NUMBERS = ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio', 'trainableShare'] as const;
 
 /**
@@ -55,8 +46,9 @@ const RUN_NUMBERS = ['UA', 'RA', 'TA', 'MIA', 'avgGap', 'seconds', 'timeRatio', 
  * nulls it wrote are read back as NaN: otherwise the mean over seeds would count them as zeros.
  */
 export function readRunRecord(path: string): RunRecord | null {
-  const r = readJson<RunRecord>(path);
-  if (r === null || typeof r !== 'object') return null; // a hand-edited file may hold any JSON value
+  // a torn file cannot exist (atomic writes), but a hand-edited one (not JSON, or a bare value) is simply recomputed
+  const r = readJsonObject(path) as RunRecord | null;
+  if (r === null) return null;
   const loose = r as unknown as Record<(typeof RUN_NUMBERS)[number], number | null>;
   for (const k of RUN_NUMBERS) loose[k] = numberFromJson(loose[k]);
   r.perClassTest = Array.isArray(r.perClassTest) ? (r.perClassTest as (number | null)[]).map(numberFromJson) : [];
@@ -130,7 +122,7 @@ export function keptReference(cacheDir: string, protocol: ReferenceProtocol): { 
 }
 
 function readReference(file: string): { retrain: string; metrics: HeadlineMetrics } | null {
-  const kept = readJson<{ retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> }>(file);
+  const kept = readJsonObject(file) as { retrain?: unknown; metrics?: Partial<Record<keyof HeadlineMetrics, unknown>> } | null;
   const m = kept?.metrics;
   if (typeof kept?.retrain !== 'string' || !(typeof m?.UA === 'number' && typeof m.RA === 'number' && typeof m.TA === 'number' && typeof m.MIA === 'number')) return null;
   return { retrain: kept.retrain, metrics: { UA: m.UA, RA: m.RA, TA: m.TA, MIA: m.MIA } };

@@ -1,7 +1,10 @@
 // How a sweep picks its winner, apart from the sweep itself so the command line (which loads no libtorch to show its
 // help) and the recipe checks can use it: the criterion over the seeds, and where the winner sits in its grid.
 
-/** A candidate value of a swept option: a number (lr, alpha, mask.ratio) or a categorical choice. */
+/**
+ * A grid value: a number for numeric options (lr, alpha, mask.ratio), a boolean for switches (bnLeak), a string for
+ * categorical ones (normalization).
+ */
 export type GridValue = number | string | boolean;
 
 /**

@@ -42,8 +42,6 @@ function parseRange(text: string, flag: string): [number, number] {
   return [a, b];
 }
 
-/** A grid value: a number for numeric options, a boolean for switches (e.g. bnLeak), a string for categorical ones (e.g. normalization). */
-
 const SWITCH_VALUES: Record<string, boolean> = { true: true, false: false };
 
 /**
