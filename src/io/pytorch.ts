@@ -5,8 +5,8 @@
 // is read here: `<archive>/data.pkl` is a pickle in which each tensor is
 // `torch._utils._rebuild_tensor_v2(persistent_id(('storage', torch.FloatStorage, key, location, numel)),
 // storage_offset, size, stride, requires_grad, backward_hooks)` and `<archive>/data/<key>` holds that storage's
-// raw bytes. The unpickler only knows the handful of globals a state dict uses; anything else is refused, so
-// loading a file never runs code from it.
+// raw bytes. The unpickler only knows the handful of globals a state dict and the plain data beside it use (sets,
+// a scheduler's Counter, bytes); anything else is refused, so loading a file never runs code from it.
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { fromBuffer } from '../torch/creation.js';
@@ -127,11 +127,38 @@ function makeResolver(path: string): (module: string, name: string) => PyGlobal 
     if (!(data instanceof TensorRef)) throw pyErr(path, `a Parameter wraps ${describePy(data)} instead of a tensor`, 'The file is corrupt');
     return data;
   };
+  // set(iterable) / frozenset(iterable): protocol 2 (torch.save's default) pickles a set as a call with a list
+  const setOf = (frozen: boolean) => (args: PyValue[]): PySet => {
+    const it = args[0] ?? [];
+    const items = Array.isArray(it) ? it : it instanceof PyTuple || it instanceof PySet ? it.items : null;
+    if (items === null) throw pyErr(path, `${frozen ? 'frozenset' : 'set'}() of ${describePy(it)}`, 'The file is corrupt');
+    return new PySet([...items], frozen);
+  };
   return (module, name) => {
-    const qual = `${module}.${name}`;
+    // Python 2 spelled builtins __builtin__, and protocol 2 keeps that spelling (pickle's fix_imports)
+    const qual = `${module === '__builtin__' ? 'builtins' : module}.${name}`;
     switch (qual) {
       case 'collections.OrderedDict':
         return new PyGlobal(module, name, () => new PyDict('OrderedDict'));
+      case 'collections.Counter':
+        // an LR scheduler's state (MultiStepLR's milestones) beside the weights: Counter({milestone: count})
+        return new PyGlobal(module, name, (args) => {
+          const d = new PyDict('Counter');
+          const init = args[0];
+          if (init instanceof PyDict) for (const [k, v] of init.map) d.map.set(k, v);
+          else if (init !== undefined) throw pyErr(path, `Counter() of ${describePy(init)}`, 'The file is corrupt');
+          return d;
+        });
+      case 'builtins.set':
+        return new PyGlobal(module, name, setOf(false));
+      case 'builtins.frozenset':
+        return new PyGlobal(module, name, setOf(true));
+      case 'builtins.bytes':
+        // protocol 2 pickles an empty bytes object as bytes() (non-empty ones go through _codecs.encode)
+        return new PyGlobal(module, name, (args) => {
+          if (args.length !== 0) throw pyErr(path, 'bytes() is only allowed without arguments', RESAVE_HINT);
+          return new Uint8Array(0);
+        });
       case 'torch._utils._rebuild_tensor_v2':
         return new PyGlobal(module, name, (args) => rebuildTensor(args, null));
       case 'torch._utils._rebuild_tensor_v3':

@@ -116,6 +116,40 @@ test('protocol 4: sets among the other entries become arrays, tensors load as in
   }
 });
 
+test('protocol 2: sets, frozensets, a Counter and empty bytes beside the weights load (torch.save\'s default protocol)', () => {
+  // Promise: a reference training checkpoint saved with torch.save's defaults loads even when it carries a Python set
+  // or an LR scheduler's state (MultiStepLR keeps its milestones in a collections.Counter) beside the weights.
+  const counter = (d: Dict | null): Reduce => new Reduce(new Global('collections', 'Counter'), new Tuple(d === null ? [] : [d]));
+  const root = new Dict([
+    ['state_dict', stateDict([['w', tensorV2(storage('FloatStorage', '0', 2), 0, new Tuple([2]), [1])]])],
+    ['classes', new PSet([3, 5])], // __builtin__.set([3, 5])
+    ['frozen', new PSet(['a'], true)],
+    ['empty', new PSet([])],
+    ['py3', new Reduce(new Global('builtins', 'set'), new Tuple([new Tuple([7, 8])]))], // Python 3's spelling, a tuple
+    ['scheduler', new Dict([['milestones', counter(new Dict([[50, 1], [75, 1]]))], ['last_epoch', 3]])],
+    ['none', counter(null)],
+    ['nothing', Uint8Array.from([])], // __builtin__.bytes()
+  ]);
+  const c = loadPytorchCheckpoint(save(root, [['0', float32Bytes([1.5, -2])]]));
+  try {
+    assert.equal(c.key, 'state_dict');
+    assert.deepEqual(c.tensors.get('w')!.toArray(), [1.5, -2]);
+    const { nothing, ...rest } = c.extras;
+    assert.deepEqual(rest, { classes: [3, 5], frozen: ['a'], empty: [], py3: [7, 8], scheduler: { milestones: { 50: 1, 75: 1 }, last_epoch: 3 }, none: {} });
+    assert.equal((nothing as Uint8Array).length, 0);
+  } finally {
+    dispose(c);
+  }
+  // what they refuse: a set of a number, a Counter of a list, bytes() with arguments; other builtins stay refused
+  const one = (v: PickleValue): string => save(new Dict([['sd', stateDict([['w', tensorV2(storage('FloatStorage', '0', 2), 0, new Tuple([2]), [1])]])], ['x', v]]), [['0', float32Bytes([1, 2])]]);
+  refused(one(new Reduce(new Global('__builtin__', 'set'), new Tuple([5]))), /set\(\) of an int\. The file is corrupt/);
+  refused(one(new Reduce(new Global('__builtin__', 'frozenset'), new Tuple(['ab']))), /frozenset\(\) of a str\. The file is corrupt/);
+  refused(one(new Reduce(new Global('collections', 'Counter'), new Tuple([[1, 1]]))), /Counter\(\) of a list\. The file is corrupt/);
+  refused(one(new Reduce(new Global('__builtin__', 'bytes'), new Tuple([3]))), /bytes\(\) is only allowed without arguments\. In Python, load it and save only the tensors/);
+  refused(one(new Reduce(new Global('__builtin__', 'eval'), new Tuple(['1']))), /the pickle refers to builtins\.eval, which Lethe refuses to load/);
+  refused(one(new Reduce(new Global('builtins', 'getattr'), new Tuple([1, 'x']))), /the pickle refers to builtins\.getattr, which Lethe refuses to load/);
+});
+
 test('what the resolvers refuse: a v3 dtype that is no dtype, a dtype unlike its storage, non-latin1 _codecs.encode', () => {
   // Promise: a malformed or unsupported newer-PyTorch file gets a message saying what is wrong, not a crash.
   const one = (t: PickleValue, storages: [string, Uint8Array][] = [['0', float32Bytes([1, 2])]]): string => save(stateDict([['x', t]]), storages);
