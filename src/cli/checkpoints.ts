@@ -5,7 +5,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { ModelSpec } from '../models/index.js';
-import { CheckpointError, MANIFEST, isCompleteCheckpoint, loadCheckpoint, readManifest, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
+import { CheckpointError, MANIFEST, isCompleteCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { tidy } from '../torch/index.js';
 import { jsonFormat } from '../io/artifacts.js';
 import { UsageError } from './errors.js';
@@ -22,11 +22,6 @@ export function checkCheckpointDir(dir: string, flag: string, makers = 'lethe tr
   if (!existsSync(join(dir, MANIFEST))) {
     throw new UsageError(`${flag}: '${dir}' has no ${MANIFEST}: not a finished Lethe checkpoint (an interrupted run? rerun the command that makes it)`);
   }
-}
-
-export function openManifest(dir: string, flag: string): CheckpointManifest {
-  checkCheckpointDir(dir, flag);
-  return readManifest(dir);
 }
 
 export function openCheckpoint(dir: string, flag: string): { model: Module; spec: ModelSpec; manifest: CheckpointManifest } {

@@ -34,13 +34,3 @@ export function describeError(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0]!.trim();
 }
-
-/** Runs `fn`, rethrowing any non-abort error as a UsageError with `prefix` (e.g. "--forget"). */
-export function asUsage<T>(prefix: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof UsageError || isAbortError(e)) throw e;
-    throw new UsageError(`${prefix}: ${(e as Error).message}`);
-  }
-}

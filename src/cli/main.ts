@@ -293,6 +293,7 @@ Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACH
     .option('--clip-x0 <bool>', 'sample/eval (ddim): clamp the predicted x0 to [-1, 1] at each step (default true; the reference does not)')
     .option('--guidance <w>', 'sample/eval: classifier-free guidance scale (default 2)')
     .option('--epochs <n>', 'classifier: training epochs')
+    .option('--min-accuracy <pct>', 'classifier: refuse (write nothing) below this test accuracy, in percent (default 90: Fashion-MNIST\u2019s bar; lower it for a harder dataset)')
     .option('--seed <n>', 'random seed');
   examples(diffusion, [
     'lethe diffusion train --out runs/ddpm --iterations 3000',

@@ -163,18 +163,6 @@ export function loadDiffusionCheckpoint(
   }
 }
 
-/** Loads a checkpoint's EMA tensors into an Ema (for resuming training). */
-export function loadEmaInto(dir: string, ema: Ema): void {
-  const manifest = readDiffusionManifest(dir);
-  if (manifest.ema === null) throw new DiffusionCheckpointError(dir, 'it has no EMA weights');
-  const tensors = readChecked(dir, manifest.ema);
-  try {
-    ema.load(tensors, manifest.ema.updates);
-  } finally {
-    for (const t of tensors.values()) t.dispose();
-  }
-}
-
 // ---- resume state of a training run ------------------------------------------------------------------------
 
 export interface DiffusionResume {

@@ -49,7 +49,9 @@ export async function trainEvalClassifier(
     });
     const testAccuracy = evaluateSplit(model, test).accuracy;
     const min = o.minAccuracy ?? 0;
-    if (testAccuracy < min) throw new Error(`the evaluation classifier reached ${testAccuracy.toFixed(2)}% test accuracy, below the required ${min}%; train it longer`);
+    if (testAccuracy < min) {
+      throw new Error(`the evaluation classifier reached ${testAccuracy.toFixed(2)}% test accuracy, below the required ${min}%; train it longer, or lower minAccuracy where ${min}% is out of reach (its UA and accuracies are only as good as the classifier)`);
+    }
     return { model, testAccuracy, history: r.history };
   } catch (e) {
     model.dispose();

@@ -124,14 +124,32 @@ test('lethe diffusion classifier: trains the evaluation classifier, writes a che
   assert.match(errorLine(again), /^lethe: --out: '.*clf' already holds a finished checkpoint; pass --force to replace it or choose another --out$/);
 });
 
-test('lethe diffusion classifier: one below 90% test accuracy is refused, nothing is written', async () => {
-  // Promise (commands.ts): minAccuracy 90 by default; one epoch on 160 images stays far below it.
+test('lethe diffusion classifier: one below 90% test accuracy is refused, nothing is written; --min-accuracy moves the bar', async () => {
+  // Promise (commands.ts, lethe diffusion --help): minAccuracy 90 by default; one epoch on 160 images stays far below
+  // it. --min-accuracy lowers the bar (for a dataset where 90% is out of reach) and is checked to be a percentage.
   const out = join(dir, 'clf-weak');
-  const r = await runCli(['diffusion', 'classifier', '--data', DATA, '--epochs', '1', '--out', out, '--quiet'], dir, ONE_THREAD);
+  const args = ['diffusion', 'classifier', '--data', DATA, '--epochs', '1', '--out', out, '--quiet'];
+  const r = await runCli(args, dir, ONE_THREAD);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(errorLine(r), /^lethe: the evaluation classifier reached \d+\.\d\d% test accuracy, below the required 90%; train it longer$/);
+  const reached = /^lethe: the evaluation classifier reached (\d+\.\d\d)% test accuracy, below the required 90%; train it longer, or lower --min-accuracy where 90% is out of reach/.exec(errorLine(r));
+  assert.ok(reached, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.ok(!existsSync(join(out, 'manifest.json')), 'no checkpoint is left looking complete');
+  // the same training (seeded) passes a bar at its own accuracy and is refused just above it
+  const acc = Number(reached[1]);
+  const above = await runCli([...args, '--min-accuracy', String(acc + 0.01)], dir, ONE_THREAD);
+  assert.equal(above.code, 1, above.stderr);
+  assert.match(errorLine(above), new RegExp(`below the required ${acc + 0.01}%`));
+  const at = await runCli([...args.filter((a) => a !== '--quiet'), '--min-accuracy', String(Math.floor(acc)), '--json'], dir, ONE_THREAD);
+  assert.equal(at.code, 0, at.stderr);
+  assert.equal((JSON.parse(at.stdout) as { testAccuracy: number }).testAccuracy.toFixed(2), reached[1]);
+  assert.ok(existsSync(join(out, 'manifest.json')));
+  for (const bad of ['101', '-1', 'x']) {
+    const b = await runCli(['diffusion', 'classifier', '--data', DATA, '--out', join(dir, 'clf-bad'), '--min-accuracy', bad], dir, ONE_THREAD);
+    assert.equal(b.code, 2, b.stderr);
+    assert.match(errorLine(b), bad === 'x' ? /^lethe: --min-accuracy: 'x' is not a number$/ : new RegExp(`^lethe: --min-accuracy: a test accuracy in percent, 0 to 100; got ${bad}$`));
+    assert.ok(!existsSync(join(dir, 'clf-bad')));
+  }
 });
 
 let first: Report;
@@ -230,7 +248,7 @@ test('lethe diffusion eval: the same seed gives the same report and samples; ano
   assert.notEqual((JSON.parse(other.stdout) as Report).frechet, first.frechet, '--seed 1 sampled the same images as seed 0');
 });
 
-test('lethe diffusion eval: a missing checkpoint or classifier is a one-line usage error (exit 2)', async () => {
+test('lethe diffusion eval (and unlearn, mask, replay, sample): a missing checkpoint or classifier is a one-line usage error (exit 2)', async () => {
   // Promise (lethe --help): exit 2 for bad usage, a missing file included, with one clear line; the classification
   // commands do the same for a missing checkpoint (src/cli/checkpoints.ts).
   const empty = join(dir, 'empty');
@@ -247,6 +265,21 @@ test('lethe diffusion eval: a missing checkpoint or classifier is a one-line usa
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(errorLine(r), message);
     assert.equal(r.stdout, '');
+  }
+  assert.deepEqual(readdirSync(empty), [], 'nothing is written');
+  // every subcommand that reads a diffusion checkpoint checks --from the same way, before any work
+  const outs: [string, string][] = [['unlearn', 'missing-from-unlearned'], ['mask', 'missing-from-mask.safetensors'], ['replay', 'missing-from-sa.bin'], ['sample', 'missing-from.png']];
+  for (const [sub, out] of outs) {
+    for (const [from, message] of [
+      [join(dir, 'nope'), /^lethe: --from: directory '.*nope' does not exist; pass a directory written by lethe diffusion train or lethe diffusion unlearn$/],
+      [empty, /^lethe: --from: '.*empty' has no manifest\.json: not a finished Lethe checkpoint/],
+    ] as const) {
+      const r = await runCli(['diffusion', sub, '--from', from, '--out', join(dir, out)], dir, ONE_THREAD);
+      assert.equal(r.code, 2, `${sub}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(errorLine(r), message, sub);
+      assert.ok(!existsSync(join(dir, out)), `${sub} wrote its --out`);
+    }
   }
   assert.deepEqual(readdirSync(empty), [], 'nothing is written');
 });

@@ -30,6 +30,9 @@ function inputCheckpoint(flag: string, dir: string, makers: string): string {
   return dir;
 }
 
+/** --from: the diffusion checkpoint a subcommand starts from, checked before any work (missing: exit 2). */
+const fromCheckpoint = (o: Opts, what: string): string => inputCheckpoint('--from', required(o, 'from', what), 'lethe diffusion train or lethe diffusion unlearn');
+
 /** Columns of a sample grid at most: 100 per class is already a 2,800-pixel-wide PNG and 1,000 sampled images. */
 const MAX_PER_CLASS = 100;
 
@@ -82,7 +85,7 @@ const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
   replay: ['from', 'out', 'weights', ...SA_PASS_FLAGS, 'seed'],
   sample: ['from', 'out', 'perClass', ...SAMPLING, 'seed'],
   eval: ['from', 'classifier', 'forgetClass', 'data', 'samplesForget', 'samplesPerClass', 'grid', ...SAMPLING, 'seed'],
-  classifier: ['out', 'force', 'data', 'epochs', 'seed'],
+  classifier: ['out', 'force', 'data', 'epochs', 'minAccuracy', 'seed'],
 };
 
 /** A flag the subcommand would ignore is a usage error naming the subcommands that read it. */
@@ -147,7 +150,7 @@ function saPassSettings(o: Opts): Partial<SaPassSettings> {
 
 /** A library message in the command line's words: its option names as flags. */
 function asFlags(message: string): string {
-  const keys = ['useRetain', 'maskRatio', 'maskFile', 'gradientSamples', 'condDrop', 'dropLast', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa];
+  const keys = ['useRetain', 'maskRatio', 'maskFile', 'gradientSamples', 'condDrop', 'dropLast', 'minAccuracy', ...METHOD_FLAGS.esd, ...METHOD_FLAGS.sa];
   return message.replace(new RegExp(`\\b(${keys.join('|')})\\b`, 'g'), (k) => flagName(k));
 }
 
@@ -293,12 +296,12 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${asFlags((e as Error).message)}`);
         }
-        return diffusionUnlearnCommand({ model: required(o, 'from', 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(asFlags(w)) }, progress, signal);
+        return diffusionUnlearnCommand({ model: fromCheckpoint(o, 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(asFlags(w)) }, progress, signal);
       }
       case 'replay':
         return diffusionReplayCommand(
           {
-            model: required(o, 'from', 'the trained diffusion checkpoint'),
+            model: fromCheckpoint(o, 'the trained diffusion checkpoint'),
             out: outputs.replay(),
             ...weightsOption(o),
             settings: saPassSettings(o),
@@ -313,7 +316,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         const out = maskOutputPaths(o, ratios, [['--from', from ?? null]]);
         return diffusionMaskCommand(
           {
-            model: required(o, 'from', 'the trained diffusion checkpoint'),
+            model: fromCheckpoint(o, 'the trained diffusion checkpoint'),
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
             ratios,
             out,
@@ -327,7 +330,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
       case 'sample':
         return diffusionSampleCommand(
           {
-            model: required(o, 'from', 'the diffusion checkpoint to sample'),
+            model: fromCheckpoint(o, 'the diffusion checkpoint to sample'),
             out: outputs.sample(),
             ...given({ perClass }),
             ...samplingOptions(o),
@@ -338,8 +341,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
       case 'eval':
         return diffusionEvalCommand(
           {
-            // both checked before any work: a missing one is a usage error (exit 2), as for the classification commands
-            model: inputCheckpoint('--from', required(o, 'from', 'the diffusion checkpoint to evaluate'), 'lethe diffusion train or lethe diffusion unlearn'),
+            model: fromCheckpoint(o, 'the diffusion checkpoint to evaluate'),
             classifier: inputCheckpoint('--classifier', required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'), 'lethe diffusion classifier'),
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
             ...given({
@@ -353,15 +355,19 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
           progress,
           signal,
         );
-      case 'classifier':
-        return diffusionClassifierCommand(
-          {
-            out: outputs.classifier(),
-            ...given({ data: o.string('data'), epochs: o.int('epochs', { min: 1 }), seed: o.int('seed', { min: 0 }) }),
-          },
-          progress,
-          signal,
-        );
+      case 'classifier': {
+        const minAccuracy = o.number('minAccuracy');
+        if (minAccuracy !== undefined && !(minAccuracy >= 0 && minAccuracy <= 100)) throw new UsageError(`--min-accuracy: a test accuracy in percent, 0 to 100; got ${minAccuracy}`);
+        const run = {
+          out: outputs.classifier(),
+          ...given({ data: o.string('data'), epochs: o.int('epochs', { min: 1 }), minAccuracy, seed: o.int('seed', { min: 0 }) }),
+        };
+        // the library's refusal names its option; here it is the flag
+        return diffusionClassifierCommand(run, progress, signal).catch((e: unknown) => {
+          if (e instanceof Error && !(e instanceof UsageError) && e.message.includes('minAccuracy')) e.message = asFlags(e.message);
+          throw e;
+        });
+      }
       default:
         throw new UsageError(`lethe diffusion: unknown subcommand '${String(sub)}'; use train, unlearn, mask, replay, sample, eval or classifier`);
     }
