@@ -1,5 +1,6 @@
 // How the CLI turns errors into one clear line and an exit code: 2 for bad usage (the user can fix the command),
 // 1 for a failure while running (diverged training, corrupt checkpoint, ...), 130 for an interruption (Ctrl-C).
+import { printable } from '../io/printable.js';
 
 /** A mistake in the command line or its inputs: unknown flag or method, bad value, missing file. Exit code 2. */
 export class UsageError extends Error {
@@ -32,5 +33,6 @@ export function describeError(e: unknown): string {
   if (process.env['LETHE_DEBUG'] === '1' && e instanceof Error && e.stack) return e.stack;
   if (isAbortError(e)) return 'interrupted: nothing partial was left looking complete; rerun the same command to resume';
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0]!.trim();
+  // what a message quotes from a damaged input (a JSON fragment, a name) must not move the terminal's cursor
+  return printable(msg.split('\n')[0]!.trim());
 }

@@ -3,6 +3,8 @@
 // or runs code: an allowed global is a TypeScript function chosen by the caller, and any other global is an
 // error. Handles the binary opcodes of pickle protocols 2 to 5 and the simple text ones of protocols 0/1.
 
+import { printable } from './printable.js';
+
 /** Base of the objects callers build from allowed globals (e.g. tensor references). */
 export abstract class PyObject {
   abstract readonly pyType: string;
@@ -53,8 +55,12 @@ export interface UnpickleOptions {
 }
 
 export class UnpicklingError extends Error {
-  constructor(source: string, problem: string) {
-    super(`pickle data in '${source}': ${problem}`);
+  constructor(
+    source: string,
+    /** what is wrong, without the source */
+    readonly problem: string,
+  ) {
+    super(`pickle data in '${source}': ${printable(problem)}`);
     this.name = 'UnpicklingError';
   }
 }

@@ -14,7 +14,8 @@ import { aten } from '../torch/aten.js';
 import { type DType, ITEM_SIZE } from '../torch/dtype.js';
 import { tidy } from '../torch/scope.js';
 import { call, type Tensor } from '../torch/tensor.js';
-import { describePy, PyDict, PyGlobal, PyObject, PySet, PyTuple, type PyValue, unpickle } from './pickle.js';
+import { describePy, PyDict, PyGlobal, PyObject, PySet, PyTuple, type PyValue, unpickle, UnpicklingError } from './pickle.js';
+import { printable } from './printable.js';
 import { looksLikeZip, ZipReader } from './zip.js';
 
 const STORAGE_DTYPES: Record<string, DType> = {
@@ -96,7 +97,7 @@ export interface LoadPytorchOptions {
 }
 
 function pyErr(path: string, problem: string, hint: string): Error {
-  return new Error(`PyTorch file '${path}': ${problem}. ${hint}`);
+  return new Error(`PyTorch file '${path}': ${printable(problem)}. ${hint}`);
 }
 
 const RESAVE_HINT = 'In Python, load it and save only the tensors: torch.save(model.state_dict(), "weights.pt") ' +
@@ -198,6 +199,16 @@ function makeResolver(path: string): (module: string, name: string) => PyGlobal 
     throw pyErr(path, `the pickle refers to ${qual}, which Lethe refuses to load (only tensors, dicts and plain Python values are allowed: other objects could run code)`,
       RESAVE_HINT);
   };
+}
+
+/** The archive's data.pkl; a malformed pickle (its CRC matched, so it was written so) names the file and what to do. */
+function readPickle(data: Uint8Array, path: string): PyValue {
+  try {
+    return unpickle(data, { source: path, resolveGlobal: makeResolver(path), persistentLoad: makePersistentLoad(path) });
+  } catch (e) {
+    if (!(e instanceof UnpicklingError)) throw e;
+    throw pyErr(path, `its data.pkl is not a valid pickle (${e.problem})`, 'The file is damaged or was not written by torch.save; save it again');
+  }
 }
 
 function makePersistentLoad(path: string): (pid: PyValue) => PyValue {
@@ -389,7 +400,7 @@ export function parsePytorchCheckpoint(buf: Buffer, path: string, opts: LoadPyto
     if (order !== 'little' && order !== 'big') throw pyErr(path, `unknown byte order '${order}'`, 'The file is corrupt');
     bigEndian = order === 'big';
   }
-  const root = unpickle(zip.read(pkl), { source: path, resolveGlobal: makeResolver(path), persistentLoad: makePersistentLoad(path) });
+  const root = readPickle(zip.read(pkl), path);
   const { dict, key } = findTensorDict(root, path, opts.key);
   const tensors = buildTensors(dict, zip, prefix, path, bigEndian);
   const extras: Record<string, unknown> = {};

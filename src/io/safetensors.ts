@@ -15,6 +15,7 @@ import { fromBuffer } from '../torch/creation.js';
 import { type DType, ITEM_SIZE } from '../torch/dtype.js';
 import { Tensor } from '../torch/tensor.js';
 import { writeAll, writeFileAtomic } from './atomic.js';
+import { printable } from './printable.js';
 
 /** Tensors to save: a Map (insertion order does not matter; the file order is canonical) or a plain object. */
 export type TensorDict = ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
@@ -173,7 +174,7 @@ export function saveSafetensors(path: string, tensors: TensorDict, metadata?: Re
 
 class SafetensorsError extends Error {
   constructor(source: string, problem: string, hint = 'the file is corrupt or not a safetensors file; re-export it') {
-    super(`safetensors file '${source}': ${problem}; ${hint}`);
+    super(`safetensors file '${source}': ${printable(problem)}; ${hint}`);
     this.name = 'SafetensorsError';
   }
 }

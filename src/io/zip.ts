@@ -2,6 +2,7 @@
 // archives re-packed by zip tools (deflate). Reads the central directory, never trusts local headers for sizes
 // (torch.save writes them with data descriptors), checks every offset against the file and every CRC.
 import { inflateRawSync } from 'node:zlib';
+import { printable } from './printable.js';
 
 export interface ZipEntry {
   name: string;
@@ -55,7 +56,7 @@ export class ZipReader {
   }
 
   private fail(problem: string): never {
-    throw new Error(`zip archive '${this.source}': ${problem}; the file is corrupt, truncated or not a zip archive`);
+    throw new Error(`zip archive '${this.source}': ${printable(problem)}; the file is corrupt, truncated or not a zip archive`);
   }
 
   private u64(pos: number): number {
