@@ -12,6 +12,7 @@ import { escapeRegExp } from '../regexp.js';
 import { tempDir } from './fixtures.js';
 import {
   Dict,
+  Float,
   float32Bytes,
   Global,
   int64Bytes,
@@ -148,6 +149,31 @@ test('protocol 2: sets, frozensets, a Counter and empty bytes beside the weights
   refused(one(new Reduce(new Global('__builtin__', 'bytes'), new Tuple([3]))), /bytes\(\) is only allowed without arguments\. In Python, load it and save only the tensors/);
   refused(one(new Reduce(new Global('__builtin__', 'eval'), new Tuple(['1']))), /the pickle refers to builtins\.eval, which Lethe refuses to load/);
   refused(one(new Reduce(new Global('builtins', 'getattr'), new Tuple([1, 'x']))), /the pickle refers to builtins\.getattr, which Lethe refuses to load/);
+});
+
+test("the SalUn reference's training checkpoint (optimizer momentum, MultiStepLR's Counter, init_weight) loads its state_dict", () => {
+  // Promise (README, lethe import): SalUn's main_train.py saves {result, epoch, state_dict, best_sa, optimizer,
+  // scheduler, init_weight} with torch.save's defaults; the weights come from 'state_dict', not from the optimizer's
+  // momentum buffers or the initial weights, and the scheduler's Counter does not stop the import.
+  const t = (key: string, size: number[]): PickleValue => tensorV2(storage('FloatStorage', key, 2), 0, new Tuple(size), [1]);
+  const root = new Dict([
+    ['result', new Dict([['train_ta', [new Float(90.5)]]])],
+    ['epoch', 182],
+    ['init_weight', stateDict([['w', t('2', [2])]])],
+    ['state_dict', stateDict([['w', t('0', [2])]])],
+    ['best_sa', new Float(95.25)],
+    ['optimizer', new Dict([['state', new Dict([[0, new Dict([['momentum_buffer', t('1', [2])]])]])], ['param_groups', [new Dict([['lr', new Float(0.001)], ['momentum', new Float(0.9)], ['params', [0]]])]]])],
+    ['scheduler', new Dict([['milestones', new Reduce(new Global('collections', 'Counter'), new Tuple([new Dict([[91, 1], [136, 1]])]))], ['gamma', new Float(0.1)], ['last_epoch', 182]])],
+  ]);
+  const c = loadPytorchCheckpoint(save(root, [['0', float32Bytes([1, 2])], ['1', float32Bytes([3, 4])], ['2', float32Bytes([5, 6])]]));
+  try {
+    assert.equal(c.key, 'state_dict');
+    assert.deepEqual(c.tensors.get('w')!.toArray(), [1, 2]);
+    assert.equal(c.extras['epoch'], 182);
+    assert.deepEqual(c.extras['scheduler'], { milestones: { 91: 1, 136: 1 }, gamma: 0.1, last_epoch: 182 });
+  } finally {
+    dispose(c);
+  }
 });
 
 test('what the resolvers refuse: a v3 dtype that is no dtype, a dtype unlike its storage, non-latin1 _codecs.encode', () => {
