@@ -176,7 +176,8 @@ export function summaryLines(doc: DiffusionResultsDoc): string[] {
   const s = doc.sampling;
   return [
     `Forgotten class: ${doc.forgetClass} (${doc.classNames[doc.forgetClass] ?? '?'}). Evaluation classifier: smallcnn, ${num(doc.classifierAccuracy, 2)}% test accuracy.`,
-    `Sampler: ${s.sampler.toUpperCase()}, ${s.steps} steps, eta ${s.eta}, guidance w = ${s.guidance}; ${s.samplesForget} samples of the forgotten class, ${s.samplesPerClass} per remaining class.`,
+    // DDPM has no eta: its posterior variance is what DDIM's eta 1 gives over all T steps (the report's eta says 1)
+    `Sampler: ${s.sampler.toUpperCase()}, ${s.steps} steps, ${s.sampler === 'ddpm' ? 'posterior variance' : `eta ${s.eta}`}, guidance w = ${s.guidance}; ${s.samplesForget} samples of the forgotten class, ${s.samplesPerClass} per remaining class.`,
   ];
 }
 

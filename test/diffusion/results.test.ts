@@ -26,6 +26,10 @@ test('results.md: summary, definitions, the main and per-class tables, the grids
   ]) {
     assert.ok(md.includes(line), `missing line: ${line}`);
   }
+  // DDPM takes no eta: the summary names its variance instead
+  const ddpm = currentDoc();
+  ddpm.sampling = { ...ddpm.sampling, sampler: 'ddpm', steps: 1000, eta: 1 };
+  assert.ok(diffusionResultsMarkdown(ddpm).split('\n').includes('Sampler: DDPM, 1000 steps, posterior variance, guidance w = 2; 50 samples of the forgotten class, 20 per remaining class.'));
   assert.ok(md.some((l) => l.startsWith('UA = share of the samples generated for the forgotten class') && l.includes('does not classify as that class')));
   assert.ok(md.some((l) => l.startsWith('FD = Fréchet distance') && l.includes('128-d penultimate features') && l.includes('NOT Inception FID') && l.includes('comparable only within Lethe')));
 });
