@@ -30,7 +30,10 @@ function inputCheckpoint(flag: string, dir: string, makers: string): string {
   return dir;
 }
 
-/** --from: the diffusion checkpoint a subcommand starts from, checked before any work (missing: exit 2). */
+/**
+ * --from: the diffusion checkpoint a subcommand starts from, checked before any work (missing: exit 2). Each
+ * subcommand reads it after its flags, so a bad flag is reported as such whatever --from holds.
+ */
 const fromCheckpoint = (o: Opts, what: string): string => inputCheckpoint('--from', required(o, 'from', what), 'lethe diffusion train or lethe diffusion unlearn');
 
 /** Columns of a sample grid at most: 100 per class is already a 2,800-pixel-wide PNG and 1,000 sampled images. */
@@ -296,16 +299,16 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         } catch (e) {
           throw new UsageError(`diffusion unlearn: ${asFlags((e as Error).message)}`);
         }
-        return diffusionUnlearnCommand({ model: fromCheckpoint(o, 'the trained diffusion checkpoint'), out: outputs.unlearn(), ...run, ...files, onWarning: (w) => reporter.warn(asFlags(w)) }, progress, signal);
+        return diffusionUnlearnCommand({ out: outputs.unlearn(), ...run, ...files, model: fromCheckpoint(o, 'the trained diffusion checkpoint'), onWarning: (w) => reporter.warn(asFlags(w)) }, progress, signal);
       }
       case 'replay':
         return diffusionReplayCommand(
           {
-            model: fromCheckpoint(o, 'the trained diffusion checkpoint'),
             out: outputs.replay(),
             ...weightsOption(o),
             settings: saPassSettings(o),
             ...given({ seed: o.int('seed', { min: 0 }) }),
+            model: fromCheckpoint(o, 'the trained diffusion checkpoint'),
           },
           progress,
           signal,
@@ -316,12 +319,12 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
         const out = maskOutputPaths(o, ratios, [['--from', from ?? null]]);
         return diffusionMaskCommand(
           {
-            model: fromCheckpoint(o, 'the trained diffusion checkpoint'),
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
             ratios,
             out,
             ...weightsOption(o),
             ...given({ data: o.string('data'), gradientSamples: o.int('gradientSamples', { min: 1 }), seed: o.int('seed', { min: 0 }) }),
+            model: fromCheckpoint(o, 'the trained diffusion checkpoint'),
           },
           progress,
           signal,
@@ -330,10 +333,10 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
       case 'sample':
         return diffusionSampleCommand(
           {
-            model: fromCheckpoint(o, 'the diffusion checkpoint to sample'),
             out: outputs.sample(),
             ...given({ perClass }),
             ...samplingOptions(o),
+            model: fromCheckpoint(o, 'the diffusion checkpoint to sample'),
           },
           progress,
           signal,
@@ -341,8 +344,6 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
       case 'eval':
         return diffusionEvalCommand(
           {
-            model: fromCheckpoint(o, 'the diffusion checkpoint to evaluate'),
-            classifier: inputCheckpoint('--classifier', required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'), 'lethe diffusion classifier'),
             forgetClass: o.int('forgetClass', { min: 0 }, 0),
             ...given({
               data: o.string('data'),
@@ -351,6 +352,8 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
               grid: outputs.eval(),
             }),
             ...samplingOptions(o),
+            model: fromCheckpoint(o, 'the diffusion checkpoint to evaluate'),
+            classifier: inputCheckpoint('--classifier', required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'), 'lethe diffusion classifier'),
           },
           progress,
           signal,
