@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPytorchCheckpoint, parseSafetensors, serializeSafetensors } from '../../src/io/index.js';
+import { Rng } from '../../src/data/index.js';
 import { memory, tensor } from '../../src/index.js';
 import { baselineMemory } from '../baseline.js';
 import { escapeRegExp } from '../regexp.js';
@@ -15,17 +16,11 @@ import { Dict, float32Bytes, Global, int64Bytes, pickle, PSet, stateDict, storag
 
 const dir = tempDir();
 
-/** A small linear congruential generator: the damage is the same on every run. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
-
-/** Overwrites 1 to 3 random bytes of `good` within its first `span` bytes. */
-function damage(good: Uint8Array, span: number, rnd: () => number): Buffer {
+/** Overwrites 1 to 3 random bytes of `good` within its first `span` bytes (seeded: the same damage on every run). */
+function damage(good: Uint8Array, span: number, rng: Rng): Buffer {
   const b = Buffer.from(good);
-  const n = 1 + Math.floor(rnd() * 3);
-  for (let i = 0; i < n; i++) b[Math.floor(rnd() * span)] = Math.floor(rnd() * 256);
+  const n = 1 + rng.uniformInt(3);
+  for (let i = 0; i < n; i++) b[rng.uniformInt(span)] = rng.uniformInt(256);
   return b;
 }
 
@@ -71,12 +66,12 @@ for (const protocol of [2, 4] as const) {
     writeFileSync(path, archive(good));
     assert.equal(attempt(() => loadPytorchCheckpoint(path)), null, 'the undamaged file loads');
     const before = baselineMemory();
-    const rnd = lcg(protocol);
+    const rng = new Rng(protocol);
     const shape = new RegExp(`^PyTorch file '${escapeRegExp(path)}': .+\\. \\S.*$`);
     let loaded = 0;
     const problems = new Set<string>();
     for (let i = 0; i < 600; i++) {
-      writeFileSync(path, archive(damage(good, good.length, rnd)));
+      writeFileSync(path, archive(damage(good, good.length, rng)));
       const message = attempt(() => loadPytorchCheckpoint(path));
       if (message === null) loaded++;
       else {
@@ -99,10 +94,10 @@ test('a safetensors header with random bytes overwritten loads or is refused in 
   b.dispose();
   const headerEnd = 8 + Number(good.readBigUInt64LE(0));
   const before = baselineMemory();
-  const rnd = lcg(11);
+  const rng = new Rng(11);
   let loaded = 0;
   for (let i = 0; i < 3000; i++) {
-    const message = attempt(() => parseSafetensors(damage(good, headerEnd, rnd), 'damaged.safetensors'));
+    const message = attempt(() => parseSafetensors(damage(good, headerEnd, rng), 'damaged.safetensors'));
     if (message === null) loaded++;
     else assert.match(message, /^safetensors file 'damaged\.safetensors': .+; \S.*$/);
   }
