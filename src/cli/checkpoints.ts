@@ -14,14 +14,15 @@ import { VAL_FRACTION, type DataConfig } from './data.js';
 /**
  * A checkpoint directory given on the command line, before anything is loaded: missing, a file, or without its
  * manifest is a usage error naming the flag. `makers` says which commands write such a directory (the diffusion
- * checkpoints share the manifest's name).
+ * checkpoints share the manifest's name). Returns `dir`, checked.
  */
-export function checkCheckpointDir(dir: string, flag: string, makers = 'lethe train or lethe unlearn'): void {
+export function checkCheckpointDir(dir: string, flag: string, makers = 'lethe train or lethe unlearn'): string {
   if (!existsSync(dir)) throw new UsageError(`${flag}: directory '${dir}' does not exist; pass a directory written by ${makers}`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: '${dir}' is a file; pass a checkpoint directory`);
   if (!existsSync(join(dir, MANIFEST))) {
     throw new UsageError(`${flag}: '${dir}' has no ${MANIFEST}: not a finished Lethe checkpoint (an interrupted run? rerun the command that makes it)`);
   }
+  return dir;
 }
 
 export function openCheckpoint(dir: string, flag: string): { model: Module; spec: ModelSpec; manifest: CheckpointManifest } {

@@ -24,17 +24,11 @@ function checkpointOut(o: Opts, what: string, inputs: [string, string][] = []): 
   return out;
 }
 
-/** A checkpoint directory a subcommand reads: there, a directory, with its manifest (else a usage error naming the flag). */
-function inputCheckpoint(flag: string, dir: string, makers: string): string {
-  checkCheckpointDir(dir, flag, makers);
-  return dir;
-}
-
 /**
  * --from: the diffusion checkpoint a subcommand starts from, checked before any work (missing: exit 2). Each
  * subcommand reads it after its flags, so a bad flag is reported as such whatever --from holds.
  */
-const fromCheckpoint = (o: Opts, what: string): string => inputCheckpoint('--from', required(o, 'from', what), 'lethe diffusion train or lethe diffusion unlearn');
+const fromCheckpoint = (o: Opts, what: string): string => checkCheckpointDir(required(o, 'from', what), '--from', 'lethe diffusion train or lethe diffusion unlearn');
 
 /** Columns of a sample grid at most: 100 per class is already a 2,800-pixel-wide PNG and 1,000 sampled images. */
 const MAX_PER_CLASS = 100;
@@ -353,7 +347,7 @@ export default async function diffusion(o: Opts, args: string[]): Promise<void> 
             }),
             ...samplingOptions(o),
             model: fromCheckpoint(o, 'the diffusion checkpoint to evaluate'),
-            classifier: inputCheckpoint('--classifier', required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'), 'lethe diffusion classifier'),
+            classifier: checkCheckpointDir(required(o, 'classifier', 'the evaluation classifier (lethe diffusion classifier --out DIR)'), '--classifier', 'lethe diffusion classifier'),
           },
           progress,
           signal,
