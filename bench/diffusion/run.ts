@@ -35,6 +35,9 @@ const { values: a } = parseArgs({
     'train-iterations': { type: 'string', default: '4000' },
     'train-batch': { type: 'string', default: '64' },
     'forget-class': { type: 'string', default: '1' },
+    // one seed for the DDPM, the retrain reference, every unlearning run and the evaluations' sampling; the evaluation
+    // classifier keeps its own default, so runs of different seeds are scored by the same judge
+    seed: { type: 'string', default: '0' },
     methods: { type: 'string', default: DIFFUSION_UNLEARN_METHODS.join(',') },
     // the retrain reference costs one more DDPM training (about as long as the original's); --retrain false skips it
     retrain: { type: 'string', default: 'true' },
@@ -60,6 +63,8 @@ if (a.retrain !== 'true' && a.retrain !== 'false') throw new Error(`--retrain: t
 const withRetrain = a.retrain === 'true';
 mkdirSync(out, { recursive: true });
 const forgetClass = num('forget-class');
+const seed = num('seed');
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed: a non-negative integer, got '${a.seed}'`);
 const t0 = performance.now();
 const log = (msg: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${msg}`);
 let last = 0;
@@ -85,7 +90,7 @@ if (existsSync(join(clfDir, 'manifest.json'))) {
 const ddpmDir = join(out, 'ddpm');
 if (!existsSync(join(ddpmDir, 'manifest.json'))) {
   const r = await diffusionTrainCommand(
-    { out: ddpmDir, unet: a.preset as 'small', iterations: num('train-iterations'), batchSize: num('train-batch'), checkpointEvery: 100 },
+    { out: ddpmDir, unet: a.preset as 'small', iterations: num('train-iterations'), batchSize: num('train-batch'), seed, checkpointEvery: 100 },
     progress('ddpm'),
   );
   log(`ddpm: ${r.result.iterations} iterations (resumed from ${r.resumedFrom}) in ${r.result.seconds.toFixed(0)} s, final loss ${r.result.finalLoss.toFixed(4)}`);
@@ -95,7 +100,7 @@ if (!existsSync(join(ddpmDir, 'manifest.json'))) {
 const retrainDir = join(out, 'retrain');
 if (withRetrain && !existsSync(join(retrainDir, 'manifest.json'))) {
   const r = await diffusionTrainCommand(
-    { out: retrainDir, unet: a.preset as 'small', iterations: num('train-iterations'), batchSize: num('train-batch'), forgetClass, checkpointEvery: 100 },
+    { out: retrainDir, unet: a.preset as 'small', iterations: num('train-iterations'), batchSize: num('train-batch'), forgetClass, seed, checkpointEvery: 100 },
     progress('retrain'),
   );
   log(`retrain: ${r.result.iterations} iterations on ${r.result.trainingSamples} images (resumed from ${r.resumedFrom}) in ${r.result.seconds.toFixed(0)} s`);
@@ -119,6 +124,7 @@ for (const method of methods) {
       out: dir,
       method,
       forgetClass,
+      seed,
       // ESD runs its reference's own budget (1000 steps of one sampled image, ≈4 min here); the others the reduced one
       ...(method === 'esd' ? {} : { iterations: num('unlearn-iterations'), batchSize: num('unlearn-batch') }),
       // only SalUn's mask and SEMU's subspace take a gradient pass; the others refuse the option
@@ -143,6 +149,7 @@ for (const name of ['original', ...(withRetrain ? ['retrain'] : []), ...methods]
       model: dir,
       classifier: clfDir,
       forgetClass,
+      seed,
       samplesForget: num('samples-forget'),
       samplesPerClass: num('samples-per-class'),
       steps: num('steps'),
