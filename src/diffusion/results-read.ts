@@ -31,6 +31,11 @@ class Fields {
     const v = this.o[key];
     return typeof v === 'string' ? v : this.fail(key, 'a string');
   }
+  /** an array of numbers, or null when the key is missing (a record older than the field) */
+  numbersOrNull(key: string): number[] | null {
+    const v = this.o[key];
+    return v === null || v === undefined ? null : this.numbers(key);
+  }
   numbers(key: string): number[] {
     const v = this.o[key];
     if (!Array.isArray(v) || !v.every((x) => x === null || typeof x === 'number')) return this.fail(key, 'an array of numbers');
@@ -52,9 +57,15 @@ class Fields {
   }
 }
 
-// the scores a row and an old report both hold, under the same names
-function readScores(f: Fields): Pick<DiffusionResultRow, 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy'> {
-  return { ua: f.number('ua'), remainingAccuracy: f.number('remainingAccuracy'), frechet: f.number('frechet'), perClassAccuracy: f.numbers('perClassAccuracy') };
+// the scores a row and an old report both hold, under the same names (forgetPredictions: null where not recorded)
+function readScores(f: Fields): Pick<DiffusionResultRow, 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'forgetPredictions'> {
+  return {
+    ua: f.number('ua'),
+    remainingAccuracy: f.number('remainingAccuracy'),
+    frechet: f.number('frechet'),
+    perClassAccuracy: f.numbers('perClassAccuracy'),
+    forgetPredictions: f.numbersOrNull('forgetPredictions'),
+  };
 }
 
 function readRow(f: Fields): DiffusionResultRow {
@@ -102,9 +113,11 @@ function readCurrent(doc: Json, where: string): DiffusionResultsDoc {
 function readLegacyReport(f: Fields): ReportSummary {
   const sampler = f.object('sampler');
   const samples = f.object('samples');
+  const { forgetPredictions, ...scores } = readScores(f);
   return {
     forgetClass: f.number('forgetClass'),
-    ...readScores(f),
+    ...scores,
+    ...(forgetPredictions !== null ? { forgetPredictions } : {}),
     samples: { forget: samples.number('forget'), perRemainingClass: samples.number('perRemainingClass'), realImages: samples.numberOrNull('realImages') ?? NaN },
     sampler: { sampler: sampler.string('sampler'), steps: sampler.number('steps'), eta: sampler.number('eta'), guidance: sampler.number('guidance') },
   };

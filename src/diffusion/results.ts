@@ -1,6 +1,6 @@
 // The generative-unlearning benchmark's results document (results.json) and its Markdown (results.md): one row per
 // model with UA, accuracy on the remaining classes, the classifier-feature Fréchet distance, per-class accuracy,
-// the unlearning cost and the file of its sample grid. bench/diffusion/run.ts writes it; `lethe report` renders
+// what the forgotten class's samples were classified as, the unlearning cost and the file of its sample grid. bench/diffusion/run.ts writes it; `lethe report` renders
 // it as HTML. The table cells are built here once, so the Markdown and the HTML page cannot disagree.
 import { join } from 'node:path';
 import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
@@ -37,6 +37,11 @@ export interface DiffusionResultRow {
   frechet: number;
   /** Per class: the classifier's accuracy on the samples generated for it (%). */
   perClassAccuracy: number[];
+  /**
+   * How the classifier classified the forgotten class's samples: a count per predicted class (what the class turned
+   * into); null in a document written before this was recorded.
+   */
+  forgetPredictions: number[] | null;
   /** unlearning cost; null for the original model, or when the run predates its record */
   seconds: number | null;
   /** Parameters the unlearning trained (mask entries, subspace core entries, or all); null as for seconds. */
@@ -76,6 +81,7 @@ export const DIFFUSION_DEFINITIONS: readonly string[] = [
   'UA = share of the samples generated for the forgotten class that the evaluation classifier does not classify as that class (%).',
   'Accuracy on remaining classes = mean over the other classes of the share of the samples generated for a class that the classifier assigns to it (%); the per-class table gives each class.',
   "FD = Fréchet distance on the evaluation classifier's 128-d penultimate features, generated samples of the remaining classes against real test images of the remaining classes. NOT Inception FID: comparable only within Lethe.",
+  "Forgotten class's samples, classified as = how many of the samples generated for the forgotten class the evaluation classifier assigns to each class (what the class turned into).",
   'Unlearning time = wall-clock seconds of the unlearning run; trainable = the parameters it trained (mask entries, subspace core entries, or all) / all parameters.',
 ];
 
@@ -89,8 +95,9 @@ export interface UnlearningCost {
   total: number;
 }
 
-/** The part of a GenerationReport the results keep. */
-export type ReportSummary = Pick<GenerationReport, 'forgetClass' | 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'samples' | 'sampler'>;
+/** The part of a GenerationReport the results keep (forgetPredictions may be missing from an older record). */
+export type ReportSummary = Pick<GenerationReport, 'forgetClass' | 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'samples' | 'sampler'> &
+  Partial<Pick<GenerationReport, 'forgetPredictions'>>;
 
 /** One model's evaluation, as diffusionResults takes it. */
 export interface EvaluatedModel {
@@ -130,6 +137,7 @@ export function diffusionResults(o: {
       remainingAccuracy: r.remainingAccuracy,
       frechet: r.frechet,
       perClassAccuracy: [...r.perClassAccuracy],
+      forgetPredictions: r.forgetPredictions ? [...r.forgetPredictions] : null,
       seconds: cost?.seconds ?? null,
       trainable: cost?.trainable ?? null,
       total: cost?.total ?? null,
@@ -171,6 +179,16 @@ export function perClassRows(doc: DiffusionResultsDoc): string[][] {
   return doc.rows.map((r) => [r.model, ...r.perClassAccuracy.map((v) => num(v, 0))]);
 }
 
+/** The caption of the forgotten-class table. */
+export function forgetPredictionsCaption(doc: DiffusionResultsDoc): string {
+  return `The ${doc.sampling.samplesForget} samples of the forgotten class (${doc.forgetClass} ${doc.classNames[doc.forgetClass] ?? '?'}), classified as:`;
+}
+
+/** One row per model whose record has them (none for an older document): counts per predicted class. */
+export function forgetPredictionRows(doc: DiffusionResultsDoc): string[][] {
+  return doc.rows.flatMap((r) => (r.forgetPredictions === null ? [] : [[r.model, ...r.forgetPredictions.map((v) => num(v, 0))]]));
+}
+
 /** The forgotten class, the evaluation classifier and the sampler, one sentence each. */
 export function summaryLines(doc: DiffusionResultsDoc): string[] {
   const s = doc.sampling;
@@ -187,6 +205,7 @@ export function diffusionResultsMarkdown(doc: DiffusionResultsDoc): string {
   const rule = (n: number): string => `|---|${new Array<string>(n - 1).fill('---:').join('|')}|`;
   const classes = perClassHeader(doc);
   const grids = doc.rows.flatMap((r) => (r.grid === null ? [] : [r.grid]));
+  const predictions = forgetPredictionRows(doc);
   return [
     ...summaryLines(doc),
     ...doc.definitions,
@@ -199,6 +218,7 @@ export function diffusionResultsMarkdown(doc: DiffusionResultsDoc): string {
     rule(classes.length),
     ...perClassRows(doc).map(row),
     '',
+    ...(predictions.length === 0 ? [] : [forgetPredictionsCaption(doc), '', row(classes), rule(classes.length), ...predictions.map(row), '']),
     `Grids: ${grids.join(', ')} (one row per class, classes 0–${doc.classNames.length - 1} top to bottom).`,
     '',
   ].join('\n');

@@ -43,6 +43,9 @@ test(
       ['original', '60', '68', '30', '25', '40', '33', '10', '55', '41', '31'],
       ['salun', '58', '2', '31', '25', '41', '35', '9', '52', '44', '30'],
       ['ga', '50', '48', '20', '19', '33', '30', '8', '47', '40', '28'],
+      // the forgotten class's samples, counted by predicted class
+      ['salun', '0', '1', '49', '0', '0', '0', '0', '0', '0', '0'],
+      ['ga', '0', '24', '26', '0', '0', '0', '0', '0', '0', '0'],
     ]) {
       assert.ok(html.includes(row(cells)), `missing row ${cells.join(' | ')}`);
     }
@@ -102,4 +105,15 @@ test('names are escaped and a row without a grid says so', () => {
   const html = renderDiffusionHtml(doc, new Map());
   assert.ok(html.includes('<th>0 T-shirt &lt;top&gt; &amp; co</th>'));
   assert.match(html, /<strong>original<\/strong>: no sample grid recorded/);
+});
+
+test('the forgotten-class table is there when the counts are recorded, and left out for an older record', () => {
+  const doc = currentDoc();
+  const html = renderDiffusionHtml(doc, new Map());
+  assert.ok(html.includes("<h2>The forgotten class's samples, classified as</h2>"));
+  assert.ok(html.includes('The 50 samples of the forgotten class (1 Trouser), classified as:'));
+  assert.match(html, /id="forget-predictions-table"/);
+  for (const r of doc.rows) r.forgetPredictions = null;
+  const older = renderDiffusionHtml(doc, new Map());
+  assert.doesNotMatch(older, /forget-predictions-table|classified as:/);
 });

@@ -22,6 +22,11 @@ test('results.md: summary, definitions, the main and per-class tables, the grids
     '| original | 60 | 68 | 30 | 25 | 40 | 33 | 10 | 55 | 41 | 31 |',
     '| salun | 58 | 2 | 31 | 25 | 41 | 35 | 9 | 52 | 44 | 30 |',
     '| ga | 50 | 48 | 20 | 19 | 33 | 30 | 8 | 47 | 40 | 28 |',
+    // what the forgotten class's samples became: the fixture's counts per predicted class
+    'The 50 samples of the forgotten class (1 Trouser), classified as:',
+    '| original | 0 | 34 | 16 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |',
+    '| salun | 0 | 1 | 49 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |',
+    '| ga | 0 | 24 | 26 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |',
     'Grids: grid-original.png, grid-salun.png, grid-ga.png (one row per class, classes 0–9 top to bottom).',
   ]) {
     assert.ok(md.includes(line), `missing line: ${line}`);
@@ -58,6 +63,17 @@ test('the old format-less results.json converts to the same document', () => {
   );
 });
 
+test('a results.json written before forgetPredictions were recorded reads with null ones and no such table', () => {
+  const old = JSON.parse(JSON.stringify(currentDoc())) as { rows: { forgetPredictions?: unknown }[] };
+  for (const r of old.rows) delete r.forgetPredictions;
+  const doc = readDiffusionResults(old, 'results.json')!;
+  // everything else is the current document's
+  const expected = currentDoc();
+  for (const r of expected.rows) r.forgetPredictions = null;
+  assert.deepEqual(doc, expected);
+  assert.ok(!diffusionResultsMarkdown(doc).includes('classified as:'), 'no table without the counts');
+});
+
 test('other JSON is not diffusion results; a damaged one names the field', () => {
   assert.equal(readDiffusionResults({ format: 'lethe-results' }, 'r.json'), null);
   assert.equal(readDiffusionResults([1, 2], 'r.json'), null);
@@ -67,6 +83,9 @@ test('other JSON is not diffusion results; a damaged one names the field', () =>
   const current = JSON.parse(JSON.stringify(currentDoc())) as { rows: { perClassAccuracy: unknown }[]; formatVersion: number };
   current.rows[1]!.perClassAccuracy = 'none';
   assert.throws(() => readDiffusionResults(current, 'r.json'), /r\.json\.rows\[1\]\.perClassAccuracy is not an array of numbers/);
+  const counts = JSON.parse(JSON.stringify(currentDoc())) as { rows: { forgetPredictions: unknown }[] };
+  counts.rows[2]!.forgetPredictions = { bag: 100 };
+  assert.throws(() => readDiffusionResults(counts, 'r.json'), /r\.json\.rows\[2\]\.forgetPredictions is not an array of numbers/);
   current.formatVersion = 2;
   assert.throws(() => readDiffusionResults(current, 'r.json'), /format version 2 is not supported/);
 });

@@ -1,8 +1,17 @@
 // The diffusion benchmark's HTML page: the forgotten class and sampler, the main table, the per-class accuracy
-// table, every model's sample grid (embedded as a data: URI, so the page stays one file), the definitions and
+// table, what the forgotten class's samples were classified as (when recorded), every model's sample grid (embedded as a data: URI, so the page stays one file), the definitions and
 // the benchmark's arguments. The table cells come from src/diffusion/results.ts, the same as results.md's.
 import { LETHE_VERSION } from '../../version.js';
-import { mainRows, MAIN_HEADER, perClassHeader, perClassRows, summaryLines, type DiffusionResultsDoc } from '../../diffusion/results.js';
+import {
+  forgetPredictionRows,
+  forgetPredictionsCaption,
+  mainRows,
+  MAIN_HEADER,
+  perClassHeader,
+  perClassRows,
+  summaryLines,
+  type DiffusionResultsDoc,
+} from '../../diffusion/results.js';
 import type { GridImage } from './grids.js';
 import { esc, htmlPage, htmlTable } from './page.js';
 
@@ -19,6 +28,16 @@ function gridFigure(doc: DiffusionResultsDoc, model: string, g: GridImage | unde
 </figure>`;
 }
 
+// what the forgotten class turned into; an older results.json did not record it, and then the section is left out
+function forgetTable(doc: DiffusionResultsDoc): string {
+  const rows = forgetPredictionRows(doc);
+  if (rows.length === 0) return '';
+  return `<h2>The forgotten class's samples, classified as</h2>
+<p>${esc(forgetPredictionsCaption(doc))}</p>
+${htmlTable('forget-predictions-table', perClassHeader(doc), rows)}
+`;
+}
+
 export function renderDiffusionHtml(doc: DiffusionResultsDoc, grids: Map<string, GridImage>): string {
   return htmlPage(
     'Lethe generative unlearning report',
@@ -27,7 +46,7 @@ export function renderDiffusionHtml(doc: DiffusionResultsDoc, grids: Map<string,
 ${htmlTable('results-table', MAIN_HEADER, mainRows(doc))}
 <h2>Per-class accuracy on generated samples (%)</h2>
 ${htmlTable('per-class-table', perClassHeader(doc), perClassRows(doc))}
-<h2>Samples, before and after unlearning</h2>
+${forgetTable(doc)}<h2>Samples, before and after unlearning</h2>
 <div class="grids">
 ${doc.rows.map((r) => gridFigure(doc, r.model, grids.get(r.model))).join('\n')}
 </div>
