@@ -1,7 +1,8 @@
 // The generative-unlearning benchmark's results document (results.json) and its Markdown (results.md): one row per
 // model with UA, accuracy on the remaining classes, the classifier-feature Fréchet distance, per-class accuracy,
-// what the forgotten class's samples were classified as, the unlearning cost and the file of its sample grid. bench/diffusion/run.ts writes it; `lethe report` renders
-// it as HTML. The table cells are built here once, so the Markdown and the HTML page cannot disagree.
+// what the forgotten class's samples were classified as, the unlearning cost and the file of its sample grid.
+// bench/diffusion/run.ts writes it; `lethe report` renders it as HTML. The table cells are built here once, so the
+// Markdown and the HTML page cannot disagree.
 import { join } from 'node:path';
 import { writeBytesAtomic, writeJsonAtomic } from '../io/artifacts.js';
 import type { GenerationReport } from './evaluate.js';

@@ -1,6 +1,7 @@
 // The diffusion benchmark's HTML page: the forgotten class and sampler, the main table, the per-class accuracy
-// table, what the forgotten class's samples were classified as (when recorded), every model's sample grid (embedded as a data: URI, so the page stays one file), the definitions and
-// the benchmark's arguments. The table cells come from src/diffusion/results.ts, the same as results.md's.
+// table, what the forgotten class's samples were classified as (when recorded), every model's sample grid (embedded
+// as a data: URI, so the page stays one file), the definitions and the benchmark's arguments. The table cells come
+// from src/diffusion/results.ts, the same as results.md's.
 import { LETHE_VERSION } from '../../version.js';
 import {
   forgetPredictionRows,
