@@ -113,11 +113,9 @@ function readCurrent(doc: Json, where: string): DiffusionResultsDoc {
 function readLegacyReport(f: Fields): ReportSummary {
   const sampler = f.object('sampler');
   const samples = f.object('samples');
-  const { forgetPredictions, ...scores } = readScores(f);
   return {
     forgetClass: f.number('forgetClass'),
-    ...scores,
-    ...(forgetPredictions !== null ? { forgetPredictions } : {}),
+    ...readScores(f),
     samples: { forget: samples.number('forget'), perRemainingClass: samples.number('perRemainingClass'), realImages: samples.numberOrNull('realImages') ?? NaN },
     sampler: { sampler: sampler.string('sampler'), steps: sampler.number('steps'), eta: sampler.number('eta'), guidance: sampler.number('guidance') },
   };

@@ -96,9 +96,10 @@ export interface UnlearningCost {
   total: number;
 }
 
-/** The part of a GenerationReport the results keep (forgetPredictions may be missing from an older record). */
-export type ReportSummary = Pick<GenerationReport, 'forgetClass' | 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'samples' | 'sampler'> &
-  Partial<Pick<GenerationReport, 'forgetPredictions'>>;
+/** The part of a GenerationReport the results keep (forgetPredictions: missing or null in an older record). */
+export type ReportSummary = Pick<GenerationReport, 'forgetClass' | 'ua' | 'remainingAccuracy' | 'frechet' | 'perClassAccuracy' | 'samples' | 'sampler'> & {
+  forgetPredictions?: number[] | null;
+};
 
 /** One model's evaluation, as diffusionResults takes it. */
 export interface EvaluatedModel {
