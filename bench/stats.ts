@@ -62,3 +62,10 @@ export function textOptions(argv: readonly string[], known: readonly string[], u
   }
   return out;
 }
+
+/** An integer option read by textOptions: `fallback` when absent, an error naming the flag when not an integer ≥ min. */
+export function integerOption(o: Partial<Record<string, string>>, key: string, fallback: number, min: number): number {
+  const v = Number(o[key] ?? fallback);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${key} must be an integer ≥ ${min}, got '${o[key]}'`);
+  return v;
+}

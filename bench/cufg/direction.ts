@@ -21,16 +21,12 @@ import { buildCurriculum } from '../../src/unlearn/blocks/curriculum.js';
 import { range } from '../../src/util/range.js';
 import { correctGradients, CORRECTOR_DEFAULTS } from '../../src/unlearn/blocks/corrector.js';
 import { deriveSeed, Rng } from '../../src/data/random.js';
-import { median, textOptions } from '../stats.js';
+import { integerOption, median, textOptions } from '../stats.js';
 
 function args(argv: readonly string[]): { from: string; forget: string; trials: number; seed: number; samples: number; etas: number[] } {
   const o = textOptions(argv, ['from', 'forget', 'trials', 'seed', 'samples', 'etas'], '--from DIR [--forget SPEC] [--trials N] [--seed N] [--samples N] [--etas LIST]');
   if (!o['from']) throw new Error('--from DIR (an original checkpoint) is required');
-  const count = (key: string, fallback: number, min: number): number => {
-    const v = Number(o[key] ?? fallback);
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${key} must be an integer ≥ ${min}, got '${o[key]}'`);
-    return v;
-  };
+  const count = (key: string, fallback: number, min: number): number => integerOption(o, key, fallback, min);
   const etas = (o['etas'] ?? '0.01,0.03,0.1').split(',').map(Number);
   if (!etas.every((e) => Number.isFinite(e) && e > 0)) throw new Error(`--etas must be a comma-separated list of positive step sizes, got '${o['etas']}'`);
   return { from: o['from'], forget: o['forget'] ?? 'random:0.1', trials: count('trials', 12, 1), seed: count('seed', 1, 0), samples: count('samples', 5120, 1), etas };

@@ -188,10 +188,10 @@ test('corrector: gate and normalised bisector match hand-computed values', () =>
     const gr = [tensor([3, 4], { dtype: 'float64' }), tensor([1, 0], { dtype: 'float64' })];
     const gf = [tensor([4, 3], { dtype: 'float64' }), tensor([-1, 0], { dtype: 'float64' })];
     // cosines: 24/25 = 0.96 and -1; τ = 0.45 - 0.05·1 = 0.40 at stage 1 → fires
-    const o = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' as const, stepNorm: 'unit' as const };
+    const o = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' as const, stepNorm: 'unit' as const, gate: 'tensor' as const };
     const out = correctGradients(gr, gf, o, 2, 1);
     assert.equal(out.fired, true);
-    assert.ok(Math.abs(out.maxCosine - 0.96) < 1e-12);
+    assert.ok(Math.abs(out.cosine - 0.96) < 1e-12);
     const nr = [0.6, 0.8];
     const nf = [0.8, 0.6];
     const beta = 0.81;
@@ -213,6 +213,29 @@ test('corrector: gate and normalised bisector match hand-computed values', () =>
     const unitLength = Math.hypot(expected[0]!, expected[1]!);
     assert.ok(Math.abs(Math.hypot(k[0]!, k[1]!) - 5 * unitLength) < 1e-6);
     assert.equal(correctGradients(gr, gf, { ...o, stepNorm: 'retain', tau0: 0.99, tauStep: 0 }, 0, 0).fired, false);
+  });
+});
+
+test('corrector: the whole-model gate compares one cosine over every tensor, where one small tensor cannot open it', () => {
+  tidy(() => {
+    // a large tensor in conflict (cos −0.6) and a 2-number tensor in agreement (cos 1)
+    const gr = [tensor([3, 4, 0, 0], { dtype: 'float64' }), tensor([0.1, 0], { dtype: 'float64' })];
+    const gf = [tensor([-3, 0, 4, 0], { dtype: 'float64' }), tensor([0.2, 0], { dtype: 'float64' })];
+    const o = { tau0: 0.45, tauStep: 0.05, decay: 0.9, normalization: 'reference' as const, stepNorm: 'unit' as const, gate: 'tensor' as const };
+    // per tensor (the reference): the small tensor's cosine 1 opens it for every tensor
+    const perTensor = correctGradients(gr, gf, o, 0, 0);
+    assert.equal(perTensor.fired, true);
+    assert.ok(Math.abs(perTensor.cosine - 1) < 1e-12);
+    // whole model: ⟨g_r, g_f⟩ = −9 + 0.02, ‖g_r‖² = 25.01, ‖g_f‖² = 25.04
+    const whole = correctGradients(gr, gf, { ...o, gate: 'model' }, 0, 0);
+    const expected = (-9 + 0.02) / Math.sqrt(25.01 * 25.04);
+    assert.ok(Math.abs(whole.cosine - expected) < 1e-12, `${whole.cosine} vs ${expected}`);
+    assert.equal(whole.fired, false);
+    assert.deepEqual([...(whole.grads[0]!.toTypedArray() as Float64Array)], [3, 4, 0, 0]);
+    // and it opens once the threshold is below the model's cosine, correcting every tensor as the per-tensor gate does
+    const low = correctGradients(gr, gf, { ...o, gate: 'model', tau0: -0.5 }, 0, 0);
+    assert.equal(low.fired, true);
+    (low.grads as Tensor[]).forEach((g, i) => assert.deepEqual([...(g.toTypedArray() as Float64Array)], [...(perTensor.grads[i]!.toTypedArray() as Float64Array)]));
   });
 });
 

@@ -77,6 +77,7 @@ const BAD: [string, Omit<UnlearnRunOptions, 'method'>, RegExp][] = [
   ['salun-soft', { subspace: true }, /method 'salun-soft' cannot use an SVD subspace: it soft-thresholds the weights directly/],
   ['ufg', { options: { normalization: 'none' } }, /ufg: normalization must be 'reference' or 'weighted'/],
   ['cufg', { options: { stepNorm: 'global' } }, /cufg: stepNorm must be 'unit' \(the reference\) or 'retain'/],
+  ['ufg', { options: { gate: 'layer' } }, /ufg: gate must be 'tensor' \(the reference\) or 'model'/],
   ['ufg', { options: { stageEpochs: 0 } }, /ufg: stageEpochs must be a positive integer, got 0/],
   // a misspelt block choice would otherwise select another variant of the algorithm
   ['semu', { subspace: { projection: misspelt('orthogonl') } }, /SEMU subspace: projection must be 'orthogonal', 'reference' \(the reference code's ‖W‖\) or 'none', got 'orthogonl'/],

@@ -31,6 +31,8 @@ export interface CufgOptions extends CommonOptions {
   normalization: string;
   /** a corrected step's length per tensor: 'unit' (reference) or 'retain' (‖g_r‖, a labelled deviation) */
   stepNorm: string;
+  /** what the gate compares with τ: 'tensor' (reference: any tensor's cosine) or 'model' (the whole model's, a labelled deviation) */
+  gate: string;
   /** epochs per τ stage when no curriculum is set (reference: 10, tied to ⌊e/10⌋); with one, τ follows the curriculum's stage (and stays at the last stage's value past K·E_s epochs) */
   stageEpochs: number;
   /** reproduce the reference's BatchNorm mode leak (default false) */
@@ -52,6 +54,7 @@ function correctorSettings(name: string, options: CufgOptions) {
     decay: options.decay,
     normalization: oneOf(name, 'normalization', options.normalization, ['reference', 'weighted'] as const),
     stepNorm: oneOf(name, 'stepNorm', options.stepNorm, ['unit', 'retain'] as const, { unit: 'the reference' }),
+    gate: oneOf(name, 'gate', options.gate, ['tensor', 'model'] as const, { tensor: 'the reference' }),
   };
 }
 
@@ -157,7 +160,8 @@ export const ufg: MethodDefinition<CufgOptions> = {
   reference:
     'coolpaperman/CUFG untrain.py: tau0 0.45, tau step 0.05 per 10 epochs, beta 0.9^epoch, SGD momentum 0.9, wd 5e-4, lr 0.01 (SalUn default), batch 256, forget gradient recomputed every step. ' +
     'Default BN: train mode restored after the forget pass (reference leak: bnLeak=true). ' +
-    'stepNorm=retain (a deviation) keeps the retain gradient\u2019s length for the corrected step, so lr stays a fine-tuning lr.',
+    'stepNorm=retain (a deviation) keeps the retain gradient\u2019s length for the corrected step, so lr stays a fine-tuning lr. ' +
+    'gate=model (a deviation) compares one whole-model cosine with tau instead of any tensor\u2019s (small tensors open the reference\u2019s gate by chance).',
   defaults: DEFAULTS,
   usesRetain: true,
   revision: REVISION,
