@@ -39,6 +39,7 @@ export {
   type UnlearningCost,
 } from './results.js';
 export { readDiffusionResults, isLegacyDiffusionResults } from './results-read.js';
+export { combineDiffusionSeeds, diffusionSeedsMarkdown, documentSeed, type DiffusionSeedRow, type DiffusionSeedsSummary, type SeedSpread } from './seeds.js';
 export { encodePng, writePng, pngSize, imageGrid, crc32, type RasterImage } from './png.js';
 export {
   saveDiffusionCheckpoint,
