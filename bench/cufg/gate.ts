@@ -54,7 +54,7 @@ function main(): void {
   for (const batch of new DataLoader(retain, { batchSize: 256, shuffle: true, seed: deriveSeed(o.seed, 'gate') })) {
     if (trials >= o.trials) {
       batch.dispose();
-      continue;
+      break; // (the loader stops; the batches it did not yield are never loaded)
     }
     trials++;
     model.train();

@@ -150,8 +150,11 @@ export function diffusionResults(o: {
   };
 }
 
-// '–' for what is missing: JSON turns NaN into null, and costs are null for the original model
-const num = (x: number | null, digits: number): string => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : '–');
+/** A table cell's number, '–' for what is missing (JSON turns NaN into null, and costs are null for the original model). */
+export const cellNumber = (x: number | null, digits: number): string => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : '–');
+
+/** One Markdown table row, with any '|' in a cell escaped. */
+export const markdownRow = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 
 export const MAIN_HEADER: readonly string[] = [
   'model',
@@ -165,10 +168,10 @@ export const MAIN_HEADER: readonly string[] = [
 export function mainRows(doc: DiffusionResultsDoc): string[][] {
   return doc.rows.map((r) => [
     r.model,
-    num(r.ua, 1),
-    num(r.remainingAccuracy, 1),
-    num(r.frechet, 2),
-    num(r.seconds, 0),
+    cellNumber(r.ua, 1),
+    cellNumber(r.remainingAccuracy, 1),
+    cellNumber(r.frechet, 2),
+    cellNumber(r.seconds, 0),
     r.trainable !== null && r.total !== null ? `${r.trainable} / ${r.total}` : '–',
   ]);
 }
@@ -178,7 +181,7 @@ export function perClassHeader(doc: DiffusionResultsDoc): string[] {
 }
 
 export function perClassRows(doc: DiffusionResultsDoc): string[][] {
-  return doc.rows.map((r) => [r.model, ...r.perClassAccuracy.map((v) => num(v, 0))]);
+  return doc.rows.map((r) => [r.model, ...r.perClassAccuracy.map((v) => cellNumber(v, 0))]);
 }
 
 /** The caption of the forgotten-class table. */
@@ -188,14 +191,14 @@ export function forgetPredictionsCaption(doc: DiffusionResultsDoc): string {
 
 /** One row per model whose record has them (none for an older document): counts per predicted class. */
 export function forgetPredictionRows(doc: DiffusionResultsDoc): string[][] {
-  return doc.rows.flatMap((r) => (r.forgetPredictions === null ? [] : [[r.model, ...r.forgetPredictions.map((v) => num(v, 0))]]));
+  return doc.rows.flatMap((r) => (r.forgetPredictions === null ? [] : [[r.model, ...r.forgetPredictions.map((v) => cellNumber(v, 0))]]));
 }
 
 /** The forgotten class, the evaluation classifier and the sampler, one sentence each. */
 export function summaryLines(doc: DiffusionResultsDoc): string[] {
   const s = doc.sampling;
   return [
-    `Forgotten class: ${doc.forgetClass} (${doc.classNames[doc.forgetClass] ?? '?'}). Evaluation classifier: smallcnn, ${num(doc.classifierAccuracy, 2)}% test accuracy.`,
+    `Forgotten class: ${doc.forgetClass} (${doc.classNames[doc.forgetClass] ?? '?'}). Evaluation classifier: smallcnn, ${cellNumber(doc.classifierAccuracy, 2)}% test accuracy.`,
     // DDPM has no eta: its posterior variance is what DDIM's eta 1 gives over all T steps (the report's eta says 1)
     `Sampler: ${s.sampler.toUpperCase()}, ${s.steps} steps, ${s.sampler === 'ddpm' ? 'posterior variance' : `eta ${s.eta}`}, guidance w = ${s.guidance}; ${s.samplesForget} samples of the forgotten class, ${s.samplesPerClass} per remaining class.`,
   ];
@@ -203,7 +206,6 @@ export function summaryLines(doc: DiffusionResultsDoc): string[] {
 
 /** results.md: the summary, the definitions, the main table, the per-class table and the grids' file names. */
 export function diffusionResultsMarkdown(doc: DiffusionResultsDoc): string {
-  const row = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   const rule = (n: number): string => `|---|${new Array<string>(n - 1).fill('---:').join('|')}|`;
   const classes = perClassHeader(doc);
   const grids = doc.rows.flatMap((r) => (r.grid === null ? [] : [r.grid]));
@@ -212,15 +214,15 @@ export function diffusionResultsMarkdown(doc: DiffusionResultsDoc): string {
     ...summaryLines(doc),
     ...doc.definitions,
     '',
-    row(MAIN_HEADER),
+    markdownRow(MAIN_HEADER),
     rule(MAIN_HEADER.length),
-    ...mainRows(doc).map(row),
+    ...mainRows(doc).map(markdownRow),
     '',
-    row(classes),
+    markdownRow(classes),
     rule(classes.length),
-    ...perClassRows(doc).map(row),
+    ...perClassRows(doc).map(markdownRow),
     '',
-    ...(predictions.length === 0 ? [] : [forgetPredictionsCaption(doc), '', row(classes), rule(classes.length), ...predictions.map(row), '']),
+    ...(predictions.length === 0 ? [] : [forgetPredictionsCaption(doc), '', markdownRow(classes), rule(classes.length), ...predictions.map(markdownRow), '']),
     `Grids: ${grids.join(', ')} (one row per class, classes 0–${doc.classNames.length - 1} top to bottom).`,
     '',
   ].join('\n');

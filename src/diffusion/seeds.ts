@@ -4,7 +4,7 @@
 // refused, naming the document and the field. A model missing from some seeds keeps the seeds it has, and the table
 // says how many.
 import { meanStd } from '../eval/gap.js';
-import { summaryLines, type DiffusionResultsDoc, type DiffusionSampling } from './results.js';
+import { cellNumber, markdownRow, summaryLines, type DiffusionResultsDoc, type DiffusionSampling } from './results.js';
 
 /** A mean and sample standard deviation over seeds (std 0 for one seed; NaN when a value is missing). */
 export interface SeedSpread {
@@ -84,19 +84,18 @@ export function combineDiffusionSeeds(docs: readonly { doc: DiffusionResultsDoc;
   return { setting: first.doc, seeds, rows };
 }
 
-const cell = (m: SeedSpread, digits: number): string => (Number.isFinite(m.mean) ? `${m.mean.toFixed(digits)} ± ${Number.isFinite(m.std) ? m.std.toFixed(digits) : '–'}` : '–');
+const cell = (m: SeedSpread, digits: number): string => (Number.isFinite(m.mean) ? `${cellNumber(m.mean, digits)} ± ${cellNumber(m.std, digits)}` : '–');
 
 /** The combined table as Markdown: the shared setting, the seeds, one row per model. */
 export function diffusionSeedsMarkdown(s: DiffusionSeedsSummary): string {
   const header = ['model', 'seeds', 'UA %', 'acc. on remaining classes %', 'FD (remaining classes)'];
-  const row = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [
     ...summaryLines(s.setting),
     `Mean ± sample standard deviation over DDPM seeds ${s.seeds.join(', ')} (each seed: its own DDPM, retrain reference, unlearning runs and sampling; the same evaluation classifier).`,
     '',
-    row(header),
+    markdownRow(header),
     `|---|---|${new Array<string>(header.length - 2).fill('---:').join('|')}|`,
-    ...s.rows.map((r) => row([r.model, r.seeds.length === s.seeds.length ? String(r.seeds.length) : `${r.seeds.length} (${r.seeds.join(', ')})`, cell(r.ua, 1), cell(r.remainingAccuracy, 1), cell(r.frechet, 1)])),
+    ...s.rows.map((r) => markdownRow([r.model, r.seeds.length === s.seeds.length ? String(r.seeds.length) : `${r.seeds.length} (${r.seeds.join(', ')})`, cell(r.ua, 1), cell(r.remainingAccuracy, 1), cell(r.frechet, 1)])),
     '',
   ].join('\n');
 }
