@@ -11,6 +11,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initRuntime(env, exports);
   initSvm(env, exports);
   initDistributed(env, exports);
+  initCpuCache(env, exports);
   return exports;
 }
 

@@ -39,6 +39,7 @@ void initBuffers(Napi::Env env, Napi::Object exports);
 void initRuntime(Napi::Env env, Napi::Object exports);
 void initSvm(Napi::Env env, Napi::Object exports);
 void initDistributed(Napi::Env env, Napi::Object exports);
+void initCpuCache(Napi::Env env, Napi::Object exports);
 
 // Wraps an entry point so that any C++ exception (c10::Error, std::exception) becomes a JS Error
 // carrying libtorch's message instead of terminating the process.

@@ -75,7 +75,8 @@ Exit codes: 0 ok, 1 failure (diverged run, corrupt checkpoint, ...), 2 bad usage
 missing file), 130 interrupted (rerun the same command to resume). LETHE_DEBUG=1 prints stack traces.
 Environment: LETHE_NUM_THREADS (libtorch threads, default all cores), LETHE_CACHE (model cache, default
 ./.cache/lethe), LETHE_RECIPES (the recipes directory, default the package's recipes/), LETHE_PROGRESS_SECONDS
-(seconds between plain progress lines when not on a TTY, default 10), LETHE_MALLOC_TUNING=0 (no allocator tuning).`,
+(seconds between plain progress lines when not on a TTY, default 10), LETHE_MALLOC_TUNING=0 (no allocator tuning),
+LETHE_CPU_CACHE (MB of freed large CPU blocks kept for reuse, default 4096 or a quarter of the memory; 0 = off).`,
   );
 
   const demo = commonOptions(program.command('demo').description('the main job in a few minutes: train original and retrain, run SalUn, FT and GA, compare'))

@@ -8,4 +8,4 @@ export * from './functional.js';
 export { linalg } from './linalg.js';
 export { autograd, noGrad, enableGrad, isGradEnabled, noGradGuard, type GradOptions } from './autograd.js';
 export { tidy, keep, Scope } from './scope.js';
-export { manualSeed, setNumThreads, getNumThreads, withNumThreads, memory, libtorch, type MemoryInfo } from './runtime.js';
+export { manualSeed, setNumThreads, getNumThreads, withNumThreads, memory, libtorch, type MemoryInfo, cpuCache, emptyCpuCache, setCpuCacheLimit, type CpuCacheInfo } from './runtime.js';

@@ -64,6 +64,10 @@ export interface NativeAddon {
   parallelInfo(): string;
   cudaDeviceCount(): number;
   tuneMalloc(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
+  installCpuCache(minBytes: number, limitBytes: number): void;
+  setCpuCacheLimit(limitBytes: number): void;
+  emptyCpuCache(): void;
+  cpuCacheStats(): { enabled: boolean; minBytes: number; limitBytes: number; cachedBytes: number; hits: number; misses: number };
   svmTrain?: unknown;
 }
 

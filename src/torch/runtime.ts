@@ -1,5 +1,5 @@
 // Process-wide state: seeding, threads, memory counters, versions.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { native } from './native.js';
 
 /** Seeds libtorch's CPU (and CUDA) generators: same seed, same data, same result on CPU. */
@@ -86,3 +86,70 @@ export function threadsFromEnv(value: string | undefined, cores: number, warn: (
 // to the kernel and fault it in again next step; keeping up to 32 MB blocks in the heap (the largest mmap threshold
 // glibc accepts) and trimming only above 1 GB cuts page faults about 5x (bench/README.md). LETHE_MALLOC_TUNING=0 opts out.
 if (process.env['LETHE_MALLOC_TUNING'] !== '0') native.tuneMalloc(32 << 20, 1 << 30);
+
+/** The large-block CPU cache's settings and counters, as returned by cpuCache(). */
+export interface CpuCacheInfo {
+  /** whether libtorch allocates through the cache (off with LETHE_CPU_CACHE=0) */
+  enabled: boolean;
+  /** blocks of at least this many bytes are kept when freed */
+  minBytes: number;
+  /** at most this many bytes are kept in all */
+  limitBytes: number;
+  /** bytes kept now, free for reuse */
+  cachedBytes: number;
+  /** large allocations served from the cache */
+  hits: number;
+  /** large allocations that found no kept block of their size */
+  misses: number;
+}
+
+/** Blocks glibc would always map afresh (mallopt's largest mmap threshold) are the ones worth keeping. */
+const CPU_CACHE_MIN_BYTES = 32 << 20;
+
+/**
+ * The default limit of the bytes kept, in MB: 4 GB (resnet20 at batch 2048 on 28x28 images needs 2.5 GB of large
+ * blocks per step; with 2 GB kept it still faulted in half of them), or a quarter of the machine's memory if less.
+ */
+export function defaultCpuCacheMb(totalBytes: number = totalmem()): number {
+  return Math.min(4096, Math.floor(totalBytes / 4 / 2 ** 20));
+}
+
+/**
+ * The cache limit LETHE_CPU_CACHE asks for, in MB: unset → defaultCpuCacheMb(); 0 → off; a bad value → the default,
+ * with a warning.
+ */
+export function cpuCacheLimitFromEnv(value: string | undefined, warn: (message: string) => void, totalBytes: number = totalmem()): number {
+  const fallback = defaultCpuCacheMb(totalBytes);
+  if (value === undefined || value.trim() === '') return fallback;
+  if (!/^\s*\d+\s*$/.test(value)) {
+    warn(`LETHE_CPU_CACHE must be a size in MB (0 turns the cache off), got '${value}'; using ${fallback}`);
+    return fallback;
+  }
+  return Number(value);
+}
+
+// Activation buffers over 32 MB (resnet20 at batch 1024 on 28x28 images) are mapped afresh by glibc at every
+// allocation, and each step faults them in again: that halved the throughput (bench/batch-size.ts). The addon's
+// allocator keeps such blocks when they are freed and hands them out again for the same size. LETHE_CPU_CACHE=0
+// turns it off; LETHE_CPU_CACHE=N keeps at most N MB.
+{
+  const limitMb = cpuCacheLimitFromEnv(process.env['LETHE_CPU_CACHE'], (m) => process.stderr.write(`lethe: ${m}\n`));
+  if (limitMb > 0) native.installCpuCache(CPU_CACHE_MIN_BYTES, limitMb * 2 ** 20);
+}
+
+/** The large-block CPU cache: whether it is on, its limits and how often it served an allocation. */
+export function cpuCache(): CpuCacheInfo {
+  return native.cpuCacheStats();
+}
+
+/** Returns every kept block to the system (e.g. before a phase that needs the memory for something else). */
+export function emptyCpuCache(): void {
+  native.emptyCpuCache();
+}
+
+/** Sets how many bytes the cache may keep (blocks over the new limit are freed now). No-op when the cache is off. */
+export function setCpuCacheLimit(bytes: number): void {
+  if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`setCpuCacheLimit: bytes must be a finite number >= 0, got ${bytes}`);
+  if (native.cpuCacheStats().enabled) native.setCpuCacheLimit(Math.floor(bytes));
+}
+

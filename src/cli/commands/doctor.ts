@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { FASHION_MNIST_DEBIAN_DIR, MNIST_DEFAULT_DIR, IDX_FILES } from '../../data/index.js';
-import { cuda, getNumThreads, libtorch } from '../../torch/index.js';
+import { cpuCache, cuda, getNumThreads, libtorch } from '../../torch/index.js';
 import { libsvmVersion } from '../../eval/svm.js';
 import { methodNames } from '../../unlearn/index.js';
 import { LETHE_VERSION } from '../../version.js';
@@ -27,6 +27,7 @@ export default async function doctor(o: Opts): Promise<void> {
     libtorch: libtorch.version(),
     threads: { libtorch: getNumThreads(), cores: availableParallelism(), env: process.env['LETHE_NUM_THREADS'] ?? null },
     cuda: { available: cuda.isAvailable(), devices: cuda.deviceCount() },
+    cpuCache: cpuCache(),
     libsvm: `${Math.floor(svm / 100)}.${String(svm % 100).padStart(2, '0')}`,
     datasets: {
       fmnist: datasetStatus(FASHION_MNIST_DEBIAN_DIR),
@@ -47,6 +48,9 @@ export default async function doctor(o: Opts): Promise<void> {
   print(`lethe      ${info.lethe} (node ${info.node})`);
   print(`libtorch   ${info.libtorch}`);
   print(`threads    ${info.threads.libtorch} intra-op of ${info.threads.cores} cores${info.threads.env ? ` (LETHE_NUM_THREADS=${info.threads.env})` : ''}`);
+  const mb = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MB`;
+  const cc = info.cpuCache;
+  print(`cpu cache  ${cc.enabled ? `freed blocks of ${mb(cc.minBytes)} or more kept for reuse, up to ${mb(cc.limitBytes)} (LETHE_CPU_CACHE)` : 'off (LETHE_CPU_CACHE=0)'}`);
   print(`cuda       ${info.cuda.available ? `${info.cuda.devices} device(s)` : 'not available (CPU build)'}`);
   print(`libsvm     ${info.libsvm}`);
   print(`fmnist     ${yes(info.datasets.fmnist.found)} in ${info.datasets.fmnist.dir}${info.datasets.fmnist.found ? '' : ' (apt-get install dataset-fashion-mnist)'}`);
