@@ -121,7 +121,8 @@ export function defaultCpuCacheMb(totalBytes: number = totalmem()): number {
 export function cpuCacheLimitFromEnv(value: string | undefined, warn: (message: string) => void, totalBytes: number = totalmem()): number {
   const fallback = defaultCpuCacheMb(totalBytes);
   if (value === undefined || value.trim() === '') return fallback;
-  if (!/^\s*\d+\s*$/.test(value)) {
+  // 2^30 MB (a petabyte) bounds it well inside the byte counts the addon accepts
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) > 2 ** 30) {
     warn(`LETHE_CPU_CACHE must be a size in MB (0 turns the cache off), got '${value}'; using ${fallback}`);
     return fallback;
   }

@@ -67,7 +67,7 @@ test('LETHE_CPU_CACHE: a size in MB, 0 turns the cache off, a bad value gives th
   assert.equal(cpuCacheLimitFromEnv('0', warn, 24 * GB), 0);
   assert.equal(cpuCacheLimitFromEnv(' 512 ', warn, 24 * GB), 512);
   assert.deepEqual(warnings, []);
-  for (const bad of ['lots', '-1', '1.5']) {
+  for (const bad of ['lots', '-1', '1.5', '99999999999']) {
     assert.equal(cpuCacheLimitFromEnv(bad, warn, 8 * GB), 2048, bad);
     assert.match(warnings.pop()!, /LETHE_CPU_CACHE must be a size in MB .*got '.*'; using 2048/);
   }
