@@ -10,7 +10,7 @@
 import { createModel } from '../src/models/registry.js';
 import { SGD } from '../src/optim/index.js';
 import { cpuCache, crossEntropy, getNumThreads, manualSeed, memory, randint, randn, setNumThreads, tidy } from '../src/torch/index.js';
-import { intOptions, median } from './stats.js';
+import { integerOption, median, textOptions } from './stats.js';
 
 interface Row {
   batch: number;
@@ -52,12 +52,11 @@ function measure(batch: number, steps: number, warmup: number): Row {
 }
 
 function main(): void {
-  const argv = process.argv.slice(2);
-  const at = argv.indexOf('--batches');
-  const batches = at >= 0 ? (argv.splice(at, 2)[1] ?? '').split(',').map(Number) : [128, 256, 512, 1024, 2048];
-  if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('--batches needs a comma-separated list of positive integers');
-  const o = intOptions(argv, { steps: 6, warmup: 2, threads: undefined as number | undefined });
-  if (o.threads !== undefined) setNumThreads(o.threads);
+  const a = textOptions(process.argv.slice(2), ['steps', 'warmup', 'threads', 'batches'], '[--steps 6] [--warmup 2] [--threads N] [--batches LIST]');
+  const batches = (a['batches'] ?? '128,256,512,1024,2048').split(',').map(Number);
+  if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`--batches must be a comma-separated list of positive integers, got '${a['batches']}'`);
+  const o = { steps: integerOption(a, 'steps', 6, 1), warmup: integerOption(a, 'warmup', 2, 0) };
+  if (a['threads'] !== undefined) setNumThreads(integerOption(a, 'threads', 1, 1));
   const before = memory().numTensors;
   const cache = cpuCache();
   console.log(`resnet20 train steps, ${getNumThreads()} thread(s), ${o.steps} steps after ${o.warmup} warm-up; large-block cache ${cache.enabled ? `on (blocks >= ${cache.minBytes / 2 ** 20} MB, up to ${cache.limitBytes / 2 ** 20} MB kept)` : 'off'}`);

@@ -23,12 +23,18 @@ class LargeBlockCache final : public c10::Allocator {
  public:
   LargeBlockCache(size_t minBytes, size_t limitBytes) : minBytes_(minBytes), limitBytes_(limitBytes) {}
 
+  // One deleter for every block, so that raw_deleter() holds (libtorch's raw_allocate/raw_deallocate rely on it).
+  // Only large blocks are recorded: release() frees any pointer it has no size for, which keeps the map and its
+  // insertion off the path of the many small tensors.
   c10::DataPtr allocate(size_t n) const override {
-    void* p = n >= minBytes_ ? reuse(n) : nullptr;
-    if (p == nullptr) p = fresh(n);
-    {
+    void* p = nullptr;
+    if (n >= minBytes_) {
+      p = reuse(n);
+      if (p == nullptr) p = fresh(n);
       std::lock_guard<std::mutex> lock(mutex_);
       sizes_[p] = n;
+    } else {
+      p = fresh(n);
     }
     return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
   }
@@ -129,7 +135,7 @@ class LargeBlockCache final : public c10::Allocator {
   const size_t minBytes_;
   size_t limitBytes_;
   mutable std::mutex mutex_;
-  mutable std::unordered_map<void*, size_t> sizes_;                // every live block this allocator handed out
+  mutable std::unordered_map<void*, size_t> sizes_;                // the live large blocks and their sizes
   mutable std::unordered_map<size_t, std::vector<void*>> free_;    // kept blocks by exact size
   mutable size_t cachedBytes_ = 0;
   mutable size_t hits_ = 0;

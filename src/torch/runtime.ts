@@ -82,10 +82,13 @@ export function threadsFromEnv(value: string | undefined, cores: number, warn: (
   return n;
 }
 
+/** The largest mmap threshold glibc accepts: it maps every block above it afresh, whatever mallopt says. */
+const GLIBC_MAX_MMAP_THRESHOLD = 32 << 20;
+
 // Large tensor buffers (activations, gradients) are allocated and freed every step. glibc would hand each one back
-// to the kernel and fault it in again next step; keeping up to 32 MB blocks in the heap (the largest mmap threshold
-// glibc accepts) and trimming only above 1 GB cuts page faults about 5x (bench/README.md). LETHE_MALLOC_TUNING=0 opts out.
-if (process.env['LETHE_MALLOC_TUNING'] !== '0') native.tuneMalloc(32 << 20, 1 << 30);
+// to the kernel and fault it in again next step; keeping blocks up to GLIBC_MAX_MMAP_THRESHOLD in the heap and
+// trimming only above 1 GB cuts page faults about 5x (bench/README.md). LETHE_MALLOC_TUNING=0 opts out.
+if (process.env['LETHE_MALLOC_TUNING'] !== '0') native.tuneMalloc(GLIBC_MAX_MMAP_THRESHOLD, 1 << 30);
 
 /** The large-block CPU cache's settings and counters, as returned by cpuCache(). */
 export interface CpuCacheInfo {
@@ -102,9 +105,6 @@ export interface CpuCacheInfo {
   /** large allocations that found no kept block of their size */
   misses: number;
 }
-
-/** Blocks glibc would always map afresh (mallopt's largest mmap threshold) are the ones worth keeping. */
-const CPU_CACHE_MIN_BYTES = 32 << 20;
 
 /**
  * The default limit of the bytes kept, in MB: 4 GB (resnet20 at batch 2048 on 28x28 images needs 2.5 GB of large
@@ -135,7 +135,8 @@ export function cpuCacheLimitFromEnv(value: string | undefined, warn: (message: 
 // turns it off; LETHE_CPU_CACHE=N keeps at most N MB.
 {
   const limitMb = cpuCacheLimitFromEnv(process.env['LETHE_CPU_CACHE'], (m) => process.stderr.write(`lethe: ${m}\n`));
-  if (limitMb > 0) native.installCpuCache(CPU_CACHE_MIN_BYTES, limitMb * 2 ** 20);
+  // the blocks glibc would map afresh are the ones worth keeping; the heap already keeps the smaller ones
+  if (limitMb > 0) native.installCpuCache(GLIBC_MAX_MMAP_THRESHOLD, limitMb * 2 ** 20);
 }
 
 /** The large-block CPU cache: whether it is on, its limits and how often it served an allocation. */
